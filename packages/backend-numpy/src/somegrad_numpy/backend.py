@@ -1,0 +1,312 @@
+"""The NumPy backend: the shared Array API kernels plus NumPy fast paths.
+
+float16 and bfloat16 (from ml_dtypes) are stored as such, but math on them runs in float32
+and is rounded back, since NumPy has no fast (or, for bfloat16, any) kernels for most of
+it; PyTorch's CPU kernels accumulate in float32 as well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ml_dtypes
+import numpy as np
+
+from somegrad import dtypes
+from somegrad.backends import Backend
+from somegrad.backends.array_api import array_api_kernels
+
+NATIVE = {
+    dtypes.bool_: np.dtype(np.bool_),
+    dtypes.uint8: np.dtype(np.uint8),
+    dtypes.int8: np.dtype(np.int8),
+    dtypes.int16: np.dtype(np.int16),
+    dtypes.int32: np.dtype(np.int32),
+    dtypes.int64: np.dtype(np.int64),
+    dtypes.float16: np.dtype(np.float16),
+    dtypes.bfloat16: np.dtype(ml_dtypes.bfloat16),
+    dtypes.float32: np.dtype(np.float32),
+    dtypes.float64: np.dtype(np.float64),
+}
+_HALF = (NATIVE[dtypes.float16], NATIVE[dtypes.bfloat16])
+_F32 = np.dtype(np.float32)
+
+
+def native(dtype):
+    return NATIVE[dtype]
+
+
+def _in_float32(kernel):
+    """Run `kernel` in float32 when its first input is float16/bfloat16, rounding back."""
+
+    def wrapped(x, *args, **params):
+        if x.dtype in _HALF:
+            half = x.dtype
+            args = tuple(a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args)
+            out = kernel(x.astype(_F32), *args, **params)
+            return out.astype(half) if out.dtype == _F32 else out
+        return kernel(x, *args, **params)
+
+    wrapped.__name__ = getattr(kernel, "__name__", "kernel")
+    return wrapped
+
+
+def _quiet(kernel):
+    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/NaN silently, and so do we."""
+
+    def wrapped(*args, **params):
+        with np.errstate(all="ignore"):
+            return kernel(*args, **params)
+
+    wrapped.__name__ = getattr(kernel, "__name__", "kernel")
+    return wrapped
+
+
+# --- fast paths and the kernels NumPy needs spelled differently ----------------------------------
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x):
+    return _erf(x).astype(x.dtype)
+
+
+def sigmoid(x):
+    # exp of a negative number only, so nothing overflows for large |x|.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def gelu(x, approximate):
+    if approximate == "tanh":
+        inner = np.tanh((x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi))
+        return (0.5 * x * (1 + inner)).astype(x.dtype, copy=False)
+    return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+
+def silu(x):
+    return (x * sigmoid(x)).astype(x.dtype, copy=False)
+
+
+def softplus(x, beta, threshold):
+    bx = x * beta
+    stable = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / beta
+    return np.where(bx > threshold, x, stable).astype(x.dtype, copy=False)
+
+
+def leaky_relu(x, negative_slope):
+    return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+
+
+def clamp(x, min, max):
+    return np.clip(x, min, max).astype(x.dtype, copy=False)
+
+
+def softmax(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
+
+
+def log_softmax(x, dim):
+    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    return shifted
+
+
+def logsumexp(x, dim, keepdim):
+    m = x.max(axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
+    return out if keepdim else out.reshape([s for i, s in enumerate(x.shape) if i not in dim])
+
+
+def argsort(x, dim, descending, stable):
+    if descending:
+        # A stable sort of the negated keys keeps equal elements in their original order.
+        key = -x.astype(np.float64 if x.dtype.kind in "fc" else np.int64)
+        return np.argsort(key, axis=dim, kind="stable")
+    return np.argsort(x, axis=dim, kind="stable")
+
+
+def sign(x):
+    return np.sign(x) if x.dtype != np.bool_ else x.copy()
+
+
+def cumsum(x, dim):
+    return np.cumsum(x, axis=dim, dtype=x.dtype)
+
+
+def index_put(x, values, key, accumulate):
+    out = x.copy()
+    if accumulate:
+        np.add.at(out, key, values)
+    else:
+        out[key] = values
+    return out
+
+
+def gather(x, index, dim):
+    x = x[tuple(slice(0, s) if d != dim else slice(None) for d, s in enumerate(index.shape))]
+    return np.take_along_axis(x, index, axis=dim)
+
+
+def scatter_add(x, index, src, dim):
+    out = x.copy()
+    grid = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grid[dim] = index
+    np.add.at(out, tuple(grid), src[tuple(slice(0, s) for s in index.shape)])
+    return out
+
+
+def nonzero(x):
+    return np.argwhere(x).astype(np.int64, copy=False)
+
+
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def pad(x, pad, value):
+    return np.pad(x, pad, mode="constant", constant_values=value)
+
+
+def copy(x):
+    return np.ascontiguousarray(x).copy() if not x.flags.c_contiguous else x.copy()
+
+
+def full(device, shape, dtype, fill_value):
+    return np.full(shape, fill_value, dtype=NATIVE[dtype])
+
+
+def arange(device, start, stop, step, dtype):
+    count = max(0, math.ceil((stop - start) / step))
+    return (start + np.arange(count, dtype=np.float64 if NATIVE[dtype].kind == "f" else np.int64) * step).astype(NATIVE[dtype])
+
+
+def _reduce(fn, float32_accumulate=True):
+    def kernel(x, dim, keepdim):
+        if float32_accumulate and x.dtype in _HALF:
+            return np.asarray(fn(x.astype(_F32), axis=dim, keepdims=keepdim)).astype(x.dtype)
+        return np.asarray(fn(x, axis=dim, keepdims=keepdim))
+
+    return kernel
+
+
+def _argreduce(fn):
+    def kernel(x, dim, keepdim):
+        if x.dtype in _HALF:
+            x = x.astype(_F32)
+        return np.asarray(fn(x, axis=dim, keepdims=keepdim)).astype(np.int64, copy=False)
+
+    return kernel
+
+
+def _scalar_result(kernel):
+    # NumPy turns 0-d results into scalars; somegrad keeps arrays.
+    def wrapped(*args, **params):
+        return np.asarray(kernel(*args, **params))
+
+    wrapped.__name__ = getattr(kernel, "__name__", "kernel")
+    return wrapped
+
+
+class NumpyBackend(Backend):
+    """Device "cpu": NumPy arrays, BLAS matmul, fused composites, PCG64 random numbers."""
+
+    name = "numpy"
+    device_type = "cpu"
+    dtypes = tuple(NATIVE)
+
+    def __init__(self):
+        kernels = array_api_kernels(np, native)
+        kernels.update(
+            erf=erf, sigmoid=sigmoid, relu=relu, gelu=gelu, silu=silu, softplus=softplus, leaky_relu=leaky_relu,
+            clamp=clamp, softmax=softmax, log_softmax=log_softmax, logsumexp=logsumexp, argsort=argsort, sign=sign,
+            cumsum=cumsum, index_put=index_put, gather=gather, scatter_add=scatter_add, nonzero=nonzero,
+            matmul=matmul, pad=pad, copy=copy, full=full, arange=arange,
+            sum=_reduce(np.sum), prod=_reduce(np.prod), amax=_reduce(np.max, False), amin=_reduce(np.min, False),
+            all=_reduce(np.all, False), any=_reduce(np.any, False),
+            argmax=_argreduce(np.argmax), argmin=_argreduce(np.argmin),
+        )
+        float_math = (
+            "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf", "div", "pow", "sigmoid", "gelu",
+            "silu", "softplus", "softmax", "log_softmax", "logsumexp", "matmul", "cumsum", "remainder",
+            "floor_divide",
+        )
+        for name in float_math:
+            kernels[name] = _in_float32(kernels[name])
+        for name in ("div", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
+                     "logsumexp", "sigmoid", "gelu", "silu", "log1p", "sqrt", "softmax"):
+            kernels[name] = _quiet(kernels[name])
+        for name, kernel in list(kernels.items()):
+            if name not in ("full", "arange", "getitem", "reshape", "permute", "expand"):
+                kernels[name] = _scalar_result(kernel)
+        kernels.update(
+            uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial
+        )
+        self.kernels = kernels
+        self.seed(0x5EED)
+
+    # --- host transfers ------------------------------------------------------------------
+    def from_numpy(self, array, dtype, device, copy=True):
+        target = NATIVE[dtype]
+        if copy:
+            return np.array(array, dtype=target, copy=True)
+        return np.asarray(array, dtype=target)
+
+    def to_numpy(self, array):
+        return array
+
+    def strides(self, array):
+        return tuple(s // array.itemsize for s in array.strides)
+
+    def assign(self, destination, source):
+        np.copyto(destination, source)
+
+    # --- random numbers ----------------------------------------------------------------
+    def seed(self, seed):
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+
+    def get_rng_state(self):
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def _uniform(self, device, shape, dtype, low, high):
+        draws = self.rng.random(shape, dtype=np.float64 if dtype is dtypes.float64 else np.float32)
+        if (low, high) != (0.0, 1.0):
+            draws = draws * (high - low) + low
+        return np.asarray(draws).astype(NATIVE[dtype], copy=False)
+
+    def _normal(self, device, shape, dtype, mean, std):
+        draws = self.rng.standard_normal(shape, dtype=np.float64 if dtype is dtypes.float64 else np.float32)
+        if (mean, std) != (0.0, 1.0):
+            draws = draws * std + mean
+        return np.asarray(draws).astype(NATIVE[dtype], copy=False)
+
+    def _randint(self, device, shape, dtype, low, high):
+        return np.asarray(self.rng.integers(low, high, shape)).astype(NATIVE[dtype], copy=False)
+
+    def _multinomial(self, probs, num_samples, replacement):
+        p = probs.astype(np.float64).reshape(-1, probs.shape[-1])
+        if (p < 0).any() or not np.isfinite(p).all():
+            raise ValueError("multinomial: probabilities must be finite and non-negative")
+        totals = p.sum(axis=1, keepdims=True)
+        if (totals <= 0).any():
+            raise ValueError("multinomial: each row of probabilities must have a positive sum")
+        p = p / totals
+        if replacement:
+            cdf = np.cumsum(p, axis=1)
+            u = self.rng.random((p.shape[0], num_samples)) * cdf[:, -1:]
+            out = np.stack([np.searchsorted(row, draws, side="right") for row, draws in zip(cdf, u)])
+            out = np.minimum(out, p.shape[1] - 1)
+        else:
+            # Gumbel top-k: the k largest of log(p) + Gumbel noise are a sample without replacement.
+            keys = np.log(p) - np.log(-np.log(self.rng.random(p.shape)))
+            out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        return out.reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64)

@@ -1,0 +1,107 @@
+"""somegrad: a deep learning framework, readable end to end, with pluggable backends.
+
+    import somegrad as sg
+    x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4., 6.])
+
+`somegrad.nn`, `somegrad.optim`, `somegrad.data` and `somegrad.train` come from the
+separate distributions somegrad-nn and somegrad-train, which share this namespace.
+"""
+
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+import importlib.abc as _abc  # noqa: E402
+import sys as _sys  # noqa: E402
+
+__version__ = "0.1.0"
+
+
+class _MissingDistributionFinder(_abc.MetaPathFinder):
+    """Turn `import somegrad.nn` without somegrad-nn installed into an error that says what
+    to install. It sits last on sys.meta_path, so it only sees imports nothing else found."""
+
+    DISTRIBUTIONS = {
+        "somegrad.nn": "somegrad-nn",
+        "somegrad.optim": "somegrad-train",
+        "somegrad.data": "somegrad-train",
+        "somegrad.train": "somegrad-train",
+    }
+
+    def find_spec(self, name, path=None, target=None):
+        distribution = self.DISTRIBUTIONS.get(name)
+        if distribution is not None:
+            raise ModuleNotFoundError(
+                f"No module named {name!r}: it is provided by the {distribution} distribution "
+                f"(pip install {distribution})",
+                name=name,
+            )
+        return None
+
+
+if not any(isinstance(f, _MissingDistributionFinder) for f in _sys.meta_path):
+    _sys.meta_path.append(_MissingDistributionFinder())
+
+from somegrad import dtypes  # noqa: E402
+from somegrad.dtypes import (  # noqa: E402
+    DType, bfloat16, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    set_default_dtype, uint8,
+)
+from somegrad.dtypes import bool_ as bool  # noqa: E402, A001
+from somegrad.dtypes import promote_types, result_type  # noqa: E402
+from somegrad.device import Device, device  # noqa: E402
+from somegrad.hookspecs import hookimpl  # noqa: E402
+from somegrad.tensor import Tensor  # noqa: E402
+from somegrad import autograd  # noqa: E402
+from somegrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from somegrad.ops import *  # noqa: E402, F401, F403
+from somegrad.ops import (  # noqa: E402
+    abs, add, all, amax, amin, any, arange, argmax, argmin, argsort, as_tensor, broadcast_to, cat, ceil, chunk,
+    clamp, clone, cos, cumsum, div, empty, empty_like, eq, erf, exp, expm1, eye, flatten, flip, floor, from_numpy,
+    full, full_like, gather, ge, gt, index_select, isfinite, isnan, le, lerp, linspace, log, log1p, log_softmax,
+    logical_and, logical_not, logical_or, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum, mul,
+    narrow, ne, neg, nonzero, ones, ones_like, pad, permute, pow, prod, reciprocal, relu, remainder, repeat,
+    reshape, round, rsqrt, scatter_add, sigmoid, sign, sin, softmax, sort, split, sqrt, square, squeeze, stack,
+    std, sub, sum, tanh, tensor, topk, transpose, tril, triu, unsqueeze, var, where, zeros, zeros_like,
+)
+from somegrad.random import (  # noqa: E402
+    Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed, multinomial, normal, rand,
+    rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state,
+)
+from somegrad import backends  # noqa: E402
+from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
+from somegrad.backends import backends as list_backends  # noqa: E402
+try:  # provided by serialization.py (being written)
+    from somegrad.serialization import load, save  # noqa: E402
+except ImportError:  # pragma: no cover
+    pass
+
+clip = clamp
+concat = concatenate = cat
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = neg
+greater, greater_equal, less, less_equal = gt, ge, lt, le
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+
+
+def is_tensor(obj):
+    """Whether `obj` is a somegrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def equal(a, b):
+    """True when `a` and `b` have the same shape and the same values (a Python bool)."""
+    return tuple(a.shape) == tuple(b.shape) and all(eq(a, b)).item()
+
+
+def numel(x):
+    return x.numel()

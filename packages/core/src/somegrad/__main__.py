@@ -1,0 +1,7 @@
+"""`python -m somegrad info`."""
+
+import sys
+
+from somegrad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""The backward walk: an iterative topological traversal with dependency counts.
+
+1. Count, for every node reachable from the roots, how many edges point at it.
+2. Start from the roots with their seed gradients; a node runs once all the gradients that
+   flow into it have arrived (its count reached zero), so each node runs exactly once.
+3. Each incoming gradient is summed down to its input's shape here, in one place, so no
+   backward rule ever undoes broadcasting itself.
+4. Leaves accumulate into `.grad`; nodes drop what they saved unless `retain_graph`.
+
+No recursion anywhere, so a chain of a million ops backpropagates like a short one.
+"""
+
+from __future__ import annotations
+
+from somegrad.autograd.grad_mode import is_anomaly_enabled, set_grad_enabled
+from somegrad.autograd.graph import Node
+
+__all__ = ["backward", "grad"]
+
+
+def sum_to_shape(grad, shape):
+    """Sum `grad` down to `shape`, undoing the broadcasting of the forward."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, size in enumerate(shape) if size == 1 and grad.shape[i + lead] != 1
+    )
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _dependencies(roots):
+    counts: dict[Node, int] = {}
+    stack = [node for node in roots if isinstance(node, Node)]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if isinstance(edge, Node):
+                counts[edge] = counts.get(edge, 0) + 1
+                if edge not in seen:
+                    seen.add(edge)
+                    stack.append(edge)
+    return counts
+
+
+def _check_finite(node, grads):
+    for i, g in enumerate(grads):
+        if g is not None and g.dtype.is_floating_point and not bool(g.isfinite().all()):
+            raise RuntimeError(
+                f"{node.spec.name}: the backward produced NaN or inf in the gradient of input {i} "
+                f"(shape {tuple(g.shape)}); detected by set_detect_anomaly(True)"
+            )
+
+
+def _run(roots, seeds, retain_graph, create_graph, capture=None):
+    """Walk the graph from `roots` (Nodes or leaf tensors) with `seeds`; return leaf grads.
+
+    `capture` maps the grad_fn of non-leaf tensors we want gradients of (autograd.grad) to
+    a slot in the result; leaves are always returned rather than accumulated when capturing.
+    """
+    grads: dict = {}
+    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, grad]
+    ready = []
+
+    def send(edge, g, meta):
+        if g is None or edge is None:
+            return
+        shape, dtype = meta
+        g = sum_to_shape(g, shape)
+        if g.dtype is not dtype:
+            g = g.to(dtype)
+        if isinstance(edge, Node):
+            previous = grads.get(edge)
+            grads[edge] = g if previous is None else previous + g
+            counts[edge] -= 1
+            if counts[edge] == 0:
+                ready.append(edge)
+        else:
+            slot = leaf_grads.get(id(edge))
+            if slot is None:
+                leaf_grads[id(edge)] = [edge, g]
+            else:
+                slot[1] = slot[1] + g
+
+    counts = _dependencies(roots)
+    with set_grad_enabled(create_graph):
+        for root, seed in zip(roots, seeds):
+            if isinstance(root, Node):
+                previous = grads.get(root)
+                grads[root] = seed if previous is None else previous + seed
+                if counts.get(root, 0) == 0 and root not in ready:
+                    ready.append(root)
+            else:
+                send(root, seed, (root.shape, root.dtype))
+        anomaly = is_anomaly_enabled()
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node)
+            if node.pre_hooks:
+                for hook in node.pre_hooks:
+                    result = hook(g)
+                    if result is not None:
+                        g = result
+            if node.retained is not None:
+                owner = node.retained()
+                if owner is not None:
+                    owner.grad = g if create_graph else g.detach()
+            if capture is not None and node in capture:
+                capture[node] = g
+            input_grads = node.apply(g)
+            if anomaly:
+                _check_finite(node, input_grads)
+            if not retain_graph:
+                node.release()
+            for edge, ig, meta in zip(node.edges, input_grads, node.input_meta):
+                send(edge, ig, meta)
+    for leaf, g in leaf_grads.values():
+        for hook in leaf._grad_hooks or ():
+            result = hook(g)
+            if result is not None:
+                g = result
+        leaf_grads[id(leaf)][1] = g
+    return leaf_grads
+
+
+def _seed(output, grad_output, caller):
+    from somegrad.tensor import Tensor
+
+    if grad_output is None:
+        if output.numel() != 1:
+            raise RuntimeError(
+                f"{caller}: grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {tuple(output.shape)}; pass a gradient of that shape"
+            )
+        from somegrad import creation
+
+        return creation.ones_like(output)
+    if not isinstance(grad_output, Tensor):
+        from somegrad import creation
+
+        grad_output = creation.tensor(grad_output, dtype=output.dtype, device=output.device)
+    if grad_output.shape != output.shape:
+        raise RuntimeError(
+            f"{caller}: the gradient has shape {tuple(grad_output.shape)} but the output has "
+            f"shape {tuple(output.shape)}; they must match"
+        )
+    return grad_output
+
+
+def _root(tensor, caller):
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"{caller}: element 0 of tensors does not require grad and does not have a grad_fn; "
+            "call requires_grad_() on an input or run the forward outside no_grad()"
+        )
+    return tensor.grad_fn if tensor.grad_fn is not None else tensor
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate into `.grad` of the leaves the gradient of `tensors` (see Tensor.backward)."""
+    tensors = [tensors] if not isinstance(tensors, (list, tuple)) else list(tensors)
+    if grad_tensors is None or not isinstance(grad_tensors, (list, tuple)):
+        grad_tensors = [grad_tensors] * len(tensors)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    roots = [_root(t, "backward") for t in tensors]
+    seeds = [_seed(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
+    leaf_grads = _run(roots, seeds, retain_graph, create_graph)
+    only = None if inputs is None else {id(t) for t in ([inputs] if not isinstance(inputs, (list, tuple)) else inputs)}
+    for leaf, g in leaf_grads.values():
+        if only is not None and id(leaf) not in only:
+            continue
+        if not create_graph:
+            g = g.detach()
+        if leaf.grad is None:
+            leaf.grad = g
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad.add_(g)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, returned (not accumulated).
+
+    Example: `dx, = sg.autograd.grad(y, [x], create_graph=True)` then differentiate `dx`
+    again for second derivatives.
+    """
+    single_output = not isinstance(outputs, (list, tuple))
+    outputs = [outputs] if single_output else list(outputs)
+    inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    if grad_outputs is None or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    roots = [_root(t, "autograd.grad") for t in outputs]
+    seeds = [_seed(t, g, "autograd.grad") for t, g in zip(outputs, grad_outputs)]
+    capture = {t.grad_fn: None for t in inputs if t.grad_fn is not None}
+    leaf_grads = _run(roots, seeds, retain_graph, create_graph, capture=capture)
+    results = []
+    for i, t in enumerate(inputs):
+        if t.grad_fn is not None:
+            g = capture[t.grad_fn]
+        else:
+            slot = leaf_grads.get(id(t))
+            g = None if slot is None else slot[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {i} was not used to compute the outputs; pass allow_unused=True "
+                "to get None for it"
+            )
+        if g is not None and not create_graph:
+            g = g.detach()
+        results.append(g)
+    return tuple(results)

@@ -1,0 +1,213 @@
+"""Creating tensors: from Python data and NumPy arrays, constants, ranges, and random draws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from somegrad import dtypes
+from somegrad.device import device as to_device
+from somegrad.ops.dispatch import _backend, create
+from somegrad.ops.elementwise import where
+from somegrad.ops.shapes import as_shape
+from somegrad.ops.spec import OpSpec, register
+
+
+def _full_infer(shape, dtype, fill_value):
+    return shape, dtype
+
+
+def _arange_infer(start, stop, step, dtype):
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (stop - start) * step < 0 and start != stop:
+        raise ValueError(f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={stop}, step={step})")
+    return (max(0, math.ceil((stop - start) / step)),), dtype
+
+
+def _random_infer(shape, dtype, **params):
+    return shape, dtype
+
+
+FULL = register(OpSpec("full", "creation", (), _full_infer))
+ARANGE = register(OpSpec("arange", "creation", (), _arange_infer))
+UNIFORM = register(OpSpec("uniform", "random", (), _random_infer, doc="Uniform in [low, high)."))
+NORMAL = register(OpSpec("normal", "random", (), _random_infer))
+RANDINT = register(OpSpec("randint", "random", (), _random_infer, doc="Integers in [low, high)."))
+
+
+def _multinomial_infer(probs, num_samples, replacement):
+    if probs.ndim not in (1, 2):
+        raise ValueError(f"multinomial: probs must be 1-d or 2-d, got shape {tuple(probs.shape)}")
+    if not replacement and num_samples > probs.shape[-1]:
+        raise ValueError(
+            f"multinomial: cannot draw {num_samples} samples without replacement from {probs.shape[-1]} categories"
+        )
+    return probs.shape[:-1] + (num_samples,), dtypes.int64
+
+
+MULTINOMIAL = register(OpSpec("multinomial", "random", ("probs",), _multinomial_infer))
+
+
+# --- host data ---------------------------------------------------------------------------------
+def _dtype_of_numpy(array) -> dtypes.DType:
+    try:
+        return dtypes.from_name(array.dtype.name)
+    except TypeError:
+        raise TypeError(f"tensor: numpy dtype {array.dtype} is not supported by somegrad") from None
+
+
+def _host_array(data, dtype):
+    from somegrad.tensor import Tensor
+
+    if isinstance(data, Tensor):
+        return data.detach().cpu().numpy(), data.dtype
+    if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
+        array = np.asarray(data)
+        if array.dtype.kind in "fiub" and array.dtype.name not in ("float128", "longdouble"):
+            return array, _dtype_of_numpy(array) if dtype is None else dtype
+        raise TypeError(f"tensor: cannot make a tensor from an array of dtype {array.dtype}")
+    try:
+        array = np.array(data)
+    except ValueError as exc:
+        raise ValueError(f"tensor: could not make a tensor from {type(data).__name__}: {exc}") from None
+    if array.dtype == object or array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"tensor: expected numbers or nested lists of numbers with a regular shape, got {type(data).__name__} "
+            f"(numpy made dtype {array.dtype} of it)"
+        )
+    if dtype is None:
+        kind = array.dtype.kind
+        dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.get_default_dtype()
+    return array, dtype
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data` (a number, nested lists, a NumPy array or a Tensor).
+
+    Python floats become the default dtype (float32), ints int64 and bools bool; NumPy
+    arrays keep their dtype. Example: `sg.tensor([[1., 2.], [3., 4.]], requires_grad=True)`.
+    """
+    from somegrad.tensor import Tensor
+
+    array, inferred = _host_array(data, dtype)
+    dtype = dtype or inferred
+    device = to_device(device) if device is not None else (data.device if isinstance(data, Tensor) else to_device(None))
+    backend = _backend(device)
+    device = backend.canonical_device(device)
+    out = Tensor._make(backend.from_numpy(array, dtype, device), dtype, device)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def from_numpy(array):
+    """A CPU tensor over the NumPy `array`, sharing its memory where the backend allows."""
+    from somegrad.tensor import Tensor
+
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    dtype = _dtype_of_numpy(array)
+    device = to_device("cpu")
+    return Tensor._make(_backend(device).from_numpy(array, dtype, device, copy=False), dtype, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    from somegrad.tensor import Tensor
+
+    if isinstance(data, Tensor) and dtype in (None, data.dtype) and (device is None or to_device(device) == data.device):
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+# --- constants and ranges ------------------------------------------------------------------------
+def _place(device):
+    device = to_device(device)
+    return _backend(device).canonical_device(device)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given)."""
+    shape = as_shape("full", (size,) if isinstance(size, int) else tuple(size))
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value) if isinstance(fill_value, (bool, int, float)) else dtypes.get_default_dtype()
+    out = create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return full(as_shape("zeros", size), 0, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return full(as_shape("ones", size), 1, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """Like `zeros` (somegrad does not hand out uninitialised memory)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _like(x, dtype, device):
+    return dtype or x.dtype, device if device is not None else x.device
+
+
+def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(x, *, dtype=None, device=None, requires_grad=False):
+    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(x, *, dtype=None, device=None, requires_grad=False):
+    return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(x, *, dtype=None, device=None, requires_grad=False):
+    return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """`[start, end)` in steps of `step`; int64 for integer arguments, else the default float."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        integral = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if integral else dtypes.get_default_dtype()
+    out = create(ARANGE, _place(device), {"start": start, "stop": end, "step": step, "dtype": dtype})
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from `start` to `end`, both included."""
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    dtype = dtype or dtypes.get_default_dtype()
+    if steps == 1:
+        out = full((1,), start, dtype=dtype, device=device)
+    else:
+        step = (end - start) / (steps - 1)
+        # Fill the first half from `start` and the second half back from `end`, as PyTorch
+        # does, so that both ends are exact.
+        index = arange(steps, dtype=dtypes.float64, device=device)
+        half = steps // 2
+        values = where(index < half, index * step + start, end - (steps - 1 - index) * step)
+        out = values.to(dtype)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    m = n if m is None else m
+    rows = arange(n, device=device).reshape(n, 1)
+    cols = arange(m, device=device)
+    out = (rows == cols).to(dtype or dtypes.get_default_dtype())
+    return out.requires_grad_(True) if requires_grad else out
+
+
+__all__ = [
+    "tensor", "from_numpy", "as_tensor", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
+    "ones_like", "empty_like", "arange", "linspace", "eye",
+]

@@ -1,0 +1,148 @@
+"""Calling an op: infer and validate, resolve a kernel, run it, wrap it, record the graph.
+
+This is the one path every operation takes (`apply`). Kernel resolution, per (backend, op),
+cached: the backend's kernel table, else the op's decomposition, else an error naming
+the backend and the op. `use_decompositions(True)` forces every composite to decompose,
+so the conformance suite tests the reference path even where a fused kernel exists.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from somegrad import backends as _backends
+from somegrad.autograd.grad_mode import _state as _grad_state
+from somegrad.autograd.grad_mode import is_anomaly_enabled, no_grad
+from somegrad.autograd.graph import Node, SavedTensor
+
+__all__ = ["apply", "create", "resolve", "use_decompositions", "clear_kernel_cache"]
+
+_kernels: dict[tuple[str, str], object] = {}
+_switches = threading.local()
+
+
+class use_decompositions:
+    """While active (in this thread), composites run their reference decomposition even on
+    backends that have a fused kernel for them."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = getattr(_switches, "decompose", False)
+        _switches.decompose = self.enabled
+
+    def __exit__(self, *exc):
+        _switches.decompose = self.prev
+
+
+def clear_kernel_cache() -> None:
+    _kernels.clear()
+
+
+def resolve(backend, spec):
+    """The backend's kernel for `spec`, or None when the op runs its decomposition."""
+    key = (backend.name, spec.name)
+    try:
+        kernel = _kernels[key]
+    except KeyError:
+        kernel = backend.kernels.get(spec.name)
+        if kernel is None and spec.decompose is None:
+            raise NotImplementedError(
+                f"{spec.name}: backend {backend.name!r} has no kernel for this primitive op, and "
+                "primitives have no decomposition to fall back on"
+            ) from None
+        _kernels[key] = kernel
+    if kernel is not None and spec.decompose is not None and getattr(_switches, "decompose", False):
+        return None
+    return kernel
+
+
+def _backend(device):
+    backend = _backends._backend_cache.get(device.type)
+    return backend if backend is not None else _backends.backend_for(device)
+
+
+def _wrong_shape(backend, spec, data, shape):
+    return RuntimeError(
+        f"{spec.name}: backend {backend.name!r} returned an array of shape {tuple(data.shape)}, "
+        f"but the op's shape rule says {shape}; the backend's kernel is wrong"
+    )
+
+
+def apply(spec, inputs, params):
+    """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor."""
+    from somegrad.tensor import Tensor
+
+    shape, dtype = spec.infer(*inputs, **params)
+    device = inputs[0].device
+    for t in inputs:
+        if t.device != device:
+            raise RuntimeError(
+                f"{spec.name}: expected all tensors on the same device, but found tensors on "
+                f"{device} and {t.device}; move them with .to(device)"
+            )
+    backend = _backend(device)
+    kernel = resolve(backend, spec)
+    if kernel is None:
+        if not spec.explicit:
+            return spec.decompose(*inputs, **params)
+        with no_grad():
+            data = spec.decompose(*inputs, **params)._data
+    elif spec.inputs[0][0] == "*":
+        data = kernel([t._data for t in inputs], **params)
+    else:
+        data = kernel(*[t._data for t in inputs], **params)
+    if data.shape != shape and shape is not None:  # None: data-dependent (nonzero)
+        raise _wrong_shape(backend, spec, data, shape)
+    out = Tensor._make(data, dtype, device)
+    if spec.view:
+        out._version_counter = inputs[0]._version_counter
+        out._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+    if (
+        spec.backward is not None
+        and getattr(_grad_state, "enabled", True)
+        and dtype.is_floating_point
+        and any(t.requires_grad for t in inputs)
+    ):
+        record(spec, inputs, params, out)
+    if is_anomaly_enabled():
+        _check_finite(spec, out)
+    return out
+
+
+def record(spec, inputs, params, out):
+    """Attach a graph node to `out` so the backward can reach `inputs`."""
+    saved = {}
+    names = spec.inputs
+    for i in spec.saved_inputs:
+        if i == -1:
+            saved[names[0][1:]] = [SavedTensor(t) for t in inputs]
+        else:
+            saved[names[i]] = SavedTensor(inputs[i])
+    if spec.saves_output:
+        saved["out"] = SavedTensor(out, is_output=True)
+    edges = tuple(t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None) for t in inputs)
+    meta = tuple((t.shape, t.dtype) for t in inputs)
+    out.grad_fn = Node(spec, params, saved, edges, meta)
+    out.requires_grad = True
+
+
+def create(spec, device, params):
+    """Run a creation or random op (no tensor inputs) on `device`."""
+    from somegrad.tensor import Tensor
+
+    shape, dtype = spec.infer(**params)
+    backend = _backend(device)
+    data = resolve(backend, spec)(device=device, **params)
+    if data.shape != shape:
+        raise _wrong_shape(backend, spec, data, shape)
+    return Tensor._make(data, dtype, device)
+
+
+def _check_finite(spec, out):
+    if out.dtype.is_floating_point and not bool(out.detach().isfinite().all()):
+        raise RuntimeError(
+            f"{spec.name}: the forward produced NaN or inf (output shape {tuple(out.shape)}); "
+            "detected by set_detect_anomaly(True)"
+        )

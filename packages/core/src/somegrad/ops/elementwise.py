@@ -1,0 +1,452 @@
+"""Elementwise ops: unary math, binary arithmetic, comparisons, `where`, casts, activations.
+
+Each op is one declaration; its derivative sits beside it. The public functions below the
+declarations own PyTorch's semantics (Python scalars, type promotion inserted as explicit
+casts, integer inputs of float-only math promoted to the default float) and call `apply`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from somegrad import dtypes
+from somegrad.ops.dispatch import apply
+from somegrad.ops.shapes import broadcast_shapes
+from somegrad.ops.spec import OpSpec, register
+
+
+def _same(x, **params):
+    return x.shape, x.dtype
+
+
+def _to_bool(x, **params):
+    return x.shape, dtypes.bool_
+
+
+def unary(name, backward=None, *, decompose=None, explicit=False, infer=_same, doc=""):
+    return register(OpSpec(name, "elementwise", ("x",), infer, backward, decompose, explicit, doc=doc))
+
+
+def _broadcast_infer(name, out_dtype=None):
+    def infer(*inputs):
+        shape = broadcast_shapes(name, *(t.shape for t in inputs))
+        return shape, out_dtype or inputs[-1].dtype
+
+    return infer
+
+
+def binary(name, backward=None, *, out_dtype=None, decompose=None, explicit=False):
+    return register(
+        OpSpec(name, "elementwise", ("a", "b"), _broadcast_infer(name, out_dtype), backward, decompose, explicit)
+    )
+
+
+def _zeros(g):
+    return g.zeros_like()
+
+
+# --- unary primitives -------------------------------------------------------------------
+NEG = unary("neg", lambda g: -g)
+EXP = unary("exp", lambda g, out: g * out)
+LOG = unary("log", lambda g, x: g / x)
+LOG1P = unary("log1p", lambda g, x: g / (x + 1))
+EXPM1 = unary("expm1", lambda g, out: g * (out + 1))
+SQRT = unary("sqrt", lambda g, out: g / (out * 2))
+ABS = unary("abs", lambda g, x: g * x.sign())
+SIGN = unary("sign", _zeros)
+SIN = unary("sin", lambda g, x: g * x.cos())
+COS = unary("cos", lambda g, x: -g * x.sin())
+TANH = unary("tanh", lambda g, out: g * (1 - out * out))
+ERF = unary("erf", lambda g, x: g * (2 / math.sqrt(math.pi)) * (-x * x).exp())
+FLOOR = unary("floor", _zeros)
+CEIL = unary("ceil", _zeros)
+ROUND = unary("round", _zeros, doc="Round half to even, like PyTorch.")
+LOGICAL_NOT = unary("logical_not", infer=_to_bool)
+ISFINITE = unary("isfinite", infer=_to_bool)
+
+# --- binary primitives ------------------------------------------------------------------
+ADD = binary("add", lambda g: (g, g))
+SUB = binary("sub", lambda g: (g, -g))
+MUL = binary("mul", lambda g, a, b: (g * b, g * a))
+DIV = binary("div", lambda g, b, out: (g / b, -g * out / b))
+# d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch does).
+POW = binary(
+    "pow",
+    lambda g, a, b, out: (
+        g * b * a ** (b - 1),
+        where((a == 0) & (b >= 0), g.zeros_like(), g * out * a.log()),
+    ),
+)
+# Ties send half of the gradient to each side, as PyTorch does.
+MAXIMUM = binary("maximum", lambda g, a, b: (g * ((a > b) + (a == b) * 0.5), g * ((b > a) + (a == b) * 0.5)))
+MINIMUM = binary("minimum", lambda g, a, b: (g * ((a < b) + (a == b) * 0.5), g * ((b < a) + (a == b) * 0.5)))
+FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()))
+REMAINDER = binary("remainder", lambda g, a, b: (g, -g * floor_divide(a, b)))
+EQ = binary("eq", out_dtype=dtypes.bool_)
+NE = binary("ne", out_dtype=dtypes.bool_)
+LT = binary("lt", out_dtype=dtypes.bool_)
+LE = binary("le", out_dtype=dtypes.bool_)
+GT = binary("gt", out_dtype=dtypes.bool_)
+GE = binary("ge", out_dtype=dtypes.bool_)
+LOGICAL_AND = binary("logical_and", out_dtype=dtypes.bool_)
+LOGICAL_OR = binary("logical_or", out_dtype=dtypes.bool_)
+LOGICAL_XOR = binary("logical_xor", out_dtype=dtypes.bool_)
+
+WHERE = register(
+    OpSpec(
+        "where",
+        "elementwise",
+        ("condition", "a", "b"),
+        _broadcast_infer("where"),
+        lambda g, condition: (None, where(condition, g, 0.0), where(condition, 0.0, g)),
+    )
+)
+
+
+def _cast_infer(x, dtype):
+    return x.shape, dtype
+
+
+# The engine casts each gradient back to its input's dtype, so the backward is the identity.
+CAST = register(OpSpec("cast", "elementwise", ("x",), _cast_infer, lambda g: g))
+
+# --- explicit composites: one node, a stable backward, a fused kernel where a backend has one
+SIGMOID = unary(
+    "sigmoid",
+    lambda g, out: g * out * (1 - out),
+    decompose=lambda x: 1 / (1 + (-x).exp()),
+    explicit=True,
+)
+RELU = unary("relu", lambda g, out: g * (out > 0), decompose=lambda x: maximum(x, 0.0), explicit=True)
+
+
+def _gelu(x, approximate="none"):
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + inner.tanh())
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
+
+
+def _gelu_backward(g, x, approximate):
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        t = ((x + 0.044715 * x * x * x) * k).tanh()
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+    return g * (cdf + x * pdf)
+
+
+def _gelu_infer(x, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x.shape, x.dtype
+
+
+GELU = unary("gelu", _gelu_backward, decompose=_gelu, explicit=True, infer=_gelu_infer)
+SILU = unary(
+    "silu",
+    lambda g, x: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))),
+    decompose=lambda x: x * x.sigmoid(),
+    explicit=True,
+)
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    # log(1 + exp(bx)) / b, computed as max(bx, 0) + log1p(exp(-|bx|)) to avoid overflow,
+    # and the identity above `threshold` as PyTorch does.
+    bx = x * beta
+    stable = (maximum(bx, 0.0) + (-bx.abs()).exp().log1p()) / beta
+    return where(bx > threshold, x, stable)
+
+
+SOFTPLUS = unary(
+    "softplus",
+    lambda g, x, beta, threshold: where(x * beta > threshold, g, g * (x * beta).sigmoid()),
+    decompose=_softplus,
+    explicit=True,
+)
+LEAKY_RELU = unary(
+    "leaky_relu",
+    lambda g, x, negative_slope: where(x > 0, g, g * negative_slope),
+    decompose=lambda x, negative_slope=0.01: where(x > 0, x, x * negative_slope),
+    explicit=True,
+)
+
+
+def _clamp_infer(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return x.shape, x.dtype
+
+
+def _clamp(x, min=None, max=None):
+    if min is not None:
+        x = maximum(x, min)
+    if max is not None:
+        x = minimum(x, max)
+    return x
+
+
+def _clamp_backward(g, x, min, max):
+    inside = g.ones_like().to(dtypes.bool_)
+    if min is not None:
+        inside = inside & (x >= min)
+    if max is not None:
+        inside = inside & (x <= max)
+    return where(inside, g, 0.0)
+
+
+CLAMP = register(OpSpec("clamp", "elementwise", ("x",), _clamp_infer, _clamp_backward, _clamp, explicit=True))
+
+
+# --- the public functions -----------------------------------------------------------------
+def _tensor_type():
+    from somegrad.tensor import Tensor
+
+    return Tensor
+
+
+def scalar_tensor(value, dtype, device):
+    """A 0-d tensor holding the Python scalar `value`."""
+    from somegrad.ops.creation import full
+
+    return full((), value, dtype=dtype, device=device)
+
+
+def _operands(op, *values, out_dtype=None):
+    """Tensors of one dtype for an elementwise op over tensors and Python scalars."""
+    Tensor = _tensor_type()
+    device = None
+    for v in values:
+        if isinstance(v, Tensor):
+            device = v.device
+            break
+        if not isinstance(v, (bool, int, float)):
+            raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
+    dtype = out_dtype or dtypes.result_type(*values)
+    result = []
+    for v in values:
+        if not isinstance(v, Tensor):
+            if not isinstance(v, (bool, int, float)):
+                raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
+            v = scalar_tensor(v, dtype, device)
+        elif v.dtype is not dtype:
+            v = cast(v, dtype)
+        result.append(v)
+    return result
+
+
+def _binary(spec, a, b, out_dtype=None):
+    Tensor = _tensor_type()
+    if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and out_dtype is None:
+        return apply(spec, (a, b), {})
+    return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=out_dtype)), {})
+
+
+def _floating(x):
+    """Integer and bool inputs of float-only math become the default float dtype."""
+    return x if x.dtype.is_floating_point else cast(x, dtypes.get_default_dtype())
+
+
+def cast(x, dtype):
+    """`x` converted to `dtype` (differentiable between floating dtypes)."""
+    if x.dtype is dtype:
+        return x
+    return apply(CAST, (x,), {"dtype": dtype})
+
+
+def add(a, b, *, alpha=1):
+    """`a + alpha * b`, broadcasting."""
+    return _binary(ADD, a, b if alpha == 1 else mul(b, alpha))
+
+
+def sub(a, b, *, alpha=1):
+    """`a - alpha * b`, broadcasting."""
+    return _binary(SUB, a, b if alpha == 1 else mul(b, alpha))
+
+
+def mul(a, b):
+    return _binary(MUL, a, b)
+
+
+def div(a, b, *, rounding_mode=None):
+    """True division (integers give the default float dtype), or floor/trunc division."""
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        q = div(a, b)
+        result = where(q < 0, q.ceil(), q.floor())
+        return result if not (q.dtype != dtypes.result_type(a, b)) else cast(result, dtypes.result_type(a, b))
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    dtype = dtypes.result_type(a, b)
+    return _binary(DIV, a, b, out_dtype=dtype if dtype.is_floating_point else dtypes.get_default_dtype())
+
+
+def pow(a, b):
+    """`a ** b`; a Python number for `b` is the common, cheaper case."""
+    return _binary(POW, a, b)
+
+
+def maximum(a, b):
+    return _binary(MAXIMUM, a, b)
+
+
+def minimum(a, b):
+    return _binary(MINIMUM, a, b)
+
+
+def floor_divide(a, b):
+    return _binary(FLOOR_DIVIDE, a, b)
+
+
+def remainder(a, b):
+    """Python's modulo: the result has the sign of `b`, like PyTorch's `remainder`."""
+    return _binary(REMAINDER, a, b)
+
+
+def _compare(spec):
+    def compare(a, b):
+        Tensor = _tensor_type()
+        if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype:
+            return apply(spec, (a, b), {})
+        for v in (a, b):
+            if not isinstance(v, (Tensor, bool, int, float)):
+                return NotImplemented  # lets `tensor == "text"` fall back to False
+        return apply(spec, tuple(_operands(spec.name, a, b)), {})
+
+    compare.__name__ = spec.name
+    compare.__doc__ = f"Elementwise `{spec.name}` comparison, broadcasting; returns a bool tensor."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(s) for s in (EQ, NE, LT, LE, GT, GE))
+
+
+def _logical(spec):
+    def logical(a, b):
+        return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=dtypes.bool_)), {})
+
+    logical.__name__ = spec.name
+    return logical
+
+
+logical_and, logical_or, logical_xor = (_logical(s) for s in (LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR))
+
+
+def logical_not(x):
+    return apply(LOGICAL_NOT, (x,), {})
+
+
+def where(condition, a, b):
+    """`a` where `condition` is true, else `b`, broadcasting all three."""
+    Tensor = _tensor_type()
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
+    if condition.dtype is not dtypes.bool_:
+        condition = cast(condition, dtypes.bool_)
+    a, b = _operands("where", a, b)
+    return apply(WHERE, (condition, a, b), {})
+
+
+def _unary_float(spec):
+    def fn(x):
+        return apply(spec, (_floating(x),), {})
+
+    fn.__name__ = spec.name
+    fn.__doc__ = f"Elementwise `{spec.name}` (integer inputs give the default float dtype)."
+    return fn
+
+
+exp, log, log1p, expm1, sqrt, sin, cos, tanh, erf, sigmoid, silu = (
+    _unary_float(s) for s in (EXP, LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF, SIGMOID, SILU)
+)
+
+
+def _unary_same(spec):
+    def fn(x):
+        return apply(spec, (x,), {})
+
+    fn.__name__ = spec.name
+    fn.__doc__ = f"Elementwise `{spec.name}`, keeping the dtype."
+    return fn
+
+
+neg, abs, sign, relu = (_unary_same(s) for s in (NEG, ABS, SIGN, RELU))
+
+
+def _rounding(spec):
+    def fn(x):
+        return x if not x.dtype.is_floating_point else apply(spec, (x,), {})
+
+    fn.__name__ = spec.name
+    return fn
+
+
+floor, ceil = _rounding(FLOOR), _rounding(CEIL)
+
+
+def round(x, decimals=0):
+    """Round half to even; with `decimals`, to that many decimal places."""
+    if not x.dtype.is_floating_point:
+        return x
+    if decimals:
+        scale = 10.0**decimals
+        return apply(ROUND, (x * scale,), {}) / scale
+    return apply(ROUND, (x,), {})
+
+
+def isfinite(x):
+    return apply(ISFINITE, (x,), {})
+
+
+def isnan(x):
+    return ne(x, x)
+
+
+def reciprocal(x):
+    return div(1.0, x) if x.dtype.is_floating_point else div(1.0, _floating(x))
+
+
+def rsqrt(x):
+    return reciprocal(sqrt(x))
+
+
+def square(x):
+    return mul(x, x)
+
+
+def gelu(x, approximate="none"):
+    """GELU, exact (`approximate="none"`, with erf) or the tanh approximation."""
+    return apply(GELU, (_floating(x),), {"approximate": approximate})
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return apply(SOFTPLUS, (_floating(x),), {"beta": beta, "threshold": threshold})
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
+
+
+def clamp(x, min=None, max=None):
+    """Limit `x` to [min, max]; bounds may be numbers or tensors (tensors broadcast)."""
+    Tensor = _tensor_type()
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            x = maximum(x, min)
+        if max is not None:
+            x = minimum(x, max)
+        return x
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, (int, float)):
+            raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(bound).__name__}")
+    if not x.dtype.is_floating_point and any(isinstance(b, float) for b in (min, max)):
+        x = _floating(x)
+    return apply(CLAMP, (x,), {"min": min, "max": max})
+
+
+def lerp(start, end, weight):
+    """`start + weight * (end - start)`."""
+    return add(start, mul(sub(end, start), weight))

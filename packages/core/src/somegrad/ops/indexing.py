@@ -1,0 +1,346 @@
+"""Indexing: `x[key]`, `x[key] = v`, gather/scatter_add, index_select, masked_fill, nonzero.
+
+A user's key (ints, slices, None, Ellipsis, integer or bool tensors, lists) is normalised
+here, once, into one or two *kernel keys*, each a tuple that is either
+
+* basic: ints, `slice(start, stop, step)` with non-negative bounds, and None; or
+* advanced: `slice(None)` and int64 index arrays of the backend (in-bounds, non-negative).
+
+Integers are applied first, as a basic index, and the index tensors then (PyTorch's order,
+which differs from NumPy's when a slice separates an int from an index tensor).
+"""
+
+from __future__ import annotations
+
+from somegrad import dtypes
+from somegrad.ops import elementwise as ew
+from somegrad.ops.dispatch import apply
+from somegrad.ops.shapes import broadcast_shapes, normalize_dim
+from somegrad.ops.spec import OpSpec, register
+
+
+def _is_tensor(value):
+    from somegrad.tensor import Tensor
+
+    return isinstance(value, Tensor)
+
+
+def _key_shape(shape, key):
+    """The shape of `x[key]` for a kernel key (see the module docstring)."""
+    out, advanced, advanced_at, dim = [], [], None, 0
+    for k in key:
+        if k is None:
+            out.append(1)
+        elif isinstance(k, int):
+            dim += 1
+        elif isinstance(k, slice):
+            out.append(len(range(*k.indices(shape[dim]))))
+            dim += 1
+        else:
+            advanced.append(tuple(k.shape))
+            advanced_at = len(out) if advanced_at is None else advanced_at
+            dim += 1
+    out.extend(shape[dim:])
+    if advanced:
+        out[advanced_at:advanced_at] = broadcast_shapes("index", *advanced)
+    return tuple(out)
+
+
+def _getitem_infer(x, key):
+    return _key_shape(x.shape, key), x.dtype
+
+
+def _index_put_infer(x, values, key, accumulate):
+    target = _key_shape(x.shape, key)
+    try:
+        broadcast_shapes("index_put", values.shape, target)
+    except ValueError:
+        raise ValueError(
+            f"index_put: shape mismatch: value tensor of shape {tuple(values.shape)} cannot be broadcast "
+            f"to indexing result of shape {target}"
+        ) from None
+    if broadcast_shapes("index_put", values.shape, target) != target:
+        raise ValueError(f"index_put: value of shape {tuple(values.shape)} does not fit the indexed shape {target}")
+    return x.shape, x.dtype
+
+
+GETITEM = register(
+    OpSpec(
+        "getitem",
+        "index",
+        ("x",),
+        _getitem_infer,
+        lambda g, input_shape, key: index_put(_zeros(g, input_shape), g, key, accumulate=True),
+        view=True,
+    )
+)
+INDEX_PUT = register(
+    OpSpec(
+        "index_put",
+        "index",
+        ("x", "values"),
+        _index_put_infer,
+        lambda g, key, accumulate: (
+            g if accumulate else index_put(g, _zeros(g, ()), key, accumulate=False),
+            apply(GETITEM, (g,), {"key": key}),
+        ),
+    )
+)
+
+
+def _zeros(like, shape):
+    from somegrad.ops.creation import zeros
+
+    return zeros(shape, dtype=like.dtype, device=like.device)
+
+
+def index_put(x, values, key, accumulate=False):
+    """A copy of `x` with `values` written at a kernel `key` (added there if `accumulate`,
+    repeated indices adding up)."""
+    return apply(INDEX_PUT, (x, values), {"key": key, "accumulate": accumulate})
+
+
+# --- normalising user keys -------------------------------------------------------------------
+def _index_array(x, index, dim):
+    """A user's index tensor for dimension `dim` of `x` as an in-bounds int64 backend array."""
+    if index.device != x.device:
+        raise RuntimeError(f"index: indices are on {index.device} but the indexed tensor is on {x.device}")
+    if index.dtype.is_floating_point:
+        raise IndexError(f"index: tensors used as indices must be long, int, byte or bool, got {index.dtype.name}")
+    size = x.shape[dim]
+    if index.numel():
+        low, high = int(index.min().item()), int(index.max().item())
+        if low < -size or high >= size:
+            bad = high if high >= size else low
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        if low < 0:
+            index = ew.where(index < 0, index + size, index)
+    return ew.cast(index, dtypes.int64)._data
+
+
+def _expand_key(x, key):
+    from somegrad.ops.creation import tensor
+
+    if not isinstance(key, tuple):
+        key = (key,)
+    items = []
+    for k in key:
+        if isinstance(k, (list, tuple)) or (hasattr(k, "__array__") and not _is_tensor(k)):
+            k = tensor(k, device=x.device)
+            if k.dtype.is_floating_point and k.numel() == 0:
+                k = ew.cast(k, dtypes.int64)
+        elif isinstance(k, bool):
+            k = tensor(k, device=x.device)
+        elif not (k is None or k is Ellipsis or isinstance(k, (int, slice)) or _is_tensor(k)):
+            if hasattr(k, "__index__"):
+                k = int(k.__index__())
+            else:
+                raise TypeError(f"index: unsupported index of type {type(k).__name__}: {k!r}")
+        items.append(k)
+    consumed = sum(
+        0 if k is None or k is Ellipsis else (k.ndim if _is_tensor(k) and k.dtype is dtypes.bool_ else 1)
+        for k in items
+    )
+    if sum(k is Ellipsis for k in items) > 1:
+        raise IndexError("index: an index can only have a single ellipsis ('...')")
+    if consumed > x.ndim:
+        raise IndexError(f"index: too many indices for tensor of dimension {x.ndim} (got {consumed})")
+    at = next((i for i, k in enumerate(items) if k is Ellipsis), None)
+    if at is not None:
+        items[at : at + 1] = [slice(None)] * (x.ndim - consumed)
+    return items
+
+
+def normalize_key(x, key):
+    """`(basic, advanced)` kernel keys for `x[key]`; `advanced` is None without index tensors."""
+    items = _expand_key(x, key)
+    basic, advanced, dim = [], [], 0
+    for k in items:
+        if k is None:
+            basic.append(None)
+            advanced.append(slice(None))
+        elif isinstance(k, int):
+            size = x.shape[dim]
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {dim} with size {size}")
+            basic.append(k % size)
+            dim += 1
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError(f"index: slice step must be positive, got {k.step} (use .flip() to reverse)")
+            start, stop, step = k.indices(x.shape[dim])
+            basic.append(slice(start, max(start, stop), step))
+            advanced.append(slice(None))
+            dim += 1
+        elif k.dtype is dtypes.bool_:
+            mask_shape = x.shape[dim : dim + k.ndim]
+            if tuple(k.shape) != tuple(mask_shape):
+                raise IndexError(
+                    f"index: the boolean mask of shape {tuple(k.shape)} does not match the indexed "
+                    f"dimensions {tuple(mask_shape)} of the tensor of shape {tuple(x.shape)} (starting at dim {dim})"
+                )
+            if k.ndim == 0:
+                raise IndexError("index: a 0-d boolean index is not supported; use x.unsqueeze(0) or a 1-d mask")
+            positions = nonzero(k)
+            for j in range(k.ndim):
+                basic.append(slice(0, x.shape[dim], 1))
+                advanced.append(positions[:, j]._data)
+                dim += 1
+        else:
+            basic.append(slice(0, x.shape[dim], 1))
+            advanced.append(_index_array(x, k, dim))
+            dim += 1
+    has_arrays = any(not isinstance(k, slice) for k in advanced)
+    return tuple(basic), (tuple(advanced) if has_arrays else None)
+
+
+def _selects_everything(basic, shape):
+    return len(basic) == len(shape) and all(k == slice(0, s, 1) for k, s in zip(basic, shape))
+
+
+def getitem(x, key):
+    basic, advanced = normalize_key(x, key)
+    if not _selects_everything(basic, x.shape):
+        x = apply(GETITEM, (x,), {"key": basic})
+    if advanced is not None:
+        x = apply(GETITEM, (x,), {"key": advanced})
+    return x
+
+
+def setitem(x, key, value):
+    """`x[key] = value`, in place; differentiable when `x` is not a leaf that requires grad."""
+    from somegrad.tensor import Tensor
+
+    basic, advanced = normalize_key(x, key)
+    if not isinstance(value, Tensor):
+        value = ew.scalar_tensor(value, x.dtype, x.device) if isinstance(value, (bool, int, float)) else None
+        if value is None:
+            raise TypeError(f"setitem: expected a Tensor or a Python number as the value, got {type(value).__name__}")
+    if value.device != x.device:
+        raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")
+    value = ew.cast(value, x.dtype)
+
+    def compute(target):
+        if advanced is None:
+            return index_put(target, value, basic)
+        view = apply(GETITEM, (target,), {"key": basic})
+        return index_put(target, index_put(view, value, advanced), basic)
+
+    from somegrad.ops.inplace import inplace
+
+    inplace(x, compute, "setitem")
+
+
+# --- gather / scatter and friends ------------------------------------------------------------
+def _gather_infer(x, index, dim):
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather: index must have as many dimensions as the input ({x.ndim}), got shape {tuple(index.shape)}")
+    for d in range(x.ndim):
+        if d != dim and index.shape[d] > x.shape[d]:
+            raise ValueError(
+                f"gather: index shape {tuple(index.shape)} is larger than input shape {tuple(x.shape)} at dimension {d}"
+            )
+    return index.shape, x.dtype
+
+
+def _scatter_add_infer(x, index, src, dim):
+    if not (index.ndim == x.ndim == src.ndim):
+        raise ValueError(
+            f"scatter_add: input {tuple(x.shape)}, index {tuple(index.shape)} and src {tuple(src.shape)} must have the same number of dimensions"
+        )
+    for d in range(x.ndim):
+        if index.shape[d] > src.shape[d] or (d != dim and index.shape[d] > x.shape[d]):
+            raise ValueError(
+                f"scatter_add: index shape {tuple(index.shape)} does not fit input {tuple(x.shape)} / src {tuple(src.shape)} at dimension {d}"
+            )
+    return x.shape, x.dtype
+
+
+GATHER = register(
+    OpSpec(
+        "gather",
+        "index",
+        ("x", "index"),
+        _gather_infer,
+        lambda g, index, input_shape, dim: (scatter_add(_zeros(g, input_shape), dim, index, g), None),
+    )
+)
+SCATTER_ADD = register(
+    OpSpec(
+        "scatter_add",
+        "index",
+        ("x", "index", "src"),
+        _scatter_add_infer,
+        lambda g, index, src, dim: (g, None, _pad_to(gather(g, dim, index), src.shape)),
+    )
+)
+
+
+def _pad_to(t, shape):
+    if tuple(t.shape) == tuple(shape):
+        return t
+    from somegrad.ops.movement import pad
+
+    widths = []
+    for have, want in zip(reversed(t.shape), reversed(shape)):
+        widths += [0, want - have]
+    return pad(t, widths)
+
+
+def _index_tensor(op, x, index, dim):
+    if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
+        raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype.name}")
+    if index.device != x.device:
+        raise RuntimeError(f"{op}: index is on {index.device} but the input is on {x.device}")
+    if index.numel():
+        low, high = int(index.min().item()), int(index.max().item())
+        size = x.shape[dim] if x.ndim else 1
+        if low < 0 or high >= size:
+            raise IndexError(f"{op}: index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}")
+    return ew.cast(index, dtypes.int64)
+
+
+def gather(x, dim, index):
+    """`out[i][j] = x[index[i][j]][j]` for dim 0 (and so on), like `torch.gather`."""
+    dim = normalize_dim("gather", dim, x.ndim)
+    index = _index_tensor("gather", x, index, dim)
+    return apply(GATHER, (x, index), {"dim": dim})
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of `x` with `src` added at `index` along `dim` (repeated indices add up)."""
+    dim = normalize_dim("scatter_add", dim, x.ndim)
+    index = _index_tensor("scatter_add", x, index, dim)
+    src = ew.cast(src, x.dtype)
+    return apply(SCATTER_ADD, (x, index, src), {"dim": dim})
+
+
+def index_select(x, dim, index):
+    dim = normalize_dim("index_select", dim, x.ndim)
+    if index.ndim > 1:
+        raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {tuple(index.shape)}")
+    return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
+
+
+def masked_fill(x, mask, value):
+    """`x` with `value` wherever `mask` (broadcast to x's shape) is true."""
+    if mask.dtype is not dtypes.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype.name}")
+    if not isinstance(value, (bool, int, float)):
+        value = value.to(x.dtype)
+    else:
+        value = ew.scalar_tensor(value, x.dtype, x.device)
+    broadcast_shapes("masked_fill", x.shape, mask.shape)
+    return ew.where(mask, value, x)
+
+
+def _nonzero_infer(x):
+    return None, dtypes.int64
+
+
+NONZERO = register(OpSpec("nonzero", "index", ("x",), _nonzero_infer, doc="(N, ndim) indices of nonzero elements."))
+
+
+def nonzero(x):
+    """The indices of the nonzero elements, shape (N, x.ndim)."""
+    return apply(NONZERO, (x,), {})

@@ -1,0 +1,68 @@
+"""In-place ops (`add_`, `mul_`, `x[i] = v`, ...): compute out of place, write into memory.
+
+An in-place op writes its result into the tensor's existing memory (so views of it see
+the change) and bumps its version counter (so a backward that saved it raises instead of
+using changed values). When the graph is recorded, the op runs on a copy of the old value
+and the tensor takes over the result's graph node, as if `x = op(x)` had run.
+
+Backends may register an in-place kernel under the op's name plus "_" (`add_`): it is used
+when no graph is recorded, which is the optimizers' hot path.
+"""
+
+from __future__ import annotations
+
+from somegrad.autograd.grad_mode import is_grad_enabled
+
+__all__ = ["inplace", "write_into"]
+
+
+def _can_hold(target_dtype, result_dtype) -> bool:
+    return result_dtype.category <= target_dtype.category
+
+
+def write_into(target, result, op):
+    """Write `result` into `target`'s memory (same shape; dtype cast within its category)."""
+    if result.shape != target.shape:
+        raise RuntimeError(
+            f"{op}: output with shape {tuple(target.shape)} doesn't match the broadcast shape {tuple(result.shape)}"
+        )
+    if result.dtype is not target.dtype:
+        if not _can_hold(target.dtype, result.dtype):
+            raise TypeError(
+                f"{op}: result type {result.dtype.name} can't be cast to the desired output type {target.dtype.name}"
+            )
+        result = result.to(target.dtype)
+    from somegrad.ops.dispatch import _backend
+
+    _backend(target.device).assign(target._data, result._data)
+    target._version_counter[0] += 1
+
+
+def inplace(target, compute, op, others=()):
+    """Run `compute(target)` (an out-of-place op) and store its result in `target`."""
+    from somegrad.tensor import Tensor
+
+    recording = is_grad_enabled() and (
+        target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+    )
+    if not recording:
+        write_into(target, compute(target), op)
+        return target
+    if target.requires_grad and target.grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
+            "do it under somegrad.no_grad() or on a clone()"
+        )
+    if target._base is not None and target._base.requires_grad:
+        raise RuntimeError(
+            f"{op}: in-place operations that record a gradient are not supported on views of tensors "
+            "that require grad; use the out-of-place op (x = x.op(...)) or clone() the view first"
+        )
+    # A copy of the old value, so that a backward which saved it still sees it.
+    old = target.clone() if target.requires_grad else target.detach().clone()
+    result = compute(old)
+    write_into(target, result.detach(), op)
+    if result.requires_grad:
+        target.grad_fn = result.grad_fn
+        target.requires_grad = True
+    return target

@@ -1,0 +1,307 @@
+"""Movement ops: reshape, permute, expand, flip, pad, cat, copy, and what is built on them.
+
+reshape, permute and expand are view ops: on backends that allow it their result shares
+memory with the input (and its version counter, so in-place changes are seen by autograd).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from somegrad import dtypes
+from somegrad.ops import elementwise as ew
+from somegrad.ops.dispatch import apply
+from somegrad.ops.shapes import as_shape, normalize_dim, normalize_dims
+from somegrad.ops.spec import OpSpec, register
+
+
+def _reshape_infer(x, shape):
+    if math.prod(shape) != math.prod(x.shape):
+        raise ValueError(f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)} ({x.numel()} elements)")
+    return shape, x.dtype
+
+
+def _permute_infer(x, dims):
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}")
+    return tuple(x.shape[d] for d in dims), x.dtype
+
+
+def _expand_infer(x, shape):
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
+    for i, size in enumerate(x.shape):
+        if size != 1 and size != shape[lead + i]:
+            raise ValueError(
+                f"expand: the input size {size} at dimension {i} must match the target size "
+                f"{shape[lead + i]} (or be 1); input shape {tuple(x.shape)}, target {shape}"
+            )
+    return shape, x.dtype
+
+
+def _flip_infer(x, dims):
+    return x.shape, x.dtype
+
+
+def _pad_infer(x, pad, value):
+    if len(pad) != x.ndim:
+        raise ValueError(f"pad: expected one (before, after) pair per dimension, got {pad} for shape {tuple(x.shape)}")
+    return tuple(s + b + a for s, (b, a) in zip(x.shape, pad)), x.dtype
+
+
+def _pad_backward(g, pad, input_shape):
+    return g[tuple(slice(b, b + s) for s, (b, a) in zip(input_shape, pad))]
+
+
+def _cat_infer(*tensors, dim):
+    first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(
+                f"cat: sizes of tensors must match except in dimension {dim}; got shapes {shapes} "
+                f"(tensor {i} differs)"
+            )
+    size = builtins.sum(t.shape[dim] for t in tensors)
+    return first.shape[:dim] + (size,) + first.shape[dim + 1 :], first.dtype
+
+
+def _cat_backward(g, tensors, dim):
+    grads, start = [], 0
+    for t in tensors:
+        size = t.shape[dim]
+        grads.append(g.narrow(dim, start, size))
+        start += size
+    return tuple(grads)
+
+
+def _same(x):
+    return x.shape, x.dtype
+
+
+RESHAPE = register(
+    OpSpec("reshape", "movement", ("x",), _reshape_infer, lambda g, input_shape: g.reshape(input_shape), view=True)
+)
+PERMUTE = register(
+    OpSpec(
+        "permute",
+        "movement",
+        ("x",),
+        _permute_infer,
+        lambda g, dims: g.permute(tuple(sorted(range(len(dims)), key=dims.__getitem__))),
+        view=True,
+    )
+)
+# The engine sums each gradient down to its input's shape, which is exactly expand's backward.
+EXPAND = register(OpSpec("expand", "movement", ("x",), _expand_infer, lambda g: g, view=True))
+FLIP = register(OpSpec("flip", "movement", ("x",), _flip_infer, lambda g, dims: g.flip(dims)))
+PAD = register(OpSpec("pad", "movement", ("x",), _pad_infer, _pad_backward))
+CAT = register(OpSpec("cat", "movement", ("*tensors",), _cat_infer, _cat_backward))
+COPY = register(OpSpec("copy", "movement", ("x",), _same, lambda g: g, doc="A contiguous copy."))
+
+
+# --- public functions -----------------------------------------------------------------------
+def reshape(x, *shape):
+    """`x` with a new shape of the same number of elements; one size may be -1."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    shape = tuple(int(s) for s in shape)
+    if -1 in shape:
+        if shape.count(-1) > 1:
+            raise ValueError(f"reshape: only one dimension can be inferred (-1), got {shape}")
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or x.numel() % known:
+            raise ValueError(f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)}")
+        shape = tuple(x.numel() // known if s == -1 else s for s in shape)
+    if shape == x.shape:
+        return x
+    return apply(RESHAPE, (x,), {"shape": shape})
+
+
+def permute(x, *dims):
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: expected {x.ndim} dims for shape {tuple(x.shape)}, got {tuple(dims)}")
+    dims = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return apply(PERMUTE, (x,), {"dims": dims})
+
+
+def transpose(x, dim0, dim1):
+    dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dim1, dim0
+    return permute(x, dims)
+
+
+def movedim(x, source, destination):
+    source = normalize_dim("movedim", source, x.ndim)
+    destination = normalize_dim("movedim", destination, x.ndim)
+    dims = [d for d in range(x.ndim) if d != source]
+    dims.insert(destination, source)
+    return permute(x, dims)
+
+
+def expand(x, *shape):
+    """A broadcast view of `x` with `shape`; -1 keeps a size."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
+    shape = as_shape("expand", tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)))
+    if shape == x.shape:
+        return x
+    return apply(EXPAND, (x,), {"shape": shape})
+
+
+def broadcast_to(x, shape):
+    return expand(x, tuple(shape))
+
+
+def squeeze(x, dim=None):
+    """Remove size-1 dimensions (all of them, or those in `dim`)."""
+    dims = normalize_dims("squeeze", dim, x.ndim)
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(x, dim):
+    dim = normalize_dim("unsqueeze", dim, x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim("flatten", start_dim, x.ndim)
+    end = normalize_dim("flatten", end_dim, x.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+
+
+def unflatten(x, dim, sizes):
+    dim = normalize_dim("unflatten", dim, x.ndim)
+    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :])
+
+
+def flip(x, dims):
+    dims = normalize_dims("flip", dims, x.ndim)
+    return apply(FLIP, (x,), {"dims": dims}) if dims else x
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """Constant padding, PyTorch's convention: `pad` lists (left, right) pairs starting
+    from the LAST dimension: `pad(x, (1, 1, 2, 2))` pads the last dim by 1 and the one
+    before it by 2 on each side."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} values for shape {tuple(x.shape)}, got {tuple(pad)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    pairs = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return apply(PAD, (x,), {"pad": tuple(pairs), "value": value})
+
+
+def cat(tensors, dim=0):
+    """Concatenate tensors of the same shape (except along `dim`), promoting dtypes."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = dtypes.promote_types(dtype, t.dtype)
+    tensors = [ew.cast(t, dtype) for t in tensors]
+    dim = normalize_dim("cat", dim, tensors[0].ndim)
+    if len(tensors) == 1:
+        return tensors[0]
+    return apply(CAT, tuple(tensors), {"dim": dim})
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}")
+    dim = normalize_dim("stack", dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def narrow(x, dim, start, length):
+    dim = normalize_dim("narrow", dim, x.ndim)
+    key = (slice(None),) * dim + (slice(start, start + length),)
+    return x[key]
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split into pieces of `split_size` (the last may be smaller) or of the given sizes."""
+    dim = normalize_dim("split", dim, x.ndim)
+    size = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [builtins.min(step, size - s) for s in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != size:
+            raise ValueError(f"split: sizes {sizes} do not add up to {size}, the size of dimension {dim}")
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(narrow(x, dim, start, s))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    dim = normalize_dim("chunk", dim, x.ndim)
+    return split(x, builtins.max(1, -(-x.shape[dim] // chunks)), dim)
+
+
+def contiguous(x):
+    return x if x.is_contiguous() else apply(COPY, (x,), {})
+
+
+def clone(x):
+    return apply(COPY, (x,), {})
+
+
+def repeat(x, *sizes):
+    """Tile `x`: `repeat(x, 2, 3)` repeats the last dim 3 times and the one before 2."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
+    expanded = expand(reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s)))
+    return reshape(expanded, tuple(r * s for r, s in zip(sizes, x.shape)))
+
+
+def _triangle_mask(x, diagonal, lower):
+    from somegrad.ops.creation import arange
+
+    rows = arange(x.shape[-2], device=x.device).reshape(-1, 1)
+    cols = arange(x.shape[-1], device=x.device)
+    return (cols - rows <= diagonal) if lower else (cols - rows >= diagonal)
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (the rest set to 0)."""
+    if x.ndim < 2:
+        raise ValueError(f"tril: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    return ew.where(_triangle_mask(x, diagonal, True), x, ew.scalar_tensor(0, x.dtype, x.device))
+
+
+def triu(x, diagonal=0):
+    if x.ndim < 2:
+        raise ValueError(f"triu: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    return ew.where(_triangle_mask(x, diagonal, False), x, ew.scalar_tensor(0, x.dtype, x.device))

@@ -1,0 +1,301 @@
+"""Reductions over `dim` (an int, a tuple, or None for all) with `keepdim`, and scans.
+
+Kernels receive `dim` as a sorted tuple of non-negative ints (argmax/argmin: an int or
+None) and `keepdim` as a bool.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from somegrad import dtypes
+from somegrad.ops import elementwise as ew
+from somegrad.ops.dispatch import apply
+from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
+from somegrad.ops.spec import OpSpec, register
+
+
+def _reduce_infer(name, out_dtype=None, nonempty=False):
+    def infer(x, dim, keepdim):
+        if nonempty:
+            for d in dim:
+                if x.shape[d] == 0:
+                    raise IndexError(
+                        f"{name}: expected reduction dim {d} to have non-zero size, but the input has shape "
+                        f"{tuple(x.shape)} (there is no {name} of nothing)"
+                    )
+        return reduced_shape(x.shape, dim, keepdim), out_dtype or x.dtype
+
+    return infer
+
+
+def reduction(name, backward=None, *, out_dtype=None, nonempty=False, decompose=None, explicit=False):
+    return register(
+        OpSpec(name, "reduce", ("x",), _reduce_infer(name, out_dtype, nonempty), backward, decompose, explicit)
+    )
+
+
+def _expand_back(g, input_shape, dim, keepdim):
+    """The reduced gradient `g` broadcast back over the reduced dims of the input."""
+    if not keepdim:
+        g = g.reshape(reduced_shape(input_shape, dim, True))
+    return g.expand(input_shape)
+
+
+def _keep(t, dim, keepdim, input_shape):
+    return t if keepdim else t.reshape(reduced_shape(input_shape, dim, True))
+
+
+def _prod_backward(g, x, out, dim, keepdim):
+    # g * prod / x fails where x has zeros: there the gradient is the product of the other
+    # elements when x holds the only zero of its slice, and 0 when the slice has several.
+    g, out = _keep(g, dim, keepdim, x.shape), _keep(out, dim, keepdim, x.shape)
+    is_zero = x == 0
+    others = prod(ew.where(is_zero, 1.0, x), dim, keepdim=True)
+    zeros_in_slice = sum(is_zero, dim, keepdim=True)
+    safe_x = ew.where(is_zero, 1.0, x)
+    return ew.where(is_zero, ew.where(zeros_in_slice == 1, g * others, 0.0), g * out / safe_x)
+
+
+def _extremum_backward(g, x, out, dim, keepdim):
+    # Ties share the gradient evenly (PyTorch's amax/amin rule).
+    g, out = _keep(g, dim, keepdim, x.shape), _keep(out, dim, keepdim, x.shape)
+    mask = x == out
+    return g * mask / sum(mask, dim, keepdim=True)
+
+
+SUM = reduction("sum", lambda g, input_shape, dim, keepdim: _expand_back(g, input_shape, dim, keepdim))
+PROD = reduction("prod", _prod_backward)
+AMAX = reduction("amax", _extremum_backward, nonempty=True)
+AMIN = reduction("amin", _extremum_backward, nonempty=True)
+ALL = reduction("all", out_dtype=dtypes.bool_)
+ANY = reduction("any", out_dtype=dtypes.bool_)
+
+
+def _arg_infer(name):
+    def infer(x, dim, keepdim):
+        if x.numel() == 0:
+            raise IndexError(f"{name}: expected a non-empty input, got shape {tuple(x.shape)}")
+        if dim is None:
+            shape = tuple(1 for _ in x.shape) if keepdim else ()
+        else:
+            shape = reduced_shape(x.shape, (dim,), keepdim)
+        return shape, dtypes.int64
+
+    return infer
+
+
+ARGMAX = register(OpSpec("argmax", "reduce", ("x",), _arg_infer("argmax")))
+ARGMIN = register(OpSpec("argmin", "reduce", ("x",), _arg_infer("argmin")))
+
+
+def _scan_infer(x, dim):
+    return x.shape, x.dtype
+
+
+CUMSUM = register(
+    OpSpec("cumsum", "reduce", ("x",), _scan_infer, lambda g, dim: g.flip(dim).cumsum(dim).flip(dim))
+)
+
+
+# --- explicit composites over one dim -------------------------------------------------------
+def _logsumexp(x, dim, keepdim):
+    # Subtracting the max keeps exp() from overflowing; a -inf/inf max is replaced by 0 so
+    # rows of all -inf give -inf rather than NaN.
+    m = amax(x, dim, keepdim=True)
+    m = ew.where(m.isfinite(), m, 0.0)
+    out = sum((x - m).exp(), dim, keepdim=True).log() + m
+    return out if keepdim else out.reshape(reduced_shape(x.shape, dim, False))
+
+
+def _logsumexp_backward(g, x, out, dim, keepdim):
+    g, out = _keep(g, dim, keepdim, x.shape), _keep(out, dim, keepdim, x.shape)
+    return g * (x - out).exp()
+
+
+LOGSUMEXP = register(
+    OpSpec(
+        "logsumexp", "reduce", ("x",), _reduce_infer("logsumexp"), _logsumexp_backward, _logsumexp, explicit=True
+    )
+)
+
+
+def _softmax_infer(x, dim):
+    return x.shape, x.dtype
+
+
+def _softmax(x, dim):
+    e = (x - amax(x, (dim,), keepdim=True)).exp()
+    return e / sum(e, (dim,), keepdim=True)
+
+
+def _log_softmax(x, dim):
+    shifted = x - amax(x, (dim,), keepdim=True)
+    return shifted - sum(shifted.exp(), (dim,), keepdim=True).log()
+
+
+SOFTMAX = register(
+    OpSpec(
+        "softmax",
+        "reduce",
+        ("x",),
+        _softmax_infer,
+        lambda g, out, dim: out * (g - sum(g * out, (dim,), keepdim=True)),
+        _softmax,
+        explicit=True,
+    )
+)
+LOG_SOFTMAX = register(
+    OpSpec(
+        "log_softmax",
+        "reduce",
+        ("x",),
+        _softmax_infer,
+        lambda g, out, dim: g - out.exp() * sum(g, (dim,), keepdim=True),
+        _log_softmax,
+        explicit=True,
+    )
+)
+
+
+# --- the public functions -------------------------------------------------------------------
+def _sum_dtype(x):
+    return x.dtype if x.dtype.is_floating_point else dtypes.int64
+
+
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum over `dim` (int, tuple, or None for all). Integers and bools sum in int64."""
+    dims = normalize_dims("sum", dim, x.ndim)
+    x = ew.cast(x, dtype or _sum_dtype(x))
+    return apply(SUM, (x,), {"dim": dims, "keepdim": keepdim})
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    dims = normalize_dims("prod", dim, x.ndim)
+    x = ew.cast(x, dtype or _sum_dtype(x))
+    return apply(PROD, (x,), {"dim": dims, "keepdim": keepdim})
+
+
+def _float_only(op, x):
+    if not x.dtype.is_floating_point:
+        raise TypeError(
+            f"{op}: could not infer output dtype: the input has dtype {x.dtype.name}, but {op} needs a "
+            f"floating point input; convert it with .float()"
+        )
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """Mean over `dim`; floating point inputs only (as in PyTorch), or pass `dtype`."""
+    if dtype is not None:
+        x = ew.cast(x, dtype)
+    _float_only("mean", x)
+    dims = normalize_dims("mean", dim, x.ndim)
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    # An empty mean is 0 / 0 = NaN, as in PyTorch.
+    return apply(SUM, (x,), {"dim": dims, "keepdim": keepdim}) / float(count)
+
+
+def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """Variance over `dim` with Bessel's `correction` (1: unbiased, 0: population)."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    _float_only("var", x)
+    dims = normalize_dims("var", dim, x.ndim)
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    centered = x - mean(x, dims, keepdim=True)
+    # Divide by N - correction; N - correction <= 0 gives inf or NaN, as in PyTorch.
+    return sum(centered * centered, dims, keepdim=keepdim) / float(builtins.max(count - correction, 0))
+
+
+def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    return var(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+
+
+def amax(x, dim=None, keepdim=False):
+    """Maximum over `dim`; ties share the gradient evenly."""
+    return apply(AMAX, (x,), {"dim": normalize_dims("amax", dim, x.ndim), "keepdim": keepdim})
+
+
+def amin(x, dim=None, keepdim=False):
+    return apply(AMIN, (x,), {"dim": normalize_dims("amin", dim, x.ndim), "keepdim": keepdim})
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the first maximum along `dim` (of the flattened input when `dim` is None)."""
+    if dim is not None:
+        dim = normalize_dim("argmax", dim, x.ndim)
+    return apply(ARGMAX, (x,), {"dim": dim, "keepdim": keepdim})
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is not None:
+        dim = normalize_dim("argmin", dim, x.ndim)
+    return apply(ARGMIN, (x,), {"dim": dim, "keepdim": keepdim})
+
+
+def _values_and_indices(name, arg, x, dim, keepdim):
+    from somegrad.ops.indexing import gather
+
+    if dim is None:
+        return (amax if name == "max" else amin)(x)
+    dim = normalize_dim(name, dim, x.ndim)
+    indices = arg(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
+    if not keepdim and x.ndim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    from somegrad.tensor import ValuesIndices
+
+    return ValuesIndices(values, indices)
+
+
+def max(x, dim=None, keepdim=False):
+    """The maximum of all elements, or `(values, indices)` along `dim` (the gradient goes
+    to the position of the index, as in PyTorch). With a Tensor as `dim`: `maximum`."""
+    from somegrad.tensor import Tensor
+
+    if isinstance(dim, Tensor):
+        return ew.maximum(x, dim)
+    return _values_and_indices("max", argmax, x, dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):
+    from somegrad.tensor import Tensor
+
+    if isinstance(dim, Tensor):
+        return ew.minimum(x, dim)
+    return _values_and_indices("min", argmin, x, dim, keepdim)
+
+
+def all(x, dim=None, keepdim=False):
+    return apply(ALL, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("all", dim, x.ndim), "keepdim": keepdim})
+
+
+def any(x, dim=None, keepdim=False):
+    return apply(ANY, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("any", dim, x.ndim), "keepdim": keepdim})
+
+
+def cumsum(x, dim, *, dtype=None):
+    x = ew.cast(x, dtype or _sum_dtype(x))
+    return apply(CUMSUM, (x,), {"dim": normalize_dim("cumsum", dim, x.ndim)})
+
+
+def logsumexp(x, dim, keepdim=False):
+    """`log(sum(exp(x), dim))`, computed stably."""
+    x = ew._floating(x)
+    return apply(LOGSUMEXP, (x,), {"dim": normalize_dims("logsumexp", dim, x.ndim), "keepdim": keepdim})
+
+
+def softmax(x, dim, dtype=None):
+    """`exp(x) / sum(exp(x), dim)`, computed stably. x: (..., C, ...), the same shape out."""
+    x = ew.cast(x, dtype) if dtype is not None else ew._floating(x)
+    return apply(SOFTMAX, (x,), {"dim": normalize_dim("softmax", dim, x.ndim)})
+
+
+def log_softmax(x, dim, dtype=None):
+    """`x - logsumexp(x, dim)`, computed stably."""
+    x = ew.cast(x, dtype) if dtype is not None else ew._floating(x)
+    return apply(LOG_SOFTMAX, (x,), {"dim": normalize_dim("log_softmax", dim, x.ndim)})

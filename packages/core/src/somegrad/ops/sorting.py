@@ -1,0 +1,44 @@
+"""Sorting: argsort (the primitive), sort and topk built on it with gather."""
+
+from __future__ import annotations
+
+from somegrad import dtypes
+from somegrad.ops.dispatch import apply
+from somegrad.ops.indexing import gather
+from somegrad.ops.shapes import normalize_dim
+from somegrad.ops.spec import OpSpec, register
+
+
+def _argsort_infer(x, dim, descending, stable):
+    return x.shape, dtypes.int64
+
+
+ARGSORT = register(OpSpec("argsort", "reduce", ("x",), _argsort_infer, doc="Indices that sort x along dim (stable)."))
+
+
+def argsort(x, dim=-1, descending=False, stable=True):
+    """The indices that sort `x` along `dim`; ties keep their order (stable sort)."""
+    dim = normalize_dim("argsort", dim, x.ndim)
+    if x.ndim == 0:
+        return x.zeros_like().to(dtypes.int64)
+    return apply(ARGSORT, (x,), {"dim": dim, "descending": descending, "stable": True})
+
+
+def sort(x, dim=-1, descending=False, stable=True):
+    """`(values, indices)` of `x` sorted along `dim`."""
+    from somegrad.tensor import ValuesIndices
+
+    indices = argsort(x, dim, descending)
+    return ValuesIndices(gather(x, dim, indices) if x.ndim else x, indices)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    """The `k` largest (or smallest) values along `dim` and their indices."""
+    from somegrad.tensor import ValuesIndices
+
+    dim = normalize_dim("topk", dim, x.ndim)
+    size = x.shape[dim] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise ValueError(f"topk: k ({k}) is out of range for dimension {dim} of size {size}")
+    indices = argsort(x, dim, descending=largest).narrow(dim, 0, k)
+    return ValuesIndices(gather(x, dim, indices), indices)

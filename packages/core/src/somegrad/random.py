@@ -1,0 +1,184 @@
+"""Random numbers: seeding every backend, generator states, and the random ops.
+
+`manual_seed(n)` seeds the host generator and every backend (also those loaded later), so
+a program that seeds once draws the same numbers on every run. `get_rng_state()` returns
+all states as a JSON-serialisable dict, which checkpoints store to resume exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from somegrad import dtypes
+from somegrad.device import device as to_device
+from somegrad.ops import creation
+from somegrad.ops.dispatch import _backend, apply, create
+from somegrad.ops.shapes import as_shape
+
+__all__ = [
+    "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
+    "rand", "randn", "randint", "randperm", "multinomial", "rand_like", "randn_like", "randint_like",
+    "bernoulli", "normal",
+]
+
+
+class Generator:
+    """A host-side random generator, like `torch.Generator` (PCG64 underneath).
+
+    Pass it as `generator=` to random functions and samplers; it draws on the host and the
+    values move to the requested device.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = to_device(device)
+        self._seed = 67280421310721
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self) -> int:
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return {"seed": self._seed, "bit_generator": self._rng.bit_generator.state}
+
+    def set_state(self, state: dict) -> None:
+        self._seed = state["seed"]
+        self._rng.bit_generator.state = state["bit_generator"]
+
+
+default_generator = Generator()
+_global_seed: int | None = None
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed every random number source: the host generator and each backend."""
+    global _global_seed
+    _global_seed = int(seed)
+    default_generator.manual_seed(seed)
+    from somegrad import backends
+
+    for backend in backends._backend_cache.values():
+        backend.seed(_global_seed)
+    return default_generator
+
+
+def seed_new_backend(backend) -> None:
+    """Called when a backend loads, so that `manual_seed` before first use still applies."""
+    if _global_seed is not None:
+        backend.seed(_global_seed)
+
+
+def seed() -> int:
+    return manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    """Every generator's state, JSON-serialisable: {"host": ..., "backends": {name: ...}}."""
+    from somegrad import backends
+
+    return {
+        "host": default_generator.get_state(),
+        "backends": {b.name: b.get_rng_state() for b in backends._backend_cache.values()},
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    from somegrad import backends
+
+    default_generator.set_state(state["host"])
+    for name, backend_state in state.get("backends", {}).items():
+        backends.get_backend(name).set_rng_state(backend_state)
+
+
+def _from_host(values, dtype, device, requires_grad=False):
+    out = creation.tensor(values, dtype=dtype, device=device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def _float_dtype(op, dtype):
+    dtype = dtype or dtypes.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point dtype, got {dtype.name}")
+    return dtype
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    shape, dtype = as_shape("rand", size), _float_dtype("rand", dtype)
+    if generator is not None:
+        return _from_host(generator._rng.random(shape), dtype, device, requires_grad)
+    out = create(creation.UNIFORM, creation._place(device), {"shape": shape, "dtype": dtype, "low": 0.0, "high": 1.0})
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    shape, dtype = as_shape("randn", size), _float_dtype("randn", dtype)
+    if generator is not None:
+        return _from_host(generator._rng.standard_normal(shape), dtype, device, requires_grad)
+    out = create(creation.NORMAL, creation._place(device), {"shape": shape, "dtype": dtype, "mean": 0.0, "std": 1.0})
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def normal(mean, std, size, *, generator=None, dtype=None, device=None):
+    return randn(*size, generator=generator, dtype=dtype, device=device) * std + mean
+
+
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
+    """Integers in [low, high): `randint(10, (3,))` or `randint(2, 10, (3,))`."""
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+    shape, dtype = as_shape("randint", (size,) if isinstance(size, int) else tuple(size)), dtype or dtypes.int64
+    if generator is not None:
+        return _from_host(generator._rng.integers(low, high, shape), dtype, device)
+    return create(creation.RANDINT, creation._place(device), {"shape": shape, "dtype": dtype, "low": low, "high": high})
+
+
+def randperm(n, *, generator=None, dtype=None, device=None):
+    """A random permutation of 0..n-1 (drawn on the host)."""
+    rng = (generator or default_generator)._rng
+    return creation.tensor(rng.permutation(n), dtype=dtype or dtypes.int64, device=device)
+
+
+def rand_like(x, *, dtype=None, device=None):
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device)
+
+
+def randn_like(x, *, dtype=None, device=None):
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device)
+
+
+def randint_like(x, low, high=None, *, dtype=None, device=None):
+    return randint(low, high, x.shape, dtype=dtype or x.dtype, device=device or x.device)
+
+
+def bernoulli(p, *, generator=None):
+    """1.0 with probability `p` (a tensor of probabilities), else 0.0."""
+    draws = rand(p.shape, generator=generator, dtype=p.dtype, device=p.device)
+    return (draws < p).to(p.dtype)
+
+
+def multinomial(probs, num_samples, replacement=False, *, generator=None):
+    """Draw category indices from rows of (unnormalised, non-negative) `probs`.
+
+    probs: (C,) or (N, C) -> (num_samples,) or (N, num_samples), int64.
+    """
+    if generator is not None:
+        host = probs.detach().cpu().numpy().astype(np.float64)
+        rows = host.reshape(-1, host.shape[-1])
+        picks = [generator._rng.choice(row.size, num_samples, replace=replacement, p=row / row.sum()) for row in rows]
+        return creation.tensor(np.array(picks).reshape(host.shape[:-1] + (num_samples,)), dtype=dtypes.int64, device=probs.device)
+    return apply(creation.MULTINOMIAL, (probs.detach(),), {"num_samples": num_samples, "replacement": replacement})

@@ -1,0 +1,480 @@
+"""`Tensor`: a backend array with a dtype, a device, and (when it requires grad) a graph node.
+
+The methods are thin: each forwards to the op function in `somegrad.ops` that owns its
+semantics, so `x.sum(1)` and `sg.sum(x, 1)` are the same call.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import NamedTuple
+
+from somegrad import dtypes
+from somegrad.autograd.grad_mode import is_grad_enabled
+
+__all__ = ["Tensor", "ValuesIndices"]
+
+
+class ValuesIndices(NamedTuple):
+    """What `max(dim)`, `min(dim)`, `sort` and `topk` return: `.values` and `.indices`."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Build one with `somegrad.tensor(data)`, `somegrad.zeros(...)` and friends.
+    """
+
+    __slots__ = ("_data", "dtype", "device", "requires_grad", "grad", "grad_fn", "_version_counter", "_base",
+                 "_grad_hooks", "__weakref__")
+    __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    @classmethod
+    def _make(cls, data, dtype, device):
+        t = object.__new__(cls)
+        t._data = data
+        t.dtype = dtype
+        t.device = device
+        t.requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version_counter = [0]
+        t._base = None
+        t._grad_hooks = None
+        return t
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use somegrad.tensor(data) or somegrad.zeros(...) to create tensors")
+
+    # --- metadata --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.shape
+        from somegrad.ops.shapes import normalize_dim
+
+        return self.shape[normalize_dim("size", dim, self.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel() * self.dtype.itemsize
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter[0]
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a tensor that requires no grad (sharing memory)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data, self.dtype, self.device = value._data, value.dtype, value.device
+
+    def _backend(self):
+        from somegrad.ops.dispatch import _backend
+
+        return _backend(self.device)
+
+    def stride(self, dim=None):
+        strides = self._backend().strides(self._data)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        expected, strides = 1, self.stride()
+        for size, stride in zip(reversed(self.shape), reversed(strides)):
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    # --- autograd ----------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                f"requires_grad_: only tensors of floating point dtype can require gradients, got {self.dtype.name}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf tensors")
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's `.grad`. A non-scalar needs `gradient`."""
+        from somegrad.autograd.engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """The same data (shared memory and version counter), cut from the graph."""
+        out = Tensor._make(self._data, self.dtype, self.device)
+        out._version_counter = self._version_counter
+        out._base = self._base
+        return out
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when the gradient for this tensor is computed; a returned tensor
+        replaces the gradient. Returns a handle with `.remove()`."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            hooks = self.grad_fn.pre_hooks
+            if hooks is None:
+                hooks = self.grad_fn.pre_hooks = []
+        else:
+            hooks = self._grad_hooks
+            if hooks is None:
+                hooks = self._grad_hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward."""
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    # --- conversion --------------------------------------------------------------------------
+    def numpy(self, *, force=False):
+        """The values as a NumPy array (sharing memory for CPU tensors)."""
+        if self.requires_grad and not force:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return self._backend().to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def tolist(self):
+        return self.detach().numpy().tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"item: a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
+        return self.detach().numpy().reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous")
+        return bool(self.item())
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
+        """Convert to a dtype and/or move to a device: `x.to("cuda")`, `x.to(sg.float16)`."""
+        from somegrad.device import Device
+        from somegrad.device import device as to_device
+
+        for arg in args:
+            if isinstance(arg, dtypes.DType):
+                dtype = arg
+            elif isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                raise TypeError(f"to: expected a dtype, a device or a tensor, got {arg!r}")
+        out = self
+        if device is not None:
+            target = to_device(device)
+            target = _ops.dispatch._backend(target).canonical_device(target)
+            if target != out.device:
+                out = _ops.transfer(out, target)
+        if dtype is not None and dtype is not out.dtype:
+            out = _ops.cast(out, dtype)
+        if copy and out is self:
+            out = out.clone()
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def type(self, dtype=None):
+        return self.dtype if dtype is None else self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def bfloat16(self):
+        return self.to(dtypes.bfloat16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    # --- repr --------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        import numpy as np
+
+        values = self.detach().to(dtypes.float32) if self.dtype is dtypes.bfloat16 else self.detach()
+        array = values.numpy()
+        body = np.array2string(array, separator=", ", prefix="tensor(", precision=4, threshold=1000, edgeitems=3)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        default_shown = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+        if self.dtype not in default_shown or self.numel() == 0:
+            extras.append(f"dtype={self.dtype!r}".replace("somegrad.", "somegrad."))
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        suffix = "".join(", " + e for e in extras)
+        return f"tensor({body}{suffix})"
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("somegrad tensors are not pickled; save them with somegrad.save(state_dict, path)")
+
+    def __dlpack__(self, stream=None, **kwargs):
+        return self.detach().numpy().__dlpack__(**kwargs) if self.device.type == "cpu" else self._data.__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+from somegrad import ops as _ops  # noqa: E402  (ops import Tensor; methods use ops)
+
+
+def _method(fn, name=None):
+    """A Tensor method that forwards to the op function `fn(self, ...)`."""
+
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = name or fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _reflected(fn, name):
+    def method(self, other):
+        return fn(other, self)
+
+    method.__name__ = name
+    return method
+
+
+def _inplace_method(fn, name):
+    def method(self, *args, **kwargs):
+        others = [a for a in args if isinstance(a, Tensor)]
+        return _ops.inplace(self, lambda target: fn(target, *args, **kwargs), name, others)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place `{fn.__name__}`: writes the result into this tensor's memory."
+    return method
+
+
+_METHODS = {
+    # elementwise
+    "add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "div": _ops.div, "pow": _ops.pow, "neg": _ops.neg,
+    "exp": _ops.exp, "log": _ops.log, "log1p": _ops.log1p, "expm1": _ops.expm1, "sqrt": _ops.sqrt,
+    "rsqrt": _ops.rsqrt, "abs": _ops.abs, "sign": _ops.sign, "sin": _ops.sin, "cos": _ops.cos, "tanh": _ops.tanh,
+    "erf": _ops.erf, "sigmoid": _ops.sigmoid, "relu": _ops.relu, "floor": _ops.floor, "ceil": _ops.ceil,
+    "round": _ops.round, "reciprocal": _ops.reciprocal, "square": _ops.square, "clamp": _ops.clamp,
+    "clip": _ops.clamp, "maximum": _ops.maximum, "minimum": _ops.minimum, "isfinite": _ops.isfinite,
+    "isnan": _ops.isnan, "logical_not": _ops.logical_not, "logical_and": _ops.logical_and,
+    "logical_or": _ops.logical_or, "logical_xor": _ops.logical_xor, "eq": _ops.eq, "ne": _ops.ne,
+    "lt": _ops.lt, "le": _ops.le, "gt": _ops.gt, "ge": _ops.ge, "where": lambda self, cond, other: _ops.where(cond, self, other),
+    "lerp": _ops.lerp, "floor_divide": _ops.floor_divide, "remainder": _ops.remainder,
+    "masked_fill": _ops.masked_fill,
+    # reductions
+    "sum": _ops.sum, "mean": _ops.mean, "prod": _ops.prod, "var": _ops.var, "std": _ops.std, "max": _ops.max,
+    "min": _ops.min, "amax": _ops.amax, "amin": _ops.amin, "argmax": _ops.argmax, "argmin": _ops.argmin,
+    "all": _ops.all, "any": _ops.any, "logsumexp": _ops.logsumexp, "softmax": _ops.softmax,
+    "log_softmax": _ops.log_softmax, "cumsum": _ops.cumsum, "sort": _ops.sort, "argsort": _ops.argsort,
+    "topk": _ops.topk,
+    # movement
+    "reshape": _ops.reshape, "view": _ops.reshape, "permute": _ops.permute, "transpose": _ops.transpose,
+    "expand": _ops.expand, "broadcast_to": _ops.broadcast_to, "squeeze": _ops.squeeze,
+    "unsqueeze": _ops.unsqueeze, "flatten": _ops.flatten, "unflatten": _ops.unflatten, "flip": _ops.flip,
+    "contiguous": _ops.contiguous, "clone": _ops.clone, "split": _ops.split, "chunk": _ops.chunk,
+    "narrow": _ops.narrow, "repeat": _ops.repeat, "tril": _ops.tril, "triu": _ops.triu, "movedim": _ops.movedim,
+    # indexing, linear algebra, random
+    "gather": _ops.gather, "scatter_add": _ops.scatter_add, "index_select": _ops.index_select,
+    "nonzero": _ops.nonzero, "matmul": _ops.matmul, "multinomial": _ops.multinomial,
+    "zeros_like": _ops.zeros_like, "ones_like": _ops.ones_like,
+}
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _method(_fn, _name))
+
+Tensor.view_as = lambda self, other: _ops.reshape(self, other.shape)
+Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
+Tensor.type_as = lambda self, other: self.to(other.dtype)
+Tensor.new_zeros = lambda self, *size, dtype=None: _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+Tensor.new_ones = lambda self, *size, dtype=None: _ops.ones(*size, dtype=dtype or self.dtype, device=self.device)
+Tensor.new_tensor = lambda self, data, dtype=None: _ops.tensor(data, dtype=dtype or self.dtype, device=self.device)
+Tensor.new_full = lambda self, size, fill_value, dtype=None: _ops.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+Tensor.T = property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim)))))
+Tensor.mT = property(lambda self: _ops.transpose(self, -2, -1))
+
+_DUNDERS = {
+    "__add__": _ops.add, "__sub__": _ops.sub, "__mul__": _ops.mul, "__truediv__": _ops.div, "__pow__": _ops.pow,
+    "__floordiv__": _ops.floor_divide, "__mod__": _ops.remainder, "__matmul__": _ops.matmul,
+    "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le, "__gt__": _ops.gt, "__ge__": _ops.ge,
+    "__and__": _ops.logical_and_or_bitwise("and"), "__or__": _ops.logical_and_or_bitwise("or"),
+    "__xor__": _ops.logical_and_or_bitwise("xor"),
+}
+for _name, _fn in _DUNDERS.items():
+    setattr(Tensor, _name, _method(_fn, _name))
+for _name, _fn in {
+    "__radd__": _ops.add, "__rsub__": _ops.sub, "__rmul__": _ops.mul, "__rtruediv__": _ops.div,
+    "__rpow__": _ops.pow, "__rfloordiv__": _ops.floor_divide, "__rmod__": _ops.remainder,
+    "__rmatmul__": _ops.matmul, "__rand__": _ops.logical_and_or_bitwise("and"),
+    "__ror__": _ops.logical_and_or_bitwise("or"),
+}.items():
+    setattr(Tensor, _name, _reflected(_fn, _name))
+Tensor.__neg__ = _method(_ops.neg, "__neg__")
+Tensor.__abs__ = _method(_ops.abs, "__abs__")
+Tensor.__invert__ = _method(_ops.logical_not, "__invert__")
+Tensor.__pos__ = lambda self: self
+Tensor.__getitem__ = _method(_ops.getitem, "__getitem__")
+Tensor.__setitem__ = lambda self, key, value: _ops.setitem(self, key, value)
+
+# In-place variants: `x.add_(y)` computes `add(x, y)` and writes it into x.
+for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "neg", "exp", "log", "sqrt", "abs", "sigmoid",
+              "tanh", "relu", "floor", "ceil", "round", "lerp", "masked_fill", "maximum", "minimum", "reciprocal",
+              "square", "sign"):
+    setattr(Tensor, _name + "_", _inplace_method(_METHODS[_name], _name + "_"))
+for _dunder, _fn in (("__iadd__", _ops.add), ("__isub__", _ops.sub), ("__imul__", _ops.mul), ("__itruediv__", _ops.div)):
+    setattr(Tensor, _dunder, _inplace_method(_fn, _dunder))
+
+
+def _addcmul(self, t1, t2, value=1):
+    return _ops.add(self, _ops.mul(_ops.mul(t1, t2), value) if value != 1 else _ops.mul(t1, t2))
+
+
+def _addcdiv(self, t1, t2, value=1):
+    return _ops.add(self, _ops.mul(_ops.div(t1, t2), value) if value != 1 else _ops.div(t1, t2))
+
+
+Tensor.addcmul = _addcmul
+Tensor.addcdiv = _addcdiv
+Tensor.addcmul_ = _inplace_method(_addcmul, "addcmul_")
+Tensor.addcdiv_ = _inplace_method(_addcdiv, "addcdiv_")
+Tensor.zero_ = lambda self: _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
+Tensor.fill_ = lambda self, value: _ops.inplace(self, lambda t: _ops.full_like(t, value.item() if isinstance(value, Tensor) else value), "fill_")
+
+
+def _copy_(self, source, non_blocking=False):
+    """Copy `source` (broadcast to this shape, converted to this dtype and device) into this tensor."""
+    if not isinstance(source, Tensor):
+        source = _ops.tensor(source, dtype=self.dtype, device=self.device)
+
+    def compute(target):
+        moved = source.to(target.device).to(target.dtype)
+        return _ops.expand(moved, target.shape) + _ops.zeros_like(target) if moved.shape != target.shape else moved
+
+    return _ops.inplace(self, compute, "copy_", (source,))
+
+
+Tensor.copy_ = _copy_
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    with _no_grad():
+        return self.copy_(_ops.randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean)
+
+
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    with _no_grad():
+        return self.copy_(_ops.rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a)
+
+
+def _no_grad():
+    from somegrad.autograd.grad_mode import no_grad
+
+    return no_grad()
+
+
+Tensor.normal_ = _normal_
+Tensor.uniform_ = _uniform_
+Tensor.is_grad_enabled = staticmethod(is_grad_enabled)

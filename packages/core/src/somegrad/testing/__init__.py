@@ -1,0 +1,1 @@
+"""Testing helpers shipped with somegrad: the conformance suite and `assert_close`."""
