@@ -40,6 +40,8 @@ class OpSpec:
     decompose: Callable | None = None
     explicit: bool = False
     view: bool = False  # the output may share memory with the first input
+    # absolute error the decomposition may have against the exact result (approximations)
+    decomposition_tolerance: float = 0.0
     doc: str = ""
     # filled in by __post_init__: which of the backward's arguments the forward must keep
     saved_inputs: tuple[int, ...] = field(init=False, default=())
