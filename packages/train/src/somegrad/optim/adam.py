@@ -1,0 +1,132 @@
+"""Adam and AdamW."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import somegrad as sg
+
+from .optimizer import Optimizer, check_hyperparameters
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), with optional AMSGrad and L2 or decoupled weight decay.
+
+    Per parameter at step ``t`` (from 1), with ``g`` the gradient (negated when ``maximize``)::
+
+        p = p * (1 - lr * weight_decay)          decoupled_weight_decay (AdamW)
+        g = g + weight_decay * p                 otherwise (L2 penalty)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                    amsgrad; v_max is used below instead of v
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v / (1 - beta2**t)) + eps)
+
+    Defaults as PyTorch: ``lr=1e-3``, ``betas=(0.9, 0.999)``, ``eps=1e-8``, ``weight_decay=0``,
+    ``amsgrad=False``, ``maximize=False``, ``decoupled_weight_decay=False``. State per parameter:
+    ``step`` (a Python int), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+
+    The last line is computed as ``p - lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))`` with
+    ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``: the same value, one array operation fewer
+    (equal to PyTorch's result up to rounding).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        name = type(self).__name__
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        check_hyperparameters(
+            name,
+            lr=(lr, 0.0, None),
+            eps=(eps, 0.0, None),
+            beta1=(betas[0], 0.0, 1.0),
+            beta2=(betas[1], 0.0, 1.0),
+            weight_decay=(weight_decay, 0.0, None),
+        )
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
+        for param, grad in self._params_with_grad(group):
+            state = self.state.get(param)
+            if state is None:
+                state = self.state[param] = {
+                    "step": 0,
+                    "exp_avg": sg.zeros_like(param),
+                    "exp_avg_sq": sg.zeros_like(param),
+                }
+                if amsgrad:
+                    state["max_exp_avg_sq"] = sg.zeros_like(param)
+            state["step"] += 1
+            step = state["step"]
+            if weight_decay != 0:
+                if decoupled:
+                    param.mul_(1 - lr * weight_decay)
+                else:
+                    grad = grad + weight_decay * param
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            if amsgrad:
+                exp_avg_sq = state["max_exp_avg_sq"] = sg.maximum(
+                    state["max_exp_avg_sq"], exp_avg_sq
+                )
+            correction2_sqrt = math.sqrt(1 - beta2**step)
+            denominator = exp_avg_sq.sqrt().add_(eps * correction2_sqrt)
+            step_size = lr * correction2_sqrt / (1 - beta1**step)
+            param.addcdiv_(exp_avg, denominator, value=-step_size)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): ``p *= 1 - lr * wd`` first.
+
+    Defaults as PyTorch: ``lr=1e-3``, ``betas=(0.9, 0.999)``, ``eps=1e-8``,
+    ``weight_decay=1e-2``, ``amsgrad=False``, ``maximize=False``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
