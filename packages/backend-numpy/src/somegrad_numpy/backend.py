@@ -179,7 +179,9 @@ def copy(x):
 
 
 def full(device, shape, dtype, fill_value):
-    return np.full(shape, fill_value, dtype=NATIVE[dtype])
+    # Through a 0-d array so that out-of-range ints wrap as in PyTorch (`int8_tensor + 1000`);
+    # np.full raises OverflowError for them.
+    return np.full(shape, np.asarray(fill_value).astype(NATIVE[dtype]), dtype=NATIVE[dtype])
 
 
 def arange(device, start, stop, step, dtype):
