@@ -70,7 +70,7 @@ from somegrad.random import (  # noqa: E402
     Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed, multinomial, normal, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state,
 )
-from somegrad import backends  # noqa: E402
+from somegrad import backends, cuda  # noqa: E402
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402
 try:  # provided by serialization.py (being written)
