@@ -12,8 +12,9 @@ import threading
 
 from somegrad import backends as _backends
 from somegrad.autograd.grad_mode import _state as _grad_state
-from somegrad.autograd.grad_mode import is_anomaly_enabled, no_grad
+from somegrad.autograd.grad_mode import no_grad
 from somegrad.autograd.graph import Node, SavedTensor
+from somegrad.tensor import Tensor
 
 __all__ = ["apply", "create", "resolve", "use_decompositions", "clear_kernel_cache"]
 
@@ -72,12 +73,10 @@ def _wrong_shape(backend, spec, data, shape):
 
 def apply(spec, inputs, params):
     """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor."""
-    from somegrad.tensor import Tensor
-
     shape, dtype = spec.infer(*inputs, **params)
     device = inputs[0].device
     for t in inputs:
-        if t.device != device:
+        if t.device is not device and t.device != device:
             raise RuntimeError(
                 f"{spec.name}: expected all tensors on the same device, but found tensors on "
                 f"{device} and {t.device}; move them with .to(device)"
@@ -106,7 +105,7 @@ def apply(spec, inputs, params):
         and any(t.requires_grad for t in inputs)
     ):
         record(spec, inputs, params, out)
-    if is_anomaly_enabled():
+    if getattr(_grad_state, "anomaly", False):
         _check_finite(spec, out)
     return out
 
@@ -130,8 +129,6 @@ def record(spec, inputs, params, out):
 
 def create(spec, device, params):
     """Run a creation or random op (no tensor inputs) on `device`."""
-    from somegrad.tensor import Tensor
-
     shape, dtype = spec.infer(**params)
     backend = _backend(device)
     data = resolve(backend, spec)(device=device, **params)

@@ -13,6 +13,7 @@ from somegrad import dtypes
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import OpSpec, register
+from somegrad.tensor import Tensor
 
 
 def _same(x, **params):
@@ -213,22 +214,25 @@ CLAMP = register(OpSpec("clamp", "elementwise", ("x",), _clamp_infer, _clamp_bac
 
 
 # --- the public functions -----------------------------------------------------------------
-def _tensor_type():
-    from somegrad.tensor import Tensor
-
-    return Tensor
+_scalars: dict = {}
 
 
 def scalar_tensor(value, dtype, device):
-    """A 0-d tensor holding the Python scalar `value`."""
-    from somegrad.ops.creation import full
+    """A 0-d tensor holding the Python scalar `value` (an operand of an op, never handed to
+    users, so the same one is reused: `x * 2.0` allocates no new constant each time)."""
+    key = (type(value), value, dtype, device)
+    cached = _scalars.get(key)
+    if cached is None:
+        from somegrad.ops.creation import full
 
-    return full((), value, dtype=dtype, device=device)
+        if len(_scalars) > 4096:
+            _scalars.clear()
+        cached = _scalars[key] = full((), value, dtype=dtype, device=device)
+    return cached
 
 
 def _operands(op, *values, out_dtype=None):
     """Tensors of one dtype for an elementwise op over tensors and Python scalars."""
-    Tensor = _tensor_type()
     device = None
     for v in values:
         if isinstance(v, Tensor):
@@ -250,7 +254,6 @@ def _operands(op, *values, out_dtype=None):
 
 
 def _binary(spec, a, b, out_dtype=None):
-    Tensor = _tensor_type()
     if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and out_dtype is None:
         return apply(spec, (a, b), {})
     return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=out_dtype)), {})
@@ -320,7 +323,6 @@ def remainder(a, b):
 
 def _compare(spec):
     def compare(a, b):
-        Tensor = _tensor_type()
         if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype:
             return apply(spec, (a, b), {})
         for v in (a, b):
@@ -353,7 +355,6 @@ def logical_not(x):
 
 def where(condition, a, b):
     """`a` where `condition` is true, else `b`, broadcasting all three."""
-    Tensor = _tensor_type()
     if not isinstance(condition, Tensor):
         raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
     if condition.dtype is not dtypes.bool_:
@@ -444,7 +445,6 @@ def leaky_relu(x, negative_slope=0.01):
 
 def clamp(x, min=None, max=None):
     """Limit `x` to [min, max]; bounds may be numbers or tensors (tensors broadcast)."""
-    Tensor = _tensor_type()
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is not None:
             x = maximum(x, min)

@@ -11,7 +11,13 @@ __all__ = ["broadcast_shapes", "normalize_dim", "normalize_dims", "reduced_shape
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape `shapes` broadcast to, like PyTorch; a ValueError naming `op` if they don't."""
     first = shapes[0]
-    if all(s == first for s in shapes):
+    if len(shapes) == 2:
+        second = shapes[1]
+        if first == second or not second:
+            return first
+        if not first:
+            return second
+    elif all(s == first for s in shapes):
         return first
     ndim = max(len(s) for s in shapes)
     result = []
