@@ -67,7 +67,8 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def erf(x):
-    return _erf(x).astype(x.dtype)
+    # asarray: on a 0-d input the ufunc returns a Python float, not an array.
+    return np.asarray(_erf(x), dtype=x.dtype)
 
 
 def sigmoid(x):
