@@ -149,6 +149,13 @@ class CupyBackend(Backend):
     def to_numpy(self, array):
         return cupy.asnumpy(array)
 
+    def from_dlpack(self, array):
+        from somegrad.tensor import Tensor
+        from somegrad.ops.creation import _dtype_of_numpy
+
+        data = cupy.from_dlpack(array)
+        return Tensor._make(data, _dtype_of_numpy(data), Device("cuda", data.device.id))
+
     def strides(self, array):
         return tuple(s // array.itemsize for s in array.strides)
 

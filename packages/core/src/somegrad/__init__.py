@@ -70,7 +70,7 @@ from somegrad.random import (  # noqa: E402
     Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed, multinomial, normal, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state,
 )
-from somegrad import backends, cuda  # noqa: E402
+from somegrad import backends, cuda, viz  # noqa: E402
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402
 try:  # provided by serialization.py (being written)
@@ -105,3 +105,17 @@ def equal(a, b):
 
 def numel(x):
     return x.numel()
+
+
+def from_dlpack(array):
+    """A tensor over an object that supports DLPack (`__dlpack__`), sharing its memory.
+
+    CPU arrays (NumPy, PyTorch CPU tensors...) become "cpu" tensors; others need a backend
+    for their device that accepts DLPack."""
+    import numpy as np
+
+    device_type, _ = array.__dlpack_device__()
+    if device_type != 1:  # kDLCPU
+        cuda = backends.backend_for(device("cuda"))
+        return cuda.from_dlpack(array)
+    return from_numpy(np.from_dlpack(array))
