@@ -106,20 +106,22 @@ def clamp(x, min, max):
     return np.clip(x, min, max).astype(x.dtype, copy=False)
 
 
+# `initial=-inf` lets the max of an empty dim be -inf instead of raising (as PyTorch: softmax
+# of an empty dim is empty, logsumexp over it is -inf).
 def softmax(x, dim):
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
     e /= e.sum(axis=dim, keepdims=True)
     return e
 
 
 def log_softmax(x, dim):
-    shifted = x - x.max(axis=dim, keepdims=True)
+    shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
     shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
     return shifted
 
 
 def logsumexp(x, dim, keepdim):
-    m = x.max(axis=dim, keepdims=True)
+    m = x.max(axis=dim, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
     return out if keepdim else out.reshape([s for i, s in enumerate(x.shape) if i not in dim])
