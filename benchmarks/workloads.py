@@ -1,0 +1,675 @@
+"""The workloads: what one step is, in each framework, from the same NumPy weights and data.
+
+A workload makes its weights and data once, in NumPy, with names as PyTorch's state dict has them
+(``make_inputs``); each framework's builder loads them and returns a ``step()`` that runs one
+step and returns the loss as a float (or None where a step has no loss). A builder raises
+``Unavailable`` when its framework (or the part of it the workload needs) is not installed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FRAMEWORKS = ("somegrad", "torch", "numpy", "tinygrad")
+
+
+class Unavailable(Exception):
+    """The framework, or a piece of it this workload needs, is not installed here."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The shapes of every workload; ``full`` is what the issue asks for, ``tiny`` is for tests."""
+
+    chain_length: int = 100
+    chain_width: int = 16
+    mlp: tuple[int, ...] = (784, 256, 256, 10)
+    mlp_batch: int = 128
+    cnn_batch: int = 64
+    cnn_image: int = 28
+    gpt_layers: int = 4
+    gpt_heads: int = 4
+    gpt_width: int = 128
+    gpt_block: int = 64
+    gpt_vocab: int = 96
+    gpt_batch: int = 32
+    generate_tokens: int = 200
+    generate_context: int = 64
+
+
+FULL = Sizes()
+TINY = Sizes(
+    chain_length=8, mlp=(32, 16, 16, 10), mlp_batch=8, cnn_batch=2, cnn_image=8,
+    gpt_layers=1, gpt_heads=2, gpt_width=16, gpt_block=8, gpt_vocab=12, gpt_batch=2,
+    generate_tokens=4, generate_context=8,
+)
+
+LR = 1e-3
+WEIGHT_DECAY = 0.01
+
+
+@dataclass
+class Workload:
+    name: str
+    description: str
+    unit: str  # of the reported time: "ms/step" or "us/op"
+    make_inputs: Callable[[Sizes], dict]
+    builders: dict[str, Callable[[dict], Callable[[], float | None]]]
+    time_scale: float = 1e3  # seconds -> unit
+    per_step_divisor: Callable[[Sizes], int] = lambda sizes: 1
+    throughput: Callable[[Sizes], int] | None = None  # items per step, for items/s
+    throughput_unit: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --- shared initialisation, as PyTorch's defaults ----------------------------------------------
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...], bound: float) -> np.ndarray:
+    return rng.uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+def _linear(rng, weights: dict, name: str, fan_in: int, fan_out: int, bias: bool = True):
+    # nn.Linear's default: kaiming_uniform(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    bound = 1 / math.sqrt(fan_in)
+    weights[f"{name}.weight"] = _uniform(rng, (fan_out, fan_in), bound)
+    if bias:
+        weights[f"{name}.bias"] = _uniform(rng, (fan_out,), bound)
+
+
+def _conv(rng, weights: dict, name: str, c_in: int, c_out: int, k: int):
+    bound = 1 / math.sqrt(c_in * k * k)
+    weights[f"{name}.weight"] = _uniform(rng, (c_out, c_in, k, k), bound)
+    weights[f"{name}.bias"] = _uniform(rng, (c_out,), bound)
+
+
+def _assign(named: dict, arrays: dict[str, np.ndarray], set_value) -> str:
+    """Copy ``arrays`` into the parameters ``named`` (name -> parameter); returns how.
+
+    By name when the names agree; else in order when the shapes agree in order (a model that
+    names its parameters differently but builds them in the same order). Raises ValueError
+    when neither works.
+    """
+    if set(named) == set(arrays):
+        for name, param in named.items():
+            set_value(param, arrays[name])
+        return "by name"
+    params = list(named.values())
+    values = [arrays[k] for k in arrays]
+    shapes_params = [tuple(p.shape) for p in params]
+    shapes_values = [v.shape for v in values]
+    if shapes_params == shapes_values:
+        for param, value in zip(params, values):
+            set_value(param, value)
+        return "in order (parameter names differ from PyTorch's)"
+    raise ValueError(
+        f"parameters differ: model has {list(named)[:6]}..., weights have {list(arrays)[:6]}..."
+    )
+
+
+# --- per-framework plumbing --------------------------------------------------------------------
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as e:
+        raise Unavailable("torch is not installed") from e
+    return torch
+
+
+def _import_somegrad(*parts: str):
+    try:
+        import somegrad as sg
+    except ImportError as e:
+        raise Unavailable("somegrad is not importable") from e
+    modules = [sg]
+    for part in parts:
+        try:
+            modules.append(__import__(f"somegrad.{part}", fromlist=["_"]))
+        except ImportError as e:
+            raise Unavailable(f"somegrad.{part} is not available: {e}") from e
+    return modules
+
+
+def _import_tinygrad():
+    try:
+        import tinygrad
+    except ImportError as e:
+        raise Unavailable("tinygrad is not installed") from e
+    return tinygrad
+
+
+def _torch_set(param, value: np.ndarray) -> None:
+    import torch
+
+    with torch.no_grad():
+        param.copy_(torch.from_numpy(value))
+
+
+def _somegrad_set(param, value: np.ndarray) -> None:
+    import somegrad as sg
+
+    with sg.no_grad():
+        param.copy_(sg.tensor(value))
+
+
+def _load(framework: str, model, weights: dict) -> str:
+    setter = _torch_set if framework == "torch" else _somegrad_set
+    return _assign(dict(model.named_parameters()), weights, setter)
+
+
+def _training_step(zero_grad, forward_loss, step):
+    def run() -> float:
+        zero_grad()
+        loss = forward_loss()
+        loss.backward()
+        step()
+        return float(loss.item())
+
+    return run
+
+
+# --- 1. per-op overhead ------------------------------------------------------------------------
+# A chain of small elementwise ops; the time of forward + backward divided by the chain length
+# is the framework's fixed cost per op, since the arithmetic on 16 numbers is next to nothing.
+
+
+def chain_inputs(sizes: Sizes) -> dict:
+    rng = np.random.default_rng(0)
+    shape = (sizes.chain_width,)
+    return {
+        "sizes": sizes,
+        "x": rng.standard_normal(shape).astype(np.float32),
+        "a": rng.uniform(0.5, 1.5, shape).astype(np.float32),
+        "b": rng.standard_normal(shape).astype(np.float32),
+    }
+
+
+def _chain(x, a, b, length: int):
+    # cycles of mul, add, tanh, sub: bounded values, two binary ops and one unary op per cycle
+    y = x
+    for i in range(length):
+        kind = i % 4
+        if kind == 0:
+            y = y * a
+        elif kind == 1:
+            y = y + b
+        elif kind == 2:
+            y = y.tanh()
+        else:
+            y = y - a
+    return y.sum()
+
+
+def chain_somegrad(inputs: dict):
+    (sg,) = _import_somegrad()
+    x = sg.tensor(inputs["x"], requires_grad=True)
+    a, b = sg.tensor(inputs["a"]), sg.tensor(inputs["b"])
+    length = inputs["sizes"].chain_length
+
+    def step() -> float:
+        x.grad = None
+        out = _chain(x, a, b, length)
+        out.backward()
+        return float(out.item())
+
+    return step
+
+
+def chain_torch(inputs: dict):
+    torch = _import_torch()
+    x = torch.tensor(inputs["x"], requires_grad=True)
+    a, b = torch.tensor(inputs["a"]), torch.tensor(inputs["b"])
+    length = inputs["sizes"].chain_length
+
+    def step() -> float:
+        x.grad = None
+        out = _chain(x, a, b, length)
+        out.backward()
+        return float(out.item())
+
+    return step
+
+
+def chain_tinygrad(inputs: dict):
+    _import_tinygrad()
+    from tinygrad import Tensor
+
+    x = Tensor(inputs["x"], requires_grad=True)
+    a, b = Tensor(inputs["a"]), Tensor(inputs["b"])
+    length = inputs["sizes"].chain_length
+
+    def step() -> float:
+        x.grad = None
+        out = _chain(x, a, b, length)
+        out.backward()
+        x.grad.realize()
+        return float(out.item())
+
+    return step
+
+
+# --- 2. MLP ------------------------------------------------------------------------------------
+
+
+def mlp_inputs(sizes: Sizes) -> dict:
+    rng = np.random.default_rng(1)
+    weights: dict[str, np.ndarray] = {}
+    dims = sizes.mlp
+    for i in range(len(dims) - 1):
+        _linear(rng, weights, str(2 * i), dims[i], dims[i + 1])  # Sequential: Linear, ReLU, ...
+    return {
+        "sizes": sizes,
+        "weights": weights,
+        "x": rng.standard_normal((sizes.mlp_batch, dims[0])).astype(np.float32),
+        "y": rng.integers(0, dims[-1], sizes.mlp_batch).astype(np.int64),
+    }
+
+
+def _sequential_mlp(nn, dims: tuple[int, ...]):
+    layers = []
+    for i in range(len(dims) - 1):
+        layers.append(nn.Linear(dims[i], dims[i + 1]))
+        if i < len(dims) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def mlp_somegrad(inputs: dict):
+    sg, nn, optim = _import_somegrad("nn", "optim")
+    F = nn.functional
+    model = _sequential_mlp(nn, inputs["sizes"].mlp)
+    inputs.setdefault("loaded", {})["somegrad"] = _load("somegrad", model, inputs["weights"])
+    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    x, y = sg.tensor(inputs["x"]), sg.tensor(inputs["y"])
+    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+
+
+def mlp_torch(inputs: dict):
+    torch = _import_torch()
+    model = _sequential_mlp(torch.nn, inputs["sizes"].mlp)
+    inputs.setdefault("loaded", {})["torch"] = _load("torch", model, inputs["weights"])
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
+    F = torch.nn.functional
+    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+
+
+def mlp_tinygrad(inputs: dict):
+    _import_tinygrad()
+    from tinygrad import Tensor, nn
+
+    weights = inputs["weights"]
+    layers = []
+    for i in range(len(inputs["sizes"].mlp) - 1):
+        layer = nn.Linear(1, 1)
+        layer.weight = Tensor(weights[f"{2 * i}.weight"], requires_grad=True)
+        layer.bias = Tensor(weights[f"{2 * i}.bias"], requires_grad=True)
+        layers.append(layer)
+    params = [t for layer in layers for t in (layer.weight, layer.bias)]
+    opt = nn.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
+    x, y = Tensor(inputs["x"]), Tensor(inputs["y"].astype(np.int32))
+
+    def step() -> float:
+        with Tensor.train():
+            opt.zero_grad()
+            h = x
+            for i, layer in enumerate(layers):
+                h = layer(h)
+                if i < len(layers) - 1:
+                    h = h.relu()
+            loss = h.sparse_categorical_crossentropy(y)
+            loss.backward()
+            opt.step()
+            return float(loss.item())
+
+    return step
+
+
+class NumpyMLP:
+    """The MLP by hand in NumPy: forward, backward and AdamW, the floor for a NumPy framework."""
+
+    def __init__(self, weights: dict[str, np.ndarray], n_layers: int):
+        self.names = [f"{2 * i}.{kind}" for i in range(n_layers) for kind in ("weight", "bias")]
+        self.params = {name: weights[name].copy() for name in self.names}
+        self.m = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.v = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.n_layers = n_layers
+        self.t = 0
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        p = self.params
+        activations = [x]
+        h = x
+        for i in range(self.n_layers):
+            h = h @ p[f"{2 * i}.weight"].T
+            h += p[f"{2 * i}.bias"]
+            if i < self.n_layers - 1:
+                np.maximum(h, 0, out=h)
+                activations.append(h)
+        # cross-entropy through a stable log-softmax
+        n = h.shape[0]
+        h -= h.max(axis=1, keepdims=True)
+        np.exp(h, out=h)
+        h /= h.sum(axis=1, keepdims=True)  # h is now softmax
+        loss = -float(np.log(h[np.arange(n), y]).mean())
+        grad = h
+        grad[np.arange(n), y] -= 1
+        grad /= n
+        grads = {}
+        for i in reversed(range(self.n_layers)):
+            a = activations[i]
+            grads[f"{2 * i}.weight"] = grad.T @ a
+            grads[f"{2 * i}.bias"] = grad.sum(axis=0)
+            if i > 0:
+                grad = grad @ p[f"{2 * i}.weight"]
+                grad *= a > 0
+        self.adamw(grads)
+        return loss
+
+    def adamw(self, grads: dict[str, np.ndarray], beta1=0.9, beta2=0.999, eps=1e-8) -> None:
+        self.t += 1
+        bias1 = 1 - beta1**self.t
+        bias2 = 1 - beta2**self.t
+        for name, param in self.params.items():
+            g, m, v = grads[name], self.m[name], self.v[name]
+            param *= 1 - LR * WEIGHT_DECAY
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            denom = np.sqrt(v / bias2)
+            denom += eps
+            param -= (LR / bias1) * m / denom
+
+
+def mlp_numpy(inputs: dict):
+    model = NumpyMLP(inputs["weights"], len(inputs["sizes"].mlp) - 1)
+    x, y = inputs["x"], inputs["y"]
+    return lambda: model.step(x, y)
+
+
+# --- 3. CNN ------------------------------------------------------------------------------------
+
+
+def cnn_inputs(sizes: Sizes) -> dict:
+    rng = np.random.default_rng(2)
+    weights: dict[str, np.ndarray] = {}
+    _conv(rng, weights, "0", 1, 16, 3)
+    _conv(rng, weights, "3", 16, 32, 3)
+    flat = 32 * (sizes.cnn_image // 4) ** 2
+    _linear(rng, weights, "7", flat, 10)
+    image = sizes.cnn_image
+    return {
+        "sizes": sizes,
+        "weights": weights,
+        "x": rng.standard_normal((sizes.cnn_batch, 1, image, image)).astype(np.float32),
+        "y": rng.integers(0, 10, sizes.cnn_batch).astype(np.int64),
+    }
+
+
+def _cnn(nn, image: int):
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * (image // 4) ** 2, 10),
+    )
+
+
+def cnn_somegrad(inputs: dict):
+    sg, nn, optim = _import_somegrad("nn", "optim")
+    F = nn.functional
+    model = _cnn(nn, inputs["sizes"].cnn_image)
+    inputs.setdefault("loaded", {})["somegrad"] = _load("somegrad", model, inputs["weights"])
+    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    x, y = sg.tensor(inputs["x"]), sg.tensor(inputs["y"])
+    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+
+
+def cnn_torch(inputs: dict):
+    torch = _import_torch()
+    model = _cnn(torch.nn, inputs["sizes"].cnn_image)
+    inputs.setdefault("loaded", {})["torch"] = _load("torch", model, inputs["weights"])
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
+    F = torch.nn.functional
+    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+
+
+# --- 4. and 5. char GPT ------------------------------------------------------------------------
+
+
+def gpt_weights(sizes: Sizes) -> dict[str, np.ndarray]:
+    """GPT-2 style initialisation, under nanoGPT's (and somegrad's) state-dict names.
+
+    The LM head is tied to the token embedding, so it has no entry of its own.
+    """
+    rng = np.random.default_rng(3)
+    c, layers = sizes.gpt_width, sizes.gpt_layers
+
+    def normal(*shape, std=0.02):
+        return (rng.standard_normal(shape) * std).astype(np.float32)
+
+    def zeros(*shape):
+        return np.zeros(shape, np.float32)
+
+    def ones(*shape):
+        return np.ones(shape, np.float32)
+
+    w = {
+        "transformer.wte.weight": normal(sizes.gpt_vocab, c),
+        "transformer.wpe.weight": normal(sizes.gpt_block, c),
+    }
+    projection_std = 0.02 / math.sqrt(2 * layers)
+    for i in range(layers):
+        p = f"transformer.h.{i}."
+        w[p + "ln_1.weight"], w[p + "ln_1.bias"] = ones(c), zeros(c)
+        w[p + "attn.c_attn.weight"], w[p + "attn.c_attn.bias"] = normal(3 * c, c), zeros(3 * c)
+        w[p + "attn.c_proj.weight"] = normal(c, c, std=projection_std)
+        w[p + "attn.c_proj.bias"] = zeros(c)
+        w[p + "ln_2.weight"], w[p + "ln_2.bias"] = ones(c), zeros(c)
+        w[p + "mlp.c_fc.weight"], w[p + "mlp.c_fc.bias"] = normal(4 * c, c), zeros(4 * c)
+        w[p + "mlp.c_proj.weight"] = normal(c, 4 * c, std=projection_std)
+        w[p + "mlp.c_proj.bias"] = zeros(c)
+    w["transformer.ln_f.weight"], w["transformer.ln_f.bias"] = ones(c), zeros(c)
+    return w
+
+
+def gpt_inputs(sizes: Sizes) -> dict:
+    rng = np.random.default_rng(4)
+    shape = (sizes.gpt_batch, sizes.gpt_block)
+    return {
+        "sizes": sizes,
+        "weights": gpt_weights(sizes),
+        "idx": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
+        "targets": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
+        "context": rng.integers(0, sizes.gpt_vocab, (1, sizes.generate_context)).astype(np.int64),
+    }
+
+
+def _torch_gpt(sizes: Sizes):
+    """nanoGPT's model in PyTorch, with PyTorch's fused attention."""
+    torch = _import_torch()
+    nn, F = torch.nn, torch.nn.functional
+    c, heads = sizes.gpt_width, sizes.gpt_heads
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_attn = nn.Linear(c, 3 * c)
+            self.c_proj = nn.Linear(c, c)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q, k, v = self.c_attn(x).split(c, dim=2)
+            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_fc = nn.Linear(c, 4 * c)
+            self.gelu = nn.GELU()
+            self.c_proj = nn.Linear(4 * c, c)
+
+        def forward(self, x):
+            return self.c_proj(self.gelu(self.c_fc(x)))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(c)
+            self.attn = Attention()
+            self.ln_2 = nn.LayerNorm(c)
+            self.mlp = MLP()
+
+        def forward(self, x):
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = nn.ModuleDict(dict(
+                wte=nn.Embedding(sizes.gpt_vocab, c),
+                wpe=nn.Embedding(sizes.gpt_block, c),
+                h=nn.ModuleList([Block() for _ in range(sizes.gpt_layers)]),
+                ln_f=nn.LayerNorm(c),
+            ))
+            self.lm_head = nn.Linear(c, sizes.gpt_vocab, bias=False)
+            self.transformer.wte.weight = self.lm_head.weight
+
+        def forward(self, idx, targets=None):
+            t = idx.shape[1]
+            pos = torch.arange(t, dtype=torch.long)
+            x = self.transformer.wte(idx) + self.transformer.wpe(pos)
+            for block in self.transformer.h:
+                x = block(x)
+            logits = self.lm_head(self.transformer.ln_f(x))
+            loss = None
+            if targets is not None:
+                loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+            return logits, loss
+
+        @torch.no_grad()
+        def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
+            for _ in range(max_new_tokens):
+                idx_cond = idx[:, -sizes.gpt_block:]
+                logits, _ = self(idx_cond)
+                logits = logits[:, -1, :] / temperature
+                if top_k is not None:
+                    v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                    logits[logits < v[:, [-1]]] = -float("inf")
+                probs = F.softmax(logits, dim=-1)
+                idx = torch.cat((idx, torch.multinomial(probs, num_samples=1)), dim=1)
+            return idx
+
+    return GPT()
+
+
+def _somegrad_gpt(sizes: Sizes):
+    _import_somegrad("nn")
+    try:
+        from somegrad.nn.models import GPT, GPTConfig
+    except ImportError as e:
+        raise Unavailable(f"somegrad.nn.models.GPT is not available: {e}") from e
+    config = GPTConfig(
+        vocab_size=sizes.gpt_vocab, block_size=sizes.gpt_block, n_layer=sizes.gpt_layers,
+        n_head=sizes.gpt_heads, n_embd=sizes.gpt_width, dropout=0.0, bias=True, tie_weights=True,
+    )
+    return GPT(config)
+
+
+def _gpt_model(framework: str, inputs: dict):
+    sizes = inputs["sizes"]
+    model = _torch_gpt(sizes) if framework == "torch" else _somegrad_gpt(sizes)
+    try:
+        how = _load(framework, model, inputs["weights"])
+    except ValueError as e:
+        how = f"own initialisation ({e})"
+    inputs.setdefault("loaded", {})[framework] = how
+    return model
+
+
+def gpt_train_somegrad(inputs: dict):
+    sg, optim = _import_somegrad("optim")
+    model = _gpt_model("somegrad", inputs)
+    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
+    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
+
+
+def gpt_train_torch(inputs: dict):
+    torch = _import_torch()
+    model = _gpt_model("torch", inputs)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
+    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
+
+
+def gpt_generate_somegrad(inputs: dict):
+    (sg,) = _import_somegrad()
+    model = _gpt_model("somegrad", inputs)
+    model.eval()
+    context = sg.tensor(inputs["context"])
+    tokens = inputs["sizes"].generate_tokens
+
+    def step() -> None:
+        with sg.no_grad():
+            model.generate(context, tokens, temperature=1.0, top_k=None)
+
+    return step
+
+
+def gpt_generate_torch(inputs: dict):
+    torch = _import_torch()
+    model = _gpt_model("torch", inputs)
+    model.eval()
+    context = torch.from_numpy(inputs["context"])
+    tokens = inputs["sizes"].generate_tokens
+
+    def step() -> None:
+        model.generate(context, tokens, temperature=1.0, top_k=None)
+
+    return step
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in [
+        Workload(
+            "per_op", "chain of small elementwise ops on 16-element tensors, forward + backward",
+            "us/op", chain_inputs,
+            {"somegrad": chain_somegrad, "torch": chain_torch, "tinygrad": chain_tinygrad},
+            time_scale=1e6, per_step_divisor=lambda s: s.chain_length,
+        ),
+        Workload(
+            "mlp", "MLP 784-256-256-10, batch 128, cross-entropy, AdamW: one training step",
+            "ms/step", mlp_inputs,
+            {"somegrad": mlp_somegrad, "torch": mlp_torch, "numpy": mlp_numpy,
+             "tinygrad": mlp_tinygrad},
+        ),
+        Workload(
+            "cnn", "CNN conv16-pool-conv32-pool-linear on 1x28x28, batch 64, AdamW: one step",
+            "ms/step", cnn_inputs, {"somegrad": cnn_somegrad, "torch": cnn_torch},
+        ),
+        Workload(
+            "gpt_train", "char GPT 4 layers, 4 heads, 128 wide, block 64, batch 32, AdamW: one step",
+            "ms/step", gpt_inputs, {"somegrad": gpt_train_somegrad, "torch": gpt_train_torch},
+            throughput=lambda s: s.gpt_batch * s.gpt_block, throughput_unit="tok/s",
+        ),
+        Workload(
+            "gpt_generate", "GPT generation: 200 new tokens from a context of 64, batch 1",
+            "ms/step", gpt_inputs, {"somegrad": gpt_generate_somegrad, "torch": gpt_generate_torch},
+            throughput=lambda s: s.generate_tokens, throughput_unit="tok/s",
+        ),
+    ]
+}
