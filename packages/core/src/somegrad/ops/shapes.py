@@ -56,6 +56,8 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     if isinstance(dim, int):
         return (normalize_dim(op, dim, ndim),) if ndim else ()
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     dims = tuple(normalize_dim(op, d, ndim) for d in dim)
     if len(set(dims)) != len(dims):
         raise ValueError(f"{op}: dim {tuple(dim)} names a dimension more than once")
