@@ -15,6 +15,7 @@ import numpy as np
 from somegrad import dtypes
 from somegrad.backends import Backend
 from somegrad.backends.array_api import array_api_kernels
+from somegrad_numpy import nn_kernels
 
 NATIVE = {
     dtypes.bool_: np.dtype(np.bool_),
@@ -237,6 +238,7 @@ class NumpyBackend(Backend):
             all=_reduce(np.all, False), any=_reduce(np.any, False),
             argmax=_argreduce(np.argmax), argmin=_argreduce(np.argmin),
         )
+        kernels.update(nn_kernels.KERNELS)
         float_math = (
             "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf", "div", "pow", "sigmoid", "gelu",
             "silu", "softplus", "softmax", "log_softmax", "logsumexp", "matmul", "cumsum", "remainder",
@@ -312,6 +314,7 @@ class NumpyBackend(Backend):
             out = np.minimum(out, p.shape[1] - 1)
         else:
             # Gumbel top-k: the k largest of log(p) + Gumbel noise are a sample without replacement.
-            keys = np.log(p) - np.log(-np.log(self.rng.random(p.shape)))
+            with np.errstate(divide="ignore"):  # log(0) = -inf: zero-probability categories come last
+                keys = np.log(p) - np.log(-np.log(self.rng.random(p.shape)))
             out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
         return out.reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64)
