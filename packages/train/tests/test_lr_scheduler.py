@@ -8,7 +8,6 @@ import math
 import warnings
 
 import pytest
-
 from somegrad.optim import lr_scheduler as sched
 
 
@@ -40,8 +39,8 @@ def run(scheduler, optimizer, steps):
 
 def assert_close_sequences(actual, expected, rel=1e-12, abs_=1e-15):
     assert len(actual) == len(expected)
-    for epoch, (a_row, e_row) in enumerate(zip(actual, expected)):
-        for a, e in zip(a_row, e_row):
+    for epoch, (a_row, e_row) in enumerate(zip(actual, expected, strict=True)):
+        for a, e in zip(a_row, e_row, strict=True):
             assert a == pytest.approx(e, rel=rel, abs=abs_), f"epoch {epoch}: {a} != {e}"
 
 
@@ -87,9 +86,14 @@ CASES = {
     "CosineAnnealingWarmRestarts": (
         lambda opt: sched.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=0.0),
         # Periods 3, 6, 12: restarts at epochs 3 and 9.
-        lambda base, t: base
-        * (1 + math.cos(math.pi * _restart_position(t, 3, 2)[0] / _restart_position(t, 3, 2)[1]))
-        / 2,
+        lambda base, t: (
+            base
+            * (
+                1
+                + math.cos(math.pi * _restart_position(t, 3, 2)[0] / _restart_position(t, 3, 2)[1])
+            )
+            / 2
+        ),
     ),
     "LambdaLR": (
         lambda opt: sched.LambdaLR(opt, lr_lambda=lambda epoch: 1.0 / (epoch + 1)),
@@ -101,9 +105,11 @@ CASES = {
     ),
     "WarmupCosineLR": (
         lambda opt: sched.WarmupCosineLR(opt, warmup_steps=4, total_steps=12, eta_min=0.002),
-        lambda base, t: base * t / 4
-        if t < 4
-        else 0.002 + (base - 0.002) * (1 + math.cos(math.pi * min(t - 4, 8) / 8)) / 2,
+        lambda base, t: (
+            base * t / 4
+            if t < 4
+            else 0.002 + (base - 0.002) * (1 + math.cos(math.pi * min(t - 4, 8) / 8)) / 2
+        ),
     ),
 }
 
@@ -244,9 +250,7 @@ def test_one_cycle_cycles_adam_beta1_and_checks_momentum():
 
 def test_reduce_on_plateau_patience_threshold_cooldown():
     opt = FakeOptimizer(lrs=(1.0, 0.5))
-    scheduler = sched.ReduceLROnPlateau(
-        opt, factor=0.5, patience=2, cooldown=1, min_lr=[0.0, 0.2]
-    )
+    scheduler = sched.ReduceLROnPlateau(opt, factor=0.5, patience=2, cooldown=1, min_lr=[0.0, 0.2])
     # 1.0 improves; 0.9999 is within the relative threshold 1e-4 of 1.0, so it does not.
     losses = [1.0, 0.9999, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5]
     expected_first_group = [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
@@ -271,7 +275,7 @@ def test_reduce_on_plateau_max_mode_abs_threshold():
     assert scheduler.get_last_lr() == [pytest.approx(0.1)]
 
 
-# --- state dicts -----------------------------------------------------------------------------------
+# --- state dicts ---------------------------------------------------------------------------------
 
 RESUMABLE = dict(CASES)
 RESUMABLE["SequentialLR"] = (
@@ -302,7 +306,7 @@ def test_state_dict_round_trips_through_json(name):
     opt = FakeOptimizer(lrs=BASES, momentum=0.9)
     resumed = make(opt)
     loaded = json.loads(saved)
-    for group, saved_group in zip(opt.param_groups, loaded["groups"]):
+    for group, saved_group in zip(opt.param_groups, loaded["groups"], strict=True):
         group.update(saved_group)
     resumed.load_state_dict(loaded["scheduler"])
     assert first + run(resumed, opt, 16) == uninterrupted
@@ -433,7 +437,7 @@ PARITY = {
 
 def _torch_optimizer(torch, lrs):
     params = [torch.zeros(1, requires_grad=True) for _ in lrs]
-    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
+    groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
     return torch.optim.SGD(groups, lr=lrs[0], momentum=0.9)
 
 

@@ -213,7 +213,8 @@ def _tensor_to_numpy(tensor: Any, where: str) -> np.ndarray:
         import ml_dtypes
 
         array = array.astype(ml_dtypes.bfloat16)
-    return np.ascontiguousarray(array)
+    # not np.ascontiguousarray, which turns 0-d arrays into 1-d ones
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
