@@ -137,6 +137,8 @@ def normal(mean, std, size, *, generator=None, dtype=None, device=None):
 
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
     """Integers in [low, high): `randint(10, (3,))` or `randint(2, 10, (3,))`."""
+    if isinstance(high, (tuple, list)):  # randint(high, size), as in PyTorch
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if low >= high:
