@@ -314,7 +314,7 @@ COMPOSITIONS = [
     lambda m, x, w: (m.softmax(x @ w, -1) * m.log_softmax(x @ w, 0)).sum(),
     lambda m, x, w: m.logsumexp(x.unsqueeze(-1) * w[0], -1).var() + m.sigmoid(x).prod(),
     lambda m, x, w: (m.cat([x, x.flip(0)], 1)[:, [1, 3, 3]] ** 2).cumsum(0).amax() * w.mean(),
-    lambda m, x, w: m.where(x > 0, x.sqrt() if False else x.abs().sqrt(), -x).std(0).sum() * w.sum(),
+    lambda m, x, w: m.where(x > 0, x.abs().sqrt(), -x).std(0).sum() * w.sum(),
 ]
 
 

@@ -176,7 +176,7 @@ def test_multinomial_draws_valid_categories_reproducibly():
         (lambda: arange(2, 3).sum((0, -2)), ValueError, "names a dimension more than once"),
         (lambda: arange(3).tril(), ValueError, "tril: input must have at least 2 dimensions"),
         (lambda: arange(2, 3) @ arange(2, 3), ValueError, r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied"),
-        (lambda: arange(2, 3).amax(1) if False else sg.zeros(2, 0).amax(1), IndexError, "amax: expected reduction dim 1 to have non-zero size"),
+        (lambda: sg.zeros(2, 0).amax(1), IndexError, "amax: expected reduction dim 1 to have non-zero size"),
         (lambda: sg.tensor([1, 2]).mean(), TypeError, "mean: could not infer output dtype.*int64"),
         (lambda: sg.zeros(2, 3).argmax(2), IndexError, "argmax: dimension out of range"),
     ],
