@@ -271,3 +271,30 @@ def test_loader_moves_batches_to_device():
         sg.Tensor.to = original_to
     assert len(moved) == 4  # two tensors per batch, two batches
     assert all(str(b.device) == "cpu" for batch in batches for b in batch)
+
+
+def test_tensor_dataset_batches_equal_per_sample_collation():
+    x = sg.tensor(np.random.default_rng(0).normal(size=(23, 2, 3)).astype(np.float32))
+    y = sg.tensor(np.arange(23), dtype=sg.int64)
+    train, _ = random_split(TensorDataset(x, y), [17, 6], generator=sg.Generator().manual_seed(0))
+    for dataset in (TensorDataset(x, y), train):
+
+        def per_sample(samples):
+            return default_collate(samples)
+
+        fast = DataLoader(
+            dataset, batch_size=5, shuffle=True, generator=sg.Generator().manual_seed(1)
+        )
+        slow = DataLoader(
+            dataset,
+            batch_size=5,
+            shuffle=True,
+            generator=sg.Generator().manual_seed(1),
+            collate_fn=per_sample,
+        )
+        pairs = list(zip(fast, slow, strict=True))
+        assert len(pairs) == len(slow)
+        for (fx, fy), (sx, sy) in pairs:
+            assert isinstance(fx, sg.Tensor) and fx.shape == sx.shape and fy.dtype == sy.dtype
+            np.testing.assert_array_equal(fx.numpy(), sx.numpy())
+            np.testing.assert_array_equal(fy.numpy(), sy.numpy())

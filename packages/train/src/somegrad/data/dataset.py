@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import somegrad as sg
@@ -110,6 +110,28 @@ class ConcatDataset(Dataset[T_co]):
             raise IndexError(f"ConcatDataset: index {index} out of range for length {len(self)}")
         offset = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][position - offset]
+
+
+def batch_fetcher(dataset: Any) -> Callable[[Sequence[int]], list[Any]] | None:
+    """A function ``indices -> batch`` equal to ``default_collate([dataset[i] for i in indices])``
+    but with one indexing op per tensor, for a TensorDataset or a Subset of one; else None.
+
+    Subclasses may change ``__getitem__``, so only the exact classes qualify.
+    """
+    if type(dataset) is TensorDataset:
+        tensors = dataset.tensors
+
+        def fetch(indices: Sequence[int]) -> list[Any]:
+            index = sg.tensor(list(indices), dtype=sg.int64)
+            return [sg.index_select(t, 0, index.to(t.device)) for t in tensors]
+
+        return fetch
+    if type(dataset) is Subset:
+        inner = batch_fetcher(dataset.dataset)
+        if inner is not None:
+            positions = dataset.indices
+            return lambda indices: inner([positions[i] for i in indices])
+    return None
 
 
 def random_split(

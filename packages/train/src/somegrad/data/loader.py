@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .collate import default_collate, default_convert, move_to_device
-from .dataset import IterableDataset
+from .dataset import IterableDataset, batch_fetcher
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader"]
@@ -30,6 +30,9 @@ class DataLoader:
         generator: the ``sg.Generator`` that shuffles (default: the global generator).
         device: where batches land (``"cpu"``, ``"cuda"``...); every tensor in the batch is
             moved there with ``.to(device)``. Not in PyTorch, whose loaders stay on the host.
+
+    A ``TensorDataset`` (or a ``Subset`` of one) with the default collate is batched with one
+    indexing op per tensor rather than one per sample; the batches are the same.
 
     Example::
 
@@ -114,6 +117,11 @@ class DataLoader:
         if self._iterable:
             yield from self._iterable_batches()
         elif self.batch_sampler is not None:
+            fetch = batch_fetcher(self.dataset) if self.collate_fn is default_collate else None
+            if fetch is not None:
+                for indices in self.batch_sampler:
+                    yield fetch(indices)
+                return
             for indices in self.batch_sampler:
                 yield self.collate_fn([self.dataset[i] for i in indices])
         else:
