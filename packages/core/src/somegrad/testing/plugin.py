@@ -1,11 +1,17 @@
 """The pytest plugin of somegrad's conformance suite (loaded through the pytest11 entry point).
 
-It adds `--somegrad-backend NAME` (repeatable; default: every registered backend) and the
-`backend_name` parametrisation used by `somegrad.testing.conformance`. It imports nothing
-heavy, since pytest loads it in every run once somegrad is installed.
+It adds `--somegrad-backend NAME` (repeatable; default: every registered backend), the
+`backend_name` parametrisation used by `somegrad.testing.conformance` (a backend that cannot
+run here is skipped with its reason), the `backend` fixture, and a per-backend op coverage
+report at the end of the run. It imports nothing heavy until a test asks for a backend,
+since pytest loads it in every run once somegrad is installed.
 """
 
 from __future__ import annotations
+
+import pytest
+
+_used_backends: dict[str, None] = {}
 
 
 def pytest_addoption(parser):
@@ -17,3 +23,58 @@ def pytest_addoption(parser):
         metavar="NAME",
         help="run somegrad's conformance suite against this backend (repeatable; default: all registered)",
     )
+
+
+def selected_backends(config) -> list[str]:
+    """The backends named with --somegrad-backend, or every registered one."""
+    names = config.getoption("somegrad_backend", default=None) or []
+    names = [n for option in names for n in option.split(",") if n.strip()]
+    if names:
+        return names
+    from somegrad import backends
+
+    return [info.name for info in backends.backends()]
+
+
+def pytest_generate_tests(metafunc):
+    if "backend_name" not in metafunc.fixturenames:
+        return
+    from somegrad.testing import cases
+
+    names = selected_backends(metafunc.config)
+    _used_backends.update(dict.fromkeys(names))
+    cases.parametrize(metafunc, names)
+
+
+@pytest.fixture
+def backend(backend_name):
+    """The loaded backend under test (the test fails with the reason if it cannot load)."""
+    from somegrad import backends
+
+    return backends.get_backend(backend_name)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _used_backends:
+        return
+    from somegrad import backends
+    from somegrad.cli import op_coverage
+
+    registry = {info.name: info for info in backends.backends()}
+    terminalreporter.section("somegrad op coverage")
+    for name in _used_backends:
+        info = registry.get(name)
+        if info is None or info.backend is None:
+            reason = "not registered" if info is None else f"{info.status}: {info.reason}"
+            terminalreporter.write_line(f"{name}: not tested ({reason})")
+            continue
+        report = op_coverage(info.backend)
+        native, decomposed, missing = report["native"], report["decomposed"], report["missing"]
+        terminalreporter.write_line(
+            f"{name} (device {info.device_type}): {len(native)} native, {len(decomposed)} by decomposition, "
+            f"{len(missing)} missing"
+        )
+        if decomposed:
+            terminalreporter.write_line(f"  by decomposition: {', '.join(decomposed)}")
+        if missing:
+            terminalreporter.write_line(f"  MISSING (failures): {', '.join(missing)}")
