@@ -85,8 +85,9 @@ def _collect() -> dict[str, BackendInfo]:
 
     registry: dict[str, BackendInfo] = {}
     plugins.load_plugins()
-    # get_hookimpls() lists the last registered first; take plugins in the order they came.
-    for impl in reversed(plugins.plugin_manager.hook.somegrad_register_backends.get_hookimpls()):
+    # get_hookimpls() lists plugins in the order they were registered (pluggy *calls* them in
+    # the reverse order, which is why the hook is not simply called): the first one wins.
+    for impl in plugins.plugin_manager.hook.somegrad_register_backends.get_hookimpls():
 
         def register(name: str, device_type: str, factory: Callable[[], Backend], _plugin=impl.plugin_name):
             _add(registry, BackendInfo(name, device_type, factory, plugin=_plugin))
