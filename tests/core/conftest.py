@@ -10,7 +10,7 @@ import pytest
 import somegrad as sg
 from somegrad import plugins
 
-# Test modules import the shared helpers (gradient_checks.py) from this folder.
+# Test modules import the shared helpers (gradient_checks.py, plugin_helpers.py) from this folder.
 sys.path.insert(0, str(Path(__file__).parent))
 
 
@@ -23,20 +23,10 @@ def _restore_global_state():
     sg.set_grad_enabled(grad_enabled)
 
 
-def make_plugin(backend_class, name, device_type):
-    """A plugin object registering `backend_class` as backend `name` for `device_type`."""
-
-    class Plugin:
-        @sg.hookimpl
-        def somegrad_register_backends(self, register):
-            register(name, device_type=device_type, factory=backend_class)
-
-    return Plugin()
-
-
 @pytest.fixture
 def fake_device():
     """A second device type, "fake", served by a NumPy-backed backend from an in-process plugin."""
+    from plugin_helpers import make_plugin
     from somegrad_numpy.backend import NumpyBackend
 
     class FakeBackend(NumpyBackend):

@@ -10,6 +10,7 @@ import pytest
 import somegrad as sg
 
 
+@pytest.mark.slow
 def test_chain_of_100000_ops_backpropagates_without_recursion():
     x = sg.tensor(1.0, dtype=sg.float64, requires_grad=True)
     y = x
