@@ -32,6 +32,7 @@ from somegrad.ops.sorting import argsort, sort, topk
 from somegrad.ops.transfer import transfer
 from somegrad.random import multinomial, rand, randint, randn
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
+del nn  # registered; unbound so that `from somegrad.ops import *` can't shadow somegrad.nn
 
 
 def logical_and_or_bitwise(kind):

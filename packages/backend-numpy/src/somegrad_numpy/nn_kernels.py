@@ -1,0 +1,348 @@
+"""Fused NumPy kernels for the nn composites declared in `somegrad.ops.nn`.
+
+Each kernel computes what its op's decomposition computes, in few passes over memory:
+in-place ufuncs with `out=`, `einsum` for row-wise dot products, and one BLAS matmul for
+convolutions (im2col through a strided window view). Loops run over kernel taps or groups,
+never over elements or the batch. float16/bfloat16 inputs run in float32 and are rounded
+back, as in the rest of the backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ml_dtypes
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+_HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
+_F32 = np.dtype(np.float32)
+
+
+def _in_float32(kernel):
+    """Run `kernel` in float32 when its float inputs are float16/bfloat16, rounding back."""
+
+    def wrapped(*args, **params):
+        half = next((a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype in _HALF), None)
+        if half is None:
+            with np.errstate(all="ignore"):
+                return kernel(*args, **params)
+        args = tuple(a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args)
+        with np.errstate(all="ignore"):
+            return kernel(*args, **params).astype(half)
+
+    wrapped.__name__ = kernel.__name__
+    return wrapped
+
+
+# --- linear and embedding ----------------------------------------------------------------------
+def linear(x, weight, bias):
+    out = np.matmul(x.reshape(-1, x.shape[-1]), weight.T)
+    out += bias
+    return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+
+def embedding(weight, indices, padding_idx):
+    return np.take(weight, indices, axis=0)
+
+
+def embedding_backward(g, indices, num_weights, padding_idx):
+    dim = g.shape[-1]
+    rows = g.reshape(-1, dim)
+    index = indices.reshape(-1)
+    if num_weights * rows.shape[0] <= 1 << 22:
+        # A one-hot matrix times the gradient rows: one BLAS call, faster than add.at.
+        onehot = np.zeros((num_weights, rows.shape[0]), dtype=g.dtype)
+        onehot[index, np.arange(rows.shape[0])] = 1
+        out = onehot @ rows
+    else:
+        out = np.zeros((num_weights, dim), dtype=g.dtype)
+        np.add.at(out, index, rows)
+    if padding_idx is not None:
+        out[padding_idx] = 0
+    return out
+
+
+# --- normalisation -----------------------------------------------------------------------------
+def _rows(x, normalized_shape):
+    size = math.prod(normalized_shape)
+    return x.reshape(-1, size), size
+
+
+def _row_statistics(x2, eps):
+    """Centered rows and 1/sqrt(var + eps) per row, (M, 1)."""
+    centered = x2 - x2.mean(axis=1, keepdims=True)
+    var = np.einsum("ij,ij->i", centered, centered) / x2.shape[1]
+    rstd = 1.0 / np.sqrt(var + eps)
+    return centered, rstd.reshape(-1, 1).astype(x2.dtype, copy=False)
+
+
+def layer_norm(x, weight, bias, normalized_shape, eps):
+    x2, size = _rows(x, normalized_shape)
+    out, rstd = _row_statistics(x2, eps)
+    out *= rstd
+    out *= weight.reshape(size)
+    out += bias.reshape(size)
+    return out.reshape(x.shape)
+
+
+def layer_norm_backward(g, x, weight, normalized_shape, eps):
+    x2, size = _rows(x, normalized_shape)
+    g2 = g.reshape(-1, size)
+    rows = x2.shape[0]
+    xhat, rstd = _row_statistics(x2, eps)
+    xhat *= rstd
+    packed = np.empty((rows + 2, size), dtype=x.dtype)
+    np.einsum("ij,ij->j", g2, xhat, out=packed[rows])
+    np.sum(g2, axis=0, out=packed[rows + 1])
+    dx = packed[:rows]
+    np.multiply(g2, weight.reshape(size), out=dx)
+    mean_gw = dx.mean(axis=1, keepdims=True)
+    mean_gw_xhat = (np.einsum("ij,ij->i", dx, xhat) / size).reshape(-1, 1)
+    dx -= mean_gw
+    xhat *= mean_gw_xhat
+    dx -= xhat
+    dx *= rstd
+    return packed
+
+
+def batch_norm(x, weight, bias, eps):
+    dims = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    out = x - x.mean(axis=dims, keepdims=True)
+    var = np.square(out).mean(axis=dims, keepdims=True)
+    scale = weight.reshape(shape) / np.sqrt(var + eps)
+    out *= scale
+    out += bias.reshape(shape)
+    return out
+
+
+# --- cross entropy -----------------------------------------------------------------------------
+def _class_terms(x, target, weight, ignore_index):
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    weight_t = weight[safe] * valid
+    return valid, safe, weight_t.astype(x.dtype, copy=False)
+
+
+def cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
+    n, classes = x.shape
+    shifted = x - x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=1))
+    valid, safe, weight_t = _class_terms(x, target, weight, ignore_index)
+    loss = lse - shifted[np.arange(n), safe]
+    loss *= weight_t
+    if label_smoothing:
+        # sum_c w_c * -log p_c = lse * sum(w) - shifted @ w, one matrix-vector product
+        smooth = lse * weight.sum() - shifted @ weight
+        loss *= 1 - label_smoothing
+        loss += (label_smoothing / classes) * smooth * valid
+    if reduction == "none":
+        return loss.astype(x.dtype, copy=False)
+    total = loss.sum()
+    if reduction == "mean":
+        total = total / weight_t.sum()
+    return np.asarray(total, dtype=x.dtype)
+
+
+def cross_entropy_backward(g, x, target, weight, ignore_index, label_smoothing, reduction):
+    n, classes = x.shape
+    valid, safe, weight_t = _class_terms(x, target, weight, ignore_index)
+    if reduction == "none":
+        row = g
+    elif reduction == "sum":
+        row = np.full(n, g, dtype=x.dtype)
+    else:
+        row = np.full(n, g / weight_t.sum(), dtype=x.dtype)
+    p = x - x.max(axis=1, keepdims=True)
+    np.exp(p, out=p)
+    p /= p.sum(axis=1, keepdims=True)
+    target_coefficient = row * weight_t * (1 - label_smoothing)
+    if label_smoothing:
+        smooth = row * valid * (label_smoothing / classes)
+        p *= (target_coefficient + smooth * weight.sum()).reshape(-1, 1)
+        p -= smooth.reshape(-1, 1) * weight.reshape(1, -1)
+    else:
+        p *= target_coefficient.reshape(-1, 1)
+    p[np.arange(n), safe] -= target_coefficient
+    return p
+
+
+# --- attention ---------------------------------------------------------------------------------
+def scaled_dot_product_attention(q, k, v, mask, is_causal, scale):
+    scores = np.matmul(q, np.swapaxes(k, -1, -2))
+    scores *= scale
+    if mask.ndim:
+        if np.broadcast_shapes(scores.shape, mask.shape) == scores.shape:
+            scores += mask
+        else:
+            scores = scores + mask
+    if is_causal:
+        length, source = scores.shape[-2:]
+        scores[..., ~np.tri(length, source, dtype=bool)] = -np.inf
+    scores -= scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    return np.matmul(scores, v)
+
+
+# --- convolution -------------------------------------------------------------------------------
+def _pad2d(x, padding, value=0.0):
+    (top, bottom), (left, right) = padding
+    if top or bottom or left or right:
+        return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+    return x
+
+
+def _windows(xp, kernel, stride, dilation, out_hw):
+    """A strided view (N, C, Ho, Wo, kh, kw) of every (dilated) window of the padded input."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    view = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    return view[:, :, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, ::dh, ::dw]
+
+
+def _im2col(x, kernel, stride, padding, dilation, out_hw):
+    """(N, C * kh * kw, Ho * Wo), copied once from the window view."""
+    n, c = x.shape[:2]
+    windows = _windows(_pad2d(x, padding), kernel, stride, dilation, out_hw)
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    return cols.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+
+
+def _out_size(size, kernel, stride, padding, dilation):
+    return (size + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _out_hw(shape, kernel, stride, padding, dilation):
+    return tuple(_out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
+
+
+def _taps(kernel, stride, dilation, out_hw):
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (Ellipsis, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def conv2d(x, weight, stride, padding, dilation, groups):
+    n = x.shape[0]
+    out_channels = weight.shape[0]
+    kernel = weight.shape[2:]
+    out_hw = _out_hw(x.shape, kernel, stride, padding, dilation)
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw)
+    if groups == 1:
+        out = np.matmul(weight.reshape(out_channels, -1), cols)
+    else:
+        cols = cols.reshape(n, groups, -1, out_hw[0] * out_hw[1])
+        out = np.matmul(weight.reshape(groups, out_channels // groups, -1), cols)
+    return out.reshape((n, out_channels) + out_hw)
+
+
+def _col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
+    n, c, h, w = input_shape
+    (top, bottom), (left, right) = padding
+    cols = cols.reshape(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
+    out = np.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)
+    for i, j, key in _taps(kernel, stride, dilation, out_hw):
+        out[key] += cols[:, :, i, j]
+    return out[:, :, top : top + h, left : left + w]
+
+
+def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, groups):
+    n = g.shape[0]
+    out_hw = g.shape[2:]
+    g3 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    w = weight.reshape(groups, weight.shape[0] // groups, -1)
+    cols = np.matmul(w.transpose(0, 2, 1), g3)
+    dx = _col2im(cols, input_shape, weight.shape[2:], stride, padding, dilation, out_hw)
+    return np.ascontiguousarray(dx)
+
+
+def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups):
+    n = x.shape[0]
+    out_hw = g.shape[2:]
+    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    g4 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    grads = [np.tensordot(g4[:, i], cols[:, i], axes=([0, 2], [0, 2])) for i in range(groups)]
+    return (grads[0] if groups == 1 else np.concatenate(grads, 0)).reshape(weight_shape)
+
+
+# --- pooling -----------------------------------------------------------------------------------
+def max_pool2d(x, kernel_size, stride, padding, dilation):
+    out_hw = _out_hw(x.shape, kernel_size, stride, padding, dilation)
+    xp = _pad2d(x, padding, -np.inf)
+    out = None
+    for _, _, key in _taps(kernel_size, stride, dilation, out_hw):
+        out = xp[key].copy() if out is None else np.maximum(out, xp[key], out=out)
+    return out
+
+
+def max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
+    out_hw = g.shape[2:]
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = padding
+    xp = _pad2d(x, padding, -np.inf)
+    best = max_pool2d(x, kernel_size, stride, padding, dilation)
+    taken = np.zeros(best.shape, dtype=bool)
+    dxp = np.zeros(xp.shape, dtype=g.dtype)
+    for _, _, key in _taps(kernel_size, stride, dilation, out_hw):
+        # The first tap that holds the maximum gets the gradient, as in PyTorch.
+        hit = xp[key] == best
+        hit &= ~taken
+        taken |= hit
+        dxp[key] += np.where(hit, g, 0)
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+
+
+def _avg_divisor(shape, kernel_size, stride, padding, count_include_pad, dtype):
+    if count_include_pad or not any(p for pair in padding for p in pair):
+        return dtype.type(kernel_size[0] * kernel_size[1])
+    return _window_sum(np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel_size, stride, padding)
+
+
+def _window_sum(x, kernel_size, stride, padding):
+    out_hw = _out_hw(x.shape, kernel_size, stride, padding, (1, 1))
+    xp = _pad2d(x, padding)
+    out = None
+    for _, _, key in _taps(kernel_size, stride, (1, 1), out_hw):
+        out = xp[key].copy() if out is None else np.add(out, xp[key], out=out)
+    return out
+
+
+def avg_pool2d(x, kernel_size, stride, padding, dilation, count_include_pad):
+    out = _window_sum(x, kernel_size, stride, padding)
+    out /= _avg_divisor(x.shape, kernel_size, stride, padding, count_include_pad, x.dtype)
+    return out
+
+
+def avg_pool2d_backward(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
+    n, c, h, w = input_shape
+    (top, bottom), (left, right) = padding
+    share = g / _avg_divisor(input_shape, kernel_size, stride, padding, count_include_pad, g.dtype)
+    dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype)
+    for _, _, key in _taps(kernel_size, stride, (1, 1), g.shape[2:]):
+        dxp[key] += share
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+
+
+KERNELS = {
+    name: _in_float32(kernel)
+    for name, kernel in {
+        "linear": linear,
+        "embedding_backward": embedding_backward,
+        "layer_norm": layer_norm,
+        "layer_norm_backward": layer_norm_backward,
+        "batch_norm": batch_norm,
+        "cross_entropy": cross_entropy,
+        "cross_entropy_backward": cross_entropy_backward,
+        "scaled_dot_product_attention": scaled_dot_product_attention,
+        "conv2d": conv2d,
+        "conv2d_backward_input": conv2d_backward_input,
+        "conv2d_backward_weight": conv2d_backward_weight,
+        "max_pool2d": max_pool2d,
+        "max_pool2d_backward": max_pool2d_backward,
+        "avg_pool2d": avg_pool2d,
+        "avg_pool2d_backward": avg_pool2d_backward,
+    }.items()
+}
+KERNELS["embedding"] = embedding  # a gather: exact in any dtype

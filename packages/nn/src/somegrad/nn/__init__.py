@@ -1,0 +1,36 @@
+"""somegrad.nn: modules, layers, losses, `functional`, `init`, `utils` and `models`.
+
+Names, signatures, defaults and initialisations follow PyTorch, so a model ports by
+changing imports, and a state dict's keys are PyTorch's for the same model:
+
+    from somegrad import nn
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+"""
+
+from somegrad.nn import functional, init, utils
+from somegrad.nn.activation import (
+    ELU, GELU, GLU, Hardtanh, LeakyReLU, LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
+from somegrad.nn.attention import MultiheadAttention
+from somegrad.nn.container import ModuleDict, ModuleList, Sequential
+from somegrad.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from somegrad.nn.dropout import Dropout
+from somegrad.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from somegrad.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
+from somegrad.nn.module import Module
+from somegrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from somegrad.nn.parameter import Buffer, Parameter
+from somegrad.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from somegrad.nn.sparse import Embedding
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Bilinear", "Flatten", "Unflatten", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d",
+    "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
+    "LayerNorm", "GroupNorm", "RMSNorm", "Dropout", "ReLU", "LeakyReLU", "GELU", "SiLU", "Tanh", "Sigmoid",
+    "Softmax", "LogSoftmax", "Softplus", "ELU", "ReLU6", "Hardtanh", "Mish", "GLU", "MultiheadAttention",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss",
+]
