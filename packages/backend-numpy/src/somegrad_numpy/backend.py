@@ -246,7 +246,7 @@ class NumpyBackend(Backend):
         )
         for name in float_math:
             kernels[name] = _in_float32(kernels[name])
-        for name in ("div", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
+        for name in ("div", "mul", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
                      "logsumexp", "sigmoid", "gelu", "silu", "log1p", "sqrt", "softmax"):
             kernels[name] = _quiet(kernels[name])
         for name, kernel in list(kernels.items()):
