@@ -16,7 +16,6 @@ Promotion follows PyTorch, not NumPy:
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 __all__ = [
@@ -136,19 +135,21 @@ def promote_types(a: DType, b: DType) -> DType:
     return _PROMOTION[(a, b)]
 
 
-_state = threading.local()
+# Process-wide, as in PyTorch: threads (data loader workers) see the same default.
+_default_dtype = float32
 
 
 def get_default_dtype() -> DType:
     """The dtype of new floating point tensors (float32 unless changed)."""
-    return getattr(_state, "default_dtype", float32)
+    return _default_dtype
 
 
 def set_default_dtype(dtype: DType) -> None:
     """Set the dtype of new floating point tensors: float16, bfloat16, float32 or float64."""
+    global _default_dtype
     if not isinstance(dtype, DType) or not dtype.is_floating_point:
         raise TypeError(f"set_default_dtype: expected a floating point dtype, got {dtype!r}")
-    _state.default_dtype = dtype
+    _default_dtype = dtype
 
 
 def scalar_dtype(value) -> DType:
