@@ -184,3 +184,14 @@ def test_ops_dtype_matches_torch_for_mixed_operands():
             x = sg.ones(2, dtype=a) + sg.ones(2, dtype=b)
             y = torch.ones(2, dtype=getattr(torch, a.name)) + torch.ones(2, dtype=getattr(torch, b.name))
             assert getattr(torch, x.dtype.name) == y.dtype, (a, b)
+
+
+def test_default_dtype_is_process_wide_like_pytorch():
+    import threading
+
+    sg.set_default_dtype(sg.float64)
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(sg.zeros(1).dtype))
+    thread.start()
+    thread.join()
+    assert seen == [sg.float64]
