@@ -4,7 +4,10 @@ loops and checkpoints are tested without depending on ``somegrad.nn``), a loss, 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,3 +95,18 @@ def subprocess_env():
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A folder for tests that rewrite a file thousands of times: in memory (/dev/shm) where
+    there is one, since each rewrite on a disk mounted with ``discard`` costs milliseconds."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="somegrad-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -349,6 +349,7 @@ def test_param_groups_and_add_param_group():
         (lambda p: optim.SGD([p[0], p[0]]), ValueError, "more than once"),
         (lambda p: optim.SGD([1.0]), TypeError, r"params\[0\] is a float"),
         (lambda p: optim.SGD(set(p)), TypeError, "not a set"),
+        (lambda p: optim.SGD([p[0] * 2]), ValueError, r"can't optimize a non-leaf tensor"),
         (lambda p: optim.SGD(p, lr=-1.0), ValueError, "SGD: invalid lr -1.0"),
         (lambda p: optim.SGD(p, nesterov=True), ValueError, "nesterov=True needs momentum > 0"),
         (lambda p: optim.Adam(p, betas=(1.0, 0.9)), ValueError, "invalid beta1 1.0"),

@@ -252,8 +252,8 @@ def test_pickle_is_refused_and_never_executed(tmp_path):
     assert not marker.exists()
 
 
-def test_every_truncation_is_refused(tmp_path):
-    path = _saved(tmp_path, {"w": sg.ones(3, 4), "step": 7, "b": sg.zeros(2, dtype=sg.int64)})
+def test_every_truncation_is_refused(scratch):
+    path = _saved(scratch, {"w": sg.ones(3, 4), "step": 7, "b": sg.zeros(2, dtype=sg.int64)})
     content = path.read_bytes()
     for length in range(len(content)):
         path.write_bytes(content[:length])
@@ -261,19 +261,41 @@ def test_every_truncation_is_refused(tmp_path):
             sg.load(path)
 
 
-def test_every_single_bit_flip_is_refused(tmp_path):
+def _flipped_files(folder, positions):
+    """Yield after writing each single-bit corruption of a small checkpoint-like file."""
     path = _saved(
-        tmp_path,
+        folder,
         {"w": sg.tensor([[1.0, -2.0], [3.0, 0.5]]), "meta": {"lr": 0.1}, "n": sg.tensor([3])},
     )
     content = bytearray(path.read_bytes())
-    for byte in range(len(content)):
-        for bit in range(8):
-            content[byte] ^= 1 << bit
-            path.write_bytes(content)
-            with pytest.raises(SerializationError):
-                sg.load(path)
-            content[byte] ^= 1 << bit
+    for byte, bit in positions(len(content)):
+        content[byte] ^= 1 << bit
+        path.write_bytes(content)
+        yield path
+        content[byte] ^= 1 << bit
+
+
+def test_a_bit_flip_in_every_byte_is_refused(scratch):
+    """Every byte, one bit each (a different bit from byte to byte), and every bit of the
+    header length."""
+
+    def positions(size):
+        yield from ((byte, bit) for byte in range(8) for bit in range(8))
+        yield from ((byte, (3 * byte) % 8) for byte in range(8, size))
+
+    for path in _flipped_files(scratch, positions):
+        with pytest.raises(SerializationError):
+            sg.load(path)
+
+
+@pytest.mark.slow
+def test_every_single_bit_flip_is_refused(scratch):
+    def positions(size):
+        return ((byte, bit) for byte in range(size) for bit in range(8))
+
+    for path in _flipped_files(scratch, positions):
+        with pytest.raises(SerializationError):
+            sg.load(path)
 
 
 # --- atomic writes -------------------------------------------------------------------------------

@@ -117,6 +117,11 @@ class Optimizer:
                     f"{name}: can only optimize tensors, but params[{i}] is a "
                     f"{type(param).__name__}"
                 )
+            if not param.is_leaf:
+                raise ValueError(
+                    f"{name}: can't optimize a non-leaf tensor (params[{i}] was computed from "
+                    "other tensors); pass the leaf, or tensor.detach().requires_grad_()"
+                )
         group["params"] = params
         for key, default in self.defaults.items():
             group.setdefault(key, default)
