@@ -85,19 +85,26 @@ def machine_info() -> dict:
         "threads_from": how,
         "numpy": np.__version__,
         "blas": numpy_blas(),
-        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-                         if k in os.environ},
+        "openblas_env": {
+            k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ
+        },
     }
     try:
         info["load_average"] = list(os.getloadavg())
     except OSError:
         info["load_average"] = None
+    from importlib import metadata
+
     for module in ("torch", "tinygrad"):
         try:
             imported = __import__(module)
-            info[module] = getattr(imported, "__version__", "installed")
         except ImportError:
             info[module] = None
+            continue
+        try:
+            info[module] = getattr(imported, "__version__", None) or metadata.version(module)
+        except metadata.PackageNotFoundError:
+            info[module] = "installed"
     return info
 
 
@@ -124,7 +131,7 @@ def time_alternating(
     start = time.perf_counter()
     rep = 0
     while rep < max_reps and (rep < min_reps or time.perf_counter() - start < min_seconds):
-        order = names[rep % len(names):] + names[: rep % len(names)]
+        order = names[rep % len(names) :] + names[: rep % len(names)]
         for name in order:
             t0 = time.perf_counter()
             steps[name]()
@@ -215,18 +222,26 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def format_table(report: dict) -> str:
     """The readable table: one row per workload, times in the workload's own unit."""
     header = [
-        "workload", "unit", "somegrad", "torch", "ratio", "numpy", "tinygrad",
-        "mem sg MiB", "mem torch MiB", "throughput sg / torch",
+        "workload",
+        "unit",
+        "somegrad",
+        "torch",
+        "ratio",
+        "numpy",
+        "tinygrad",
+        "mem sg MiB",
+        "mem torch MiB",
+        "throughput sg / torch",
     ]
     rows = [header]
     for w in report["workloads"]:
         fw = w["frameworks"]
 
-        def time_of(name: str) -> str:
+        def time_of(name: str, fw=fw) -> str:
             entry = fw.get(name)
             return _fmt(entry["median"]) if entry and entry.get("median") is not None else "-"
 
-        def memory_of(name: str) -> str:
+        def memory_of(name: str, fw=fw) -> str:
             entry = fw.get(name)
             if not entry or not entry.get("memory"):
                 return "-"
@@ -236,7 +251,7 @@ def format_table(report: dict) -> str:
                 text += f" ({_fmt(mem['traced_peak_mb'], 1)})"
             return text
 
-        def throughput_of(name: str) -> str:
+        def throughput_of(name: str, fw=fw) -> str:
             entry = fw.get(name)
             return _fmt(entry.get("throughput"), 0) if entry else "-"
 
@@ -246,16 +261,26 @@ def format_table(report: dict) -> str:
                 f"{throughput_of('somegrad')} / {throughput_of('torch')} {w['throughput_unit']}"
             )
         ratio = w.get("ratio")
-        rows.append([
-            w["name"], w["unit"], time_of("somegrad"), time_of("torch"),
-            f"{ratio:.2f}x" if ratio is not None else "-", time_of("numpy"), time_of("tinygrad"),
-            memory_of("somegrad"), memory_of("torch"), throughput,
-        ])
+        rows.append(
+            [
+                w["name"],
+                w["unit"],
+                time_of("somegrad"),
+                time_of("torch"),
+                f"{ratio:.2f}x" if ratio is not None else "-",
+                time_of("numpy"),
+                time_of("tinygrad"),
+                memory_of("somegrad"),
+                memory_of("torch"),
+                throughput,
+            ]
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = []
     for i, row in enumerate(rows):
-        cells = [str(c).ljust(widths[j]) if j < 2 else str(c).rjust(widths[j])
-                 for j, c in enumerate(row)]
+        cells = [
+            str(c).ljust(widths[j]) if j < 2 else str(c).rjust(widths[j]) for j, c in enumerate(row)
+        ]
         lines.append("  ".join(cells).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -41,21 +41,36 @@ TINY_REPS = Repetitions(warmup=1, min_reps=2, max_reps=2, min_seconds=0.0)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions, same shapes")
-    parser.add_argument("--tiny", action="store_true",
-                        help="tiny shapes and two repetitions: checks the harness, times nothing")
-    parser.add_argument("--only", action="append", choices=list(workloads.WORKLOADS),
-                        help="run only this workload (may be repeated)")
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"),
-                        help="where to write the results (default: benchmarks/results/latest.json)")
-    parser.add_argument("--threads", type=int,
-                        help="threads for NumPy's BLAS and torch (default: what NumPy's BLAS uses)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="tiny shapes and two repetitions: checks the harness, times nothing",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(workloads.WORKLOADS),
+        help="run only this workload (may be repeated)",
+    )
+    parser.add_argument(
+        "--json",
+        default=os.path.join(HERE, "results", "latest.json"),
+        help="where to write the results (default: benchmarks/results/latest.json)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads for NumPy's BLAS and torch (default: what NumPy's BLAS uses)",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
-    parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-probe", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"), help=argparse.SUPPRESS
+    )
     return parser.parse_args(argv)
 
 
-def setup_threads() -> int:
+def setup_threads(with_torch: bool = True) -> int:
+    """Give torch as many threads as NumPy's BLAS uses (or --threads to both)."""
     threads, _ = harness.blas_threads()
     if os.environ.get("SOMEGRAD_BENCH_THREADS"):
         try:
@@ -64,17 +79,18 @@ def setup_threads() -> int:
             threadpoolctl.threadpool_limits(threads, user_api="blas")
         except ImportError:
             pass  # the OPENBLAS_NUM_THREADS set by main() then only reaches the subprocesses
-    try:
-        import torch
-    except ImportError:
-        return threads
-    torch.set_num_threads(threads)
+    if with_torch:
+        try:
+            import torch
+        except ImportError:
+            return threads
+        torch.set_num_threads(threads)
     return threads
 
 
 def memory_probe(workload_name: str, framework: str, tiny: bool) -> None:
     """In a subprocess of its own: build one framework's step, measure it, print JSON."""
-    setup_threads()
+    setup_threads(with_torch=framework == "torch")
     workload = workloads.WORKLOADS[workload_name]
     inputs = workload.make_inputs(workloads.TINY if tiny else workloads.FULL)
     result = harness.run_memory_probe(
@@ -84,8 +100,13 @@ def memory_probe(workload_name: str, framework: str, tiny: bool) -> None:
 
 
 def measure_memory(workload_name: str, framework: str, tiny: bool) -> dict:
-    command = [sys.executable, os.path.abspath(__file__), "--memory-probe", workload_name,
-               framework]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--memory-probe",
+        workload_name,
+        framework,
+    ]
     if tiny:
         command.append("--tiny")
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -110,8 +131,13 @@ class Recorder:
         return value
 
 
-def run_workload(workload: workloads.Workload, sizes: workloads.Sizes,
-                 reps: Repetitions, memory: bool, tiny: bool) -> dict:
+def run_workload(
+    workload: workloads.Workload,
+    sizes: workloads.Sizes,
+    reps: Repetitions,
+    memory: bool,
+    tiny: bool,
+) -> dict:
     inputs = workload.make_inputs(sizes)
     notes: list[str] = []
     steps: dict[str, Recorder] = {}
@@ -130,9 +156,13 @@ def run_workload(workload: workloads.Workload, sizes: workloads.Sizes,
         if how != "by name":
             notes.append(f"{framework} weights loaded {how}")
 
-    times = harness.time_alternating(
-        dict(steps), reps.warmup, reps.min_reps, reps.max_reps, reps.min_seconds
-    ) if steps else {}
+    times = (
+        harness.time_alternating(
+            dict(steps), reps.warmup, reps.min_reps, reps.max_reps, reps.min_seconds
+        )
+        if steps
+        else {}
+    )
 
     divisor = workload.per_step_divisor(sizes)
     result = {
@@ -161,8 +191,11 @@ def run_workload(workload: workloads.Workload, sizes: workloads.Sizes,
         result["frameworks"][framework] = entry
 
     fw = result["frameworks"]
-    result["ratio"] = (fw["somegrad"]["median"] / fw["torch"]["median"]
-                       if "somegrad" in fw and "torch" in fw else None)
+    result["ratio"] = (
+        fw["somegrad"]["median"] / fw["torch"]["median"]
+        if "somegrad" in fw and "torch" in fw
+        else None
+    )
     if "somegrad" in fw and "numpy" in fw:
         result["ratio_numpy"] = fw["somegrad"]["median"] / fw["numpy"]["median"]
         notes.append(f"somegrad / hand-written numpy: {result['ratio_numpy']:.2f}x")
@@ -170,8 +203,9 @@ def run_workload(workload: workloads.Workload, sizes: workloads.Sizes,
     if len(losses) > 1:
         result["loss_first_max_diff"] = max(losses.values()) - min(losses.values())
         if "somegrad" in losses and "torch" in losses:
-            notes.append(f"first-step loss somegrad {losses['somegrad']:.6f} "
-                         f"vs torch {losses['torch']:.6f}")
+            notes.append(
+                f"first-step loss somegrad {losses['somegrad']:.6f} vs torch {losses['torch']:.6f}"
+            )
     return result
 
 

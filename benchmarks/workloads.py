@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy_mlp import NumpyMLP
+from torch_gpt import torch_gpt
 
 FRAMEWORKS = ("somegrad", "torch", "numpy", "tinygrad")
 
@@ -43,9 +45,19 @@ class Sizes:
 
 FULL = Sizes()
 TINY = Sizes(
-    chain_length=8, mlp=(32, 16, 16, 10), mlp_batch=8, cnn_batch=2, cnn_image=8,
-    gpt_layers=1, gpt_heads=2, gpt_width=16, gpt_block=8, gpt_vocab=12, gpt_batch=2,
-    generate_tokens=4, generate_context=8,
+    chain_length=8,
+    mlp=(32, 16, 16, 10),
+    mlp_batch=8,
+    cnn_batch=2,
+    cnn_image=8,
+    gpt_layers=1,
+    gpt_heads=2,
+    gpt_width=16,
+    gpt_block=8,
+    gpt_vocab=12,
+    gpt_batch=2,
+    generate_tokens=4,
+    generate_context=8,
 )
 
 LR = 1e-3
@@ -103,7 +115,7 @@ def _assign(named: dict, arrays: dict[str, np.ndarray], set_value) -> str:
     shapes_params = [tuple(p.shape) for p in params]
     shapes_values = [v.shape for v in values]
     if shapes_params == shapes_values:
-        for param, value in zip(params, values):
+        for param, value in zip(params, values, strict=True):
             set_value(param, value)
         return "in order (parameter names differ from PyTorch's)"
     raise ValueError(
@@ -141,7 +153,19 @@ def _import_tinygrad():
         import tinygrad
     except ImportError as e:
         raise Unavailable("tinygrad is not installed") from e
+    try:
+        tinygrad.Tensor([1.0]).realize()
+    except Exception as e:  # tinygrad needs a compiler or a device it can use
+        raise Unavailable(f"tinygrad is installed but cannot run here: {e}") from e
     return tinygrad
+
+
+def _tinygrad_leaf(value: np.ndarray):
+    from tinygrad import Tensor
+
+    leaf = Tensor(value)
+    leaf.requires_grad = True
+    return leaf
 
 
 def _torch_set(param, value: np.ndarray) -> None:
@@ -240,7 +264,7 @@ def chain_tinygrad(inputs: dict):
     _import_tinygrad()
     from tinygrad import Tensor
 
-    x = Tensor(inputs["x"], requires_grad=True)
+    x = _tinygrad_leaf(inputs["x"])
     a, b = Tensor(inputs["a"]), Tensor(inputs["b"])
     length = inputs["sizes"].chain_length
 
@@ -308,88 +332,42 @@ def mlp_tinygrad(inputs: dict):
     layers = []
     for i in range(len(inputs["sizes"].mlp) - 1):
         layer = nn.Linear(1, 1)
-        layer.weight = Tensor(weights[f"{2 * i}.weight"], requires_grad=True)
-        layer.bias = Tensor(weights[f"{2 * i}.bias"], requires_grad=True)
+        layer.weight = _tinygrad_leaf(weights[f"{2 * i}.weight"])
+        layer.bias = _tinygrad_leaf(weights[f"{2 * i}.bias"])
         layers.append(layer)
     params = [t for layer in layers for t in (layer.weight, layer.bias)]
     opt = nn.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
     x, y = Tensor(inputs["x"]), Tensor(inputs["y"].astype(np.int32))
 
+    # tinygrad refuses to step an optimizer outside training mode, spelt differently by release
+    if hasattr(Tensor, "train"):
+        training = Tensor.train
+    else:
+        from tinygrad.helpers import Context
+
+        def training():
+            return Context(TRAINING=1)
+
     def step() -> float:
-        with Tensor.train():
+        with training():
             opt.zero_grad()
             h = x
             for i, layer in enumerate(layers):
                 h = layer(h)
                 if i < len(layers) - 1:
                     h = h.relu()
-            loss = h.sparse_categorical_crossentropy(y)
-            loss.backward()
+            # tinygrad is lazy: read the loss before the step changes the weights it reads
+            loss_tensor = h.sparse_categorical_crossentropy(y)
+            loss_tensor.backward()
+            loss = float(loss_tensor.item())
             opt.step()
-            return float(loss.item())
+            return loss
 
     return step
 
 
-class NumpyMLP:
-    """The MLP by hand in NumPy: forward, backward and AdamW, the floor for a NumPy framework."""
-
-    def __init__(self, weights: dict[str, np.ndarray], n_layers: int):
-        self.names = [f"{2 * i}.{kind}" for i in range(n_layers) for kind in ("weight", "bias")]
-        self.params = {name: weights[name].copy() for name in self.names}
-        self.m = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self.v = {name: np.zeros_like(p) for name, p in self.params.items()}
-        self.n_layers = n_layers
-        self.t = 0
-
-    def step(self, x: np.ndarray, y: np.ndarray) -> float:
-        p = self.params
-        activations = [x]
-        h = x
-        for i in range(self.n_layers):
-            h = h @ p[f"{2 * i}.weight"].T
-            h += p[f"{2 * i}.bias"]
-            if i < self.n_layers - 1:
-                np.maximum(h, 0, out=h)
-                activations.append(h)
-        # cross-entropy through a stable log-softmax
-        n = h.shape[0]
-        h -= h.max(axis=1, keepdims=True)
-        np.exp(h, out=h)
-        h /= h.sum(axis=1, keepdims=True)  # h is now softmax
-        loss = -float(np.log(h[np.arange(n), y]).mean())
-        grad = h
-        grad[np.arange(n), y] -= 1
-        grad /= n
-        grads = {}
-        for i in reversed(range(self.n_layers)):
-            a = activations[i]
-            grads[f"{2 * i}.weight"] = grad.T @ a
-            grads[f"{2 * i}.bias"] = grad.sum(axis=0)
-            if i > 0:
-                grad = grad @ p[f"{2 * i}.weight"]
-                grad *= a > 0
-        self.adamw(grads)
-        return loss
-
-    def adamw(self, grads: dict[str, np.ndarray], beta1=0.9, beta2=0.999, eps=1e-8) -> None:
-        self.t += 1
-        bias1 = 1 - beta1**self.t
-        bias2 = 1 - beta2**self.t
-        for name, param in self.params.items():
-            g, m, v = grads[name], self.m[name], self.v[name]
-            param *= 1 - LR * WEIGHT_DECAY
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * g * g
-            denom = np.sqrt(v / bias2)
-            denom += eps
-            param -= (LR / bias1) * m / denom
-
-
 def mlp_numpy(inputs: dict):
-    model = NumpyMLP(inputs["weights"], len(inputs["sizes"].mlp) - 1)
+    model = NumpyMLP(inputs["weights"], len(inputs["sizes"].mlp) - 1, LR, WEIGHT_DECAY)
     x, y = inputs["x"], inputs["y"]
     return lambda: model.step(x, y)
 
@@ -415,9 +393,14 @@ def cnn_inputs(sizes: Sizes) -> dict:
 
 def _cnn(nn, image: int):
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * (image // 4) ** 2, 10),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * (image // 4) ** 2, 10),
     )
 
 
@@ -492,87 +475,6 @@ def gpt_inputs(sizes: Sizes) -> dict:
     }
 
 
-def _torch_gpt(sizes: Sizes):
-    """nanoGPT's model in PyTorch, with PyTorch's fused attention."""
-    torch = _import_torch()
-    nn, F = torch.nn, torch.nn.functional
-    c, heads = sizes.gpt_width, sizes.gpt_heads
-
-    class Attention(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_attn = nn.Linear(c, 3 * c)
-            self.c_proj = nn.Linear(c, c)
-
-        def forward(self, x):
-            b, t, _ = x.shape
-            q, k, v = self.c_attn(x).split(c, dim=2)
-            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c_fc = nn.Linear(c, 4 * c)
-            self.gelu = nn.GELU()
-            self.c_proj = nn.Linear(4 * c, c)
-
-        def forward(self, x):
-            return self.c_proj(self.gelu(self.c_fc(x)))
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1 = nn.LayerNorm(c)
-            self.attn = Attention()
-            self.ln_2 = nn.LayerNorm(c)
-            self.mlp = MLP()
-
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.transformer = nn.ModuleDict(dict(
-                wte=nn.Embedding(sizes.gpt_vocab, c),
-                wpe=nn.Embedding(sizes.gpt_block, c),
-                h=nn.ModuleList([Block() for _ in range(sizes.gpt_layers)]),
-                ln_f=nn.LayerNorm(c),
-            ))
-            self.lm_head = nn.Linear(c, sizes.gpt_vocab, bias=False)
-            self.transformer.wte.weight = self.lm_head.weight
-
-        def forward(self, idx, targets=None):
-            t = idx.shape[1]
-            pos = torch.arange(t, dtype=torch.long)
-            x = self.transformer.wte(idx) + self.transformer.wpe(pos)
-            for block in self.transformer.h:
-                x = block(x)
-            logits = self.lm_head(self.transformer.ln_f(x))
-            loss = None
-            if targets is not None:
-                loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
-            return logits, loss
-
-        @torch.no_grad()
-        def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
-            for _ in range(max_new_tokens):
-                idx_cond = idx[:, -sizes.gpt_block:]
-                logits, _ = self(idx_cond)
-                logits = logits[:, -1, :] / temperature
-                if top_k is not None:
-                    v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
-                    logits[logits < v[:, [-1]]] = -float("inf")
-                probs = F.softmax(logits, dim=-1)
-                idx = torch.cat((idx, torch.multinomial(probs, num_samples=1)), dim=1)
-            return idx
-
-    return GPT()
-
-
 def _somegrad_gpt(sizes: Sizes):
     _import_somegrad("nn")
     try:
@@ -580,15 +482,25 @@ def _somegrad_gpt(sizes: Sizes):
     except ImportError as e:
         raise Unavailable(f"somegrad.nn.models.GPT is not available: {e}") from e
     config = GPTConfig(
-        vocab_size=sizes.gpt_vocab, block_size=sizes.gpt_block, n_layer=sizes.gpt_layers,
-        n_head=sizes.gpt_heads, n_embd=sizes.gpt_width, dropout=0.0, bias=True, tie_weights=True,
+        vocab_size=sizes.gpt_vocab,
+        block_size=sizes.gpt_block,
+        n_layer=sizes.gpt_layers,
+        n_head=sizes.gpt_heads,
+        n_embd=sizes.gpt_width,
+        dropout=0.0,
+        bias=True,
+        tie_weights=True,
     )
     return GPT(config)
 
 
 def _gpt_model(framework: str, inputs: dict):
     sizes = inputs["sizes"]
-    model = _torch_gpt(sizes) if framework == "torch" else _somegrad_gpt(sizes)
+    if framework == "torch":
+        _import_torch()
+        model = torch_gpt(sizes)
+    else:
+        model = _somegrad_gpt(sizes)
     try:
         how = _load(framework, model, inputs["weights"])
     except ValueError as e:
@@ -646,30 +558,50 @@ WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in [
         Workload(
-            "per_op", "chain of small elementwise ops on 16-element tensors, forward + backward",
-            "us/op", chain_inputs,
+            "per_op",
+            "chain of small elementwise ops on 16-element tensors, forward + backward",
+            "us/op",
+            chain_inputs,
             {"somegrad": chain_somegrad, "torch": chain_torch, "tinygrad": chain_tinygrad},
-            time_scale=1e6, per_step_divisor=lambda s: s.chain_length,
+            time_scale=1e6,
+            per_step_divisor=lambda s: s.chain_length,
         ),
         Workload(
-            "mlp", "MLP 784-256-256-10, batch 128, cross-entropy, AdamW: one training step",
-            "ms/step", mlp_inputs,
-            {"somegrad": mlp_somegrad, "torch": mlp_torch, "numpy": mlp_numpy,
-             "tinygrad": mlp_tinygrad},
+            "mlp",
+            "MLP 784-256-256-10, batch 128, cross-entropy, AdamW: one training step",
+            "ms/step",
+            mlp_inputs,
+            {
+                "somegrad": mlp_somegrad,
+                "torch": mlp_torch,
+                "numpy": mlp_numpy,
+                "tinygrad": mlp_tinygrad,
+            },
         ),
         Workload(
-            "cnn", "CNN conv16-pool-conv32-pool-linear on 1x28x28, batch 64, AdamW: one step",
-            "ms/step", cnn_inputs, {"somegrad": cnn_somegrad, "torch": cnn_torch},
+            "cnn",
+            "CNN conv16-pool-conv32-pool-linear on 1x28x28, batch 64, AdamW: one step",
+            "ms/step",
+            cnn_inputs,
+            {"somegrad": cnn_somegrad, "torch": cnn_torch},
         ),
         Workload(
-            "gpt_train", "char GPT 4 layers, 4 heads, 128 wide, block 64, batch 32, AdamW: one step",
-            "ms/step", gpt_inputs, {"somegrad": gpt_train_somegrad, "torch": gpt_train_torch},
-            throughput=lambda s: s.gpt_batch * s.gpt_block, throughput_unit="tok/s",
+            "gpt_train",
+            "char GPT 4 layers, 4 heads, 128 wide, block 64, batch 32, AdamW: one step",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_train_somegrad, "torch": gpt_train_torch},
+            throughput=lambda s: s.gpt_batch * s.gpt_block,
+            throughput_unit="tok/s",
         ),
         Workload(
-            "gpt_generate", "GPT generation: 200 new tokens from a context of 64, batch 1",
-            "ms/step", gpt_inputs, {"somegrad": gpt_generate_somegrad, "torch": gpt_generate_torch},
-            throughput=lambda s: s.generate_tokens, throughput_unit="tok/s",
+            "gpt_generate",
+            "GPT generation: 200 new tokens from a context of 64, batch 1",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_generate_somegrad, "torch": gpt_generate_torch},
+            throughput=lambda s: s.generate_tokens,
+            throughput_unit="tok/s",
         ),
     ]
 }
