@@ -469,6 +469,17 @@ def test_load_state_dict_casts_and_checks_sizes():
         )
 
 
+def test_load_state_dict_keeps_options_the_saved_state_lacks():
+    w = sg.ones(2, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, amsgrad=True)
+    state = opt.state_dict()
+    del state["param_groups"][0]["amsgrad"], state["param_groups"][0]["maximize"]
+    state["param_groups"][0]["lr"] = 0.5
+    opt.load_state_dict(state)
+    group = opt.param_groups[0]
+    assert (group["lr"], group["amsgrad"], group["maximize"]) == (0.5, True, False)
+
+
 def test_adam_betas_come_back_as_a_tuple_from_json():
     w = sg.ones(2, requires_grad=True)
     opt = optim.Adam([w], betas=(0.5, 0.6))

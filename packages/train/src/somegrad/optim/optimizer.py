@@ -240,6 +240,8 @@ class Optimizer:
                 # JSON turns tuples (betas) into lists.
                 if isinstance(value, list) and isinstance(self.defaults.get(key), tuple):
                     restored[key] = tuple(value)
+            for key, value in group.items():  # options the saved state predates
+                restored.setdefault(key, value)
             restored["params"] = group["params"]
             new_groups.append(restored)
         self.state = new_state
