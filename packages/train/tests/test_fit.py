@@ -375,11 +375,13 @@ def test_fit_bad_arguments(setup, loss_fn, kwargs, error, message):
         fit(model, train, loss_fn, opt, epochs=2, progress=False, **kwargs)
 
 
-def test_batches_must_be_pairs(tiny_classifier, loss_fn):
+def test_batches_must_be_pairs_and_exist(tiny_classifier, loss_fn):
     model = tiny_classifier()
     opt = optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(TypeError, match="train_one_epoch: expected each batch to be an"):
         train_one_epoch(model, [sg.ones(2, 4)], loss_fn, opt, progress=False)
+    with pytest.raises(ValueError, match="train_one_epoch: the loader yielded no batches"):
+        fit(model, [], loss_fn, opt, epochs=1, progress=False)
 
 
 def test_metrics():

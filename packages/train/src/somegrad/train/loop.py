@@ -13,6 +13,7 @@ from typing import Any
 
 import somegrad as sg
 from somegrad.data.collate import move_to_device
+from somegrad.optim.lr_scheduler import ReduceLROnPlateau
 
 from .callbacks import Callback, TrainingState
 from .history import HISTORY_SUFFIXES, History
@@ -140,6 +141,8 @@ def train_one_epoch(
             _optimizer_step(state, optimizer, scheduler, model, clip, grad_clip, values, callbacks)
     finally:
         bar.close()
+    if averages.samples == 0:
+        raise ValueError(f"train_one_epoch: the loader yielded no batches ({loader!r})")
     elapsed = time.perf_counter() - started
     results = averages.means()
     results["samples_per_second"] = averages.samples / max(elapsed, 1e-9)
@@ -260,9 +263,7 @@ def fit(
                 f"fit: history_path {history_path!r} must end in {' or '.join(HISTORY_SUFFIXES)}"
             )
     metric_fns = resolve_metrics(metrics)
-    plateau = (
-        scheduler is not None and hasattr(scheduler, "is_better") and hasattr(scheduler, "patience")
-    )
+    plateau = isinstance(scheduler, ReduceLROnPlateau)
     step_scheduler = scheduler if scheduler_interval == "step" else None
     state = TrainingState(
         model=model, optimizer=optimizer, scheduler=scheduler, epoch=start_epoch, epochs=epochs
