@@ -177,7 +177,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not create_graph:
             g = g.detach()
         if leaf.grad is None:
-            leaf.grad = g
+            # A copy the leaf owns: g may be a read-only broadcast view (from sum's backward),
+            # the same tensor as another leaf's gradient (from add's), or the caller's
+            # `gradient`; accumulating into it in place, or clipping it, must touch nothing else.
+            leaf.grad = g if create_graph else g.clone()
         elif create_graph:
             leaf.grad = leaf.grad + g
         else:
