@@ -365,3 +365,23 @@ def test_anomaly_detection_names_the_op():
         with pytest.raises(RuntimeError, match="sqrt: the forward produced NaN"):
             x.sqrt()
     assert not sg.autograd.is_anomaly_enabled()
+
+
+def test_accumulating_a_gradient_that_came_from_a_broadcast():
+    x = sg.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward()  # sum's backward hands back a broadcast (read-only) view
+    x.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_leaves_own_their_gradients():
+    a = sg.tensor([1.0, 2.0], requires_grad=True)
+    b = sg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # add's backward gives both inputs the same tensor
+    a.grad.mul_(10)
+    assert b.grad.tolist() == [1.0, 1.0]
+    seed = sg.ones(2)
+    c = sg.tensor([1.0, 2.0], requires_grad=True)
+    c.backward(seed)
+    c.backward(seed)
+    assert c.grad.tolist() == [2.0, 2.0] and seed.tolist() == [1.0, 1.0]
