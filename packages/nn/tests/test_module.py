@@ -157,7 +157,7 @@ def test_repr_is_nested_like_pytorch():
         "  )\n"
         ")"
     )
-    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert repr(nn.Parameter(sg.zeros(1))).startswith("Parameter containing:\ntensor(")
 
 

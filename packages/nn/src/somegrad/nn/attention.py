@@ -113,6 +113,3 @@ class MultiheadAttention(Module):
             padding = additive(key_padding_mask).reshape(batch, 1, 1, source)
             mask = padding if mask is None else mask + padding
         return mask
-
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"

@@ -57,7 +57,7 @@ class _ConvNd(Module):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         ones = (1,) * len(self.kernel_size)
         if self.padding != (0,) * len(self.kernel_size):
-            text += f", padding={self.padding!r}"
+            text += f", padding={self.padding}"
         if self.dilation != ones:
             text += f", dilation={self.dilation}"
         if self.output_padding != (0,) * len(self.kernel_size):

@@ -1,0 +1,146 @@
+"""The GPT model: names, initialisation, causality, training to zero loss, generation."""
+
+import math
+
+import numpy as np
+import pytest
+
+import somegrad as sg
+from somegrad import nn
+from somegrad.nn.models import CNN, GPT, MLP, GPTConfig
+
+
+def tiny(**overrides):
+    config = dict(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)
+    config.update(overrides)
+    return GPT(GPTConfig(**config))
+
+
+def test_parameter_names_follow_nanogpt():
+    model = tiny()
+    names = [n for n, _ in model.named_parameters()]
+    assert names[:8] == [
+        "transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.ln_1.weight", "transformer.h.0.ln_1.bias",
+        "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.bias", "transformer.h.0.attn.c_proj.weight",
+        "transformer.h.0.attn.c_proj.bias",
+    ]
+    assert "lm_head.weight" not in names  # tied: listed once, under its first name
+    assert "lm_head.weight" in model.state_dict() and "transformer.h.1.mlp.c_fc.weight" in model.state_dict()
+    assert model.lm_head.weight is model.transformer.wte.weight
+    untied = tiny(tie_weights=False, bias=False)
+    assert "lm_head.weight" in dict(untied.named_parameters())
+    assert not any(n.endswith("bias") for n, _ in untied.named_parameters())
+    expected = 11 * 16 + 8 * 16 + 2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 2 * 16
+    assert model.num_parameters() == expected
+
+
+def test_gpt2_initialisation():
+    model = tiny(n_layer=4, n_embd=64)
+    c_proj = model.transformer.h[0].attn.c_proj.weight.numpy(force=True)
+    c_fc = model.transformer.h[0].mlp.c_fc.weight.numpy(force=True)
+    assert abs(c_fc.std() - 0.02) < 0.002
+    assert abs(c_proj.std() - 0.02 / math.sqrt(8)) < 0.001
+    assert float(model.transformer.h[0].attn.c_attn.bias.abs().sum()) == 0.0
+
+
+def test_forward_shapes_and_loss():
+    model = tiny()
+    idx = sg.randint(0, 11, (3, 8))
+    logits, loss = model(idx)
+    assert logits.shape == (3, 8, 11) and loss is None
+    logits, loss = model(idx, idx)
+    assert loss.shape == () and abs(loss.item() - math.log(11)) < 0.3
+    with pytest.raises(ValueError, match="block size is only 8"):
+        model(sg.randint(0, 11, (1, 9)))
+
+
+def test_logits_at_t_do_not_depend_on_later_tokens():
+    model = tiny()
+    idx = sg.randint(0, 11, (2, 8))
+    changed = idx.numpy().copy()
+    changed[:, 5:] = (changed[:, 5:] + 3) % 11
+    a, _ = model(idx)
+    b, _ = model(sg.tensor(changed))
+    a, b = a.numpy(force=True), b.numpy(force=True)
+    np.testing.assert_allclose(a[:, :5], b[:, :5], atol=1e-6)
+    assert not np.allclose(a[:, 5:], b[:, 5:], atol=1e-3)
+
+
+def adam(params, lr):
+    """A minimal Adam (the optimizers live in somegrad-train, which nn must not need)."""
+    state = [(sg.zeros_like(p), sg.zeros_like(p)) for p in params]
+    step = [0]
+
+    def update():
+        step[0] += 1
+        with sg.no_grad():
+            for p, (m, v) in zip(params, state):
+                m.mul_(0.9).add_(p.grad * 0.1)
+                v.mul_(0.999).add_(p.grad * p.grad * 0.001)
+                m_hat = m / (1 - 0.9 ** step[0])
+                v_hat = v / (1 - 0.999 ** step[0])
+                p.sub_(m_hat / (v_hat.sqrt() + 1e-8) * lr)
+                p.grad = None
+
+    return update
+
+
+def test_tiny_gpt_overfits_a_sequence():
+    model = tiny(n_embd=32, block_size=16)
+    data = sg.tensor([[1, 5, 2, 8, 3, 3, 9, 0, 4, 7, 6, 1, 2, 10, 5, 8, 3]])
+    x, y = data[:, :-1], data[:, 1:]
+    step = adam(list(model.parameters()), 1e-2)
+    for _ in range(120):
+        _, loss = model(x, y)
+        loss.backward()
+        step()
+    assert loss.item() < 0.05
+    sg.manual_seed(0)
+    out = model.generate(x[:, :1], 15, temperature=0)
+    assert out.tolist() == data[:, :16].tolist()
+
+
+def test_generate_is_reproducible_crops_context_and_restores_mode():
+    model = tiny(dropout=0.1)
+    idx = sg.randint(0, 11, (2, 3))
+    sg.manual_seed(7)
+    a = model.generate(idx, 12, temperature=0.8, top_k=4)
+    sg.manual_seed(7)
+    b = model.generate(idx, 12, temperature=0.8, top_k=4)
+    assert a.shape == (2, 15) and a.tolist() == b.tolist()  # longer than block_size 8: cropped
+    assert a[:, :3].tolist() == idx.tolist()
+    assert model.training and not a.requires_grad
+    model.eval()
+    model.generate(idx, 1)
+    assert not model.training
+
+
+def test_top_k_one_is_greedy():
+    model = tiny()
+    idx = sg.randint(0, 11, (1, 4))
+    greedy = model.generate(idx, 5, temperature=0)
+    assert model.generate(idx, 5, top_k=1).tolist() == greedy.tolist()
+
+
+def test_dropout_only_in_training():
+    model = tiny(dropout=0.5)
+    idx = sg.randint(0, 11, (2, 8))
+    a, _ = model(idx)
+    b, _ = model(idx)
+    assert not np.allclose(a.numpy(force=True), b.numpy(force=True))
+    model.eval()
+    a, _ = model(idx)
+    b, _ = model(idx)
+    np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True))
+
+
+def test_mlp_and_cnn_models():
+    mlp = MLP(12, [16, 8], 3, dropout=0.1)
+    assert mlp(sg.randn(5, 3, 4)).shape == (5, 3)
+    assert [n for n, _ in mlp.named_parameters()][0] == "1.weight"
+    cnn = CNN(image_size=8, batch_norm=True)
+    out = cnn(sg.randn(4, 1, 8, 8))
+    assert out.shape == (4, 10)
+    out.sum().backward()
+    assert all(p.grad is not None for p in cnn.parameters())
+    assert isinstance(cnn.features[0], nn.Conv2d)
