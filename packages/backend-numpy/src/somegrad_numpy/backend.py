@@ -144,6 +144,12 @@ def cumsum(x, dim):
     return np.cumsum(x, axis=dim, dtype=x.dtype)
 
 
+def getitem(x, key):
+    # The trailing Ellipsis makes NumPy return a 0-d view rather than a scalar copy when every
+    # dim gets an int, so that x[0] of a 1-d tensor is a view (writable) as in PyTorch.
+    return x[key + (Ellipsis,)]
+
+
 def index_put(x, values, key, accumulate):
     out = x.copy()
     if accumulate:
@@ -232,7 +238,7 @@ class NumpyBackend(Backend):
         kernels.update(
             erf=erf, sigmoid=sigmoid, relu=relu, gelu=gelu, silu=silu, softplus=softplus, leaky_relu=leaky_relu,
             clamp=clamp, softmax=softmax, log_softmax=log_softmax, logsumexp=logsumexp, argsort=argsort, sign=sign,
-            cumsum=cumsum, index_put=index_put, gather=gather, scatter_add=scatter_add, nonzero=nonzero,
+            cumsum=cumsum, getitem=getitem, index_put=index_put, gather=gather, scatter_add=scatter_add, nonzero=nonzero,
             matmul=matmul, pad=pad, copy=copy, full=full, arange=arange,
             sum=_reduce(np.sum), prod=_reduce(np.prod), amax=_reduce(np.max, False), amin=_reduce(np.min, False),
             all=_reduce(np.all, False), any=_reduce(np.any, False),
