@@ -184,3 +184,14 @@ def test_multinomial_draws_valid_categories_reproducibly():
 def test_bad_shapes_and_dims_raise_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_indexing_every_dim_with_ints_gives_a_view():
+    x = arange(2, 3)
+    element = x[1, 2]
+    assert element.shape == () and element.stride() == ()
+    element.add_(10)
+    assert x[1, 2].item() == 15
+    row = sg.arange(3.0)
+    row[0].fill_(7)
+    assert row.tolist() == [7.0, 1.0, 2.0]
