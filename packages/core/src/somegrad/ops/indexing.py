@@ -228,7 +228,7 @@ def setitem(x, key, value):
 
     from somegrad.ops.inplace import inplace
 
-    inplace(x, compute, "setitem")
+    inplace(x, compute, "setitem", (value,))
 
 
 # --- gather / scatter and friends ------------------------------------------------------------
