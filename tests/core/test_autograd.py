@@ -385,3 +385,12 @@ def test_leaves_own_their_gradients():
     c.backward(seed)
     c.backward(seed)
     assert c.grad.tolist() == [2.0, 2.0] and seed.tolist() == [1.0, 1.0]
+
+
+def test_setitem_of_a_value_requiring_grad_into_a_plain_tensor_records_the_graph():
+    v = sg.tensor(2.0, requires_grad=True)
+    x = sg.zeros(3)
+    x[1] = v * 3
+    assert x.requires_grad and x.tolist() == [0.0, 6.0, 0.0]
+    (x * sg.tensor([1.0, 5.0, 1.0])).sum().backward()
+    assert v.grad.item() == 15.0
