@@ -15,7 +15,7 @@ import numpy as np
 from somegrad import dtypes
 from somegrad.backends import Backend
 from somegrad.backends.array_api import array_api_kernels
-from somegrad_numpy import nn_kernels
+from somegrad_numpy import inplace_kernels, nn_kernels
 
 NATIVE = {
     dtypes.bool_: np.dtype(np.bool_),
@@ -261,6 +261,7 @@ class NumpyBackend(Backend):
         kernels.update(
             uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial
         )
+        kernels.update(inplace_kernels.KERNELS)  # they return None or NotImplemented, never arrays
         self.kernels = kernels
         self.seed(0x5EED)
 

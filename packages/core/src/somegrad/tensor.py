@@ -456,8 +456,6 @@ for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "neg", "exp", 
               "tanh", "relu", "floor", "ceil", "round", "lerp", "masked_fill", "maximum", "minimum", "reciprocal",
               "square", "sign"):
     setattr(Tensor, _name + "_", _inplace_method(_METHODS[_name], _name + "_"))
-for _dunder, _fn in (("__iadd__", _ops.add), ("__isub__", _ops.sub), ("__imul__", _ops.mul), ("__itruediv__", _ops.div)):
-    setattr(Tensor, _dunder, _inplace_method(_fn, _dunder))
 
 
 def _addcmul(self, t1, t2, value=1):
@@ -470,8 +468,55 @@ def _addcdiv(self, t1, t2, value=1):
 
 Tensor.addcmul = _addcmul
 Tensor.addcdiv = _addcdiv
-Tensor.addcmul_ = _inplace_method(_addcmul, "addcmul_")
-Tensor.addcdiv_ = _inplace_method(_addcdiv, "addcdiv_")
+
+
+# The in-place ops optimizers live on: a backend's in-place kernel when nothing is recorded
+# (one pass, no temporary), else the generic compute-and-write path.
+def _add_(self, other, *, alpha=1):
+    if _ops.inplace_kernel(self, "add_", (other,), {"alpha": alpha}):
+        return self
+    return _ops.inplace(self, lambda t: _ops.add(t, other, alpha=alpha), "add_", (other,))
+
+
+def _sub_(self, other, *, alpha=1):
+    if _ops.inplace_kernel(self, "sub_", (other,), {"alpha": alpha}):
+        return self
+    return _ops.inplace(self, lambda t: _ops.sub(t, other, alpha=alpha), "sub_", (other,))
+
+
+def _mul_(self, other):
+    if _ops.inplace_kernel(self, "mul_", (other,), {}):
+        return self
+    return _ops.inplace(self, lambda t: _ops.mul(t, other), "mul_", (other,))
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None and _ops.inplace_kernel(self, "div_", (other,), {}):
+        return self
+    return _ops.inplace(self, lambda t: _ops.div(t, other, rounding_mode=rounding_mode), "div_", (other,))
+
+
+def _addcmul_(self, tensor1, tensor2, *, value=1):
+    if _ops.inplace_kernel(self, "addcmul_", (tensor1, tensor2), {"value": value}):
+        return self
+    return _ops.inplace(self, lambda t: _addcmul(t, tensor1, tensor2, value), "addcmul_", (tensor1, tensor2))
+
+
+def _addcdiv_(self, tensor1, tensor2, *, value=1):
+    if _ops.inplace_kernel(self, "addcdiv_", (tensor1, tensor2), {"value": value}):
+        return self
+    return _ops.inplace(self, lambda t: _addcdiv(t, tensor1, tensor2, value), "addcdiv_", (tensor1, tensor2))
+
+
+def _lerp_(self, end, weight):
+    if _ops.inplace_kernel(self, "lerp_", (end, weight), {}):
+        return self
+    return _ops.inplace(self, lambda t: _ops.lerp(t, end, weight), "lerp_", (end, weight))
+
+
+Tensor.add_, Tensor.sub_, Tensor.mul_, Tensor.div_ = _add_, _sub_, _mul_, _div_
+Tensor.addcmul_, Tensor.addcdiv_, Tensor.lerp_ = _addcmul_, _addcdiv_, _lerp_
+Tensor.__iadd__, Tensor.__isub__, Tensor.__imul__, Tensor.__itruediv__ = _add_, _sub_, _mul_, _div_
 Tensor.zero_ = lambda self: _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
 Tensor.fill_ = lambda self, value: _ops.inplace(self, lambda t: _ops.full_like(t, value.item() if isinstance(value, Tensor) else value), "fill_")
 

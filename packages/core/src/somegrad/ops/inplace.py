@@ -66,3 +66,38 @@ def inplace(target, compute, op, others=()):
         target.grad_fn = result.grad_fn
         target.requires_grad = True
     return target
+
+
+def _fits(target, operand) -> bool:
+    from somegrad.ops.shapes import broadcast_shapes
+    from somegrad.tensor import Tensor
+
+    if isinstance(operand, Tensor):
+        if operand.dtype is not target.dtype or operand.device != target.device:
+            return False
+        try:
+            return broadcast_shapes("inplace", target.shape, operand.shape) == target.shape
+        except ValueError:
+            return False
+    if isinstance(operand, float):
+        return target.dtype.is_floating_point
+    return isinstance(operand, int) and not isinstance(operand, bool)
+
+
+def try_inplace_kernel(target, name, operands, params) -> bool:
+    """Run the backend's in-place kernel `name` ("add_", "addcmul_", ...) when nothing is
+    recorded and the operands already have the target's dtype, device and a shape that
+    broadcasts to it. Returns False (and does nothing) when the generic path must run."""
+    from somegrad.ops.dispatch import _backend
+    from somegrad.tensor import Tensor
+
+    if is_grad_enabled() and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)):
+        return False
+    kernel = _backend(target.device).kernels.get(name)
+    if kernel is None or not all(_fits(target, o) for o in operands):
+        return False
+    raw = [o._data if isinstance(o, Tensor) else o for o in operands]
+    if kernel(target._data, *raw, **params) is NotImplemented:
+        return False
+    target._version_counter[0] += 1
+    return True
