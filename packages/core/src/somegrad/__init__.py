@@ -73,10 +73,7 @@ from somegrad.random import (  # noqa: E402
 from somegrad import backends, cuda, viz  # noqa: E402
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402
-try:  # provided by serialization.py (being written)
-    from somegrad.serialization import load, save  # noqa: E402
-except ImportError:  # pragma: no cover
-    pass
+from somegrad.serialization import SerializationError, load, load_metadata, save  # noqa: E402
 
 clip = clamp
 concat = concatenate = cat
@@ -119,3 +116,16 @@ def from_dlpack(array):
         cuda = backends.backend_for(device("cuda"))
         return cuda.from_dlpack(array)
     return from_numpy(np.from_dlpack(array))
+
+
+_SUBPACKAGES = ("nn", "optim", "data", "train")
+
+
+def __getattr__(name):
+    # `sg.nn.Linear` after a plain `import somegrad as sg`, as with `torch.nn`: the
+    # subpackages come from other distributions, so they are imported on first access.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"somegrad.{name}")
+    raise AttributeError(f"module 'somegrad' has no attribute {name!r}")
