@@ -30,8 +30,17 @@ def _unpack(value):
     return np.asarray(value), None, None
 
 
-def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, check_dtype=True, check_device=True,
-                 msg=None) -> None:
+def assert_close(
+    actual,
+    expected,
+    *,
+    rtol=None,
+    atol=None,
+    equal_nan=False,
+    check_dtype=True,
+    check_device=True,
+    msg=None,
+) -> None:
     """Raise AssertionError unless `actual` and `expected` are close elementwise:
     `|actual - expected| <= atol + rtol * |expected|`, with matching shape (and, for two
     Tensors, dtype and device). Tensors, NumPy arrays and Python numbers are accepted.
@@ -47,11 +56,17 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: pass both rtol and atol, or neither")
     if a.shape != e.shape:
-        raise AssertionError(f"{prefix}the shapes differ: {a.shape} (actual) and {e.shape} (expected)")
+        raise AssertionError(
+            f"{prefix}the shapes differ: {a.shape} (actual) and {e.shape} (expected)"
+        )
     if check_dtype and a_dtype is not None and e_dtype is not None and a_dtype is not e_dtype:
-        raise AssertionError(f"{prefix}the dtypes differ: {a_dtype.name} (actual) and {e_dtype.name} (expected)")
+        raise AssertionError(
+            f"{prefix}the dtypes differ: {a_dtype.name} (actual) and {e_dtype.name} (expected)"
+        )
     if check_device and a_device is not None and e_device is not None and a_device != e_device:
-        raise AssertionError(f"{prefix}the devices differ: {a_device} (actual) and {e_device} (expected)")
+        raise AssertionError(
+            f"{prefix}the devices differ: {a_device} (actual) and {e_device} (expected)"
+        )
     if rtol is None:
         dtype = a_dtype or e_dtype or a.dtype
         rtol, atol = default_tolerance(dtype)
@@ -72,12 +87,16 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     if not np.any(mismatched):
         return
     count, total = int(np.count_nonzero(mismatched)), mismatched.size
-    lines = [f"{prefix}tensors are not close: {count} of {total} elements differ ({100 * count / total:.1f}%)"]
+    lines = [
+        f"{prefix}tensors are not close: {count} of {total} elements differ ({100 * count / total:.1f}%)"
+    ]
     if not exact:
         diff = np.where(mismatched, np.nan_to_num(difference, nan=np.inf), 0)
         worst = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()
-        lines.append(f"greatest absolute difference: {diff[worst]} at index {tuple(int(i) for i in worst)} "
-                     f"({a64[worst]} vs {e64[worst]}), allowed {atol} + {rtol} * |expected|")
+        lines.append(
+            f"greatest absolute difference: {diff[worst]} at index {tuple(int(i) for i in worst)} "
+            f"({a64[worst]} vs {e64[worst]}), allowed {atol} + {rtol} * |expected|"
+        )
     else:
         first = tuple(int(i) for i in np.argwhere(mismatched)[0])
         lines.append(f"first mismatch at index {first}: {a[first]} vs {e[first]}")

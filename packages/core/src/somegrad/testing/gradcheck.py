@@ -41,8 +41,13 @@ def vjp(fn, inputs, cotangent, create_graph=False):
     out = fn(*inputs)
     if not out.requires_grad:
         return out, [None] * len(inputs)
-    grads = autograd.grad(out, inputs, grad_outputs=_like(cotangent, out), create_graph=create_graph,
-                          allow_unused=True)
+    grads = autograd.grad(
+        out,
+        inputs,
+        grad_outputs=_like(cotangent, out),
+        create_graph=create_graph,
+        allow_unused=True,
+    )
     return out, list(grads)
 
 
@@ -94,4 +99,6 @@ def check_grads(fn, inputs, *, order=2, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0) 
             total = total + term
         return total
 
-    check_grads(derivative, inputs, order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 2)
+    check_grads(
+        derivative, inputs, order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 2
+    )

@@ -54,6 +54,28 @@ def backend(backend_name):
     return backends.get_backend(backend_name)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run each conformance test once per session: when the suite's own module is collected as
+    well as a module that re-exports it (`from somegrad.testing.conformance import *`, as in a
+    monorepo that tests both `tests/` and the installed package), keep the re-exported copy."""
+    from pathlib import Path
+
+    suite = Path(__file__).resolve().parent / "conformance"
+
+    def key(item):
+        return item.originalname if hasattr(item, "originalname") else item.name, item.name
+
+    in_suite = [item for item in items if Path(str(item.path)).resolve().parent == suite]
+    if not in_suite or len(in_suite) == len(items):
+        return
+    elsewhere = {key(item) for item in items if Path(str(item.path)).resolve().parent != suite}
+    duplicates = [item for item in in_suite if key(item) in elsewhere]
+    if duplicates:
+        dropped = set(map(id, duplicates))
+        items[:] = [item for item in items if id(item) not in dropped]
+        config.hook.pytest_deselected(items=duplicates)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _used_backends:
         return

@@ -26,6 +26,12 @@ from somegrad.testing.conformance.test_ops import (  # noqa: F401
 )
 
 __all__ = [
-    "test_every_op_has_samples", "test_no_missing_primitives", "test_dtypes_round_trip", "test_forward",
-    "test_gradient", "test_composite_matches_decomposition", "test_error", "test_random_ops_follow_the_seed",
+    "test_every_op_has_samples",
+    "test_no_missing_primitives",
+    "test_dtypes_round_trip",
+    "test_forward",
+    "test_gradient",
+    "test_composite_matches_decomposition",
+    "test_error",
+    "test_random_ops_follow_the_seed",
 ]

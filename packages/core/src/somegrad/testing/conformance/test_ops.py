@@ -59,21 +59,31 @@ def test_forward(backend, forward_case):
         backend.seed(1234)
     out = _run(backend, case, tensors)
     out_dtype = cases._dtype_on(backend, sample.out_dtype)
-    assert out.dtype is out_dtype, f"{sample.op}: result dtype {out.dtype.name}, expected {out_dtype.name}"
+    assert out.dtype is out_dtype, (
+        f"{sample.op}: result dtype {out.dtype.name}, expected {out_dtype.name}"
+    )
     assert out.device == cases.device_of(backend), f"{sample.op}: result on {out.device}"
     actual = cases.to_host(backend, out)
     native = numpy_dtype(out_dtype)
     if native is not None:
-        assert actual.dtype == native, f"{sample.op}: the backend array holds {actual.dtype}, expected {native}"
-    assert tuple(actual.shape) == tuple(out.shape), f"{sample.op}: array shape {actual.shape}, tensor {out.shape}"
+        assert actual.dtype == native, (
+            f"{sample.op}: the backend array holds {actual.dtype}, expected {native}"
+        )
+    assert tuple(actual.shape) == tuple(out.shape), (
+        f"{sample.op}: array shape {actual.shape}, tensor {out.shape}"
+    )
     if sample.check is not None:
         sample.check(actual, *host, **sample.params)
         return
     expected = cases.expected_output(sample, host, out_dtype)
-    assert actual.shape == expected.shape, f"{sample.op}: result shape {actual.shape}, expected {expected.shape}"
+    assert actual.shape == expected.shape, (
+        f"{sample.op}: result shape {actual.shape}, expected {expected.shape}"
+    )
     ran_decomposition = case.decomposed or sample.op not in backend.kernels
     rtol, atol = cases.forward_tolerance(sample, out_dtype, case.spec, ran_decomposition)
-    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True, msg=f"{sample.op} ({case.id})")
+    assert_close(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=True, msg=f"{sample.op} ({case.id})"
+    )
 
 
 def _function_of_float_inputs(backend, case, tensors):
@@ -113,10 +123,17 @@ def test_gradient(backend_name, backend, grad_case):
     _, ref_grads = vjp(ref_fn, ref_leaves, u)
     for i, (g, r) in enumerate(zip(grads, ref_grads)):
         if g is None or r is None:
-            assert g is None and r is None, f"{sample.op}: input {i} gets a gradient on one backend only"
+            assert g is None and r is None, (
+                f"{sample.op}: input {i} gets a gradient on one backend only"
+            )
             continue
-        assert_close(cases.to_host(backend, g), cases.to_host(reference, r), rtol=1e-4, atol=1e-5,
-                     msg=f"{sample.op}: gradient of input {i} vs the {cases.REFERENCE_BACKEND} backend")
+        assert_close(
+            cases.to_host(backend, g),
+            cases.to_host(reference, r),
+            rtol=1e-4,
+            atol=1e-5,
+            msg=f"{sample.op}: gradient of input {i} vs the {cases.REFERENCE_BACKEND} backend",
+        )
 
 
 def test_composite_matches_decomposition(backend, composite_case):
@@ -124,7 +141,10 @@ def test_composite_matches_decomposition(backend, composite_case):
     case, sample = composite_case, composite_case.sample
     spec = case.spec
     differentiable = (
-        sample.grad and spec.differentiable and case.dtype in (F32, F64) and sample.out_dtype.is_floating_point
+        sample.grad
+        and spec.differentiable
+        and case.dtype in (F32, F64)
+        and sample.out_dtype.is_floating_point
     )
     tensors, _ = cases.make_inputs(backend, sample, case.dtype, requires_grad=differentiable)
     results = {}
@@ -140,13 +160,25 @@ def test_composite_matches_decomposition(backend, composite_case):
         results[decomposed] = out, grads
     (fused, fused_grads), (reference, reference_grads) = results[False], results[True]
     rtol, atol = cases.forward_tolerance(sample, case.dtype, spec, True)
-    assert_close(fused.detach(), reference.detach(), rtol=rtol, atol=atol, equal_nan=True,
-                 msg=f"{sample.op}: fused kernel vs decomposition")
+    assert_close(
+        fused.detach(),
+        reference.detach(),
+        rtol=rtol,
+        atol=atol,
+        equal_nan=True,
+        msg=f"{sample.op}: fused kernel vs decomposition",
+    )
     for i, (g, r) in enumerate(zip(fused_grads, reference_grads)):
         if g is None or r is None:
             continue
-        assert_close(g, r, rtol=max(rtol, 1e-5), atol=atol * 10, equal_nan=True,
-                     msg=f"{sample.op}: gradient of input {i}, fused kernel vs decomposition")
+        assert_close(
+            g,
+            r,
+            rtol=max(rtol, 1e-5),
+            atol=atol * 10,
+            equal_nan=True,
+            msg=f"{sample.op}: gradient of input {i}, fused kernel vs decomposition",
+        )
 
 
 def test_error(backend, error_case):

@@ -32,8 +32,21 @@ import numpy as np
 from somegrad import dtypes
 
 __all__ = [
-    "Input", "IndexArray", "Sample", "ErrorSample", "register_samples", "samples_for", "error_samples_for",
-    "ops_without_samples", "values", "numpy_dtype", "FLOATS", "LOW_PRECISION", "INTEGERS", "SIGNED", "ALL",
+    "Input",
+    "IndexArray",
+    "Sample",
+    "ErrorSample",
+    "register_samples",
+    "samples_for",
+    "error_samples_for",
+    "ops_without_samples",
+    "values",
+    "numpy_dtype",
+    "FLOATS",
+    "LOW_PRECISION",
+    "INTEGERS",
+    "SIGNED",
+    "ALL",
 ]
 
 FLOATS = (dtypes.float32, dtypes.float64, dtypes.float16, dtypes.bfloat16)
@@ -98,7 +111,11 @@ class Sample:
 
     @property
     def id(self) -> str:
-        return f"{self.op}-{self.name}-{self.dtype.name}" if self.name else f"{self.op}-{self.dtype.name}"
+        return (
+            f"{self.op}-{self.name}-{self.dtype.name}"
+            if self.name
+            else f"{self.op}-{self.dtype.name}"
+        )
 
 
 @dataclass

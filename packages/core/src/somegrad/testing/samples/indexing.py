@@ -55,18 +55,56 @@ def _getitem_samples():
     for name, key in _KEYS:
         yield Sample((Input(x),), {"key": key}, ref, F64, name=name)
     for dtype in ALL:
-        yield Sample((Input(_data((3, 4), dtype)),), {"key": (slice(None), IndexArray([3, 1]))}, ref, dtype,
-                     name="dtype")
+        yield Sample(
+            (Input(_data((3, 4), dtype)),),
+            {"key": (slice(None), IndexArray([3, 1]))},
+            ref,
+            dtype,
+            name="dtype",
+        )
     yield Sample((Input(values(())),), {"key": ()}, ref, F64, name="0d")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"key": (slice(1, 3, 1),)}, ref, F64,
-                 name="transposed")
-    yield Sample((Input(values((2, 3)), layout="stepped"),), {"key": (slice(None), IndexArray([0, 2]))}, ref, F64,
-                 name="stepped")
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),),
+        {"key": (slice(1, 3, 1),)},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield Sample(
+        (Input(values((2, 3)), layout="stepped"),),
+        {"key": (slice(None), IndexArray([0, 2]))},
+        ref,
+        F64,
+        name="stepped",
+    )
     # Through Tensor.__getitem__: negative indices and steps are normalised to a kernel key.
-    yield Sample((Input(x),), {}, lambda x: x[:, -1], F64, name="negative-int", call=lambda t: t[:, -1])
-    yield Sample((Input(x),), {}, lambda x: x[-2:, ::2], F64, name="negative-slice", call=lambda t: t[-2:, ::2])
-    yield Sample((Input(x),), {}, lambda x: x[..., [0, -1]], F64, name="ellipsis-list", call=lambda t: t[..., [0, -1]])
-    yield ErrorSample((Input(x),), {}, IndexError, "out of bounds", name="out-of-bounds", call=lambda t: t[:, [0, 4]])
+    yield Sample(
+        (Input(x),), {}, lambda x: x[:, -1], F64, name="negative-int", call=lambda t: t[:, -1]
+    )
+    yield Sample(
+        (Input(x),),
+        {},
+        lambda x: x[-2:, ::2],
+        F64,
+        name="negative-slice",
+        call=lambda t: t[-2:, ::2],
+    )
+    yield Sample(
+        (Input(x),),
+        {},
+        lambda x: x[..., [0, -1]],
+        F64,
+        name="ellipsis-list",
+        call=lambda t: t[..., [0, -1]],
+    )
+    yield ErrorSample(
+        (Input(x),),
+        {},
+        IndexError,
+        "out of bounds",
+        name="out-of-bounds",
+        call=lambda t: t[:, [0, 4]],
+    )
 
 
 @register_samples("index_put")
@@ -81,26 +119,71 @@ def _index_put_samples():
 
     x = values((3, 4), key="index_put")
     for accumulate in (False, True):
-        yield Sample((Input(x), Input(values((2, 4)))), {"key": (IndexArray([2, 0]),), "accumulate": accumulate}, ref,
-                     F64, name=f"rows-acc{accumulate}")
-        yield Sample((Input(x), Input(values((4,)))), {"key": (slice(0, 2, 1),), "accumulate": accumulate}, ref, F64,
-                     name=f"bcast-acc{accumulate}")
-        yield Sample((Input(x), Input(values(()))), {"key": (1, 2), "accumulate": accumulate}, ref, F64,
-                     name=f"element-acc{accumulate}")
-        yield Sample((Input(x), Input(values((0, 4)))), {"key": (IndexArray(np.zeros(0, np.int64)),),
-                     "accumulate": accumulate}, ref, F64, name=f"empty-acc{accumulate}")
+        yield Sample(
+            (Input(x), Input(values((2, 4)))),
+            {"key": (IndexArray([2, 0]),), "accumulate": accumulate},
+            ref,
+            F64,
+            name=f"rows-acc{accumulate}",
+        )
+        yield Sample(
+            (Input(x), Input(values((4,)))),
+            {"key": (slice(0, 2, 1),), "accumulate": accumulate},
+            ref,
+            F64,
+            name=f"bcast-acc{accumulate}",
+        )
+        yield Sample(
+            (Input(x), Input(values(()))),
+            {"key": (1, 2), "accumulate": accumulate},
+            ref,
+            F64,
+            name=f"element-acc{accumulate}",
+        )
+        yield Sample(
+            (Input(x), Input(values((0, 4)))),
+            {"key": (IndexArray(np.zeros(0, np.int64)),), "accumulate": accumulate},
+            ref,
+            F64,
+            name=f"empty-acc{accumulate}",
+        )
     # Repeated indices add up when accumulating.
-    yield Sample((Input(x), Input(values((3, 4)))), {"key": (IndexArray([0, 2, 0]),), "accumulate": True}, ref, F64,
-                 name="repeated")
-    yield Sample((Input(x), Input(values((3,)))), {"key": (slice(None), IndexArray([1, 1, 3])), "accumulate": True},
-                 ref, F64, name="repeated-cols")
+    yield Sample(
+        (Input(x), Input(values((3, 4)))),
+        {"key": (IndexArray([0, 2, 0]),), "accumulate": True},
+        ref,
+        F64,
+        name="repeated",
+    )
+    yield Sample(
+        (Input(x), Input(values((3,)))),
+        {"key": (slice(None), IndexArray([1, 1, 3])), "accumulate": True},
+        ref,
+        F64,
+        name="repeated-cols",
+    )
     for dtype in ALL:
-        yield Sample((Input(_data((3, 4), dtype)), Input(_data((2,), dtype))),
-                     {"key": (1, IndexArray([0, 3])), "accumulate": False}, ref, dtype, name="dtype")
-    yield Sample((Input(values((4, 3)), layout="transposed"), Input(values((3,)), layout="contiguous")),
-                 {"key": (0,), "accumulate": True}, ref, F64, name="transposed")
-    yield ErrorSample((Input(x), Input(values((3,)))), {"key": (slice(0, 2, 1),), "accumulate": False}, ValueError,
-                      "cannot be broadcast to indexing result of shape (2, 4)", name="bad-values")
+        yield Sample(
+            (Input(_data((3, 4), dtype)), Input(_data((2,), dtype))),
+            {"key": (1, IndexArray([0, 3])), "accumulate": False},
+            ref,
+            dtype,
+            name="dtype",
+        )
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"), Input(values((3,)), layout="contiguous")),
+        {"key": (0,), "accumulate": True},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield ErrorSample(
+        (Input(x), Input(values((3,)))),
+        {"key": (slice(0, 2, 1),), "accumulate": False},
+        ValueError,
+        "cannot be broadcast to indexing result of shape (2, 4)",
+        name="bad-values",
+    )
 
 
 @register_samples("gather")
@@ -112,16 +195,47 @@ def _gather_samples():
     x = values((3, 4), key="gather")
     index = np.array([[0, 3], [1, 1], [3, 0]])
     for dtype in ALL:
-        yield Sample((Input(_data((3, 4), dtype)), Input(index, dtypes.int64)), {"dim": 1}, ref, dtype, name="dim1")
-    yield Sample((Input(x), Input(np.array([[2, 0, 0, 1]]), dtypes.int64)), {"dim": 0}, ref, F64, name="dim0")
-    yield Sample((Input(x), Input(np.array([[1], [0]]), dtypes.int64)), {"dim": 1}, ref, F64, name="smaller-index")
-    yield Sample((Input(x), Input(np.zeros((3, 0)), dtypes.int64)), {"dim": 1}, ref, F64, name="size0")
-    yield Sample((Input(values((3, 4)), layout="transposed"), Input(index, dtypes.int64)), {"dim": 1}, ref, F64,
-                 name="transposed")
-    yield ErrorSample((Input(x), Input(np.array([0, 1]), dtypes.int64)), {"dim": 1}, ValueError,
-                      "index must have as many dimensions", name="bad-rank")
-    yield ErrorSample((Input(x), Input(np.zeros((4, 1)), dtypes.int64)), {"dim": 1}, ValueError,
-                      "is larger than input shape", name="bad-shape")
+        yield Sample(
+            (Input(_data((3, 4), dtype)), Input(index, dtypes.int64)),
+            {"dim": 1},
+            ref,
+            dtype,
+            name="dim1",
+        )
+    yield Sample(
+        (Input(x), Input(np.array([[2, 0, 0, 1]]), dtypes.int64)), {"dim": 0}, ref, F64, name="dim0"
+    )
+    yield Sample(
+        (Input(x), Input(np.array([[1], [0]]), dtypes.int64)),
+        {"dim": 1},
+        ref,
+        F64,
+        name="smaller-index",
+    )
+    yield Sample(
+        (Input(x), Input(np.zeros((3, 0)), dtypes.int64)), {"dim": 1}, ref, F64, name="size0"
+    )
+    yield Sample(
+        (Input(values((3, 4)), layout="transposed"), Input(index, dtypes.int64)),
+        {"dim": 1},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.array([0, 1]), dtypes.int64)),
+        {"dim": 1},
+        ValueError,
+        "index must have as many dimensions",
+        name="bad-rank",
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.zeros((4, 1)), dtypes.int64)),
+        {"dim": 1},
+        ValueError,
+        "is larger than input shape",
+        name="bad-shape",
+    )
 
 
 @register_samples("scatter_add")
@@ -138,16 +252,45 @@ def _scatter_add_samples():
     for dtype in ALL:
         if dtype is dtypes.bool_:
             continue
-        yield Sample((Input(_data((3, 4), dtype)), Input(index, dtypes.int64), Input(_data((3, 3), dtype))),
-                     {"dim": 1}, ref, dtype, name="dim1")
-    yield Sample((Input(x), Input(np.array([[2, 0, 2, 1]]), dtypes.int64), Input(values((2, 4)))), {"dim": 0}, ref,
-                 F64, name="dim0-larger-src")
-    yield Sample((Input(x), Input(np.zeros((3, 0)), dtypes.int64), Input(values((3, 2)))), {"dim": 1}, ref, F64,
-                 name="size0")
-    yield Sample((Input(values((3, 4)), layout="transposed"), Input(index, dtypes.int64),
-                  Input(values((3, 3)), layout="stepped")), {"dim": 1}, ref, F64, name="non-contiguous")
-    yield ErrorSample((Input(x), Input(np.zeros((3, 5)), dtypes.int64), Input(values((3, 2)))), {"dim": 1},
-                      ValueError, "does not fit", name="bad-shape")
+        yield Sample(
+            (Input(_data((3, 4), dtype)), Input(index, dtypes.int64), Input(_data((3, 3), dtype))),
+            {"dim": 1},
+            ref,
+            dtype,
+            name="dim1",
+        )
+    yield Sample(
+        (Input(x), Input(np.array([[2, 0, 2, 1]]), dtypes.int64), Input(values((2, 4)))),
+        {"dim": 0},
+        ref,
+        F64,
+        name="dim0-larger-src",
+    )
+    yield Sample(
+        (Input(x), Input(np.zeros((3, 0)), dtypes.int64), Input(values((3, 2)))),
+        {"dim": 1},
+        ref,
+        F64,
+        name="size0",
+    )
+    yield Sample(
+        (
+            Input(values((3, 4)), layout="transposed"),
+            Input(index, dtypes.int64),
+            Input(values((3, 3)), layout="stepped"),
+        ),
+        {"dim": 1},
+        ref,
+        F64,
+        name="non-contiguous",
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.zeros((3, 5)), dtypes.int64), Input(values((3, 2)))),
+        {"dim": 1},
+        ValueError,
+        "does not fit",
+        name="bad-shape",
+    )
 
 
 @register_samples("nonzero")
@@ -157,9 +300,19 @@ def _nonzero_samples():
 
     mixed = np.array([[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]])
     for dtype in ALL:
-        data = mixed != 0 if dtype is dtypes.bool_ else np.abs(mixed) if dtype is dtypes.uint8 else mixed
+        data = (
+            mixed != 0
+            if dtype is dtypes.bool_
+            else np.abs(mixed)
+            if dtype is dtypes.uint8
+            else mixed
+        )
         yield Sample((Input(data),), {}, ref, dtype, dtypes.int64, name="2d")
     yield Sample((Input(np.zeros((2, 3))),), {}, ref, F64, dtypes.int64, name="none")
-    yield Sample((Input(np.array([0.0, -0.0, np.nan, np.inf])),), {}, ref, F32, dtypes.int64, name="special")
+    yield Sample(
+        (Input(np.array([0.0, -0.0, np.nan, np.inf])),), {}, ref, F32, dtypes.int64, name="special"
+    )
     yield Sample((Input(np.zeros((0, 3))),), {}, ref, F64, dtypes.int64, name="size0")
-    yield Sample((Input(mixed.T.copy(), layout="transposed"),), {}, ref, F64, dtypes.int64, name="transposed")
+    yield Sample(
+        (Input(mixed.T.copy(), layout="transposed"),), {}, ref, F64, dtypes.int64, name="transposed"
+    )

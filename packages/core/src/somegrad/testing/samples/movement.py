@@ -39,12 +39,27 @@ def _reshape_samples():
     yield Sample((Input(values(())),), {"shape": (1, 1)}, ref, F64, name="0d")
     yield Sample((Input(values((1,))),), {"shape": ()}, ref, F64, name="to-0d")
     yield Sample((Input(np.zeros((0, 3))),), {"shape": (3, 0)}, ref, F64, name="size0")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"shape": (12,)}, ref, F64, name="transposed")
-    yield Sample((Input(values((2, 3)), layout="stepped"),), {"shape": (3, 2)}, ref, F64, name="stepped")
-    yield Sample((Input(values((3, 4))),), {}, lambda x: np.reshape(x, (-1, 2)), F64, name="infer-size",
-                 call=lambda t: ops.reshape(t, -1, 2))
-    yield ErrorSample((Input(values((3, 4))),), {"shape": (5, 2)}, ValueError, "is invalid for input of shape",
-                      name="bad-size")
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),), {"shape": (12,)}, ref, F64, name="transposed"
+    )
+    yield Sample(
+        (Input(values((2, 3)), layout="stepped"),), {"shape": (3, 2)}, ref, F64, name="stepped"
+    )
+    yield Sample(
+        (Input(values((3, 4))),),
+        {},
+        lambda x: np.reshape(x, (-1, 2)),
+        F64,
+        name="infer-size",
+        call=lambda t: ops.reshape(t, -1, 2),
+    )
+    yield ErrorSample(
+        (Input(values((3, 4))),),
+        {"shape": (5, 2)},
+        ValueError,
+        "is invalid for input of shape",
+        name="bad-size",
+    )
 
 
 @register_samples("permute")
@@ -56,10 +71,24 @@ def _permute_samples():
         yield Sample((Input(_data((2, 3, 4), dtype)),), {"dims": (2, 0, 1)}, ref, dtype, name="3d")
     yield Sample((Input(values((3, 4))),), {"dims": (1, 0)}, ref, F64, name="2d")
     yield Sample((Input(np.zeros((0, 3))),), {"dims": (1, 0)}, ref, F64, name="size0")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dims": (1, 0)}, ref, F64, name="transposed")
-    yield Sample((Input(values((2, 3, 4))),), {}, lambda x: np.transpose(x, (0, 2, 1)), F64, name="negdim",
-                 call=lambda t: ops.permute(t, 0, -1, -2))
-    yield ErrorSample((Input(values((2, 3))),), {"dims": (0, 0)}, ValueError, "is not a permutation", name="bad-dims")
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),), {"dims": (1, 0)}, ref, F64, name="transposed"
+    )
+    yield Sample(
+        (Input(values((2, 3, 4))),),
+        {},
+        lambda x: np.transpose(x, (0, 2, 1)),
+        F64,
+        name="negdim",
+        call=lambda t: ops.permute(t, 0, -1, -2),
+    )
+    yield ErrorSample(
+        (Input(values((2, 3))),),
+        {"dims": (0, 0)},
+        ValueError,
+        "is not a permutation",
+        name="bad-dims",
+    )
 
 
 @register_samples("expand")
@@ -72,12 +101,31 @@ def _expand_samples():
     yield Sample((Input(values((4,))),), {"shape": (2, 3, 4)}, ref, F64, name="new-dims")
     yield Sample((Input(values(())),), {"shape": (2, 3)}, ref, F64, name="0d")
     yield Sample((Input(np.zeros((0, 1))),), {"shape": (0, 3)}, ref, F64, name="size0")
-    yield Sample((Input(values((1, 3)), layout="transposed"),), {"shape": (2, 1, 3)}, ref, F64, name="transposed")
-    yield Sample((Input(values((3, 1))),), {}, lambda x: np.broadcast_to(x, (3, 4)), F64, name="minus-one",
-                 call=lambda t: ops.expand(t, -1, 4))
-    yield ErrorSample((Input(values((3, 2))),), {"shape": (3, 4)}, ValueError, "must match the target size",
-                      name="bad-size")
-    yield ErrorSample((Input(values((2, 3))),), {"shape": (3,)}, ValueError, "fewer dimensions", name="bad-rank")
+    yield Sample(
+        (Input(values((1, 3)), layout="transposed"),),
+        {"shape": (2, 1, 3)},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield Sample(
+        (Input(values((3, 1))),),
+        {},
+        lambda x: np.broadcast_to(x, (3, 4)),
+        F64,
+        name="minus-one",
+        call=lambda t: ops.expand(t, -1, 4),
+    )
+    yield ErrorSample(
+        (Input(values((3, 2))),),
+        {"shape": (3, 4)},
+        ValueError,
+        "must match the target size",
+        name="bad-size",
+    )
+    yield ErrorSample(
+        (Input(values((2, 3))),), {"shape": (3,)}, ValueError, "fewer dimensions", name="bad-rank"
+    )
 
 
 @register_samples("flip")
@@ -90,10 +138,20 @@ def _flip_samples():
     yield Sample((Input(values((2, 3, 4))),), {"dims": (0, 2)}, ref, F64, name="dims02")
     yield Sample((Input(values(())),), {"dims": ()}, ref, F64, name="0d")
     yield Sample((Input(np.zeros((0, 3))),), {"dims": (0,)}, ref, F64, name="size0")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dims": (0,)}, ref, F64, name="transposed")
-    yield Sample((Input(values((2, 3)), layout="stepped"),), {"dims": (1,)}, ref, F64, name="stepped")
-    yield Sample((Input(values((3, 4))),), {}, lambda x: np.flip(x, -1), F64, name="negdim",
-                 call=lambda t: ops.flip(t, (-1,)))
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),), {"dims": (0,)}, ref, F64, name="transposed"
+    )
+    yield Sample(
+        (Input(values((2, 3)), layout="stepped"),), {"dims": (1,)}, ref, F64, name="stepped"
+    )
+    yield Sample(
+        (Input(values((3, 4))),),
+        {},
+        lambda x: np.flip(x, -1),
+        F64,
+        name="negdim",
+        call=lambda t: ops.flip(t, (-1,)),
+    )
 
 
 @register_samples("pad")
@@ -103,15 +161,40 @@ def _pad_samples():
 
     for dtype in ALL:
         value = True if dtype is dtypes.bool_ else 0
-        yield Sample((Input(_data((2, 3), dtype)),), {"pad": ((1, 0), (2, 1)), "value": value}, ref, dtype,
-                     name="2d")
-    yield Sample((Input(values((2, 3))),), {"pad": ((0, 0), (1, 1)), "value": -1.5}, ref, F64, name="value")
-    yield Sample((Input(values((2, 3, 4))),), {"pad": ((0, 0), (0, 0), (2, 2)), "value": 0.0}, ref, F64, name="3d")
-    yield Sample((Input(np.zeros((0, 2))),), {"pad": ((1, 1), (0, 0)), "value": 3.0}, ref, F64, name="size0")
-    yield Sample((Input(values((3, 2)), layout="transposed"),), {"pad": ((1, 1), (1, 1)), "value": 0.0}, ref, F64,
-                 name="transposed")
-    yield ErrorSample((Input(values((2, 3))),), {"pad": ((1, 1),), "value": 0.0}, ValueError,
-                      "one (before, after) pair per dimension", name="bad-pad")
+        yield Sample(
+            (Input(_data((2, 3), dtype)),),
+            {"pad": ((1, 0), (2, 1)), "value": value},
+            ref,
+            dtype,
+            name="2d",
+        )
+    yield Sample(
+        (Input(values((2, 3))),), {"pad": ((0, 0), (1, 1)), "value": -1.5}, ref, F64, name="value"
+    )
+    yield Sample(
+        (Input(values((2, 3, 4))),),
+        {"pad": ((0, 0), (0, 0), (2, 2)), "value": 0.0},
+        ref,
+        F64,
+        name="3d",
+    )
+    yield Sample(
+        (Input(np.zeros((0, 2))),), {"pad": ((1, 1), (0, 0)), "value": 3.0}, ref, F64, name="size0"
+    )
+    yield Sample(
+        (Input(values((3, 2)), layout="transposed"),),
+        {"pad": ((1, 1), (1, 1)), "value": 0.0},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield ErrorSample(
+        (Input(values((2, 3))),),
+        {"pad": ((1, 1),), "value": 0.0},
+        ValueError,
+        "one (before, after) pair per dimension",
+        name="bad-pad",
+    )
 
 
 @register_samples("cat")
@@ -120,19 +203,46 @@ def _cat_samples():
         return np.concatenate(arrays, axis=dim)
 
     for dtype in ALL:
-        yield Sample((Input(_data((2, 3), dtype, 0)), Input(_data((1, 3), dtype, 1))), {"dim": 0}, ref, dtype,
-                     name="dim0")
-    yield Sample((Input(values((2, 3))), Input(values((2, 1))), Input(values((2, 2)))), {"dim": 1}, ref, F64,
-                 name="three")
+        yield Sample(
+            (Input(_data((2, 3), dtype, 0)), Input(_data((1, 3), dtype, 1))),
+            {"dim": 0},
+            ref,
+            dtype,
+            name="dim0",
+        )
+    yield Sample(
+        (Input(values((2, 3))), Input(values((2, 1))), Input(values((2, 2)))),
+        {"dim": 1},
+        ref,
+        F64,
+        name="three",
+    )
     yield Sample((Input(values((2, 3))),), {"dim": 1}, ref, F64, name="one")
-    yield Sample((Input(np.zeros((0, 3))), Input(values((2, 3)))), {"dim": 0}, ref, F64, name="size0")
-    yield Sample((Input(values((2, 3)), layout="transposed"), Input(values((2, 3)), layout="stepped")), {"dim": 0},
-                 ref, F64, name="non-contiguous")
-    yield Sample((Input(values((2, 3))), Input(values((2, 2)))), {},
-                 lambda a, b: np.concatenate([a, b], axis=-1), F64, name="negdim",
-                 call=lambda a, b: ops.cat([a, b], dim=-1))
-    yield ErrorSample((Input(values((2, 3))), Input(values((2, 4)))), {"dim": 0}, ValueError,
-                      "sizes of tensors must match except in dimension 0", name="bad-shapes")
+    yield Sample(
+        (Input(np.zeros((0, 3))), Input(values((2, 3)))), {"dim": 0}, ref, F64, name="size0"
+    )
+    yield Sample(
+        (Input(values((2, 3)), layout="transposed"), Input(values((2, 3)), layout="stepped")),
+        {"dim": 0},
+        ref,
+        F64,
+        name="non-contiguous",
+    )
+    yield Sample(
+        (Input(values((2, 3))), Input(values((2, 2)))),
+        {},
+        lambda a, b: np.concatenate([a, b], axis=-1),
+        F64,
+        name="negdim",
+        call=lambda a, b: ops.cat([a, b], dim=-1),
+    )
+    yield ErrorSample(
+        (Input(values((2, 3))), Input(values((2, 4)))),
+        {"dim": 0},
+        ValueError,
+        "sizes of tensors must match except in dimension 0",
+        name="bad-shapes",
+    )
 
 
 @register_samples("copy")
@@ -158,28 +268,94 @@ def _matmul_samples():
         ("stepped", (2, 3), (3, 3), "stepped"),
     )
     for name, shape_a, shape_b, layout in pairs:
-        yield Sample((Input(values(shape_a, key="a"), layout=layout), Input(values(shape_b, key="b"), layout=layout)),
-                     {}, np.matmul, F64, name=name)
+        yield Sample(
+            (
+                Input(values(shape_a, key="a"), layout=layout),
+                Input(values(shape_b, key="b"), layout=layout),
+            ),
+            {},
+            np.matmul,
+            F64,
+            name=name,
+        )
     for dtype in FLOATS:
-        yield Sample((Input(values((4, 8), key="a")), Input(values((8, 3), key="b"))), {}, np.matmul, dtype,
-                     name="dtype", rtol=1e-5 if dtype is F32 else None)
+        yield Sample(
+            (Input(values((4, 8), key="a")), Input(values((8, 3), key="b"))),
+            {},
+            np.matmul,
+            dtype,
+            name="dtype",
+            rtol=1e-5 if dtype is F32 else None,
+        )
     for dtype in (dtypes.int64, dtypes.int32):
-        yield Sample((Input(values((2, 3), -3, 3, integer=True)), Input(values((3, 2), -3, 3, integer=True))), {},
-                     np.matmul, dtype, name="int")
-    yield Sample((Input(np.array([[1e20, 1e20], [1.0, -1.0]])), Input(np.array([[1e20, 0.0], [-1e20, 1.0]]))), {},
-                 np.matmul, F64, name="large", grad=False)
-    yield Sample((Input(values((3,))), Input(values((3, 2)))), {}, np.matmul, F64, name="vector",
-                 call=lambda a, b: ops.matmul(a, b))
-    yield Sample((Input(values((3,))), Input(values((3,)))), {}, np.matmul, F64, name="dot",
-                 call=lambda a, b: ops.matmul(a, b))
-    yield ErrorSample((Input(values((2, 3))), Input(values((4, 2)))), {}, ValueError, "cannot be multiplied",
-                      name="bad-inner")
-    yield ErrorSample((Input(values((2, 2, 3))), Input(values((3, 3, 2)))), {}, ValueError, "cannot be broadcast",
-                      name="bad-batch")
-    yield ErrorSample((Input(values(())), Input(values((3,)))), {}, ValueError, "at least 1 dimension", name="0d",
-                      call=lambda a, b: ops.matmul(a, b))
-    yield ErrorSample((Input(np.ones((2, 2), bool)), Input(np.ones((2, 2), bool))), {}, TypeError,
-                      "bool tensors are not supported", dtypes.bool_, name="bool", call=lambda a, b: ops.matmul(a, b))
+        yield Sample(
+            (
+                Input(values((2, 3), -3, 3, integer=True)),
+                Input(values((3, 2), -3, 3, integer=True)),
+            ),
+            {},
+            np.matmul,
+            dtype,
+            name="int",
+        )
+    yield Sample(
+        (
+            Input(np.array([[1e20, 1e20], [1.0, -1.0]])),
+            Input(np.array([[1e20, 0.0], [-1e20, 1.0]])),
+        ),
+        {},
+        np.matmul,
+        F64,
+        name="large",
+        grad=False,
+    )
+    yield Sample(
+        (Input(values((3,))), Input(values((3, 2)))),
+        {},
+        np.matmul,
+        F64,
+        name="vector",
+        call=lambda a, b: ops.matmul(a, b),
+    )
+    yield Sample(
+        (Input(values((3,))), Input(values((3,)))),
+        {},
+        np.matmul,
+        F64,
+        name="dot",
+        call=lambda a, b: ops.matmul(a, b),
+    )
+    yield ErrorSample(
+        (Input(values((2, 3))), Input(values((4, 2)))),
+        {},
+        ValueError,
+        "cannot be multiplied",
+        name="bad-inner",
+    )
+    yield ErrorSample(
+        (Input(values((2, 2, 3))), Input(values((3, 3, 2)))),
+        {},
+        ValueError,
+        "cannot be broadcast",
+        name="bad-batch",
+    )
+    yield ErrorSample(
+        (Input(values(())), Input(values((3,)))),
+        {},
+        ValueError,
+        "at least 1 dimension",
+        name="0d",
+        call=lambda a, b: ops.matmul(a, b),
+    )
+    yield ErrorSample(
+        (Input(np.ones((2, 2), bool)), Input(np.ones((2, 2), bool))),
+        {},
+        TypeError,
+        "bool tensors are not supported",
+        dtypes.bool_,
+        name="bool",
+        call=lambda a, b: ops.matmul(a, b),
+    )
 
 
 _ = INTEGERS

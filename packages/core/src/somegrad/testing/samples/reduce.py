@@ -26,8 +26,19 @@ F32, F64 = dtypes.float32, dtypes.float64
 INF, NAN = math.inf, math.nan
 
 
-def _reduction(op, reference, public, *, low=-2.0, high=2.0, float_dtypes=FLOATS, int_dtypes=(), nonempty=False,
-               specials=None, extra=()):
+def _reduction(
+    op,
+    reference,
+    public,
+    *,
+    low=-2.0,
+    high=2.0,
+    float_dtypes=FLOATS,
+    int_dtypes=(),
+    nonempty=False,
+    specials=None,
+    extra=(),
+):
     """Samples of a `(x, dim, keepdim)` reduction."""
 
     def ref(x, dim, keepdim):
@@ -37,66 +48,180 @@ def _reduction(op, reference, public, *, low=-2.0, high=2.0, float_dtypes=FLOATS
         x = values((3, 4), low, high, key=op)
         for dtype in float_dtypes:
             for keepdim in (False, True):
-                yield Sample((Input(x),), {"dim": (0, 1), "keepdim": keepdim}, ref, dtype, name=f"all-keep{keepdim}")
-                yield Sample((Input(x),), {"dim": (1,), "keepdim": keepdim}, ref, dtype, name=f"dim1-keep{keepdim}")
+                yield Sample(
+                    (Input(x),),
+                    {"dim": (0, 1), "keepdim": keepdim},
+                    ref,
+                    dtype,
+                    name=f"all-keep{keepdim}",
+                )
+                yield Sample(
+                    (Input(x),),
+                    {"dim": (1,), "keepdim": keepdim},
+                    ref,
+                    dtype,
+                    name=f"dim1-keep{keepdim}",
+                )
         cube = values((2, 3, 4), low, high, key=op)
         yield Sample((Input(cube),), {"dim": (0, 2), "keepdim": False}, ref, F64, name="dims02")
         yield Sample((Input(cube),), {"dim": (1,), "keepdim": True}, ref, F64, name="dim1-3d")
-        yield Sample((Input(np.array(values((), low, high))),), {"dim": (), "keepdim": False}, ref, F64, name="0d")
-        yield Sample((Input(values((4, 3), low, high), layout="transposed"),), {"dim": (0,), "keepdim": False}, ref,
-                     F64, name="transposed")
-        yield Sample((Input(values((2, 3), low, high), layout="stepped"),), {"dim": (1,), "keepdim": True}, ref, F64,
-                     name="stepped")
+        yield Sample(
+            (Input(np.array(values((), low, high))),),
+            {"dim": (), "keepdim": False},
+            ref,
+            F64,
+            name="0d",
+        )
+        yield Sample(
+            (Input(values((4, 3), low, high), layout="transposed"),),
+            {"dim": (0,), "keepdim": False},
+            ref,
+            F64,
+            name="transposed",
+        )
+        yield Sample(
+            (Input(values((2, 3), low, high), layout="stepped"),),
+            {"dim": (1,), "keepdim": True},
+            ref,
+            F64,
+            name="stepped",
+        )
         for keepdim in (False, True):
-            yield Sample((Input(x),), {}, lambda x, keepdim=keepdim: reference(x, axis=-1, keepdims=keepdim), F64,
-                         name=f"negdim-keep{keepdim}", call=lambda t, keepdim=keepdim: public(t, -1, keepdim=keepdim))
+            yield Sample(
+                (Input(x),),
+                {},
+                lambda x, keepdim=keepdim: reference(x, axis=-1, keepdims=keepdim),
+                F64,
+                name=f"negdim-keep{keepdim}",
+                call=lambda t, keepdim=keepdim: public(t, -1, keepdim=keepdim),
+            )
         if nonempty:
-            yield ErrorSample((Input(np.zeros((0, 3))),), {"dim": (0,), "keepdim": False}, IndexError,
-                              "to have non-zero size", name="empty-dim")
-            yield Sample((Input(np.zeros((0, 3))),), {"dim": (1,), "keepdim": False}, ref, F64, name="size0-other-dim")
+            yield ErrorSample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": (0,), "keepdim": False},
+                IndexError,
+                "to have non-zero size",
+                name="empty-dim",
+            )
+            yield Sample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": (1,), "keepdim": False},
+                ref,
+                F64,
+                name="size0-other-dim",
+            )
         else:
             # An empty sum is 0, an empty product 1, an empty logsumexp -inf (whose gradient is
             # not checked: finite differences of -inf are NaN).
             grad = op != "logsumexp"
-            yield Sample((Input(np.zeros((0, 3))),), {"dim": (0,), "keepdim": False}, ref, F64, name="size0",
-                         grad=grad)
-            yield Sample((Input(np.zeros((0, 3))),), {"dim": (0, 1), "keepdim": True}, ref, F64, name="size0-all",
-                         grad=grad)
+            yield Sample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": (0,), "keepdim": False},
+                ref,
+                F64,
+                name="size0",
+                grad=grad,
+            )
+            yield Sample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": (0, 1), "keepdim": True},
+                ref,
+                F64,
+                name="size0-all",
+                grad=grad,
+            )
         if specials is not None:
             for dtype in (F32, F64):
-                yield Sample((Input(np.array(specials)),), {"dim": (1,), "keepdim": False}, ref, dtype,
-                             name="special", grad=False)
+                yield Sample(
+                    (Input(np.array(specials)),),
+                    {"dim": (1,), "keepdim": False},
+                    ref,
+                    dtype,
+                    name="special",
+                    grad=False,
+                )
         for dtype in int_dtypes:
             low_int = 0 if dtype is dtypes.uint8 else -4
             ints = values((3, 4), low_int, 4, integer=True, key=op)
             yield Sample((Input(ints),), {"dim": (1,), "keepdim": False}, ref, dtype, name="int")
-            yield Sample((Input(ints),), {"dim": (0, 1), "keepdim": True}, ref, dtype, name="int-all")
-        yield ErrorSample((Input(x),), {}, IndexError, "dimension out of range", name="bad-dim",
-                          call=lambda t: public(t, 2))
-        yield ErrorSample((Input(x),), {}, ValueError, "more than once", name="repeated-dim",
-                          call=lambda t: public(t, (1, -1)))
+            yield Sample(
+                (Input(ints),), {"dim": (0, 1), "keepdim": True}, ref, dtype, name="int-all"
+            )
+        yield ErrorSample(
+            (Input(x),),
+            {},
+            IndexError,
+            "dimension out of range",
+            name="bad-dim",
+            call=lambda t: public(t, 2),
+        )
+        yield ErrorSample(
+            (Input(x),),
+            {},
+            ValueError,
+            "more than once",
+            name="repeated-dim",
+            call=lambda t: public(t, (1, -1)),
+        )
         yield from extra
 
     register_samples(op)(samples)
 
 
-_reduction("sum", np.sum, ops.sum, int_dtypes=(dtypes.int64,),
-           specials=[[1e30, 1e30, -1e30, 1.0], [INF, 1.0, 2.0, 3.0], [INF, -INF, 0.0, 0.0]])
-_reduction("prod", np.prod, ops.prod, low=0.5, high=1.5, int_dtypes=(dtypes.int64,),
-           specials=[[1e20, 1e20, 1.0, 1.0], [0.0, INF, 1.0, 1.0], [-0.0, 2.0, 3.0, 4.0]],
-           extra=[Sample((Input(np.array([[0.0, 1.5, 2.0], [0.0, 0.0, 3.0], [1.0, 2.0, 3.0]])),),
-                         {"dim": (1,), "keepdim": False}, lambda x, dim, keepdim: np.prod(x, axis=dim), F64,
-                         name="zeros")])
+_reduction(
+    "sum",
+    np.sum,
+    ops.sum,
+    int_dtypes=(dtypes.int64,),
+    specials=[[1e30, 1e30, -1e30, 1.0], [INF, 1.0, 2.0, 3.0], [INF, -INF, 0.0, 0.0]],
+)
+_reduction(
+    "prod",
+    np.prod,
+    ops.prod,
+    low=0.5,
+    high=1.5,
+    int_dtypes=(dtypes.int64,),
+    specials=[[1e20, 1e20, 1.0, 1.0], [0.0, INF, 1.0, 1.0], [-0.0, 2.0, 3.0, 4.0]],
+    extra=[
+        Sample(
+            (Input(np.array([[0.0, 1.5, 2.0], [0.0, 0.0, 3.0], [1.0, 2.0, 3.0]])),),
+            {"dim": (1,), "keepdim": False},
+            lambda x, dim, keepdim: np.prod(x, axis=dim),
+            F64,
+            name="zeros",
+        )
+    ],
+)
 _TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 2.0], [-5.0, -5.0, -5.0, -5.0]])
 _TWO_WAY_TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 0.5], [-5.0, -5.0, 4.0, 1.0]])
 for _op, _fn, _public in (("amax", np.max, ops.amax), ("amin", np.min, ops.amin)):
-    _reduction(_op, _fn, _public, int_dtypes=INTEGERS, nonempty=True,
-               specials=[[NAN, 1.0, 2.0, 3.0], [-INF, INF, 0.0, 1.0], [-0.0, 0.0, -1e30, 1e30]],
-               extra=[Sample((Input(_TIES),), {"dim": (1,), "keepdim": False},
-                             lambda x, dim, keepdim, _fn=_fn: _fn(x, axis=dim), F64, name="ties", grad=False),
-                      Sample((Input(_TWO_WAY_TIES),), {"dim": (1,), "keepdim": True},
-                             lambda x, dim, keepdim, _fn=_fn: _fn(x, axis=dim, keepdims=True), F64,
-                             name="two-way-ties", grad_order=1)])
+    _reduction(
+        _op,
+        _fn,
+        _public,
+        int_dtypes=INTEGERS,
+        nonempty=True,
+        specials=[[NAN, 1.0, 2.0, 3.0], [-INF, INF, 0.0, 1.0], [-0.0, 0.0, -1e30, 1e30]],
+        extra=[
+            Sample(
+                (Input(_TIES),),
+                {"dim": (1,), "keepdim": False},
+                lambda x, dim, keepdim, _fn=_fn: _fn(x, axis=dim),
+                F64,
+                name="ties",
+                grad=False,
+            ),
+            Sample(
+                (Input(_TWO_WAY_TIES),),
+                {"dim": (1,), "keepdim": True},
+                lambda x, dim, keepdim, _fn=_fn: _fn(x, axis=dim, keepdims=True),
+                F64,
+                name="two-way-ties",
+                grad_order=1,
+            ),
+        ],
+    )
 
 
 def _logical_reduction(op, reference, public):
@@ -107,13 +232,34 @@ def _logical_reduction(op, reference, public):
 
         mask = np.array([[True, True, False], [True, True, True]])
         for keepdim in (False, True):
-            yield Sample((Input(mask),), {"dim": (1,), "keepdim": keepdim}, ref, dtypes.bool_, name=f"keep{keepdim}")
-        yield Sample((Input(mask),), {"dim": (0, 1), "keepdim": False}, ref, dtypes.bool_, name="all-dims")
-        yield Sample((Input(np.array(False)),), {"dim": (), "keepdim": False}, ref, dtypes.bool_, name="0d")
-        yield Sample((Input(np.zeros((0, 3), bool)),), {"dim": (0,), "keepdim": False}, ref, dtypes.bool_,
-                     name="size0")
-        yield Sample((Input(mask),), {}, lambda x: reference(x, axis=-1), dtypes.bool_, name="negdim",
-                     call=lambda t: public(t, -1))
+            yield Sample(
+                (Input(mask),),
+                {"dim": (1,), "keepdim": keepdim},
+                ref,
+                dtypes.bool_,
+                name=f"keep{keepdim}",
+            )
+        yield Sample(
+            (Input(mask),), {"dim": (0, 1), "keepdim": False}, ref, dtypes.bool_, name="all-dims"
+        )
+        yield Sample(
+            (Input(np.array(False)),), {"dim": (), "keepdim": False}, ref, dtypes.bool_, name="0d"
+        )
+        yield Sample(
+            (Input(np.zeros((0, 3), bool)),),
+            {"dim": (0,), "keepdim": False},
+            ref,
+            dtypes.bool_,
+            name="size0",
+        )
+        yield Sample(
+            (Input(mask),),
+            {},
+            lambda x: reference(x, axis=-1),
+            dtypes.bool_,
+            name="negdim",
+            call=lambda t: public(t, -1),
+        )
 
     return samples
 
@@ -133,20 +279,66 @@ def _arg_reduction(op, reference, public):
             data = values((3, 4), 0, 9, integer=True, key=op) if not dtype.is_floating_point else x
             for dim in (None, 0, 1):
                 for keepdim in (False, True):
-                    yield Sample((Input(data),), {"dim": dim, "keepdim": keepdim}, ref, dtype, dtypes.int64,
-                                 name=f"dim{dim}-keep{keepdim}")
+                    yield Sample(
+                        (Input(data),),
+                        {"dim": dim, "keepdim": keepdim},
+                        ref,
+                        dtype,
+                        dtypes.int64,
+                        name=f"dim{dim}-keep{keepdim}",
+                    )
         # Ties: the first occurrence wins, as in PyTorch and NumPy.
-        yield Sample((Input(_TIES),), {"dim": 1, "keepdim": False}, ref, F64, dtypes.int64, name="ties")
-        yield Sample((Input(_TIES),), {"dim": None, "keepdim": False}, ref, F64, dtypes.int64, name="ties-flat")
-        yield Sample((Input(np.array(2.0)),), {"dim": None, "keepdim": False}, ref, F64, dtypes.int64, name="0d")
-        yield Sample((Input(values((4, 3)), layout="transposed"),), {"dim": 1, "keepdim": False}, ref, F64,
-                     dtypes.int64, name="transposed")
-        yield Sample((Input(np.array([[-INF, 1e30, 3.0], [INF, INF, -1.0]])),), {"dim": 1, "keepdim": False}, ref,
-                     F32, dtypes.int64, name="special")
-        yield Sample((Input(x),), {}, lambda x: reference(x, axis=-1), F64, dtypes.int64, name="negdim",
-                     call=lambda t: public(t, -1))
-        yield ErrorSample((Input(np.zeros((0, 3))),), {"dim": 1, "keepdim": False}, IndexError,
-                          "expected a non-empty input", name="empty")
+        yield Sample(
+            (Input(_TIES),), {"dim": 1, "keepdim": False}, ref, F64, dtypes.int64, name="ties"
+        )
+        yield Sample(
+            (Input(_TIES),),
+            {"dim": None, "keepdim": False},
+            ref,
+            F64,
+            dtypes.int64,
+            name="ties-flat",
+        )
+        yield Sample(
+            (Input(np.array(2.0)),),
+            {"dim": None, "keepdim": False},
+            ref,
+            F64,
+            dtypes.int64,
+            name="0d",
+        )
+        yield Sample(
+            (Input(values((4, 3)), layout="transposed"),),
+            {"dim": 1, "keepdim": False},
+            ref,
+            F64,
+            dtypes.int64,
+            name="transposed",
+        )
+        yield Sample(
+            (Input(np.array([[-INF, 1e30, 3.0], [INF, INF, -1.0]])),),
+            {"dim": 1, "keepdim": False},
+            ref,
+            F32,
+            dtypes.int64,
+            name="special",
+        )
+        yield Sample(
+            (Input(x),),
+            {},
+            lambda x: reference(x, axis=-1),
+            F64,
+            dtypes.int64,
+            name="negdim",
+            call=lambda t: public(t, -1),
+        )
+        yield ErrorSample(
+            (Input(np.zeros((0, 3))),),
+            {"dim": 1, "keepdim": False},
+            IndexError,
+            "expected a non-empty input",
+            name="empty",
+        )
 
     return samples
 
@@ -165,17 +357,39 @@ def _cumsum_samples():
         for dim in (0, 1):
             yield Sample((Input(x),), {"dim": dim}, ref, dtype, name=f"dim{dim}")
     for dtype in (dtypes.int64, dtypes.int32):
-        yield Sample((Input(values((3, 4), -5, 5, integer=True)),), {"dim": 1}, ref, dtype, name="int")
+        yield Sample(
+            (Input(values((3, 4), -5, 5, integer=True)),), {"dim": 1}, ref, dtype, name="int"
+        )
     yield Sample((Input(values((2, 3, 4))),), {"dim": 1}, ref, F64, name="3d")
     yield Sample((Input(np.zeros((0, 3))),), {"dim": 0}, ref, F64, name="size0")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dim": 1}, ref, F64, name="transposed")
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),), {"dim": 1}, ref, F64, name="transposed"
+    )
     yield Sample((Input(values((2, 3)), layout="stepped"),), {"dim": 1}, ref, F64, name="stepped")
-    yield Sample((Input(x),), {}, lambda x: np.cumsum(x, axis=-1), F64, name="negdim",
-                 call=lambda t: ops.cumsum(t, -1))
-    yield Sample((Input(np.array([[1e30, -1e30, 1.0], [INF, -INF, 1.0]])),), {"dim": 1}, ref, F64, name="special",
-                 grad=False)
-    yield ErrorSample((Input(x),), {}, IndexError, "dimension out of range", name="bad-dim",
-                      call=lambda t: ops.cumsum(t, 2))
+    yield Sample(
+        (Input(x),),
+        {},
+        lambda x: np.cumsum(x, axis=-1),
+        F64,
+        name="negdim",
+        call=lambda t: ops.cumsum(t, -1),
+    )
+    yield Sample(
+        (Input(np.array([[1e30, -1e30, 1.0], [INF, -INF, 1.0]])),),
+        {"dim": 1},
+        ref,
+        F64,
+        name="special",
+        grad=False,
+    )
+    yield ErrorSample(
+        (Input(x),),
+        {},
+        IndexError,
+        "dimension out of range",
+        name="bad-dim",
+        call=lambda t: ops.cumsum(t, 2),
+    )
 
 
 def _logsumexp(x, axis, keepdims):
@@ -186,11 +400,27 @@ def _logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-_LARGE = [[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, -1001.0, -1002.0, -999.0], [-INF, 0.0, 1.0, 2.0]]
-_reduction("logsumexp", _logsumexp, ops.logsumexp, specials=_LARGE + [[-INF, -INF, -INF, -INF]],
-           extra=[Sample((Input(np.array(_LARGE)),), {"dim": (1,), "keepdim": True},
-                         lambda x, dim, keepdim: _logsumexp(x, dim, True), F64, name="large-magnitude",
-                         grad=False)])
+_LARGE = [
+    [1000.0, 1001.0, 1002.0, 999.0],
+    [-1000.0, -1001.0, -1002.0, -999.0],
+    [-INF, 0.0, 1.0, 2.0],
+]
+_reduction(
+    "logsumexp",
+    _logsumexp,
+    ops.logsumexp,
+    specials=_LARGE + [[-INF, -INF, -INF, -INF]],
+    extra=[
+        Sample(
+            (Input(np.array(_LARGE)),),
+            {"dim": (1,), "keepdim": True},
+            lambda x, dim, keepdim: _logsumexp(x, dim, True),
+            F64,
+            name="large-magnitude",
+            grad=False,
+        )
+    ],
+)
 
 
 def _softmax(x, dim):
@@ -219,16 +449,49 @@ def _softmax_like(op, reference, public):
         yield Sample((Input(values((2, 3, 4))),), {"dim": 1}, reference, F64, name="3d")
         yield Sample((Input(np.array(0.5)),), {"dim": 0}, reference, F64, name="0d")
         yield Sample((Input(np.zeros((0, 3))),), {"dim": 1}, reference, F64, name="size0")
-        yield Sample((Input(values((4, 3)), layout="transposed"),), {"dim": 1}, reference, F64, name="transposed")
-        yield Sample((Input(values((2, 3)), layout="stepped"),), {"dim": 1}, reference, F64, name="stepped")
-        yield Sample((Input(x),), {}, lambda x: reference(x, -1), F64, name="negdim", call=lambda t: public(t, -1))
+        yield Sample(
+            (Input(values((4, 3)), layout="transposed"),),
+            {"dim": 1},
+            reference,
+            F64,
+            name="transposed",
+        )
+        yield Sample(
+            (Input(values((2, 3)), layout="stepped"),), {"dim": 1}, reference, F64, name="stepped"
+        )
+        yield Sample(
+            (Input(x),),
+            {},
+            lambda x: reference(x, -1),
+            F64,
+            name="negdim",
+            call=lambda t: public(t, -1),
+        )
         # exp(1000) overflows: a stable kernel subtracts the max first.
         for dtype in FLOATS:
-            yield Sample((Input(np.array(_LARGE)),), {"dim": 1}, reference, dtype, name="large-magnitude", grad=False)
-        yield Sample((Input(np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]])),), {"dim": 1},
-                     reference, F64, name="large-grad")
-        yield ErrorSample((Input(x),), {}, IndexError, "dimension out of range", name="bad-dim",
-                          call=lambda t: public(t, 2))
+            yield Sample(
+                (Input(np.array(_LARGE)),),
+                {"dim": 1},
+                reference,
+                dtype,
+                name="large-magnitude",
+                grad=False,
+            )
+        yield Sample(
+            (Input(np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]])),),
+            {"dim": 1},
+            reference,
+            F64,
+            name="large-grad",
+        )
+        yield ErrorSample(
+            (Input(x),),
+            {},
+            IndexError,
+            "dimension out of range",
+            name="bad-dim",
+            call=lambda t: public(t, 2),
+        )
 
     return samples
 
@@ -248,19 +511,62 @@ def _argsort_samples():
     for dtype in FLOATS + INTEGERS:
         data = x if dtype.is_floating_point else values((3, 4), 0, 9, integer=True, key="argsort")
         for descending in (False, True):
-            yield Sample((Input(data),), {"dim": 1, "descending": descending, "stable": True}, ref, dtype,
-                         dtypes.int64, name=f"desc{descending}")
+            yield Sample(
+                (Input(data),),
+                {"dim": 1, "descending": descending, "stable": True},
+                ref,
+                dtype,
+                dtypes.int64,
+                name=f"desc{descending}",
+            )
     for descending in (False, True):
         # Ties keep their original order (a stable sort), ascending and descending.
-        yield Sample((Input(_TIES),), {"dim": 1, "descending": descending, "stable": True}, ref, F64, dtypes.int64,
-                     name=f"ties-desc{descending}")
-        yield Sample((Input(_TIES),), {"dim": 0, "descending": descending, "stable": True}, ref, F64, dtypes.int64,
-                     name=f"ties-dim0-desc{descending}")
-    yield Sample((Input(np.zeros((0, 3))),), {"dim": 1, "descending": False, "stable": True}, ref, F64, dtypes.int64,
-                 name="size0")
-    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dim": 1, "descending": False, "stable": True}, ref,
-                 F64, dtypes.int64, name="transposed")
-    yield Sample((Input(np.array([[INF, -INF, 1e30, -1e30, 0.0]])),), {"dim": 1, "descending": False, "stable": True},
-                 ref, F32, dtypes.int64, name="special")
-    yield Sample((Input(x),), {}, lambda x: np.argsort(x, axis=0, kind="stable"), F64, dtypes.int64, name="negdim",
-                 call=lambda t: ops.argsort(t, -2))
+        yield Sample(
+            (Input(_TIES),),
+            {"dim": 1, "descending": descending, "stable": True},
+            ref,
+            F64,
+            dtypes.int64,
+            name=f"ties-desc{descending}",
+        )
+        yield Sample(
+            (Input(_TIES),),
+            {"dim": 0, "descending": descending, "stable": True},
+            ref,
+            F64,
+            dtypes.int64,
+            name=f"ties-dim0-desc{descending}",
+        )
+    yield Sample(
+        (Input(np.zeros((0, 3))),),
+        {"dim": 1, "descending": False, "stable": True},
+        ref,
+        F64,
+        dtypes.int64,
+        name="size0",
+    )
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"),),
+        {"dim": 1, "descending": False, "stable": True},
+        ref,
+        F64,
+        dtypes.int64,
+        name="transposed",
+    )
+    yield Sample(
+        (Input(np.array([[INF, -INF, 1e30, -1e30, 0.0]])),),
+        {"dim": 1, "descending": False, "stable": True},
+        ref,
+        F32,
+        dtypes.int64,
+        name="special",
+    )
+    yield Sample(
+        (Input(x),),
+        {},
+        lambda x: np.argsort(x, axis=0, kind="stable"),
+        F64,
+        dtypes.int64,
+        name="negdim",
+        call=lambda t: ops.argsort(t, -2),
+    )
