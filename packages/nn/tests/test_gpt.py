@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 import somegrad as sg
 from somegrad import nn
 from somegrad.nn.models import CNN, GPT, MLP, GPTConfig
@@ -20,17 +19,30 @@ def test_parameter_names_follow_nanogpt():
     model = tiny()
     names = [n for n, _ in model.named_parameters()]
     assert names[:8] == [
-        "transformer.wte.weight", "transformer.wpe.weight", "transformer.h.0.ln_1.weight", "transformer.h.0.ln_1.bias",
-        "transformer.h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.bias", "transformer.h.0.attn.c_proj.weight",
+        "transformer.wte.weight",
+        "transformer.wpe.weight",
+        "transformer.h.0.ln_1.weight",
+        "transformer.h.0.ln_1.bias",
+        "transformer.h.0.attn.c_attn.weight",
+        "transformer.h.0.attn.c_attn.bias",
+        "transformer.h.0.attn.c_proj.weight",
         "transformer.h.0.attn.c_proj.bias",
     ]
     assert "lm_head.weight" not in names  # tied: listed once, under its first name
-    assert "lm_head.weight" in model.state_dict() and "transformer.h.1.mlp.c_fc.weight" in model.state_dict()
+    assert (
+        "lm_head.weight" in model.state_dict()
+        and "transformer.h.1.mlp.c_fc.weight" in model.state_dict()
+    )
     assert model.lm_head.weight is model.transformer.wte.weight
     untied = tiny(tie_weights=False, bias=False)
     assert "lm_head.weight" in dict(untied.named_parameters())
     assert not any(n.endswith("bias") for n, _ in untied.named_parameters())
-    expected = 11 * 16 + 8 * 16 + 2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 2 * 16
+    expected = (
+        11 * 16
+        + 8 * 16
+        + 2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16)
+        + 2 * 16
+    )
     assert model.num_parameters() == expected
 
 
@@ -144,3 +156,41 @@ def test_mlp_and_cnn_models():
     out.sum().backward()
     assert all(p.grad is not None for p in cnn.parameters())
     assert isinstance(cnn.features[0], nn.Conv2d)
+
+
+def test_fused_kernels_agree_with_decompositions_on_the_whole_model():
+    from somegrad.ops.dispatch import use_decompositions
+
+    model = tiny().double()
+    idx = sg.randint(0, 11, (2, 8))
+    results = []
+    for decompose in (False, True):
+        model.zero_grad()
+        with use_decompositions(decompose):
+            logits, loss = model(idx, idx)
+            loss.backward()
+        grads = [p.grad.numpy() for p in model.parameters()]
+        results.append((logits.numpy(force=True), loss.item(), grads))
+    (la, sa, ga), (lb, sb, gb) = results
+    np.testing.assert_allclose(la, lb, atol=1e-12)
+    assert abs(sa - sb) < 1e-12
+    for a, b in zip(ga, gb, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_gpt_runs_in_other_dtypes(dtype):
+    model = tiny().to(getattr(sg, dtype))
+    idx = sg.randint(0, 11, (2, 8))
+    logits, loss = model(idx, idx)
+    assert logits.dtype is getattr(sg, dtype) and math.isfinite(loss.item())
+    loss.backward()
+    assert model.transformer.wte.weight.grad.dtype is getattr(sg, dtype)
+
+
+def test_import_exposes_the_nn_package():
+    import somegrad
+
+    from somegrad import nn as imported
+
+    assert imported is nn and somegrad.nn is nn and hasattr(imported, "Module")
