@@ -4,6 +4,7 @@ Every Python installation has them, so the examples train on real code with no d
 read in sorted path order, so the same interpreter always gives the same text.
 """
 
+import os
 import sysconfig
 from pathlib import Path
 
@@ -16,11 +17,12 @@ def stdlib_dir() -> Path:
 
 def python_files(root: Path) -> list[Path]:
     """The *.py files under `root` in sorted order, skipping tests and installed packages."""
-    return sorted(
-        path for path in root.rglob("*.py")
-        if not SKIPPED_DIRS.intersection(path.relative_to(root).parts[:-1])
-        and not path.name.startswith("_sysconfigdata")  # generated, a dict of build paths
-    )
+    files = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_DIRS]
+        files += [Path(folder, name) for name in names if name.endswith(".py")
+                  and not name.startswith("_sysconfigdata")]  # generated: a dict of build paths
+    return sorted(files, key=lambda path: path.relative_to(root).parts)
 
 
 def read_text(path: Path | None = None, max_chars: int = 2_000_000) -> str:
