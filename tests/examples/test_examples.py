@@ -145,3 +145,8 @@ def test_digits_without_sklearn_says_what_to_install(tmp_path, monkeypatch):
     result = run("04_digits.py", check=False)
     assert result.returncode != 0
     assert "pip install scikit-learn" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ladder_step_five_is_the_gpt_script():
+    result = run("05_gpt.py", "--help")
+    assert "--max-new-tokens" in result.stdout
