@@ -42,6 +42,10 @@ def _key_shape(shape, key):
             dim += 1
     out.extend(shape[dim:])
     if advanced:
+        # Index arrays separated by a slice put their dims first (NumPy's and PyTorch's rule).
+        positions = [i for i, k in enumerate(key) if not (k is None or isinstance(k, (int, slice)))]
+        if positions[-1] - positions[0] + 1 != len(positions):
+            advanced_at = 0
         out[advanced_at:advanced_at] = broadcast_shapes("index", *advanced)
     return tuple(out)
 
