@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import somegrad as sg
 from somegrad import plugins
 

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 import somegrad as sg
 
 

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+import somegrad as sg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import somegrad as sg
 
 OPS = {
     "add": (lambda a, b: a + b, np.add),

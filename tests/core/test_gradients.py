@@ -3,7 +3,6 @@ several shapes including broadcasting, 0-d and size-0 dimensions; second derivat
 
 import numpy as np
 import pytest
-
 import somegrad as sg
 from gradient_checks import check_gradients, check_second_gradients
 
@@ -190,6 +189,8 @@ MOVEMENT = {
     "getitem_tensor_2d": lambda x: x[sg.tensor([[1, 0], [1, 1]])],
     "getitem_mask": lambda x: x[x > 0],
     "getitem_int_and_list": lambda x: x[1, :, [3, 0, 3]],
+    "getitem_separated_lists": lambda x: x[[1, 0], :, [3, 3]],
+    "getitem_slice_between_lists": lambda x: x[:, [2, 0]][[1, 1], :, [0, 3]],
     "index_select": lambda x: x.index_select(1, sg.tensor([2, 0, 2])),
     "gather": lambda x: x.gather(2, sg.tensor([[[0, 3], [1, 1], [2, 2]], [[3, 3], [0, 1], [0, 0]]])),
     "masked_fill": lambda x: x.masked_fill(x > 0.5, 0.0),

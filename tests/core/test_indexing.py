@@ -3,10 +3,9 @@ rule that ints apply before advanced indices; gather, scatter_add, index_select,
 
 import numpy as np
 import pytest
+import somegrad as sg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import somegrad as sg
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -157,10 +156,21 @@ def test_int_before_advanced_index_order_differs_from_numpy():
     np.testing.assert_array_equal(out.numpy(), x[0][:, [1, 2]])
 
 
-def test_separated_advanced_indices_go_first():
-    x = np.arange(24).reshape(2, 3, 4)
-    key = ([0, 1], slice(None), [1, 3])
-    np.testing.assert_array_equal(sg.tensor(x)[key].numpy(), x[key])
+@pytest.mark.parametrize(
+    "key",
+    [([0, 1], slice(None), [1, 3]), (slice(None), [0, 0], slice(None), [1, 3]), (slice(None), [2, 0], [1, 3])],
+    ids=str,
+)
+def test_separated_advanced_indices_go_first(key):
+    x = np.arange(48).reshape(2, 3, 2, 4)
+    out = sg.tensor(x)[key]
+    assert out.shape == x[key].shape
+    np.testing.assert_array_equal(out.numpy(), x[key])
+    t = sg.tensor(x)
+    t[key] = -1
+    expected = x.copy()
+    expected[key] = -1
+    np.testing.assert_array_equal(t.numpy(), expected)
 
 
 def test_setitem_scalar_broadcast_and_mask():

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import somegrad as sg
-from somegrad import backends, plugins
-
 from plugin_helpers import make_plugin
+from somegrad import backends, plugins
 
 SOURCES = [str(Path(sg.__file__).parents[1]), str(Path(__import__("somegrad_numpy").__file__).parents[1])]
 

@@ -5,10 +5,17 @@ import math
 
 import numpy as np
 import pytest
-from nn_testing import RNG, array, assert_close, assert_fused_matches_decomposition, gradcheck, t64, value
-
 import somegrad as sg
 import somegrad.nn.functional as F
+from nn_testing import (
+    RNG,
+    array,
+    assert_close,
+    assert_fused_matches_decomposition,
+    gradcheck,
+    t64,
+    value,
+)
 
 
 # --- NumPy references (float64, written independently of somegrad) -------------------------------
@@ -62,9 +69,12 @@ def ref_conv2d(x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         g = oc // og
         for i in range(ho):
             for j in range(wo):
-                patch = xp[:, g * cg : (g + 1) * cg,
-                           i * stride[0] : i * stride[0] + dilation[0] * (kh - 1) + 1 : dilation[0],
-                           j * stride[1] : j * stride[1] + dilation[1] * (kw - 1) + 1 : dilation[1]]
+                patch = xp[
+                    :,
+                    g * cg : (g + 1) * cg,
+                    i * stride[0] : i * stride[0] + dilation[0] * (kh - 1) + 1 : dilation[0],
+                    j * stride[1] : j * stride[1] + dilation[1] * (kw - 1) + 1 : dilation[1],
+                ]
                 out[:, oc, i, j] = (patch * w[oc]).sum(axis=(1, 2, 3))
     return out
 
@@ -76,9 +86,15 @@ def ref_conv_transpose2d(x, w, stride, padding, output_padding):
     out = np.zeros((n, cout, full_h + output_padding, full_w + output_padding))
     for i in range(h):
         for j in range(wd):
-            out[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw] += np.einsum("nc,cokl->nokl", x[:, :, i, j], w)
-    return out[:, :, padding : padding + (h - 1) * stride - 2 * padding + kh + output_padding,
-               padding : padding + (wd - 1) * stride - 2 * padding + kw + output_padding]
+            out[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j], w
+            )
+    return out[
+        :,
+        :,
+        padding : padding + (h - 1) * stride - 2 * padding + kh + output_padding,
+        padding : padding + (wd - 1) * stride - 2 * padding + kw + output_padding,
+    ]
 
 
 def ref_pool(x, k, s, p, op, pad_value):
@@ -113,7 +129,9 @@ def test_linear_matches_reference_and_gradients():
 
 
 def test_linear_shape_error_names_the_shapes():
-    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) and weight of shape \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"linear: input of shape \(2, 5\) and weight of shape \(4, 3\)"
+    ):
         F.linear(sg.randn(2, 5), sg.randn(4, 3), sg.randn(4))
 
 
@@ -142,8 +160,10 @@ ACTIVATIONS = {
     "relu": (F.relu, lambda x: np.maximum(x, 0)),
     "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
     "gelu": (F.gelu, lambda x: 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))),
-    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
-                  lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))),
+    "gelu_tanh": (
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
     "silu": (F.silu, lambda x: x / (1 + np.exp(-x))),
     "sigmoid": (F.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
     "tanh": (F.tanh, np.tanh),
@@ -192,13 +212,19 @@ def test_layer_norm():
     assert_close(F.layer_norm(t64(x), (3, 6)), ref_layer_norm(x, 1, 0, 2))
     gradcheck(lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)])
     gradcheck(lambda x: F.layer_norm(x, (3, 6)), [t64(x)])
-    assert_fused_matches_decomposition(lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)])
+    assert_fused_matches_decomposition(
+        lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)]
+    )
 
 
 def test_layer_norm_second_order_gradient():
     x, w = t64(array(3, 5)), t64(array(5))
-    gradcheck(lambda x, w: sg.autograd.grad((F.layer_norm(x, (5,), w) ** 2).sum(), [x], create_graph=True)[0],
-              [x, w])
+    gradcheck(
+        lambda x, w: sg.autograd.grad(
+            (F.layer_norm(x, (5,), w) ** 2).sum(), [x], create_graph=True
+        )[0],
+        [x, w],
+    )
 
 
 def test_batch_norm_training_and_eval():
@@ -211,24 +237,36 @@ def test_batch_norm_training_and_eval():
     assert_close(out, expected)
     assert_close(rm, 0.1 * mu.ravel())
     assert_close(rv, 0.9 + 0.1 * x.var(axis=(0, 2, 3), ddof=1))
-    gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)])
-    assert_fused_matches_decomposition(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                                       [t64(x), t64(w), t64(b)])
+    gradcheck(
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)]
+    )
+    assert_fused_matches_decomposition(
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)]
+    )
     rm, rv = array(3), array(3, low=0.5, high=2.0)
     out = F.batch_norm(t64(x), t64(rm, False), t64(rv, False), t64(w), t64(b), training=False)
     shape = (1, 3, 1, 1)
-    assert_close(out, (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + 1e-5) * w.reshape(shape) + b.reshape(shape))
+    assert_close(
+        out,
+        (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + 1e-5) * w.reshape(shape)
+        + b.reshape(shape),
+    )
 
 
 def test_group_norm_and_rms_norm():
     x, w, b = array(2, 4, 3, 3), array(4), array(4)
     grouped = x.reshape(2, 2, -1)
-    expected = ((grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + 1e-5)).reshape(x.shape)
+    expected = (
+        (grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + 1e-5)
+    ).reshape(x.shape)
     expected = expected * w.reshape(1, 4, 1, 1) + b.reshape(1, 4, 1, 1)
     assert_close(F.group_norm(t64(x), 2, t64(w), t64(b)), expected)
     gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), [t64(x), t64(w), t64(b)])
     y, g = array(3, 5), array(5)
-    assert_close(F.rms_norm(t64(y), (5,), t64(g), 1e-6), y / np.sqrt((y**2).mean(-1, keepdims=True) + 1e-6) * g)
+    assert_close(
+        F.rms_norm(t64(y), (5,), t64(g), 1e-6),
+        y / np.sqrt((y**2).mean(-1, keepdims=True) + 1e-6) * g,
+    )
     gradcheck(lambda y, g: F.rms_norm(y, 5, g), [t64(y), t64(g)])
 
 
@@ -253,14 +291,18 @@ def test_cross_entropy_spatial_and_probabilities():
     x = array(2, 4, 3)
     y = RNG.integers(0, 4, (2, 3))
     flat = np.moveaxis(x, 1, -1).reshape(-1, 4)
-    assert_close(F.cross_entropy(t64(x), sg.tensor(y), reduction="none"),
-                 ref_cross_entropy(flat, y.ravel(), reduction="none").reshape(2, 3))
+    assert_close(
+        F.cross_entropy(t64(x), sg.tensor(y), reduction="none"),
+        ref_cross_entropy(flat, y.ravel(), reduction="none").reshape(2, 3),
+    )
     p = ref_softmax(array(3, 4), 1)
     z = array(3, 4)
     assert_close(F.cross_entropy(t64(z), t64(p, False)), -(p * ref_log_softmax(z, 1)).sum(1).mean())
     smoothed = p * 0.9 + 0.1 / 4
-    assert_close(F.cross_entropy(t64(z), t64(p, False), label_smoothing=0.1),
-                 -(smoothed * ref_log_softmax(z, 1)).sum(1).mean())
+    assert_close(
+        F.cross_entropy(t64(z), t64(p, False), label_smoothing=0.1),
+        -(smoothed * ref_log_softmax(z, 1)).sum(1).mean(),
+    )
     gradcheck(lambda z, p: F.cross_entropy(z, p), [t64(z), t64(p)])
 
 
@@ -275,7 +317,9 @@ def test_cross_entropy_is_stable_for_huge_logits():
 def test_cross_entropy_second_order_gradient():
     x = t64(array(3, 4))
     target = sg.tensor([0, 3, 1])
-    gradcheck(lambda x: sg.autograd.grad(F.cross_entropy(x, target), [x], create_graph=True)[0], [x])
+    gradcheck(
+        lambda x: sg.autograd.grad(F.cross_entropy(x, target), [x], create_graph=True)[0], [x]
+    )
 
 
 def test_nll_loss():
@@ -283,7 +327,9 @@ def test_nll_loss():
     y = np.array([1, 0, 3, -100, 2])
     weight = array(4, low=0.5, high=2)
     target = sg.tensor(y)
-    assert_close(F.nll_loss(t64(logp), target, t64(weight, False)), ref_cross_entropy(logp, y, weight))
+    assert_close(
+        F.nll_loss(t64(logp), target, t64(weight, False)), ref_cross_entropy(logp, y, weight)
+    )
     gradcheck(lambda lp: F.nll_loss(lp, target), [t64(logp)])
 
 
@@ -292,21 +338,31 @@ def test_regression_losses():
     assert_close(F.mse_loss(t64(a), t64(b)), ((a - b) ** 2).mean())
     assert_close(F.l1_loss(t64(a), t64(b), reduction="sum"), np.abs(a - b).sum())
     d = np.abs(a - b)
-    assert_close(F.smooth_l1_loss(t64(a), t64(b), beta=0.5), np.where(d < 0.5, 0.5 * d**2 / 0.5, d - 0.25).mean())
-    assert_close(F.huber_loss(t64(a), t64(b), delta=0.5), np.where(d < 0.5, 0.5 * d**2, 0.5 * (d - 0.25)).mean())
+    assert_close(
+        F.smooth_l1_loss(t64(a), t64(b), beta=0.5),
+        np.where(d < 0.5, 0.5 * d**2 / 0.5, d - 0.25).mean(),
+    )
+    assert_close(
+        F.huber_loss(t64(a), t64(b), delta=0.5),
+        np.where(d < 0.5, 0.5 * d**2, 0.5 * (d - 0.25)).mean(),
+    )
     for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss):
         gradcheck(fn, [t64(a), t64(b)])
 
 
 def test_binary_cross_entropy_losses():
     p, y = array(4, 3, low=0.05, high=0.95), array(4, 3, low=0.0, high=1.0)
-    assert_close(F.binary_cross_entropy(t64(p), t64(y)), -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+    assert_close(
+        F.binary_cross_entropy(t64(p), t64(y)), -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
+    )
     gradcheck(lambda p: F.binary_cross_entropy(p, t64(y, False)), [t64(p)])
     z = array(4, 3) * 3
     pos = array(3, low=0.5, high=3)
     sig = 1 / (1 + np.exp(-z))
     expected = -(pos * y * np.log(sig) + (1 - y) * np.log(1 - sig)).mean()
-    assert_close(F.binary_cross_entropy_with_logits(t64(z), t64(y), pos_weight=t64(pos, False)), expected)
+    assert_close(
+        F.binary_cross_entropy_with_logits(t64(z), t64(y), pos_weight=t64(pos, False)), expected
+    )
     gradcheck(lambda z, y: F.binary_cross_entropy_with_logits(z, y), [t64(z), t64(y)])
 
 
@@ -343,8 +399,12 @@ def test_scaled_dot_product_attention(case):
     gradcheck(fn, [t64(q), t64(k), t64(v)])
     assert_fused_matches_decomposition(fn, [t64(q), t64(k), t64(v)])
     if case == "float_mask":
-        gradcheck(lambda q, m: F.scaled_dot_product_attention(q, t64(k, False), t64(v, False), attn_mask=m),
-                  [t64(q), t64(expected_mask)])
+        gradcheck(
+            lambda q, m: F.scaled_dot_product_attention(
+                q, t64(k, False), t64(v, False), attn_mask=m
+            ),
+            [t64(q), t64(expected_mask)],
+        )
 
 
 def test_attention_dropout_is_seeded_and_scaled():
@@ -371,8 +431,14 @@ def test_conv2d(case):
     params = CONV_CASES[case]
     x, w, b = array(2, 4, 7, 6), array(6, 4 // params["groups"], 3, 2), array(6)
     pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
-    expected = ref_conv2d(x, w, pair(params["stride"]), pair(params["padding"]), pair(params["dilation"]),
-                          params["groups"]) + b.reshape(1, -1, 1, 1)
+    expected = ref_conv2d(
+        x,
+        w,
+        pair(params["stride"]),
+        pair(params["padding"]),
+        pair(params["dilation"]),
+        params["groups"],
+    ) + b.reshape(1, -1, 1, 1)
     fn = lambda x, w, b: F.conv2d(x, w, b, **params)  # noqa: E731
     assert_close(fn(t64(x), t64(w), t64(b)), expected)
     gradcheck(fn, [t64(x), t64(w), t64(b)])
@@ -387,14 +453,20 @@ def test_conv2d_same_padding_and_conv1d():
     xp = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 1)))
     assert_close(out, ref_conv2d(xp, w))
     s, k = array(2, 3, 9), array(4, 3, 3)
-    assert_close(F.conv1d(t64(s), t64(k), stride=2, padding=1),
-                 ref_conv2d(s[:, :, None], k[:, :, None], (1, 2), (0, 1))[:, :, 0])
+    assert_close(
+        F.conv1d(t64(s), t64(k), stride=2, padding=1),
+        ref_conv2d(s[:, :, None], k[:, :, None], (1, 2), (0, 1))[:, :, 0],
+    )
 
 
 def test_conv2d_double_backward():
     x, w = t64(array(1, 2, 5, 5)), t64(array(3, 2, 3, 3))
-    gradcheck(lambda x, w: sg.autograd.grad((F.conv2d(x, w, stride=2, padding=1) ** 2).sum(), [w],
-                                            create_graph=True)[0], [x, w])
+    gradcheck(
+        lambda x, w: sg.autograd.grad(
+            (F.conv2d(x, w, stride=2, padding=1) ** 2).sum(), [w], create_graph=True
+        )[0],
+        [x, w],
+    )
 
 
 def test_conv_transpose2d():
@@ -431,7 +503,9 @@ def test_avg_pool2d(k, s, p, include):
     if include:
         expected = ref_pool(x, k, s, p, np.mean, 0.0)
     else:
-        expected = ref_pool(x, k, s, p, np.sum, 0.0) / ref_pool(np.ones((1, 1, 7, 6)), k, s, p, np.sum, 0.0)
+        expected = ref_pool(x, k, s, p, np.sum, 0.0) / ref_pool(
+            np.ones((1, 1, 7, 6)), k, s, p, np.sum, 0.0
+        )
     fn = lambda x: F.avg_pool2d(x, k, s, p, count_include_pad=include)  # noqa: E731
     assert_close(fn(t64(x)), expected)
     gradcheck(fn, [t64(x)])
@@ -449,4 +523,6 @@ def test_adaptive_avg_pool2d():
 
 
 def test_one_hot():
-    np.testing.assert_array_equal(value(F.one_hot(sg.tensor([0, 2, 1]), 3)), np.eye(3, dtype=np.int64)[[0, 2, 1]])
+    np.testing.assert_array_equal(
+        value(F.one_hot(sg.tensor([0, 2, 1]), 3)), np.eye(3, dtype=np.int64)[[0, 2, 1]]
+    )

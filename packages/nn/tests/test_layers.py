@@ -5,10 +5,9 @@ import math
 
 import numpy as np
 import pytest
-from nn_testing import array, assert_close, gradcheck, t64, value
-
 import somegrad as sg
 import somegrad.nn.functional as F
+from nn_testing import array, assert_close, gradcheck, t64, value
 from somegrad import nn
 
 
@@ -70,9 +69,17 @@ def test_batch_norm_running_statistics_and_eval():
     bn.eval()
     x = xs[0]
     expected = (x - rm.reshape(1, 3, 1, 1)) / np.sqrt(rv.reshape(1, 3, 1, 1) + 1e-5)
-    np.testing.assert_allclose(value(bn(sg.tensor(x, dtype=sg.float32))), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        value(bn(sg.tensor(x, dtype=sg.float32))), expected, rtol=1e-4, atol=1e-5
+    )
     assert int(bn.num_batches_tracked.item()) == 3  # eval leaves statistics alone
-    assert set(bn.state_dict()) == {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
+    assert set(bn.state_dict()) == {
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    }
 
 
 def test_batch_norm_cumulative_average_and_without_running_stats():
@@ -102,14 +109,22 @@ def test_layer_norm_layer_without_bias():
     ln = nn.LayerNorm(4, bias=False)
     assert ln.bias is None and [n for n, _ in ln.named_parameters()] == ["weight"]
     x = array(3, 4)
-    assert_close(ln(sg.tensor(x, dtype=sg.float32)), (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5),
-                 atol=1e-5, rtol=1e-4)
+    assert_close(
+        ln(sg.tensor(x, dtype=sg.float32)),
+        (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5),
+        atol=1e-5,
+        rtol=1e-4,
+    )
 
 
 def reference_mha(mha, q, k, v, mask=None):
     e, h = mha.embed_dim, mha.num_heads
     w, b = value(mha.in_proj_weight), value(mha.in_proj_bias)
-    qp, kp, vp = q @ w[:e].T + b[:e], k @ w[e : 2 * e].T + b[e : 2 * e], v @ w[2 * e :].T + b[2 * e :]
+    qp, kp, vp = (
+        q @ w[:e].T + b[:e],
+        k @ w[e : 2 * e].T + b[e : 2 * e],
+        v @ w[2 * e :].T + b[2 * e :],
+    )
 
     def heads(t):
         return t.reshape(t.shape[0], t.shape[1], h, e // h).transpose(0, 2, 1, 3)
@@ -131,7 +146,9 @@ def test_multihead_attention(need_weights):
         mha.out_proj.bias.normal_()
     x, kv = array(2, 5, 8), array(2, 6, 8)
     causal = np.triu(np.ones((5, 6), dtype=bool), 1)
-    out, weights = mha(t64(x), t64(kv), t64(kv), attn_mask=sg.tensor(causal), need_weights=need_weights)
+    out, weights = mha(
+        t64(x), t64(kv), t64(kv), attn_mask=sg.tensor(causal), need_weights=need_weights
+    )
     expected, expected_weights = reference_mha(mha, x, kv, kv, causal)
     assert_close(out, expected)
     if need_weights:
@@ -140,13 +157,22 @@ def test_multihead_attention(need_weights):
         assert weights is None
     # (L, N, E) layout when batch_first=False; self-attention with is_causal
     seq = nn.MultiheadAttention(8, 4).double()
-    y, _ = seq(t64(x.transpose(1, 0, 2)), t64(x.transpose(1, 0, 2)), t64(x.transpose(1, 0, 2)), is_causal=True,
-               need_weights=need_weights)
+    y, _ = seq(
+        t64(x.transpose(1, 0, 2)),
+        t64(x.transpose(1, 0, 2)),
+        t64(x.transpose(1, 0, 2)),
+        is_causal=True,
+        need_weights=need_weights,
+    )
     assert y.shape == (5, 2, 8)
     expected, _ = reference_mha(seq, x, x, x, np.triu(np.ones((5, 5), dtype=bool), 1))
     assert_close(y, expected.transpose(1, 0, 2))
-    assert [n for n, _ in seq.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
-                                                      "out_proj.bias"]
+    assert [n for n, _ in seq.named_parameters()] == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
 
 
 def test_multihead_attention_gradients():
@@ -157,8 +183,10 @@ def test_multihead_attention_gradients():
 def test_loss_modules_match_functional():
     x, y = sg.randn(4, 5), sg.tensor([0, 1, 4, 2])
     w = sg.rand(5) + 0.5
-    assert_close(nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)(x, y),
-                 value(F.cross_entropy(x, y, w, label_smoothing=0.1)))
+    assert_close(
+        nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)(x, y),
+        value(F.cross_entropy(x, y, w, label_smoothing=0.1)),
+    )
     assert_close(nn.NLLLoss()(F.log_softmax(x, 1), y), value(F.cross_entropy(x, y)), atol=1e-6)
     a, b = sg.randn(3, 2), sg.rand(3, 2)
     assert_close(nn.MSELoss(reduction="sum")(a, b), value(F.mse_loss(a, b, "sum")))
@@ -173,10 +201,17 @@ def test_loss_modules_match_functional():
 
 def test_activation_layers():
     x = sg.randn(3, 4)
-    for layer, fn in [(nn.ReLU(), F.relu), (nn.GELU("tanh"), lambda t: F.gelu(t, "tanh")), (nn.SiLU(), F.silu),
-                      (nn.Tanh(), F.tanh), (nn.Sigmoid(), F.sigmoid), (nn.Softmax(1), lambda t: F.softmax(t, 1)),
-                      (nn.LogSoftmax(-1), lambda t: F.log_softmax(t, -1)), (nn.Softplus(), F.softplus),
-                      (nn.LeakyReLU(0.1), lambda t: F.leaky_relu(t, 0.1))]:
+    for layer, fn in [
+        (nn.ReLU(), F.relu),
+        (nn.GELU("tanh"), lambda t: F.gelu(t, "tanh")),
+        (nn.SiLU(), F.silu),
+        (nn.Tanh(), F.tanh),
+        (nn.Sigmoid(), F.sigmoid),
+        (nn.Softmax(1), lambda t: F.softmax(t, 1)),
+        (nn.LogSoftmax(-1), lambda t: F.log_softmax(t, -1)),
+        (nn.Softplus(), F.softplus),
+        (nn.LeakyReLU(0.1), lambda t: F.leaky_relu(t, 0.1)),
+    ]:
         np.testing.assert_array_equal(value(layer(x)), value(fn(x)))
     assert repr(nn.GELU(approximate="tanh")) == "GELU(approximate='tanh')"
 

@@ -4,7 +4,6 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-
 import somegrad as sg
 from somegrad import nn
 
@@ -30,10 +29,24 @@ class Net(nn.Module):
 def test_registration_and_names():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "fc1.weight", "fc1.bias", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
-                     "blocks.1.bias"]
+    assert names == [
+        "scale",
+        "fc1.weight",
+        "fc1.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ]
     assert [n for n, _ in net.named_buffers()] == ["steps", "cache"]
-    assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "blocks", "blocks.0", "blocks.1"]
+    assert [n for n, _ in net.named_modules()] == [
+        "",
+        "fc1",
+        "act",
+        "blocks",
+        "blocks.0",
+        "blocks.1",
+    ]
     assert [type(m).__name__ for m in net.children()] == ["Linear", "ReLU", "ModuleList"]
     assert len(list(net.parameters())) == 7
     assert net.plain == 3 and "plain" not in net._parameters
@@ -84,8 +97,16 @@ def test_state_dict_round_trip():
     with sg.no_grad():
         a.steps.fill_(7.0)
     state = a.state_dict()
-    assert list(state) == ["scale", "steps", "fc1.weight", "fc1.bias", "blocks.0.weight", "blocks.0.bias",
-                           "blocks.1.weight", "blocks.1.bias"]
+    assert list(state) == [
+        "scale",
+        "steps",
+        "fc1.weight",
+        "fc1.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ]
     assert "cache" not in state  # non-persistent
     assert not state["fc1.weight"].requires_grad
     result = b.load_state_dict(state)
@@ -112,7 +133,10 @@ def test_load_state_dict_errors_name_the_keys():
     assert "Error(s) in loading state_dict for Net" in message
     assert 'Missing key(s) in state_dict: "fc1.bias"' in message
     assert 'Unexpected key(s) in state_dict: "extra.weight"' in message
-    assert "size mismatch for blocks.0.weight: copying a param with shape (5, 4) from checkpoint" in message
+    assert (
+        "size mismatch for blocks.0.weight: copying a param with shape (5, 4) from checkpoint"
+        in message
+    )
     del state["blocks.0.weight"]
     result = net.load_state_dict(state, strict=False)
     assert result.missing_keys == ["fc1.bias", "blocks.0.weight"]
@@ -146,7 +170,9 @@ def test_forward_hooks():
 
 
 def test_repr_is_nested_like_pytorch():
-    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Dropout(0.1)))
+    model = nn.Sequential(
+        nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Dropout(0.1))
+    )
     assert repr(model) == (
         "Sequential(\n"
         "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
@@ -186,3 +212,20 @@ def test_module_without_init_call_gives_a_clear_error():
 
     with pytest.raises(AttributeError, match="before Module.__init__"):
         Broken()
+
+
+def test_deepcopy_clones_parameters_and_keeps_sharing():
+    import copy
+
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.BatchNorm1d(2), shared)
+    model(sg.randn(3, 2)).sum().backward()
+    twin = copy.deepcopy(model)
+    assert twin[0].weight is not shared.weight and isinstance(twin[0].weight, nn.Parameter)
+    assert twin[0].weight is twin[2].weight
+    np.testing.assert_array_equal(twin[0].weight.numpy(force=True), shared.weight.numpy(force=True))
+    np.testing.assert_array_equal(twin[0].weight.grad.numpy(), shared.weight.grad.numpy())
+    with sg.no_grad():
+        twin[0].weight.fill_(0.0)
+    assert float(shared.weight.abs().sum()) > 0
+    assert list(twin.state_dict()) == list(model.state_dict())

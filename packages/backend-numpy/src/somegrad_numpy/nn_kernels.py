@@ -27,7 +27,9 @@ def _in_float32(kernel):
         if half is None:
             with np.errstate(all="ignore"):
                 return kernel(*args, **params)
-        args = tuple(a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args)
+        args = tuple(
+            a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args
+        )
         with np.errstate(all="ignore"):
             return kernel(*args, **params).astype(half)
 
@@ -214,14 +216,24 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 
 def _out_hw(shape, kernel, stride, padding, dilation):
-    return tuple(_out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
+    return tuple(
+        _out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1)
+    )
 
 
 def _taps(kernel, stride, dilation, out_hw):
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
     for i in range(kh):
         for j in range(kw):
-            yield i, j, (Ellipsis, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+            yield (
+                i,
+                j,
+                (
+                    Ellipsis,
+                    slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                    slice(j * dw, j * dw + sw * (wo - 1) + 1, sw),
+                ),
+            )
 
 
 def conv2d(x, weight, stride, padding, dilation, groups):
@@ -261,7 +273,9 @@ def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, gro
 def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups):
     n = x.shape[0]
     out_hw = g.shape[2:]
-    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(
+        n, groups, -1, out_hw[0] * out_hw[1]
+    )
     g4 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
     grads = [np.tensordot(g4[:, i], cols[:, i], axes=([0, 2], [0, 2])) for i in range(groups)]
     return (grads[0] if groups == 1 else np.concatenate(grads, 0)).reshape(weight_shape)
@@ -297,7 +311,9 @@ def max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
 def _avg_divisor(shape, kernel_size, stride, padding, count_include_pad, dtype):
     if count_include_pad or not any(p for pair in padding for p in pair):
         return dtype.type(kernel_size[0] * kernel_size[1])
-    return _window_sum(np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel_size, stride, padding)
+    return _window_sum(
+        np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel_size, stride, padding
+    )
 
 
 def _window_sum(x, kernel_size, stride, padding):

@@ -30,14 +30,24 @@ from somegrad.ops.linalg import matmul
 from somegrad.ops.spec import OpSpec, register
 
 __all__ = [
-    "linear", "embedding", "layer_norm", "batch_norm_train", "cross_entropy", "scaled_dot_product_attention",
-    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+    "linear",
+    "embedding",
+    "layer_norm",
+    "batch_norm_train",
+    "cross_entropy",
+    "scaled_dot_product_attention",
+    "conv2d",
+    "conv_transpose2d",
+    "max_pool2d",
+    "avg_pool2d",
 ]
 
 
 def composite(name, inputs, infer, backward, decompose, doc=""):
     """Declare an explicit composite op (one node, its own backward)."""
-    return register(OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, doc=doc))
+    return register(
+        OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, doc=doc)
+    )
 
 
 def _backward_op(spec, inputs, params, formula):
@@ -64,7 +74,9 @@ def _linear_infer(x, weight, bias):
             f"(expected weight (out_features, {x.shape[-1] if x.ndim else '?'}))"
         )
     if bias.shape not in ((weight.shape[0],), ()):
-        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}")
+        raise ValueError(
+            f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}"
+        )
     return x.shape[:-1] + (weight.shape[0],), x.dtype
 
 
@@ -79,8 +91,14 @@ def _linear_backward(g, x, weight):
     return (g2 @ weight).reshape(x.shape), g2.mT @ x2, g2.sum(0)
 
 
-LINEAR = composite("linear", ("x", "weight", "bias"), _linear_infer, _linear_backward, _linear,
-                   doc="x @ weight.T + bias; x: (..., in), weight: (out, in), bias: (out,)")
+LINEAR = composite(
+    "linear",
+    ("x", "weight", "bias"),
+    _linear_infer,
+    _linear_backward,
+    _linear,
+    doc="x @ weight.T + bias; x: (..., in), weight: (out, in), bias: (out,)",
+)
 
 
 def linear(x, weight, bias=None):
@@ -98,7 +116,9 @@ def linear(x, weight, bias=None):
 # ================================================================================================
 def _embedding_infer(weight, indices, padding_idx):
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
+        raise ValueError(
+            f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}"
+        )
     if indices.dtype.is_floating_point or indices.dtype is dtypes.bool_:
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype.name}")
     return indices.shape + (weight.shape[1],), weight.dtype
@@ -111,7 +131,9 @@ def _embedding_backward_infer(g, indices, num_weights, padding_idx):
 def _embedding_backward_formula(g, indices, num_weights, padding_idx):
     dim = g.shape[-1]
     flat_index = indices.reshape(-1, 1).expand(-1, dim)
-    out = scatter_add(zeros((num_weights, dim), dtype=g.dtype, device=g.device), 0, flat_index, g.reshape(-1, dim))
+    out = scatter_add(
+        zeros((num_weights, dim), dtype=g.dtype, device=g.device), 0, flat_index, g.reshape(-1, dim)
+    )
     if padding_idx is not None:
         out = ew.where(arange(num_weights, device=g.device).reshape(-1, 1) == padding_idx, 0.0, out)
     return out
@@ -125,8 +147,12 @@ def _embedding_backward_backward(grad, indices, padding_idx):
 
 
 EMBEDDING_BACKWARD = composite(
-    "embedding_backward", ("g", "indices"), _embedding_backward_infer, _embedding_backward_backward,
-    _embedding_backward_formula, doc="The weight gradient of embedding: g scatter-added into rows `indices`.",
+    "embedding_backward",
+    ("g", "indices"),
+    _embedding_backward_infer,
+    _embedding_backward_backward,
+    _embedding_backward_formula,
+    doc="The weight gradient of embedding: g scatter-added into rows `indices`.",
 )
 
 
@@ -136,7 +162,10 @@ def _embedding_backward(g, indices, input_shape, padding_idx):
 
 
 EMBEDDING = composite(
-    "embedding", ("weight", "indices"), _embedding_infer, _embedding_backward,
+    "embedding",
+    ("weight", "indices"),
+    _embedding_infer,
+    _embedding_backward,
     lambda weight, indices, padding_idx: weight[indices],
     doc="Rows of weight (num_embeddings, dim) at integer indices (*) -> (*, dim).",
 )
@@ -152,7 +181,9 @@ def embedding(input, weight, padding_idx=None):
         low, high = int(input.min().item()), int(input.max().item())
         if low < 0 or high >= num:
             bad = high if high >= num else low
-            raise IndexError(f"embedding: index {bad} is out of range for an embedding of {num} rows")
+            raise IndexError(
+                f"embedding: index {bad} is out of range for an embedding of {num} rows"
+            )
     return apply(EMBEDDING, (weight, input), {"padding_idx": padding_idx})
 
 
@@ -182,7 +213,9 @@ def _layer_norm_infer(x, weight, bias, normalized_shape, eps):
         )
     for name, t in (("weight", weight), ("bias", bias)):
         if tuple(t.shape) != tuple(normalized_shape):
-            raise ValueError(f"layer_norm: {name} of shape {tuple(t.shape)} must have normalized_shape {tuple(normalized_shape)}")
+            raise ValueError(
+                f"layer_norm: {name} of shape {tuple(t.shape)} must have normalized_shape {tuple(normalized_shape)}"
+            )
     return x.shape, x.dtype
 
 
@@ -212,7 +245,11 @@ def _layer_norm_backward_packed(g, x, weight, normalized_shape, eps):
 
 
 LAYER_NORM_BACKWARD = composite(
-    "layer_norm_backward", ("g", "x", "weight"), _layer_norm_backward_infer, None, _layer_norm_backward_packed,
+    "layer_norm_backward",
+    ("g", "x", "weight"),
+    _layer_norm_backward_infer,
+    None,
+    _layer_norm_backward_packed,
     doc="The gradients of layer_norm stacked: rows [0, M) are dx as (M, D), row M is dweight, row M+1 dbias.",
 )
 
@@ -220,13 +257,23 @@ LAYER_NORM_BACKWARD = composite(
 def _layer_norm_backward(g, x, weight, normalized_shape, eps):
     if is_grad_enabled():
         return _layer_norm_grads(g, x, weight, normalized_shape, eps)
-    packed = apply(LAYER_NORM_BACKWARD, (g, x, weight), {"normalized_shape": normalized_shape, "eps": eps})
+    packed = apply(
+        LAYER_NORM_BACKWARD, (g, x, weight), {"normalized_shape": normalized_shape, "eps": eps}
+    )
     rows = packed.shape[0] - 2
-    return packed[:rows].reshape(x.shape), packed[rows].reshape(weight.shape), packed[rows + 1].reshape(weight.shape)
+    return (
+        packed[:rows].reshape(x.shape),
+        packed[rows].reshape(weight.shape),
+        packed[rows + 1].reshape(weight.shape),
+    )
 
 
 LAYER_NORM = composite(
-    "layer_norm", ("x", "weight", "bias"), _layer_norm_infer, _layer_norm_backward, _layer_norm,
+    "layer_norm",
+    ("x", "weight", "bias"),
+    _layer_norm_infer,
+    _layer_norm_backward,
+    _layer_norm,
     doc="Normalise over the trailing `normalized_shape` dims, then scale by weight and shift by bias.",
 )
 
@@ -242,17 +289,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is None:
         bias = zeros(normalized_shape, dtype=input.dtype, device=input.device)
     params = {"normalized_shape": normalized_shape, "eps": float(eps)}
-    return apply(LAYER_NORM, (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)), params)
+    return apply(
+        LAYER_NORM, (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)), params
+    )
 
 
 def _batch_norm_infer(x, weight, bias, eps):
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}")
+        raise ValueError(
+            f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         if tuple(t.shape) != (x.shape[1],):
-            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels")
+            raise ValueError(
+                f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels"
+            )
     if x.numel() == x.shape[1]:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {tuple(x.shape)}")
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input {tuple(x.shape)}"
+        )
     return x.shape, x.dtype
 
 
@@ -274,7 +329,11 @@ def _batch_norm_backward(g, x, weight, eps):
 
 
 BATCH_NORM = composite(
-    "batch_norm", ("x", "weight", "bias"), _batch_norm_infer, _batch_norm_backward, _batch_norm,
+    "batch_norm",
+    ("x", "weight", "bias"),
+    _batch_norm_infer,
+    _batch_norm_backward,
+    _batch_norm,
     doc="Batch normalisation with the batch's statistics (training mode); x: (N, C, *).",
 )
 
@@ -287,7 +346,11 @@ def batch_norm_train(input, weight, bias, eps=1e-5):
         weight = ones(channels, dtype=input.dtype, device=input.device)
     if bias is None:
         bias = zeros(channels, dtype=input.dtype, device=input.device)
-    return apply(BATCH_NORM, (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)), {"eps": float(eps)})
+    return apply(
+        BATCH_NORM,
+        (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)),
+        {"eps": float(eps)},
+    )
 
 
 # ================================================================================================
@@ -295,11 +358,17 @@ def batch_norm_train(input, weight, bias, eps=1e-5):
 # ================================================================================================
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
     if x.ndim != 2:
-        raise ValueError(f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}")
+        raise ValueError(
+            f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}"
+        )
     if target.shape != x.shape[:1]:
-        raise ValueError(f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, got {tuple(target.shape)}")
+        raise ValueError(
+            f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, got {tuple(target.shape)}"
+        )
     if weight.shape != x.shape[1:]:
-        raise ValueError(f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes")
+        raise ValueError(
+            f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes"
+        )
     return (x.shape[:1] if reduction == "none" else ()), x.dtype
 
 
@@ -338,19 +407,31 @@ def _cross_entropy_backward_infer(g, x, target, weight, **params):
 
 
 CROSS_ENTROPY_BACKWARD = composite(
-    "cross_entropy_backward", ("g", "x", "target", "weight"), _cross_entropy_backward_infer, None,
-    _cross_entropy_grad, doc="The logits' gradient of cross_entropy over class indices.",
+    "cross_entropy_backward",
+    ("g", "x", "target", "weight"),
+    _cross_entropy_backward_infer,
+    None,
+    _cross_entropy_grad,
+    doc="The logits' gradient of cross_entropy over class indices.",
 )
 
 
 def _cross_entropy_backward(g, x, target, weight, ignore_index, label_smoothing, reduction):
-    params = {"ignore_index": ignore_index, "label_smoothing": label_smoothing, "reduction": reduction}
+    params = {
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+        "reduction": reduction,
+    }
     dx = _backward_op(CROSS_ENTROPY_BACKWARD, (g, x, target, weight), params, _cross_entropy_grad)
     return dx, None, None
 
 
 CROSS_ENTROPY = composite(
-    "cross_entropy", ("x", "target", "weight"), _cross_entropy_infer, _cross_entropy_backward, _cross_entropy,
+    "cross_entropy",
+    ("x", "target", "weight"),
+    _cross_entropy_infer,
+    _cross_entropy_backward,
+    _cross_entropy,
     doc="Cross entropy of logits (N, C) with class indices (N,), class weights (C,), "
     "ignore_index and label smoothing; reduction 'none' gives (N,).",
 )
@@ -361,7 +442,9 @@ def _check_reduction(op, reduction):
         raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
     """Cross entropy between logits and class indices or class probabilities.
 
     input: (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) of an
@@ -380,8 +463,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if target.dtype.is_floating_point:
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     if input.ndim == 1:
-        out = cross_entropy(input.reshape(1, classes), target.reshape(1), weight, ignore_index, reduction,
-                            label_smoothing)
+        out = cross_entropy(
+            input.reshape(1, classes),
+            target.reshape(1),
+            weight,
+            ignore_index,
+            reduction,
+            label_smoothing,
+        )
         return out.reshape(()) if reduction == "none" else out
     expected = input.shape[:1] + input.shape[2:]
     if tuple(target.shape) != expected:
@@ -391,7 +480,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         )
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = target if target.dtype is dtypes.int64 else ew.cast(target, dtypes.int64)
-    params = {"ignore_index": int(ignore_index), "label_smoothing": float(label_smoothing), "reduction": reduction}
+    params = {
+        "ignore_index": int(ignore_index),
+        "label_smoothing": float(label_smoothing),
+        "reduction": reduction,
+    }
     out = apply(CROSS_ENTROPY, (flat, target.reshape(-1), weight), params)
     return out.reshape(expected) if reduction == "none" else out
 
@@ -427,12 +520,16 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     classes = input.shape[1]
     expected = input.shape[:1] + input.shape[2:]
     if tuple(target.shape) != expected:
-        raise ValueError(f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}")
+        raise ValueError(
+            f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}"
+        )
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = ew.cast(target, dtypes.int64).reshape(-1)
     valid = target != ignore_index
     safe = ew.where(valid, target, 0)
-    weight_t = valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
+    weight_t = (
+        valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
+    )
     loss = -flat.gather(1, safe.reshape(-1, 1)).reshape(-1) * weight_t
     if reduction == "none":
         return loss.reshape(expected)
@@ -455,10 +552,14 @@ def _attention_infer(q, k, v, mask, is_causal, scale):
         )
     from somegrad.ops.shapes import broadcast_shapes
 
-    batch = broadcast_shapes("scaled_dot_product_attention", q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    batch = broadcast_shapes(
+        "scaled_dot_product_attention", q.shape[:-2], k.shape[:-2], v.shape[:-2]
+    )
     scores = batch + (q.shape[-2], k.shape[-2])
     if mask.ndim and broadcast_shapes("scaled_dot_product_attention", mask.shape, scores) != scores:
-        raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast to the scores {scores}")
+        raise ValueError(
+            f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast to the scores {scores}"
+        )
     return batch + (q.shape[-2], v.shape[-1]), q.dtype
 
 
@@ -488,13 +589,19 @@ def _attention_backward(g, q, k, v, mask, is_causal, scale):
 
 
 SCALED_DOT_PRODUCT_ATTENTION = composite(
-    "scaled_dot_product_attention", ("q", "k", "v", "mask"), _attention_infer, _attention_backward, _attention,
+    "scaled_dot_product_attention",
+    ("q", "k", "v", "mask"),
+    _attention_infer,
+    _attention_backward,
+    _attention,
     doc="softmax(q @ k^T * scale + mask [causal]) @ v; q (..., L, E), k (..., S, E), v (..., S, Ev); "
     "mask is additive, broadcast to (..., L, S), or 0-d for none.",
 )
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
     """Attention as in PyTorch: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).
 
     attn_mask: a bool mask (True = attend) or an additive float mask, broadcastable to
@@ -505,7 +612,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     query = ew._floating(query)
     key, value = ew.cast(key, query.dtype), ew.cast(value, query.dtype)
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
+        raise ValueError(
+            "scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both"
+        )
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     if attn_mask is None:
         mask = zeros((), dtype=query.dtype, device=query.device)
@@ -519,7 +628,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         p = _attention_probabilities(query, key, mask, is_causal, scale)
         keep = rand(p.shape, dtype=p.dtype, device=p.device) >= dropout_p
         return matmul(p * keep * (1.0 / (1.0 - dropout_p)), value)
-    return apply(SCALED_DOT_PRODUCT_ATTENTION, (query, key, value, mask), {"is_causal": bool(is_causal), "scale": scale})
+    return apply(
+        SCALED_DOT_PRODUCT_ATTENTION,
+        (query, key, value, mask),
+        {"is_causal": bool(is_causal), "scale": scale},
+    )
 
 
 # ================================================================================================
@@ -569,13 +682,18 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
 
 def _conv_geometry(x_shape, weight_shape, stride, padding, dilation):
     kernel = tuple(weight_shape[2:])
-    out_hw = tuple(conv_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
+    out_hw = tuple(
+        conv_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], dilation[d])
+        for d in (0, 1)
+    )
     return kernel, out_hw
 
 
 def _conv2d_infer(x, weight, stride, padding, dilation, groups):
     if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got {tuple(x.shape)} and {tuple(weight.shape)}")
+        raise ValueError(
+            f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got {tuple(x.shape)} and {tuple(weight.shape)}"
+        )
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ValueError(
             f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels, but weight of shape "
@@ -583,7 +701,9 @@ def _conv2d_infer(x, weight, stride, padding, dilation, groups):
         )
     kernel, out_hw = _conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     if min(out_hw) <= 0:
-        raise ValueError(f"conv2d: kernel {kernel} (dilation {dilation}) is larger than the padded input {tuple(x.shape)}")
+        raise ValueError(
+            f"conv2d: kernel {kernel} (dilation {dilation}) is larger than the padded input {tuple(x.shape)}"
+        )
     return (x.shape[0], weight.shape[0]) + out_hw, x.dtype
 
 
@@ -591,7 +711,9 @@ def _conv2d(x, weight, stride, padding, dilation, groups):
     n = x.shape[0]
     out_channels = weight.shape[0]
     kernel, out_hw = _conv_geometry(x.shape, weight.shape, stride, padding, dilation)
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(
+        n, groups, -1, out_hw[0] * out_hw[1]
+    )
     w = weight.reshape(groups, out_channels // groups, -1)
     return matmul(w, cols).reshape((n, out_channels) + out_hw)
 
@@ -601,13 +723,23 @@ def _conv2d_input_grad(g, weight, input_shape, stride, padding, dilation, groups
     kernel, out_hw = tuple(weight.shape[2:]), tuple(g.shape[2:])
     w = weight.reshape(groups, weight.shape[0] // groups, -1)
     cols = matmul(w.mT, g.reshape(n, groups, -1, out_hw[0] * out_hw[1]))
-    return _col2im(cols.reshape(n, -1, out_hw[0] * out_hw[1]), input_shape, kernel, stride, padding, dilation, out_hw)
+    return _col2im(
+        cols.reshape(n, -1, out_hw[0] * out_hw[1]),
+        input_shape,
+        kernel,
+        stride,
+        padding,
+        dilation,
+        out_hw,
+    )
 
 
 def _conv2d_weight_grad(g, x, weight_shape, stride, padding, dilation, groups):
     n = x.shape[0]
     kernel, out_hw = tuple(weight_shape[2:]), tuple(g.shape[2:])
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(
+        n, groups, -1, out_hw[0] * out_hw[1]
+    )
     grad = matmul(g.reshape(n, groups, -1, out_hw[0] * out_hw[1]), cols.mT).sum(0)
     return grad.reshape(weight_shape)
 
@@ -647,17 +779,29 @@ def _backward_weight_backward(grad, g, x, stride, padding, dilation, groups):
 
 
 CONV2D = composite(
-    "conv2d", ("x", "weight"), _conv2d_infer, _conv2d_backward, _conv2d,
+    "conv2d",
+    ("x", "weight"),
+    _conv2d_infer,
+    _conv2d_backward,
+    _conv2d,
     doc="2-d cross-correlation: x (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, Ho, Wo); "
     "padding is ((top, bottom), (left, right)).",
 )
 CONV2D_BACKWARD_INPUT = composite(
-    "conv2d_backward_input", ("g", "weight"), _backward_input_infer, _backward_input_backward,
-    _conv2d_input_grad, doc="The input gradient of conv2d (also the transposed convolution).",
+    "conv2d_backward_input",
+    ("g", "weight"),
+    _backward_input_infer,
+    _backward_input_backward,
+    _conv2d_input_grad,
+    doc="The input gradient of conv2d (also the transposed convolution).",
 )
 CONV2D_BACKWARD_WEIGHT = composite(
-    "conv2d_backward_weight", ("g", "x"), _backward_weight_infer, _backward_weight_backward,
-    _conv2d_weight_grad, doc="The weight gradient of conv2d.",
+    "conv2d_backward_weight",
+    ("g", "x"),
+    _backward_weight_infer,
+    _backward_weight_backward,
+    _conv2d_weight_grad,
+    doc="The weight gradient of conv2d.",
 )
 
 
@@ -677,12 +821,14 @@ def _conv_padding(padding, kernel, dilation, stride):
         if stride != (1, 1):
             raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
         pads = []
-        for k, d in zip(kernel, dilation):
+        for k, d in zip(kernel, dilation, strict=True):
             total = d * (k - 1)
             pads.append((total // 2, total - total // 2))  # the extra one goes after, as PyTorch
         return tuple(pads)
     if isinstance(padding, str):
-        raise ValueError(f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
+        raise ValueError(
+            f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
+        )
     ph, pw = _pair("conv2d", "padding", padding)
     return ((ph, ph), (pw, pw))
 
@@ -691,27 +837,40 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation, as PyTorch): input (N, C, H, W) or (C, H, W),
     weight (O, C/groups, kh, kw), bias (O,); padding an int, a pair, 'valid' or 'same'."""
     if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
+            0
+        )
     input = ew._floating(input)
     weight = ew.cast(weight, input.dtype)
     stride, dilation = _pair("conv2d", "stride", stride), _pair("conv2d", "dilation", dilation)
-    params = _conv_params(stride, _conv_padding(padding, weight.shape[2:], dilation, stride), dilation, int(groups))
+    params = _conv_params(
+        stride, _conv_padding(padding, weight.shape[2:], dilation, stride), dilation, int(groups)
+    )
     out = apply(CONV2D, (input, weight), params)
     if bias is not None:
         out = out + ew.cast(bias, input.dtype).reshape(1, -1, 1, 1)
     return out
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """Transposed 2-d convolution (the gradient of conv2d): input (N, C_in, H, W), weight
     (C_in, C_out/groups, kh, kw) -> (N, C_out, Ho, Wo)."""
     if input.ndim == 3:
-        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
-                                dilation).squeeze(0)
+        return conv_transpose2d(
+            input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        ).squeeze(0)
     input = ew._floating(input)
     weight = ew.cast(weight, input.dtype)
-    stride, dilation = _pair("conv_transpose2d", "stride", stride), _pair("conv_transpose2d", "dilation", dilation)
-    (ph, pw), (oh, ow) = _pair("conv_transpose2d", "padding", padding), _pair("conv_transpose2d", "output_padding", output_padding)
+    stride, dilation = (
+        _pair("conv_transpose2d", "stride", stride),
+        _pair("conv_transpose2d", "dilation", dilation),
+    )
+    (ph, pw), (oh, ow) = (
+        _pair("conv_transpose2d", "padding", padding),
+        _pair("conv_transpose2d", "output_padding", output_padding),
+    )
     if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
         raise ValueError(
             f"conv_transpose2d: expected input (N, C_in, H, W) and weight (C_in, C_out/groups, kh, kw), got "
@@ -736,19 +895,26 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 # pooling
 # ================================================================================================
 def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
-    return tuple(conv_output_size(x_shape[2 + d], kernel_size[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
+    return tuple(
+        conv_output_size(x_shape[2 + d], kernel_size[d], stride[d], padding[d], dilation[d])
+        for d in (0, 1)
+    )
 
 
 def _pool_infer(name):
     def infer(x, kernel_size, stride, padding, dilation, **params):
         if x.ndim != 4:
             raise ValueError(f"{name}: expected input (N, C, H, W), got {tuple(x.shape)}")
-        for k, p in zip(kernel_size, padding):
+        for k, p in zip(kernel_size, padding, strict=True):
             if p[0] * 2 > k:
-                raise ValueError(f"{name}: padding should be at most half of the kernel size, got padding {p[0]} for kernel {k}")
+                raise ValueError(
+                    f"{name}: padding should be at most half of the kernel size, got padding {p[0]} for kernel {k}"
+                )
         out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
         if min(out_hw) <= 0:
-            raise ValueError(f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}"
+            )
         return x.shape[:2] + out_hw, x.dtype
 
     return infer
@@ -765,7 +931,9 @@ def _max_pool2d_grad(g, x, kernel_size, stride, padding, dilation):
     # The gradient goes to the first maximum of each window, as PyTorch's.
     out_hw = tuple(g.shape[2:])
     xp = _pad2d(x, padding, -math.inf)
-    taps = mv.stack([xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1)
+    taps = mv.stack(
+        [xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1
+    )
     first = rd.argmax(taps, -1)
     (top, bottom), (left, right) = padding
     n, c, h, w = x.shape
@@ -780,18 +948,31 @@ def _max_pool2d_backward_infer(g, x, **params):
 
 
 MAX_POOL2D_BACKWARD = composite(
-    "max_pool2d_backward", ("g", "x"), _max_pool2d_backward_infer, None, _max_pool2d_grad,
+    "max_pool2d_backward",
+    ("g", "x"),
+    _max_pool2d_backward_infer,
+    None,
+    _max_pool2d_grad,
     doc="The input gradient of max_pool2d (to the first maximum of each window).",
 )
 
 
 def _max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
-    params = {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation}
+    params = {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
     return _backward_op(MAX_POOL2D_BACKWARD, (g, x), params, _max_pool2d_grad)
 
 
 MAX_POOL2D = composite(
-    "max_pool2d", ("x",), _pool_infer("max_pool2d"), _max_pool2d_backward, _max_pool2d,
+    "max_pool2d",
+    ("x",),
+    _pool_infer("max_pool2d"),
+    _max_pool2d_backward,
+    _max_pool2d,
     doc="The maximum of each (dilated) window of (N, C, H, W); padding is ((top, bottom), (left, right)).",
 )
 
@@ -814,12 +995,16 @@ def _avg_pool_sum(x, kernel_size, stride, padding):
 
 
 def _avg_pool2d(x, kernel_size, stride, padding, dilation, count_include_pad):
-    divisor = _avg_divisor(x.shape, kernel_size, stride, padding, count_include_pad, x.dtype, x.device)
+    divisor = _avg_divisor(
+        x.shape, kernel_size, stride, padding, count_include_pad, x.dtype, x.device
+    )
     return _avg_pool_sum(x, kernel_size, stride, padding) / divisor
 
 
 def _avg_pool2d_grad(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
-    divisor = _avg_divisor(input_shape, kernel_size, stride, padding, count_include_pad, g.dtype, g.device)
+    divisor = _avg_divisor(
+        input_shape, kernel_size, stride, padding, count_include_pad, g.dtype, g.device
+    )
     share = g / divisor
     (top, bottom), (left, right) = padding
     n, c, h, w = input_shape
@@ -834,26 +1019,41 @@ def _avg_pool2d_backward_infer(g, input_shape, **params):
 
 
 def _avg_params(kernel_size, stride, padding, dilation, count_include_pad):
-    return {"kernel_size": kernel_size, "stride": stride, "padding": padding, "dilation": dilation,
-            "count_include_pad": count_include_pad}
+    return {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "count_include_pad": count_include_pad,
+    }
 
 
 AVG_POOL2D_BACKWARD = composite(
-    "avg_pool2d_backward", ("g",), _avg_pool2d_backward_infer,
+    "avg_pool2d_backward",
+    ("g",),
+    _avg_pool2d_backward_infer,
     lambda grad, kernel_size, stride, padding, dilation, count_include_pad: apply(
         AVG_POOL2D, (grad,), _avg_params(kernel_size, stride, padding, dilation, count_include_pad)
     ),
-    _avg_pool2d_grad, doc="The input gradient of avg_pool2d.",
+    _avg_pool2d_grad,
+    doc="The input gradient of avg_pool2d.",
 )
 
 
 def _avg_pool2d_backward(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
-    params = {"input_shape": tuple(input_shape), **_avg_params(kernel_size, stride, padding, dilation, count_include_pad)}
+    params = {
+        "input_shape": tuple(input_shape),
+        **_avg_params(kernel_size, stride, padding, dilation, count_include_pad),
+    }
     return apply(AVG_POOL2D_BACKWARD, (g,), params)
 
 
 AVG_POOL2D = composite(
-    "avg_pool2d", ("x",), _pool_infer("avg_pool2d"), _avg_pool2d_backward, _avg_pool2d,
+    "avg_pool2d",
+    ("x",),
+    _pool_infer("avg_pool2d"),
+    _avg_pool2d_backward,
+    _avg_pool2d,
     doc="The mean of each window of (N, C, H, W).",
 )
 
@@ -867,25 +1067,51 @@ def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
     return kernel_size, stride, ((ph, ph), (pw, pw))
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
     if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
-    kernel_size, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode)
-    params = {"kernel_size": kernel_size, "stride": stride, "padding": padding,
-              "dilation": _pair("max_pool2d", "dilation", dilation)}
+        return max_pool2d(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        ).squeeze(0)
+    kernel_size, stride, padding = _pool_args(
+        "max_pool2d", input, kernel_size, stride, padding, ceil_mode
+    )
+    params = {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": _pair("max_pool2d", "dilation", dilation),
+    }
     return apply(MAX_POOL2D, (ew._floating(input),), params)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """Average pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
     if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
-                          divisor_override).squeeze(0)
-    kernel_size, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode)
+        return avg_pool2d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ).squeeze(0)
+    kernel_size, stride, padding = _pool_args(
+        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode
+    )
     params = _avg_params(kernel_size, stride, padding, (1, 1), bool(count_include_pad))
     out = apply(AVG_POOL2D, (ew._floating(input),), params)
     if divisor_override is not None:

@@ -5,8 +5,22 @@ from __future__ import annotations
 from somegrad.nn import functional as F
 from somegrad.nn.module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Softplus", "ELU",
-           "ReLU6", "Hardtanh", "Mish", "GLU"]
+__all__ = [
+    "ReLU",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "Softmax",
+    "LogSoftmax",
+    "Softplus",
+    "ELU",
+    "ReLU6",
+    "Hardtanh",
+    "Mish",
+    "GLU",
+]
 
 
 class ReLU(Module):

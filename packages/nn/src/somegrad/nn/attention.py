@@ -22,11 +22,21 @@ class MultiheadAttention(Module):
     a mask masks future keys. Returns (output, averaged attention weights or None).
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 batch_first: bool = False, device=None, dtype=None):
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        batch_first: bool = False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if embed_dim % num_heads:
-            raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+            raise ValueError(
+                f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})"
+            )
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim = embed_dim // num_heads
         self.batch_first = batch_first
@@ -48,8 +58,17 @@ class MultiheadAttention(Module):
         # (N, L, E) -> (N, heads, L, head_dim)
         return x.reshape(batch, -1, self.num_heads, self.head_dim).transpose(1, 2)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
-                average_attn_weights: bool = True, is_causal: bool = False):
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights: bool = True,
+        attn_mask=None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ):
         unbatched = query.ndim == 2
         if unbatched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -107,7 +126,9 @@ class MultiheadAttention(Module):
             if mask.ndim == 3:  # (N * heads, L, S)
                 mask = mask.reshape(batch, -1, length, source)
         elif is_causal:
-            causal = sg.arange(source, device=like.device).reshape(1, -1) > sg.arange(length, device=like.device).reshape(-1, 1)
+            causal = sg.arange(source, device=like.device).reshape(1, -1) > sg.arange(
+                length, device=like.device
+            ).reshape(-1, 1)
             mask = additive(causal)
         if key_padding_mask is not None:
             padding = additive(key_padding_mask).reshape(batch, 1, 1, source)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from somegrad.nn.module import Module
 
@@ -20,8 +20,8 @@ def _index(op, idx, length):
 class Sequential(Module):
     """Modules called in order, each on the previous one's output.
 
-        nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-        nn.Sequential(OrderedDict(fc=nn.Linear(4, 8), act=nn.ReLU()))
+    nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    nn.Sequential(OrderedDict(fc=nn.Linear(4, 8), act=nn.ReLU()))
     """
 
     def __init__(self, *args: Module):
@@ -49,7 +49,9 @@ class Sequential(Module):
 
     def __delitem__(self, idx) -> None:
         keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(self))]]):
+        for key in (
+            keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(self))]]
+        ):
             del self._modules[key]
 
     def __len__(self) -> int:

@@ -7,23 +7,68 @@ gives them PyTorch's signatures and adds what is a few Tensor ops (losses, dropo
 
 from __future__ import annotations
 
-import math
-
 import somegrad as sg
 from somegrad.ops import nn as _nn_ops
 from somegrad.ops.nn import (  # noqa: F401  (re-exported with PyTorch's signatures)
-    avg_pool2d, conv2d, conv_transpose2d, cross_entropy, embedding, layer_norm, linear, max_pool2d, nll_loss,
+    avg_pool2d,
+    conv2d,
+    conv_transpose2d,
+    cross_entropy,
+    embedding,
+    layer_norm,
+    linear,
+    max_pool2d,
+    nll_loss,
     scaled_dot_product_attention,
 )
 from somegrad.tensor import Tensor
 
 __all__ = [
-    "relu", "relu_", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "elu",
-    "hardtanh", "relu6", "mish", "glu", "dropout", "linear", "bilinear", "embedding", "one_hot", "layer_norm",
-    "batch_norm", "group_norm", "rms_norm", "normalize", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
-    "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "scaled_dot_product_attention",
-    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
+    "relu",
+    "relu_",
+    "leaky_relu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    "elu",
+    "hardtanh",
+    "relu6",
+    "mish",
+    "glu",
+    "dropout",
+    "linear",
+    "bilinear",
+    "embedding",
+    "one_hot",
+    "layer_norm",
+    "batch_norm",
+    "group_norm",
+    "rms_norm",
+    "normalize",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "pad",
+    "scaled_dot_product_attention",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+    "cosine_similarity",
 ]
 
 
@@ -78,7 +123,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return sg.where(input > 0, input, (sg.minimum(input, 0.0).expm1()) * alpha)
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
     return input.clamp(min_val, max_val)
 
 
@@ -112,7 +159,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # --- linear and embedding ------------------------------------------------------------------------
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = x1 @ W_k @ x2 + b_k; weight: (out, in1, in2)."""
-    out = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight) * input2.unsqueeze(-2).unsqueeze(-2)).sum(-1).squeeze(-1)
+    out = (
+        ((input1.unsqueeze(-2).unsqueeze(-2) @ weight) * input2.unsqueeze(-2).unsqueeze(-2))
+        .sum(-1)
+        .squeeze(-1)
+    )
     return out if bias is None else out + bias
 
 
@@ -125,8 +176,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 # --- normalisation ---------------------------------------------------------------------------------
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation over (N, C, *). In training, the batch's statistics normalise and
     the running ones (when given) are updated in place with `momentum`; in eval the running
     statistics normalise."""
@@ -155,8 +214,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise (N, C, *) over groups of C / num_groups channels and the spatial dims."""
     n, c = input.shape[:2]
     if c % num_groups:
@@ -171,14 +235,19 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     return out
 
 
-def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+def rms_norm(
+    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the trailing `normalized_shape` dims, times weight.
     eps defaults to the dtype's machine epsilon, as in PyTorch."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     if eps is None:
-        eps = {sg.float16: 9.765625e-04, sg.bfloat16: 0.0078125, sg.float64: 2.220446049250313e-16}.get(
-            input.dtype, 1.1920928955078125e-07)
+        eps = {
+            sg.float16: 9.765625e-04,
+            sg.bfloat16: 0.0078125,
+            sg.float64: 2.220446049250313e-16,
+        }.get(input.dtype, 1.1920928955078125e-07)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
@@ -191,34 +260,73 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     dot = (x1 * x2).sum(dim)
-    return dot / ((x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps))
+    return dot / (
+        (x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps)
+    )
 
 
 # --- convolution and pooling -------------------------------------------------------------------------
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
     """1-d convolution as a 2-d one of height 1: input (N, C, L), weight (O, C/groups, k)."""
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
     first = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     pad2 = padding if isinstance(padding, str) else (0, first(padding))
-    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, first(stride)), pad2, (1, first(dilation)), groups)
+    out = conv2d(
+        input.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1, first(stride)),
+        pad2,
+        (1, first(dilation)),
+        groups,
+    )
     out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
 
 
-def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False) -> Tensor:
+def max_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+) -> Tensor:
     stride = kernel_size if stride is None else stride
-    return max_pool2d(input.unsqueeze(-2), (1, kernel_size), (1, stride), (0, padding), (1, dilation),
-                      ceil_mode, return_indices).squeeze(-2)
+    return max_pool2d(
+        input.unsqueeze(-2),
+        (1, kernel_size),
+        (1, stride),
+        (0, padding),
+        (1, dilation),
+        ceil_mode,
+        return_indices,
+    ).squeeze(-2)
 
 
-def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> Tensor:
+def avg_pool1d(
+    input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+) -> Tensor:
     stride = kernel_size if stride is None else stride
-    return avg_pool2d(input.unsqueeze(-2), (1, kernel_size), (1, stride), (0, padding), ceil_mode,
-                      count_include_pad).squeeze(-2)
+    return avg_pool2d(
+        input.unsqueeze(-2),
+        (1, kernel_size),
+        (1, stride),
+        (0, padding),
+        ceil_mode,
+        count_include_pad,
+    ).squeeze(-2)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -226,7 +334,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
     h, w = input.shape[-2:]
-    out_h, out_w = [s if o is None else o for s, o in zip((h, w), output_size)]
+    out_h, out_w = [s if o is None else o for s, o in zip((h, w), output_size, strict=True)]
     if (out_h, out_w) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
     if h % out_h == 0 and w % out_w == 0:
@@ -273,7 +381,9 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     diff = (input - target).abs()
     if beta == 0.0:
@@ -281,13 +391,18 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     return _reduce(sg.where(diff < beta, diff * diff * (0.5 / beta), diff - 0.5 * beta), reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
     diff = (input - target).abs()
-    return _reduce(sg.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta), reduction)
+    return _reduce(
+        sg.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta), reduction
+    )
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)), with each log clamped at -100 as in PyTorch."""
     _same_shape("binary_cross_entropy", input, target)
     log_p = input.log().clamp(min=-100.0)
@@ -298,8 +413,13 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """BCE of sigmoid(input), computed stably: -log sigmoid(x) = softplus(-x)."""
     _same_shape("binary_cross_entropy_with_logits", input, target)
     # softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflows.
@@ -313,7 +433,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
     """KL(target || exp(input)) pointwise: input is log-probabilities."""
     if log_target:
         loss = target.exp() * (target - input)

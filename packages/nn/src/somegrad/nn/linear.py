@@ -34,7 +34,9 @@ class Linear(Module):
     U(-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -62,11 +64,24 @@ class Linear(Module):
 class Bilinear(Module):
     """y = x1^T A x2 + b: (*, in1), (*, in2) -> (*, out)."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
-                 dtype=None):
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = empty_parameter(out_features, in1_features, in2_features, device=device, dtype=dtype)
+        self.in1_features, self.in2_features, self.out_features = (
+            in1_features,
+            in2_features,
+            out_features,
+        )
+        self.weight = empty_parameter(
+            out_features, in1_features, in2_features, device=device, dtype=dtype
+        )
         if bias:
             self.bias = empty_parameter(out_features, device=device, dtype=dtype)
         else:
@@ -80,8 +95,10 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):

@@ -6,9 +6,11 @@ everything else (parameters(), state_dict(), to(), train()/eval(), repr) walks t
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import somegrad as sg
 from somegrad.nn.parameter import Buffer, Parameter
@@ -41,6 +43,15 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _clone(tensor: Tensor) -> Tensor:
+    clone = tensor.detach().clone()
+    if isinstance(tensor, Parameter):
+        clone = Parameter(clone, requires_grad=tensor.requires_grad)
+    if tensor.grad is not None:
+        clone.grad = tensor.grad.detach().clone()
+    return clone
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -78,7 +89,9 @@ class Module:
         set_(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args, **kwargs):
         for hook in tuple(self._forward_pre_hooks.values()):
@@ -120,7 +133,9 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute {name!r} already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -160,11 +175,15 @@ class Module:
             d["_parameters"][name] = None
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -185,10 +204,14 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     # --- traversal -----------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ):
         """(name, module) for this module and every descendant, depth first, each once."""
         if memo is None:
             memo = set()
@@ -200,7 +223,9 @@ class Module:
         for name, module in self._modules.items():
             if module is None:
                 continue
-            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+            yield from module.named_modules(
+                memo, prefix + ("." if prefix else "") + name, remove_duplicate
+            )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -218,7 +243,11 @@ class Module:
             yield module
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         seen = set()
         for module_prefix, module in modules:
             for name, value in getattr(module, store).items():
@@ -227,7 +256,9 @@ class Module:
                 seen.add(id(value))
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         """(dotted name, Parameter) pairs; a parameter shared by two modules is listed once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -246,7 +277,9 @@ class Module:
         module = self
         for item in target.split(".") if target else ():
             if item not in module._modules:
-                raise AttributeError(f"{type(module).__name__} has no submodule `{item}` (looking up {target!r})")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule `{item}` (looking up {target!r})"
+                )
             module = module._modules[item]
         return module
 
@@ -324,7 +357,9 @@ class Module:
             else:
                 device = arg
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype.name}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype.name}"
+            )
 
         def convert(t: Tensor) -> Tensor:
             if device is not None:
@@ -339,7 +374,9 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        return self.to(
+            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
+        )
 
     def float(self) -> Module:
         return self.to(sg.float32)
@@ -354,7 +391,9 @@ class Module:
         return self.to(sg.bfloat16)
 
     # --- state dicts --------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, destination=None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """Parameters and persistent buffers by dotted name (PyTorch's names for the same
         model). Tensors are detached unless `keep_vars`; shared ones appear under each name."""
         if destination is None:
@@ -383,14 +422,18 @@ class Module:
                     entries[dot + name] = (module, name, False)
         return entries
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict, strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copy values from `state_dict` into this module's parameters and buffers.
 
         With `strict`, missing and unexpected keys are an error; a value whose shape differs
         from the module's is always an error. The message names every offending key.
         """
         if not hasattr(state_dict, "keys"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
         entries = self._state_entries()
         missing = [key for key in entries if key not in state_dict]
         unexpected = [key for key in state_dict if key not in entries]
@@ -404,9 +447,13 @@ class Module:
                 try:
                     value = sg.tensor(value)
                 except (TypeError, ValueError):
-                    errors.append(f'While copying the parameter named "{key}", expected a Tensor, got {type(value).__name__}.')
+                    errors.append(
+                        f'While copying the parameter named "{key}", expected a Tensor, got {type(value).__name__}.'
+                    )
                     continue
-            current = module._parameters[name] if name in module._parameters else module._buffers[name]
+            current = (
+                module._parameters[name] if name in module._parameters else module._buffers[name]
+            )
             if tuple(value.shape) != tuple(current.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from checkpoint, "
@@ -416,12 +463,21 @@ class Module:
             values[key] = value
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". ",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+                errors.insert(
+                    0,
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
+                )
         if errors:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         with sg.no_grad():
             for key, value in values.items():
@@ -429,7 +485,9 @@ class Module:
                 if is_param:
                     param = module._parameters[name]
                     if assign:
-                        module._parameters[name] = Parameter(value.to(param.device), requires_grad=param.requires_grad)
+                        module._parameters[name] = Parameter(
+                            value.to(param.device), requires_grad=param.requires_grad
+                        )
                     else:
                         param.copy_(value)
                 elif assign:
@@ -451,6 +509,21 @@ class Module:
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
+
+    # --- copying ------------------------------------------------------------------------
+    def __deepcopy__(self, memo):
+        """A copy with cloned parameters and buffers (shared ones stay shared in the copy)."""
+        with sg.no_grad():
+            for module in self.modules():
+                for store in (module._parameters, module._buffers):
+                    for tensor in store.values():
+                        if tensor is not None and id(tensor) not in memo:
+                            memo[id(tensor)] = _clone(tensor)
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
 
     # --- repr ---------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -26,7 +26,9 @@ class Parameter(Tensor):
         param = cls._make(data._data, data.dtype, data.device)
         param._version_counter = data._version_counter
         if requires_grad and not data.dtype.is_floating_point:
-            raise RuntimeError(f"Parameter: only floating point tensors can require gradients, got {data.dtype.name}")
+            raise RuntimeError(
+                f"Parameter: only floating point tensors can require gradients, got {data.dtype.name}"
+            )
         param.requires_grad = bool(requires_grad)
         return param
 
@@ -43,4 +45,3 @@ class Buffer:
     def __init__(self, data, *, persistent=True):
         self.data = data
         self.persistent = persistent
-

@@ -17,8 +17,15 @@ class Embedding(Module):
     indices: (*) -> (*, embedding_dim). The `padding_idx` row starts at zero and gets no
     gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 _weight=None, device=None, dtype=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        _weight=None,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
@@ -42,7 +49,9 @@ class Embedding(Module):
         return F.embedding(input, self.weight, self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
+    def from_pretrained(
+        cls, embeddings, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
         rows, dim = embeddings.shape
         layer = cls(rows, dim, padding_idx, _weight=embeddings.detach().clone())
         layer.weight.requires_grad = not freeze

@@ -19,8 +19,16 @@ class CNN(Module):
     size must be divisible by 4 (28 for MNIST, 8 for sklearn's digits).
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28, channels=(16, 32),
-                 hidden: int = 128, batch_norm: bool = False, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        image_size: int = 28,
+        channels=(16, 32),
+        hidden: int = 128,
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if image_size % 4:
             raise ValueError(f"CNN: image_size must be divisible by 4, got {image_size}")
@@ -35,7 +43,11 @@ class CNN(Module):
         self.features = Sequential(*stage(in_channels, c1), *stage(c1, c2))
         side = image_size // 4
         self.classifier = Sequential(
-            Flatten(), Linear(c2 * side * side, hidden), ReLU(), Dropout(dropout), Linear(hidden, num_classes)
+            Flatten(),
+            Linear(c2 * side * side, hidden),
+            ReLU(),
+            Dropout(dropout),
+            Linear(hidden, num_classes),
         )
 
     def forward(self, x):

@@ -46,7 +46,9 @@ class GPTConfig:
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
-            raise ValueError(f"GPTConfig: n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+            raise ValueError(
+                f"GPTConfig: n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})"
+            )
 
 
 class CausalSelfAttention(Module):
@@ -106,13 +108,15 @@ class GPT(Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.config = config
-        self.transformer = ModuleDict(dict(
-            wte=Embedding(config.vocab_size, config.n_embd),
-            wpe=Embedding(config.block_size, config.n_embd),
-            drop=Dropout(config.dropout),
-            h=ModuleList([Block(config) for _ in range(config.n_layer)]),
-            ln_f=LayerNorm(config.n_embd, bias=config.bias),
-        ))
+        self.transformer = ModuleDict(
+            dict(
+                wte=Embedding(config.vocab_size, config.n_embd),
+                wpe=Embedding(config.block_size, config.n_embd),
+                drop=Dropout(config.dropout),
+                h=ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=LayerNorm(config.n_embd, bias=config.bias),
+            )
+        )
         self.lm_head = Linear(config.n_embd, config.vocab_size, bias=False)
         if config.tie_weights:
             self.transformer.wte.weight = self.lm_head.weight
@@ -148,7 +152,9 @@ class GPT(Module):
         as in nanoGPT), or None without targets."""
         batch, length = idx.shape
         if length > self.config.block_size:
-            raise ValueError(f"GPT: cannot forward a sequence of length {length}, the block size is only {self.config.block_size}")
+            raise ValueError(
+                f"GPT: cannot forward a sequence of length {length}, the block size is only {self.config.block_size}"
+            )
         pos = sg.arange(length, device=idx.device)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
         for block in self.transformer.h:
@@ -156,10 +162,14 @@ class GPT(Module):
         logits = self.lm_head(self.transformer.ln_f(x))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1
+            )
         return logits, loss
 
-    def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None):
+    def generate(
+        self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None
+    ):
         """Append `max_new_tokens` sampled tokens to idx (B, T) and return (B, T + new).
 
         The context is cropped to the last block_size tokens; the model runs in eval mode
@@ -171,7 +181,11 @@ class GPT(Module):
         try:
             with sg.no_grad():
                 for _ in range(max_new_tokens):
-                    context = idx if idx.shape[1] <= self.config.block_size else idx[:, -self.config.block_size :]
+                    context = (
+                        idx
+                        if idx.shape[1] <= self.config.block_size
+                        else idx[:, -self.config.block_size :]
+                    )
                     logits, _ = self(context)
                     logits = logits[:, -1, :]
                     if temperature == 0:

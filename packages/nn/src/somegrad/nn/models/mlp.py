@@ -11,11 +11,18 @@ from somegrad.nn.linear import Flatten, Linear
 class MLP(Sequential):
     """in_features -> hidden_features... -> out_features, flattening (N, *) inputs first.
 
-        MLP(784, [256, 128], 10)    # 784 -> 256 -> ReLU -> 128 -> ReLU -> 10
+    MLP(784, [256, 128], 10)    # 784 -> 256 -> ReLU -> 128 -> ReLU -> 10
     """
 
-    def __init__(self, in_features: int, hidden_features=(128,), out_features: int = 10, activation=ReLU,
-                 dropout: float = 0.0, bias: bool = True):
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features=(128,),
+        out_features: int = 10,
+        activation=ReLU,
+        dropout: float = 0.0,
+        bias: bool = True,
+    ):
         if isinstance(hidden_features, int):
             hidden_features = (hidden_features,)
         layers = [Flatten()]
