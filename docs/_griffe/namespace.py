@@ -1,0 +1,48 @@
+"""A griffe extension that documents `somegrad` as the one package it is at run time.
+
+`somegrad` is a single import package spread over several distributions: the core ships
+`somegrad/__init__.py` (which extends `__path__` with pkgutil) and somegrad-nn and somegrad-train
+add `somegrad.nn`, `somegrad.optim`, `somegrad.data` and `somegrad.train` from their own `src/`
+folders, with no `__init__.py` of their own. Griffe reads sources statically and stops at the
+first folder that has an `__init__.py`, so it would only see the core. Once the core is loaded,
+this extension loads the other folders' subpackages and attaches them to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import griffe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class NamespacePortions(griffe.Extension):
+    """Attach the subpackages found under `<path>/<package>/` for each of `paths`."""
+
+    def __init__(self, package: str = "somegrad", paths: list[str] | None = None) -> None:
+        self.package = package
+        self.paths = [ROOT / p for p in (paths or [])]
+
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        if pkg.path != self.package:
+            return
+        # With no `__init__.py` in these folders, griffe sees them as one native namespace
+        # package; its members are the subpackages to attach. They share the modules
+        # collection, so that their imports from the core (`from somegrad.ops.nn import
+        # linear`) resolve; the core package steps aside while the namespace loads under
+        # the same name.
+        collection = loader.modules_collection
+        collection.del_member(self.package)
+        portions = griffe.GriffeLoader(
+            search_paths=self.paths,
+            docstring_parser=loader.docstring_parser,
+            docstring_options=loader.docstring_options,
+            modules_collection=collection,
+            lines_collection=loader.lines_collection,
+        )
+        namespace = portions.load(self.package, try_relative_path=False)
+        collection.set_member(self.package, pkg)
+        for name, module in namespace.members.items():
+            pkg.set_member(name, module)
