@@ -158,7 +158,7 @@ def test_int_before_advanced_index_order_differs_from_numpy():
 
 @pytest.mark.parametrize(
     "key",
-    [([0, 1], slice(None), [1, 3]), (slice(None), [0, 0], slice(None), [1, 3]), (slice(None), [2, 0], [1, 3])],
+    [([0, 1], slice(None), [1, 0]), (slice(None), [0, 0], slice(None), [1, 3]), (slice(None), [2, 0], [1, 0])],
     ids=str,
 )
 def test_separated_advanced_indices_go_first(key):
