@@ -198,6 +198,7 @@ def main(argv=None):
         state = load_checkpoint(checkpoint_path, model=model, optimizer=optimizer,
                                 scheduler=scheduler, device=args.device)
         step, history = state["step"], state["metadata"]["history"]
+        scheduler.total_steps = args.steps  # a larger --steps extends the cosine decay
         print(f"resumed from {checkpoint_path} at step {step}")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters, {config.n_layer} layers, {config.n_head} heads, "
