@@ -117,20 +117,31 @@ def time_alternating(
     min_reps: int,
     max_reps: int,
     min_seconds: float,
+    max_seconds: float = float("inf"),
 ) -> dict[str, list[float]]:
     """Run each step ``warmup`` times, then alternate them, rotating who goes first.
 
     Repeats until every step has ``min_reps`` timings and ``min_seconds`` have passed, or
-    ``max_reps`` is reached. Returns the seconds of every timed call, per name.
+    ``max_reps`` is reached. A slow workload stops sooner: once ``max_seconds`` have passed it
+    keeps the timings it has (three at least), and a warm-up call that takes over a tenth of
+    ``max_seconds`` ends that step's warm-up. Returns the seconds of every timed call, per name.
     """
     names = list(steps)
     for name in names:
         for _ in range(warmup):
+            t0 = time.perf_counter()
             steps[name]()
+            if time.perf_counter() - t0 > max_seconds / 10:
+                break
     times: dict[str, list[float]] = {name: [] for name in names}
     start = time.perf_counter()
     rep = 0
-    while rep < max_reps and (rep < min_reps or time.perf_counter() - start < min_seconds):
+    while rep < max_reps:
+        elapsed = time.perf_counter() - start
+        if rep >= min_reps and elapsed >= min_seconds:
+            break
+        if rep >= min(3, min_reps) and elapsed >= max_seconds:
+            break
         order = names[rep % len(names) :] + names[: rep % len(names)]
         for name in order:
             t0 = time.perf_counter()

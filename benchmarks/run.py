@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import traceback
+from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -27,15 +28,20 @@ import harness  # noqa: E402
 import workloads  # noqa: E402
 
 
+@dataclass(frozen=True)
 class Repetitions:
-    def __init__(self, warmup: int, min_reps: int, max_reps: int, min_seconds: float):
-        self.warmup, self.min_reps = warmup, min_reps
-        self.max_reps, self.min_seconds = max_reps, min_seconds
+    """How long to time a workload: see harness.time_alternating."""
+
+    warmup: int
+    min_reps: int
+    max_reps: int
+    min_seconds: float
+    max_seconds: float
 
 
-FULL_REPS = Repetitions(warmup=3, min_reps=10, max_reps=200, min_seconds=3.0)
-QUICK_REPS = Repetitions(warmup=1, min_reps=3, max_reps=20, min_seconds=0.3)
-TINY_REPS = Repetitions(warmup=1, min_reps=2, max_reps=2, min_seconds=0.0)
+FULL_REPS = Repetitions(warmup=3, min_reps=10, max_reps=200, min_seconds=3.0, max_seconds=60.0)
+QUICK_REPS = Repetitions(warmup=1, min_reps=3, max_reps=20, min_seconds=0.3, max_seconds=10.0)
+TINY_REPS = Repetitions(warmup=1, min_reps=2, max_reps=2, min_seconds=0.0, max_seconds=60.0)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -158,7 +164,12 @@ def run_workload(
 
     times = (
         harness.time_alternating(
-            dict(steps), reps.warmup, reps.min_reps, reps.max_reps, reps.min_seconds
+            dict(steps),
+            reps.warmup,
+            reps.min_reps,
+            reps.max_reps,
+            reps.min_seconds,
+            reps.max_seconds,
         )
         if steps
         else {}
