@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["index.md", "getting-started.md", "porting-from-pytorch.md"]
+PAGES = ["index.md", "getting-started.md", "architecture.md", "porting-from-pytorch.md"]
 BLOCK = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 
 
