@@ -1,15 +1,18 @@
-"""A griffe extension that documents `somegrad` as the one package it is at run time.
+"""Griffe extensions for the API reference.
+
+`NamespacePortions` documents `somegrad` as the one package it is at run time.
 
 `somegrad` is a single import package spread over several distributions: the core ships
 `somegrad/__init__.py` (which extends `__path__` with pkgutil) and somegrad-nn and somegrad-train
 add `somegrad.nn`, `somegrad.optim`, `somegrad.data` and `somegrad.train` from their own `src/`
 folders, with no `__init__.py` of their own. Griffe reads sources statically and stops at the
 first folder that has an `__init__.py`, so it would only see the core. Once the core is loaded,
-this extension loads the other folders' subpackages and attaches them to it.
+`NamespacePortions` loads the other folders' subpackages and attaches them to it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +49,14 @@ class NamespacePortions(griffe.Extension):
         collection.set_member(self.package, pkg)
         for name, module in namespace.members.items():
             pkg.set_member(name, module)
+
+
+class SphinxRoles(griffe.Extension):
+    """Show reStructuredText roles (:class:`History`, :func:`~somegrad.train.fit`) as inline
+    code: the site is Markdown, where they would print as written."""
+
+    ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|exc|obj):`~?([^`]+)`")
+
+    def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
+        if obj.docstring is not None:
+            obj.docstring.value = self.ROLE.sub(r"`\1`", obj.docstring.value)
