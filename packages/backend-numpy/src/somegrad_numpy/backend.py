@@ -152,10 +152,12 @@ def getitem(x, key):
 
 def index_put(x, values, key, accumulate):
     out = x.copy()
-    if accumulate:
-        np.add.at(out, key, values)
-    else:
+    if not accumulate:
         out[key] = values
+    elif all(k is None or isinstance(k, (int, slice)) for k in key):
+        out[key] += values  # a basic key names each element once: no repeats to add up
+    else:
+        np.add.at(out, key, values)
     return out
 
 

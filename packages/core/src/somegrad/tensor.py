@@ -306,6 +306,18 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors created explicitly by the user (graph leaves) support deepcopy; "
+                "detach() it first"
+            )
+        out = self.clone() if not self.requires_grad else self.detach().clone().requires_grad_(True)
+        if self.grad is not None:
+            out.grad = self.grad.clone()
+        memo[id(self)] = out
+        return out
+
     def __reduce_ex__(self, protocol):
         raise TypeError("somegrad tensors are not pickled; save them with somegrad.save(state_dict, path)")
 

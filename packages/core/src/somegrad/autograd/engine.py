@@ -137,11 +137,11 @@ def _seed(output, grad_output, caller):
                 f"{caller}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {tuple(output.shape)}; pass a gradient of that shape"
             )
-        from somegrad import creation
+        from somegrad.ops import creation
 
         return creation.ones_like(output)
     if not isinstance(grad_output, Tensor):
-        from somegrad import creation
+        from somegrad.ops import creation
 
         grad_output = creation.tensor(grad_output, dtype=output.dtype, device=output.device)
     if grad_output.shape != output.shape:

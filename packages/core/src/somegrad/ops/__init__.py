@@ -5,6 +5,8 @@ Families: `elementwise`, `reduce`, `movement`, `indexing`, `linalg`, `creation`,
 `PRIMITIVES` lists what every backend must implement.
 """
 
+import types
+
 from somegrad.ops import dispatch
 from somegrad.ops.spec import OPS, PRIMITIVES, OpSpec, get_op, primitives
 from somegrad.ops.creation import (
@@ -33,7 +35,6 @@ from somegrad.ops.sorting import argsort, sort, topk
 from somegrad.ops.transfer import transfer
 from somegrad.random import multinomial, rand, randint, randn
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
-del nn  # registered; unbound so that `from somegrad.ops import *` can't shadow somegrad.nn
 
 
 def logical_and_or_bitwise(kind):
@@ -49,3 +50,8 @@ def logical_and_or_bitwise(kind):
 
     op.__name__ = f"bitwise_{kind}"
     return op
+
+
+# `from somegrad.ops import *` (what `import somegrad` does) exports the op functions only,
+# never the family modules: `somegrad.nn` must stay the nn package, not `somegrad.ops.nn`.
+__all__ = [name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, types.ModuleType)]
