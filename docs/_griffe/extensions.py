@@ -51,12 +51,33 @@ class NamespacePortions(griffe.Extension):
             pkg.set_member(name, module)
 
 
-class SphinxRoles(griffe.Extension):
-    """Show reStructuredText roles (:class:`History`, :func:`~somegrad.train.fit`) as inline
-    code: the site is Markdown, where they would print as written."""
+class PlainTextMarkup(griffe.Extension):
+    """Make the docstrings' plain-text conventions survive Markdown.
+
+    * reStructuredText roles (:class:`History`, :func:`~somegrad.train.fit`) become inline code;
+    * the `*` of a shape, as in `(*, in_features)` or `(N, C, *)`, is escaped, where Markdown
+      would read two of them as emphasis. Code spans and indented code examples are left alone.
+    """
 
     ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|exc|obj):`~?([^`]+)`")
+    SHAPE_STAR = re.compile(r"(?<=[(,\s])\*(?=[,)])")
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = self.ROLE.sub(r"`\1`", obj.docstring.value)
+            obj.docstring.value = self.markdown(obj.docstring.value)
+
+    def markdown(self, text: str) -> str:
+        text = self.ROLE.sub(r"`\1`", text)
+        lines = text.split("\n")
+        in_code = False
+        for i, line in enumerate(lines):
+            # An indented code example starts after a blank line (an indented line right after
+            # text continues it, as in an "Args:" section) and runs while lines stay indented.
+            previous = lines[i - 1] if i else ""
+            in_code = line.startswith("    ") and (in_code or not previous.strip())
+            if in_code:
+                continue
+            parts = line.split("`")  # odd parts are inside code spans
+            parts[::2] = [self.SHAPE_STAR.sub(r"\\*", part) for part in parts[::2]]
+            lines[i] = "`".join(parts)
+        return "\n".join(lines)
