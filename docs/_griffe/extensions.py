@@ -61,6 +61,7 @@ class PlainTextMarkup(griffe.Extension):
 
     ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|exc|obj):`~?([^`]+)`")
     SHAPE_STAR = re.compile(r"(?<=[(,\s])\*(?=[,)])")
+    CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)", re.S)
 
     def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         if obj.docstring is not None:
@@ -68,16 +69,26 @@ class PlainTextMarkup(griffe.Extension):
 
     def markdown(self, text: str) -> str:
         text = self.ROLE.sub(r"`\1`", text)
-        lines = text.split("\n")
+        blocks: list[tuple[bool, list[str]]] = []  # (is code, lines)
         in_code = False
-        for i, line in enumerate(lines):
+        for line in text.split("\n"):
             # An indented code example starts after a blank line (an indented line right after
             # text continues it, as in an "Args:" section) and runs while lines stay indented.
-            previous = lines[i - 1] if i else ""
-            in_code = line.startswith("    ") and (in_code or not previous.strip())
-            if in_code:
-                continue
-            parts = line.split("`")  # odd parts are inside code spans
-            parts[::2] = [self.SHAPE_STAR.sub(r"\\*", part) for part in parts[::2]]
-            lines[i] = "`".join(parts)
-        return "\n".join(lines)
+            after_blank = not blocks or not blocks[-1][1][-1].strip()
+            in_code = line.startswith("    ") and (in_code or after_blank)
+            if blocks and blocks[-1][0] == in_code:
+                blocks[-1][1].append(line)
+            else:
+                blocks.append((in_code, [line]))
+        return "\n".join(
+            "\n".join(lines) if is_code else self.escape_shape_stars("\n".join(lines))
+            for is_code, lines in blocks
+        )
+
+    def escape_shape_stars(self, prose: str) -> str:
+        pieces, start = [], 0
+        for span in self.CODE_SPAN.finditer(prose):
+            pieces += [self.SHAPE_STAR.sub(r"\\*", prose[start : span.start()]), span.group()]
+            start = span.end()
+        pieces.append(self.SHAPE_STAR.sub(r"\\*", prose[start:]))
+        return "".join(pieces)
