@@ -33,6 +33,10 @@ _HALF = (NATIVE[dtypes.float16], NATIVE[dtypes.bfloat16])
 _F32 = np.dtype(np.float32)
 
 
+# Significand bits (with the implicit one) of the half types, for uniform draws on their grid.
+_MANTISSA_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8}
+
+
 def native(dtype):
     return NATIVE[dtype]
 
@@ -64,12 +68,46 @@ def _quiet(kernel):
 
 
 # --- fast paths and the kernels NumPy needs spelled differently ----------------------------------
-_erf = np.frompyfunc(math.erf, 1, 1)
+def _erf_series(a, terms):
+    # erf(a) = 2/sqrt(pi) * sum_n (-1)^n a^(2n+1) / (n! (2n+1)), each term from the last.
+    minus_a2 = -a * a
+    term, total = a.copy(), a.copy()
+    for n in range(1, terms):
+        term *= minus_a2
+        term *= 1.0 / n
+        total += term * (1.0 / (2 * n + 1))
+    return total * (2 / math.sqrt(math.pi))
+
+
+def _erf64(a):
+    # Below 2.5 the Taylor series; above, erfc by its continued fraction
+    # erfc(a) = exp(-a^2)/sqrt(pi) / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), evaluated
+    # from a fixed depth inwards. Both agree with math.erf to ~1e-14.
+    small, big = np.minimum(a, 2.5), np.maximum(a, 2.5)
+    fraction = big.copy()
+    for k in range(80, 0, -1):
+        np.divide(k / 2, fraction, out=fraction)
+        fraction += big
+    tail = 1 - np.exp(-big * big) / math.sqrt(math.pi) / fraction
+    return np.where(a <= 2.5, _erf_series(small, 60), tail)
+
+
+def _erf32(a):
+    # Numerical Recipes' erfc Chebyshev fit (relative error < 1.2e-7), and the series
+    # near 0 where 1 - erfc would lose the relative precision of small values.
+    t = 1 / (1 + 0.5 * a)
+    poly = t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + poly))))
+    erfc = t * np.exp(poly - a * a)
+    return np.where(a < 0.5, _erf_series(np.minimum(a, 0.5), 9), 1 - erfc)
 
 
 def erf(x):
-    # asarray: on a 0-d input the ufunc returns a Python float, not an array.
-    return np.asarray(_erf(x), dtype=x.dtype)
+    """erf without a Python loop over elements: float64 to ~1e-14, other dtypes to float32 precision."""
+    flat = x.reshape(-1)  # 1-d, so that the in-place steps never meet a NumPy scalar
+    a = np.abs(flat)
+    out = _erf64(a) if x.dtype == np.float64 else _erf32(a.astype(np.float32))
+    return np.copysign(out, flat).astype(x.dtype).reshape(x.shape)
 
 
 def sigmoid(x):
@@ -131,7 +169,8 @@ def logsumexp(x, dim, keepdim):
 def argsort(x, dim, descending, stable):
     if descending:
         # A stable sort of the negated keys keeps equal elements in their original order.
-        key = -x.astype(np.float64 if x.dtype.kind in "fc" else np.int64)
+        floating = x.dtype.kind == "f" or x.dtype in _HALF  # ml_dtypes' bfloat16 has kind "V"
+        key = -x.astype(np.float64 if floating else np.int64)
         return np.argsort(key, axis=dim, kind="stable")
     return np.argsort(x, axis=dim, kind="stable")
 
@@ -294,7 +333,13 @@ class NumpyBackend(Backend):
         self.rng.bit_generator.state = state
 
     def _uniform(self, device, shape, dtype, low, high):
-        draws = self.rng.random(shape, dtype=np.float64 if dtype is dtypes.float64 else np.float32)
+        if dtype in _MANTISSA_BITS:
+            # Rounding a float32 draw to a half type can give 1.0; draw on the half type's
+            # own grid instead, so [0, 1) stays half-open (as PyTorch does).
+            bits = _MANTISSA_BITS[dtype]
+            draws = self.rng.integers(0, 2**bits, shape).astype(np.float32) * np.float32(2.0**-bits)
+        else:
+            draws = self.rng.random(shape, dtype=np.float64 if dtype is dtypes.float64 else np.float32)
         if (low, high) != (0.0, 1.0):
             draws = draws * (high - low) + low
         return np.asarray(draws).astype(NATIVE[dtype], copy=False)

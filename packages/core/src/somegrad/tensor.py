@@ -41,7 +41,9 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version_counter = [0]
+        # [data version, graph version], shared by a tensor and its views: in-place writes
+        # bump the first, in-place ops that record a new graph node bump the second.
+        t._version_counter = [0, 0]
         t._base = None
         t._grad_hooks = None
         return t

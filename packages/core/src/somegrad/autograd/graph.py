@@ -52,7 +52,7 @@ class SavedTensor:
 class Node:
     """One recorded op application: `spec`, `params`, saved tensors and input `edges`."""
 
-    __slots__ = ("spec", "params", "saved", "edges", "input_meta", "pre_hooks", "retained", "__weakref__")
+    __slots__ = ("spec", "params", "saved", "edges", "input_meta", "pre_hooks", "retained", "view_of", "__weakref__")
 
     def __init__(self, spec, params, saved, edges, input_meta):
         self.spec = spec
@@ -62,6 +62,8 @@ class Node:
         self.input_meta = input_meta  # tuple of (shape, dtype) per input
         self.pre_hooks = None  # hooks registered on the output tensor
         self.retained = None  # weakref to the output tensor when it called retain_grad()
+        # for view ops: (the input's version counter, its graph version when the view was taken)
+        self.view_of = None
 
     def name(self) -> str:
         return f"{self.spec.name.capitalize()}Backward"
@@ -76,6 +78,12 @@ class Node:
 
     def apply(self, grad):
         """The gradients with respect to each input, as a tuple (None where none flows)."""
+        if self.view_of is not None and self.view_of[0][1] != self.view_of[1]:
+            raise RuntimeError(
+                f"{self.spec.name}: this view was taken before its base was modified by an in-place "
+                "operation that recorded a gradient, so the view's graph no longer describes its values; "
+                "take the view after the in-place operation, or clone() the base before modifying it"
+            )
         if self.saved is None:
             raise RuntimeError(
                 f"{self.spec.name}: trying to backward through the graph a second time (or to read "

@@ -55,7 +55,7 @@ def array_api_kernels(xp, native):
         return kernel
 
     def cumsum(x, dim):
-        return xp.cumulative_sum(x, axis=dim)
+        return xp.cumulative_sum(x, axis=dim, dtype=x.dtype)  # the standard would widen small ints
 
     def argsort(x, dim, descending, stable):
         return xp.astype(xp.argsort(x, axis=dim, descending=descending, stable=True), native_int64)

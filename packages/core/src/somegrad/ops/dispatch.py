@@ -125,6 +125,8 @@ def record(spec, inputs, params, out):
     meta = tuple((t.shape, t.dtype) for t in inputs)
     out.grad_fn = Node(spec, params, saved, edges, meta)
     out.requires_grad = True
+    if spec.view:
+        out.grad_fn.view_of = (inputs[0]._version_counter, inputs[0]._version_counter[1])
 
 
 def create(spec, device, params):

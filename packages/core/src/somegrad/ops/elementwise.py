@@ -156,7 +156,9 @@ def _gelu_infer(x, approximate="none"):
     return x.shape, x.dtype
 
 
-GELU = unary("gelu", _gelu_backward, decompose=_gelu, explicit=True, infer=_gelu_infer)
+GELU = register(
+    OpSpec("gelu", "elementwise", ("x",), _gelu_infer, _gelu_backward, _gelu, True, decomposition_tolerance=1.5e-7)
+)
 SILU = unary(
     "silu",
     lambda g, x: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))),

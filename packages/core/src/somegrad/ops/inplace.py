@@ -34,8 +34,19 @@ def write_into(target, result, op):
         result = result.to(target.dtype)
     from somegrad.ops.dispatch import _backend
 
-    _backend(target.device).assign(target._data, result._data)
+    try:
+        _backend(target.device).assign(target._data, result._data)
+    except ValueError as exc:
+        raise _unwritable(op, target, exc) from None
     target._version_counter[0] += 1
+
+
+def _unwritable(op, target, exc):
+    # NumPy refuses to write into broadcast (expanded) views: say what that means here.
+    return RuntimeError(
+        f"{op}: cannot write into this tensor of shape {tuple(target.shape)}: several of its elements "
+        f"share one memory location (an expand()ed view); clone() it first ({exc})"
+    )
 
 
 def inplace(target, compute, op, others=()):
@@ -65,6 +76,7 @@ def inplace(target, compute, op, others=()):
     if result.requires_grad:
         target.grad_fn = result.grad_fn
         target.requires_grad = True
+        target._version_counter[1] += 1  # views taken before now describe the old graph
     return target
 
 
@@ -97,7 +109,10 @@ def try_inplace_kernel(target, name, operands, params) -> bool:
     if kernel is None or not all(_fits(target, o) for o in operands):
         return False
     raw = [o._data if isinstance(o, Tensor) else o for o in operands]
-    if kernel(target._data, *raw, **params) is NotImplemented:
-        return False
+    try:
+        if kernel(target._data, *raw, **params) is NotImplemented:
+            return False
+    except ValueError as exc:
+        raise _unwritable(name, target, exc) from None
     target._version_counter[0] += 1
     return True

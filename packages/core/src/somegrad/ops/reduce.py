@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 
 from somegrad import dtypes
+from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
@@ -46,10 +47,31 @@ def _keep(t, dim, keepdim, input_shape):
     return t if keepdim else t.reshape(reduced_shape(input_shape, dim, True))
 
 
+def _prod_of_others(x, dim):
+    """For each element, the product of the other elements of its slice over `dim`:
+    exact (no division) and differentiable, at O(n^2) in the slice length n."""
+    from somegrad.ops.creation import eye
+
+    kept = [d for d in range(x.ndim) if d not in dim]
+    moved = x.permute(kept + list(dim))
+    n = 1
+    for d in dim:
+        n *= x.shape[d]
+    flat = moved.reshape(moved.shape[: len(kept)] + (n,))
+    grid = flat.unsqueeze(-2).expand(flat.shape[:-1] + (n, n))
+    others = prod(ew.where(eye(n, dtype=dtypes.bool_, device=x.device), 1.0, grid), -1)
+    inverse = sorted(range(x.ndim), key=(kept + list(dim)).__getitem__)
+    return others.reshape(moved.shape).permute(inverse)
+
+
 def _prod_backward(g, x, out, dim, keepdim):
+    g, out = _keep(g, dim, keepdim, x.shape), _keep(out, dim, keepdim, x.shape)
+    if is_grad_enabled():
+        # Recording the gradient's own graph (create_graph): the exact form, whose
+        # derivative is right even with several zeros in a slice.
+        return g * _prod_of_others(x, dim)
     # g * prod / x fails where x has zeros: there the gradient is the product of the other
     # elements when x holds the only zero of its slice, and 0 when the slice has several.
-    g, out = _keep(g, dim, keepdim, x.shape), _keep(out, dim, keepdim, x.shape)
     is_zero = x == 0
     others = prod(ew.where(is_zero, 1.0, x), dim, keepdim=True)
     zeros_in_slice = sum(is_zero, dim, keepdim=True)
@@ -102,6 +124,10 @@ CUMSUM = register(
 def _logsumexp(x, dim, keepdim):
     # Subtracting the max keeps exp() from overflowing; a -inf/inf max is replaced by 0 so
     # rows of all -inf give -inf rather than NaN.
+    if builtins.any(x.shape[d] == 0 for d in dim):  # the log of an empty sum
+        from somegrad.ops.creation import full
+
+        return full(reduced_shape(x.shape, dim, keepdim), float("-inf"), dtype=x.dtype, device=x.device)
     m = amax(x, dim, keepdim=True)
     m = ew.where(m.isfinite(), m, 0.0)
     out = sum((x - m).exp(), dim, keepdim=True).log() + m
@@ -159,13 +185,18 @@ LOG_SOFTMAX = register(
 
 
 # --- the public functions -------------------------------------------------------------------
+def _all_if_empty(dim):
+    # PyTorch reduces over every dimension when given an empty dim list.
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
 def _sum_dtype(x):
     return x.dtype if x.dtype.is_floating_point else dtypes.int64
 
 
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (int, tuple, or None for all). Integers and bools sum in int64."""
-    dims = normalize_dims("sum", dim, x.ndim)
+    dims = normalize_dims("sum", _all_if_empty(dim), x.ndim)
     x = ew.cast(x, dtype or _sum_dtype(x))
     return apply(SUM, (x,), {"dim": dims, "keepdim": keepdim})
 
@@ -189,7 +220,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = ew.cast(x, dtype)
     _float_only("mean", x)
-    dims = normalize_dims("mean", dim, x.ndim)
+    dims = normalize_dims("mean", _all_if_empty(dim), x.ndim)
     count = 1
     for d in dims:
         count *= x.shape[d]
