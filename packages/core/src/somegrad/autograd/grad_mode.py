@@ -81,7 +81,9 @@ def is_anomaly_enabled() -> bool:
 
 def set_detect_anomaly(mode: bool) -> None:
     """When on, every forward and backward result is checked for NaN/inf, and the first op
-    that produced one raises a RuntimeError naming it. Slow: for debugging."""
+    that produced one raises a RuntimeError naming it. In the forward, an op that only passes
+    on a NaN or inf its inputs had (the -inf of an attention mask, say) is not at fault. Slow:
+    for debugging."""
     _state.anomaly = bool(mode)
 
 

@@ -106,7 +106,7 @@ def apply(spec, inputs, params):
     ):
         record(spec, inputs, params, out)
     if getattr(_grad_state, "anomaly", False):
-        _check_finite(spec, out)
+        _check_finite(spec, inputs, out)
     return out
 
 
@@ -139,9 +139,28 @@ def create(spec, device, params):
     return Tensor._make(data, dtype, device)
 
 
-def _check_finite(spec, out):
-    if out.dtype.is_floating_point and not bool(out.detach().isfinite().all()):
+def _non_finite(t):
+    """Which of "NaN" and "inf" occur in `t` (an empty set for finite or non-float tensors)."""
+    if not t.dtype.is_floating_point:
+        return set()
+    t = t.detach()
+    if bool(t.isfinite().all()):
+        return set()
+    nan = t.isnan()
+    kinds = {"NaN"} if bool(nan.any()) else set()
+    if bool((t.isfinite() | nan).logical_not().any()):
+        kinds.add("inf")
+    return kinds
+
+
+def _check_finite(spec, inputs, out):
+    # Only the op that produced a NaN or an inf is at fault, not the ones that pass on an
+    # input's: a causal mask's -inf flows through `where`, `sub` and `exp` on purpose.
+    produced = _non_finite(out)
+    if produced:
+        produced -= set().union(*(_non_finite(t) for t in inputs))
+    if produced:
         raise RuntimeError(
-            f"{spec.name}: the forward produced NaN or inf (output shape {tuple(out.shape)}); "
-            "detected by set_detect_anomaly(True)"
+            f"{spec.name}: the forward produced NaN or inf ({' and '.join(sorted(produced))} from inputs "
+            f"without any; output shape {tuple(out.shape)}); detected by set_detect_anomaly(True)"
         )
