@@ -78,3 +78,34 @@ def test_logsumexp_of_an_empty_dim_is_minus_infinity_on_both_paths():
     assert sg.logsumexp(x, 0).tolist() == [-math.inf] * 3
     with use_decompositions():
         assert sg.logsumexp(x, 0).tolist() == [-math.inf] * 3
+
+
+def test_fill_with_a_tensor_value_passes_its_gradient():
+    x = sg.zeros(3, requires_grad=True)
+    value = sg.tensor(2.0, requires_grad=True)
+    y = x * 1
+    y.fill_(value)
+    y.sum().backward()
+    assert y.tolist() == [2.0, 2.0, 2.0] and value.grad.item() == 3.0
+    with pytest.raises(RuntimeError, match="fill_: only supports a 0-dimension value tensor"):
+        sg.zeros(2).fill_(sg.ones(2))
+
+
+def test_invert_is_for_bool_tensors_only():
+    assert (~sg.tensor([True, False])).tolist() == [False, True]
+    with pytest.raises(TypeError, match="bitwise_not: only bool tensors"):
+        ~sg.tensor([1, 2])
+
+
+def test_grad_fn_names_follow_pytorch():
+    y = sg.tensor([1.0], requires_grad=True).log_softmax(0)
+    assert repr(y.grad_fn) == "<LogSoftmaxBackward0>"
+
+
+def test_cross_entropy_refuses_a_weight_that_wants_a_gradient():
+    import somegrad.nn.functional as F
+
+    weight = sg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for 'weight' is not implemented"):
+        F.cross_entropy(sg.randn(2, 3), sg.tensor([0, 1]), weight=weight)
+    F.cross_entropy(sg.randn(2, 3), sg.tensor([0, 1]), weight=weight.detach())

@@ -460,7 +460,13 @@ for _name, _fn in {
     setattr(Tensor, _name, _reflected(_fn, _name))
 Tensor.__neg__ = _method(_ops.neg, "__neg__")
 Tensor.__abs__ = _method(_ops.abs, "__abs__")
-Tensor.__invert__ = _method(_ops.logical_not, "__invert__")
+def _invert(self):
+    if self.dtype is not dtypes.bool_:
+        raise TypeError(f"bitwise_not: only bool tensors are supported, got {self.dtype.name}")
+    return _ops.logical_not(self)
+
+
+Tensor.__invert__ = _invert
 Tensor.__pos__ = lambda self: self
 Tensor.__getitem__ = _method(_ops.getitem, "__getitem__")
 Tensor.__setitem__ = lambda self, key, value: _ops.setitem(self, key, value)
@@ -532,7 +538,16 @@ Tensor.add_, Tensor.sub_, Tensor.mul_, Tensor.div_ = _add_, _sub_, _mul_, _div_
 Tensor.addcmul_, Tensor.addcdiv_, Tensor.lerp_ = _addcmul_, _addcdiv_, _lerp_
 Tensor.__iadd__, Tensor.__isub__, Tensor.__imul__, Tensor.__itruediv__ = _add_, _sub_, _mul_, _div_
 Tensor.zero_ = lambda self: _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
-Tensor.fill_ = lambda self, value: _ops.inplace(self, lambda t: _ops.full_like(t, value.item() if isinstance(value, Tensor) else value), "fill_")
+def _fill_(self, value):
+    """Set every element to `value` (a number, or a 0-d tensor whose gradient flows)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
+        return _ops.inplace(self, lambda t: _ops.expand(value.to(t.dtype), t.shape) + _ops.zeros_like(t), "fill_", (value,))
+    return _ops.inplace(self, lambda t: _ops.full_like(t, value), "fill_")
+
+
+Tensor.fill_ = _fill_
 
 
 def _copy_(self, source, non_blocking=False):

@@ -66,7 +66,8 @@ class Node:
         self.view_of = None
 
     def name(self) -> str:
-        return f"{self.spec.name.capitalize()}Backward"
+        # PyTorch's names: MulBackward0, SoftmaxBackward0, ... (one backward per op here).
+        return "".join(part.capitalize() for part in self.spec.name.split("_")) + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"

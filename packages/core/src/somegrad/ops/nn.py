@@ -459,6 +459,9 @@ def cross_entropy(
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     if weight is None:
         weight = ones((classes,), dtype=input.dtype, device=input.device)
+    elif weight.requires_grad and is_grad_enabled():
+        # As in PyTorch: the class weights are constants of the loss, not something it learns.
+        raise RuntimeError("cross_entropy: the derivative for 'weight' is not implemented; pass weight.detach()")
     weight = ew.cast(weight, input.dtype)
     if target.dtype.is_floating_point:
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
