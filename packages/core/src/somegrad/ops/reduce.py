@@ -207,6 +207,9 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     return apply(PROD, (x,), {"dim": dims, "keepdim": keepdim})
 
 
+_LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
+
+
 def _float_only(op, x):
     if not x.dtype.is_floating_point:
         raise TypeError(
@@ -221,6 +224,10 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
         x = ew.cast(x, dtype)
     _float_only("mean", x)
     dims = normalize_dims("mean", _all_if_empty(dim), x.ndim)
+    if x.dtype in _LOW_PRECISION:
+        # Sum in float32 and divide before rounding back, as PyTorch does: the sum of many
+        # float16 values overflows long before their mean does.
+        return ew.cast(mean(ew.cast(x, dtypes.float32), dims, keepdim), x.dtype)
     count = 1
     for d in dims:
         count *= x.shape[d]
@@ -234,6 +241,8 @@ def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
         correction = 1 if unbiased else 0
     _float_only("var", x)
     dims = normalize_dims("var", dim, x.ndim)
+    if x.dtype in _LOW_PRECISION:  # in float32, as mean
+        return ew.cast(var(ew.cast(x, dtypes.float32), dims, correction=correction, keepdim=keepdim), x.dtype)
     count = 1
     for d in dims:
         count *= x.shape[d]
@@ -243,7 +252,13 @@ def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
 
 
 def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    return var(x, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+    """The square root of `var` (same arguments); float16 inputs are reduced in float32."""
+    _float_only("std", x)
+    low_precision = x.dtype in _LOW_PRECISION
+    v = var(ew.cast(x, dtypes.float32) if low_precision else x, dim, correction=correction, keepdim=keepdim,
+            unbiased=unbiased)
+    out = v.sqrt()
+    return ew.cast(out, x.dtype) if low_precision else out
 
 
 def amax(x, dim=None, keepdim=False):
