@@ -257,7 +257,11 @@ def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
     low_precision = x.dtype in _LOW_PRECISION
     v = var(ew.cast(x, dtypes.float32) if low_precision else x, dim, correction=correction, keepdim=keepdim,
             unbiased=unbiased)
-    out = v.sqrt()
+    # sqrt's derivative is infinite at 0, and times var's zero gradient it would make NaN
+    # for a constant input; PyTorch's std has gradient 0 there. Where the variance is 0, take
+    # the root of 1 instead (so no inf arises) and return 0.
+    zero = v == 0
+    out = ew.where(zero, 0.0, ew.where(zero, 1.0, v).sqrt())
     return ew.cast(out, x.dtype) if low_precision else out
 
 
