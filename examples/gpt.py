@@ -140,7 +140,7 @@ def plot_losses(history, path):
         print("matplotlib is not installed: no loss curve (pip install matplotlib)")
         return
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(*zip(*history["train"], strict=True), label="train (smoothed)", alpha=0.8)
+    ax.plot(*zip(*history["train"], strict=True), label="train (mean of 10 steps)", alpha=0.8)
     ax.plot(*zip(*history["val"], strict=True), "o-", label="validation")
     ax.axhline(history["unigram"], color="gray", ls="--", label="unigram entropy")
     ax.set(xlabel="step", ylabel="loss (nats/char)", title="character-level GPT")
