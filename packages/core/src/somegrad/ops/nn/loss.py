@@ -1,0 +1,197 @@
+"""cross_entropy over class indices or probabilities (with its fused backward op) and nll_loss."""
+
+from __future__ import annotations
+
+from somegrad import dtypes
+from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.ops import elementwise as ew
+from somegrad.ops import movement as mv
+from somegrad.ops import reduce as rd
+from somegrad.ops.creation import arange, ones
+from somegrad.ops.dispatch import apply
+from somegrad.ops.nn.composite import backward_op, composite
+
+
+def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
+    if x.ndim != 2:
+        raise ValueError(
+            f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}"
+        )
+    if target.shape != x.shape[:1]:
+        raise ValueError(
+            f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, got {tuple(target.shape)}"
+        )
+    if weight.shape != x.shape[1:]:
+        raise ValueError(
+            f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes"
+        )
+    return (x.shape[:1] if reduction == "none" else ()), x.dtype
+
+
+def _class_coefficients(x, target, weight, ignore_index, label_smoothing):
+    """Q (N, C) with loss_i = -sum_c Q[i, c] log p[i, c], and the weighted count of targets."""
+    n, classes = x.shape
+    valid = ew.cast(target != ignore_index, x.dtype)
+    safe = ew.where(target != ignore_index, target, 0)
+    weight_t = weight[safe] * valid
+    onehot = arange(classes, device=x.device).reshape(1, classes) == safe.reshape(n, 1)
+    q = onehot * (weight_t * (1 - label_smoothing)).reshape(n, 1)
+    if label_smoothing:
+        q = q + (valid * (label_smoothing / classes)).reshape(n, 1) * weight.reshape(1, classes)
+    return q, weight_t.sum()
+
+
+def _reduce_rows(loss, reduction, count):
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / count
+
+
+def _cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
+    q, count = _class_coefficients(x, target, weight, ignore_index, label_smoothing)
+    return _reduce_rows(-(q * rd.log_softmax(x, 1)).sum(1), reduction, count)
+
+
+def _cross_entropy_grad(g, x, target, weight, ignore_index, label_smoothing, reduction):
+    q, count = _class_coefficients(x, target, weight, ignore_index, label_smoothing)
+    row = g.reshape(-1, 1) if reduction == "none" else (g if reduction == "sum" else g / count)
+    return row * (rd.softmax(x, 1) * q.sum(1, keepdim=True) - q)
+
+
+def _cross_entropy_backward_infer(g, x, target, weight, **params):
+    return x.shape, x.dtype
+
+
+CROSS_ENTROPY_BACKWARD = composite(
+    "cross_entropy_backward",
+    ("g", "x", "target", "weight"),
+    _cross_entropy_backward_infer,
+    None,
+    _cross_entropy_grad,
+    doc="The logits' gradient of cross_entropy over class indices.",
+)
+
+
+def _cross_entropy_backward(g, x, target, weight, ignore_index, label_smoothing, reduction):
+    params = {
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+        "reduction": reduction,
+    }
+    dx = backward_op(CROSS_ENTROPY_BACKWARD, (g, x, target, weight), params, _cross_entropy_grad)
+    return dx, None, None
+
+
+CROSS_ENTROPY = composite(
+    "cross_entropy",
+    ("x", "target", "weight"),
+    _cross_entropy_infer,
+    _cross_entropy_backward,
+    _cross_entropy,
+    doc="Cross entropy of logits (N, C) with class indices (N,), class weights (C,), "
+    "ignore_index and label smoothing; reduction 'none' gives (N,).",
+)
+
+
+def _check_reduction(op, reduction):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def cross_entropy(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Cross entropy between logits and class indices or class probabilities.
+
+    input: (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) of an
+    integer dtype, or probabilities of the input's shape. Numerically stable for any logits.
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    input = ew._floating(input)
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have at least 1 dimension (the classes)")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if weight is None:
+        weight = ones((classes,), dtype=input.dtype, device=input.device)
+    elif weight.requires_grad and is_grad_enabled():
+        # As in PyTorch: the class weights are constants of the loss, not something it learns.
+        raise RuntimeError(
+            "cross_entropy: the derivative for 'weight' is not implemented; pass weight.detach()"
+        )
+    weight = ew.cast(weight, input.dtype)
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
+    if input.ndim == 1:
+        out = cross_entropy(
+            input.reshape(1, classes),
+            target.reshape(1),
+            weight,
+            ignore_index,
+            reduction,
+            label_smoothing,
+        )
+        return out.reshape(()) if reduction == "none" else out
+    expected = input.shape[:1] + input.shape[2:]
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"cross_entropy: expected target of shape {expected} (class indices) for input of shape "
+            f"{tuple(input.shape)}, got {tuple(target.shape)}"
+        )
+    flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
+    target = target if target.dtype is dtypes.int64 else ew.cast(target, dtypes.int64)
+    params = {
+        "ignore_index": int(ignore_index),
+        "label_smoothing": float(label_smoothing),
+        "reduction": reduction,
+    }
+    out = apply(CROSS_ENTROPY, (flat, target.reshape(-1), weight), params)
+    return out.reshape(expected) if reduction == "none" else out
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"cross_entropy: target probabilities must have the input's shape {tuple(input.shape)}, "
+            f"got {tuple(target.shape)}"
+        )
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    target = ew.cast(target, input.dtype)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    shape = [1] * input.ndim
+    shape[class_dim] = classes
+    loss = -(rd.log_softmax(input, class_dim) * target * weight.reshape(shape)).sum(class_dim)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    return total / float(max(1, loss.numel() if input.ndim > 1 else 1))
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log likelihood of log-probabilities `input` (N, C, *) at class indices (N, *)."""
+    _check_reduction("nll_loss", reduction)
+    if input.ndim == 1:
+        out = nll_loss(input.reshape(1, -1), target.reshape(1), weight, ignore_index, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    classes = input.shape[1]
+    expected = input.shape[:1] + input.shape[2:]
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}"
+        )
+    flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
+    target = ew.cast(target, dtypes.int64).reshape(-1)
+    valid = target != ignore_index
+    safe = ew.where(valid, target, 0)
+    weight_t = (
+        valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
+    )
+    loss = -flat.gather(1, safe.reshape(-1, 1)).reshape(-1) * weight_t
+    if reduction == "none":
+        return loss.reshape(expected)
+    return loss.sum() if reduction == "sum" else loss.sum() / weight_t.sum()

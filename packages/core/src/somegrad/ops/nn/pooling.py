@@ -1,0 +1,239 @@
+"""max_pool2d and avg_pool2d over (N, C, H, W), and their backward ops."""
+
+from __future__ import annotations
+
+import math
+
+from somegrad.ops import elementwise as ew
+from somegrad.ops import movement as mv
+from somegrad.ops import reduce as rd
+from somegrad.ops.creation import ones, zeros
+from somegrad.ops.dispatch import apply
+from somegrad.ops.indexing import index_put
+from somegrad.ops.nn.composite import backward_op, composite
+from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
+
+
+def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
+    return tuple(
+        conv_output_size(x_shape[2 + d], kernel_size[d], stride[d], padding[d], dilation[d])
+        for d in (0, 1)
+    )
+
+
+def _pool_infer(name):
+    def infer(x, kernel_size, stride, padding, dilation, **params):
+        if x.ndim != 4:
+            raise ValueError(f"{name}: expected input (N, C, H, W), got {tuple(x.shape)}")
+        for k, p in zip(kernel_size, padding, strict=True):
+            if p[0] * 2 > k:
+                raise ValueError(
+                    f"{name}: padding should be at most half of the kernel size, got padding {p[0]} for kernel {k}"
+                )
+        out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
+        if min(out_hw) <= 0:
+            raise ValueError(
+                f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}"
+            )
+        return x.shape[:2] + out_hw, x.dtype
+
+    return infer
+
+
+def _max_pool2d(x, kernel_size, stride, padding, dilation):
+    out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
+    xp = _pad2d(x, padding, -math.inf)
+    taps = [xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)]
+    return rd.amax(mv.stack(taps, -1), -1)
+
+
+def _max_pool2d_grad(g, x, kernel_size, stride, padding, dilation):
+    # The gradient goes to the first maximum of each window, as PyTorch's.
+    out_hw = tuple(g.shape[2:])
+    xp = _pad2d(x, padding, -math.inf)
+    taps = mv.stack(
+        [xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1
+    )
+    first = rd.argmax(taps, -1)
+    (top, bottom), (left, right) = padding
+    n, c, h, w = x.shape
+    out = zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype, device=g.device)
+    for tap, (_, _, key) in enumerate(_window_slices(kernel_size, stride, dilation, out_hw)):
+        out = index_put(out, ew.where(first == tap, g, 0.0), key, accumulate=True)
+    return out[:, :, top : top + h, left : left + w]
+
+
+def _max_pool2d_backward_infer(g, x, **params):
+    return x.shape, x.dtype
+
+
+MAX_POOL2D_BACKWARD = composite(
+    "max_pool2d_backward",
+    ("g", "x"),
+    _max_pool2d_backward_infer,
+    None,
+    _max_pool2d_grad,
+    doc="The input gradient of max_pool2d (to the first maximum of each window).",
+)
+
+
+def _max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
+    params = {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
+    return backward_op(MAX_POOL2D_BACKWARD, (g, x), params, _max_pool2d_grad)
+
+
+MAX_POOL2D = composite(
+    "max_pool2d",
+    ("x",),
+    _pool_infer("max_pool2d"),
+    _max_pool2d_backward,
+    _max_pool2d,
+    doc="The maximum of each (dilated) window of (N, C, H, W); padding is ((top, bottom), (left, right)).",
+)
+
+
+def _avg_divisor(x_shape, kernel_size, stride, padding, count_include_pad, dtype, device):
+    """What each window's sum is divided by: the kernel size, or the count of real pixels."""
+    if count_include_pad or not any(p for pair in padding for p in pair):
+        return float(kernel_size[0] * kernel_size[1])
+    ones_map = ones((1, 1) + tuple(x_shape[2:]), dtype=dtype, device=device)
+    return _avg_pool_sum(ones_map, kernel_size, stride, padding)
+
+
+def _avg_pool_sum(x, kernel_size, stride, padding):
+    out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, (1, 1))
+    xp = _pad2d(x, padding)
+    total = None
+    for _, _, key in _window_slices(kernel_size, stride, (1, 1), out_hw):
+        total = xp[key] if total is None else total + xp[key]
+    return total
+
+
+def _avg_pool2d(x, kernel_size, stride, padding, dilation, count_include_pad):
+    divisor = _avg_divisor(
+        x.shape, kernel_size, stride, padding, count_include_pad, x.dtype, x.device
+    )
+    return _avg_pool_sum(x, kernel_size, stride, padding) / divisor
+
+
+def _avg_pool2d_grad(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
+    divisor = _avg_divisor(
+        input_shape, kernel_size, stride, padding, count_include_pad, g.dtype, g.device
+    )
+    share = g / divisor
+    (top, bottom), (left, right) = padding
+    n, c, h, w = input_shape
+    out = zeros((n, c, h + top + bottom, w + left + right), dtype=g.dtype, device=g.device)
+    for _, _, key in _window_slices(kernel_size, stride, (1, 1), tuple(g.shape[2:])):
+        out = index_put(out, share, key, accumulate=True)
+    return out[:, :, top : top + h, left : left + w]
+
+
+def _avg_pool2d_backward_infer(g, input_shape, **params):
+    return tuple(input_shape), g.dtype
+
+
+def _avg_params(kernel_size, stride, padding, dilation, count_include_pad):
+    return {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "count_include_pad": count_include_pad,
+    }
+
+
+AVG_POOL2D_BACKWARD = composite(
+    "avg_pool2d_backward",
+    ("g",),
+    _avg_pool2d_backward_infer,
+    lambda grad, kernel_size, stride, padding, dilation, count_include_pad: apply(
+        AVG_POOL2D, (grad,), _avg_params(kernel_size, stride, padding, dilation, count_include_pad)
+    ),
+    _avg_pool2d_grad,
+    doc="The input gradient of avg_pool2d.",
+)
+
+
+def _avg_pool2d_backward(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
+    params = {
+        "input_shape": tuple(input_shape),
+        **_avg_params(kernel_size, stride, padding, dilation, count_include_pad),
+    }
+    return apply(AVG_POOL2D_BACKWARD, (g,), params)
+
+
+AVG_POOL2D = composite(
+    "avg_pool2d",
+    ("x",),
+    _pool_infer("avg_pool2d"),
+    _avg_pool2d_backward,
+    _avg_pool2d,
+    doc="The mean of each window of (N, C, H, W).",
+)
+
+
+def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    kernel_size = _pair(op, "kernel_size", kernel_size)
+    stride = kernel_size if stride is None or stride == [] else _pair(op, "stride", stride)
+    ph, pw = _pair(op, "padding", padding)
+    return kernel_size, stride, ((ph, ph), (pw, pw))
+
+
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    if input.ndim == 3:
+        return max_pool2d(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
+        ).squeeze(0)
+    kernel_size, stride, padding = _pool_args(
+        "max_pool2d", input, kernel_size, stride, padding, ceil_mode
+    )
+    params = {
+        "kernel_size": kernel_size,
+        "stride": stride,
+        "padding": padding,
+        "dilation": _pair("max_pool2d", "dilation", dilation),
+    }
+    return apply(MAX_POOL2D, (ew._floating(input),), params)
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """Average pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
+    if input.ndim == 3:
+        return avg_pool2d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ).squeeze(0)
+    kernel_size, stride, padding = _pool_args(
+        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode
+    )
+    params = _avg_params(kernel_size, stride, padding, (1, 1), bool(count_include_pad))
+    out = apply(AVG_POOL2D, (ew._floating(input),), params)
+    if divisor_override is not None:
+        out = out * (float(kernel_size[0] * kernel_size[1]) / divisor_override)
+    return out
