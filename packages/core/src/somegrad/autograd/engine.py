@@ -71,10 +71,11 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None):
         if g is None or edge is None:
             return
         shape, dtype = meta
-        g = sum_to_shape(g, shape)
+        if g._data.shape != shape:
+            g = sum_to_shape(g, shape)
         if g.dtype is not dtype:
             g = g.to(dtype)
-        if isinstance(edge, Node):
+        if type(edge) is Node:
             previous = grads.get(edge)
             grads[edge] = g if previous is None else previous + g
             counts[edge] -= 1

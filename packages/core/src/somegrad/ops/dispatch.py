@@ -74,13 +74,17 @@ def _wrong_shape(backend, spec, data, shape):
 def apply(spec, inputs, params):
     """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor."""
     shape, dtype = spec.infer(*inputs, **params)
-    device = inputs[0].device
+    first = inputs[0]
+    device = first.device
+    requires_grad = False
     for t in inputs:
         if t.device is not device and t.device != device:
             raise RuntimeError(
                 f"{spec.name}: expected all tensors on the same device, but found tensors on "
                 f"{device} and {t.device}; move them with .to(device)"
             )
+        if t.requires_grad:
+            requires_grad = True
     backend = _backend(device)
     kernel = resolve(backend, spec)
     if kernel is None:
@@ -88,22 +92,21 @@ def apply(spec, inputs, params):
             return spec.decompose(*inputs, **params)
         with no_grad():
             data = spec.decompose(*inputs, **params)._data
-    elif spec.inputs[0][0] == "*":
+    elif len(inputs) == 1:
+        data = kernel(first._data, **params)
+    elif spec.variadic:
         data = kernel([t._data for t in inputs], **params)
+    elif len(inputs) == 2:
+        data = kernel(first._data, inputs[1]._data, **params)
     else:
         data = kernel(*[t._data for t in inputs], **params)
     if data.shape != shape and shape is not None:  # None: data-dependent (nonzero)
         raise _wrong_shape(backend, spec, data, shape)
     out = Tensor._make(data, dtype, device)
     if spec.view:
-        out._version_counter = inputs[0]._version_counter
-        out._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
-    if (
-        spec.backward is not None
-        and getattr(_grad_state, "enabled", True)
-        and dtype.is_floating_point
-        and any(t.requires_grad for t in inputs)
-    ):
+        out._version_counter = first._version_counter
+        out._base = first if first._base is None else first._base
+    if requires_grad and spec.backward is not None and dtype.is_floating_point and getattr(_grad_state, "enabled", True):
         record(spec, inputs, params, out)
     if getattr(_grad_state, "anomaly", False):
         _check_finite(spec, inputs, out)
@@ -121,12 +124,15 @@ def record(spec, inputs, params, out):
             saved[names[i]] = SavedTensor(inputs[i])
     if spec.saves_output:
         saved["out"] = SavedTensor(out, is_output=True)
-    edges = tuple(t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None) for t in inputs)
-    meta = tuple((t.shape, t.dtype) for t in inputs)
-    out.grad_fn = Node(spec, params, saved, edges, meta)
+    edges = []
+    meta = []
+    for t in inputs:
+        edges.append(t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None))
+        meta.append((t._data.shape, t.dtype))
+    node = out.grad_fn = Node(spec, params, saved, edges, meta)
     out.requires_grad = True
     if spec.view:
-        out.grad_fn.view_of = (inputs[0]._version_counter, inputs[0]._version_counter[1])
+        node.view_of = (inputs[0]._version_counter, inputs[0]._version_counter[1])
 
 
 def create(spec, device, params):

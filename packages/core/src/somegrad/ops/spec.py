@@ -48,15 +48,16 @@ class OpSpec:
     saves_output: bool = field(init=False, default=False)
     backward_params: tuple[str, ...] = field(init=False, default=())
     wants_input_shape: bool = field(init=False, default=False)
+    variadic: bool = field(init=False, default=False)  # one list of tensors: cat(tensors)
 
     def __post_init__(self):
+        self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
         if self.backward is None:
             return
         names = list(inspect.signature(self.backward).parameters)[1:]  # after `grad`
-        variadic = self.inputs and self.inputs[0].startswith("*")
         input_names = [n.lstrip("*") for n in self.inputs]
         self.saved_inputs = tuple(i for i, n in enumerate(input_names) if n in names)
-        if variadic and input_names[0] in names:
+        if self.variadic and input_names[0] in names:
             self.saved_inputs = (-1,)  # save all of them
         self.saves_output = "out" in names
         self.wants_input_shape = "input_shape" in names
