@@ -278,8 +278,17 @@ def add(a, b, *, alpha=1):
     return _binary(ADD, a, b if alpha == 1 else mul(b, alpha))
 
 
+def _is_bool(v):
+    return v.dtype is dtypes.bool_ if isinstance(v, Tensor) else isinstance(v, bool)
+
+
 def sub(a, b, *, alpha=1):
-    """`a - alpha * b`, broadcasting."""
+    """`a - alpha * b`, broadcasting. Not for bool operands (as in PyTorch)."""
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with a bool operand is not supported; use `^` or "
+            "logical_xor() (or `~` / logical_not() to invert a mask)"
+        )
     return _binary(SUB, a, b if alpha == 1 else mul(b, alpha))
 
 
@@ -388,7 +397,17 @@ def _unary_same(spec):
     return fn
 
 
-neg, abs, sign, relu = (_unary_same(s) for s in (NEG, ABS, SIGN, RELU))
+abs, sign, relu = (_unary_same(s) for s in (ABS, SIGN, RELU))
+
+
+def neg(x):
+    """`-x`, keeping the dtype. Not for bool tensors (as in PyTorch)."""
+    if x.dtype is dtypes.bool_:
+        raise RuntimeError(
+            "neg: negation, the `-` operator, on a bool tensor is not supported; to invert a mask, use "
+            "`~` or logical_not()"
+        )
+    return apply(NEG, (x,), {})
 
 
 def _rounding(spec):
