@@ -311,7 +311,13 @@ def div(a, b, *, rounding_mode=None):
 
 
 def pow(a, b):
-    """`a ** b`; a Python number for `b` is the common, cheaper case."""
+    """`a ** b`; a Python number for `b` is the common, cheaper case. Integers to negative
+    integer powers are refused (PyTorch refuses them for a number; for a tensor exponent it
+    returns 0 or ±1)."""
+    if not dtypes.result_type(a, b).is_floating_point:
+        negative = b < 0 if isinstance(b, (bool, int)) else bool((b < 0).any())
+        if negative:
+            raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float base")
     return _binary(POW, a, b)
 
 
