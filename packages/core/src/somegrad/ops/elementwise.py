@@ -329,12 +329,26 @@ def minimum(a, b):
     return _binary(MINIMUM, a, b)
 
 
+def _check_integer_divisor(op, a, b):
+    # Float division by zero gives inf or NaN; integer division by zero is an error, as in
+    # PyTorch (NumPy would return 0).
+    dtype = dtypes.result_type(a, b)
+    if dtype is dtypes.bool_:
+        raise RuntimeError(f"{op}: not supported for bool operands; convert them with .int()")
+    if not dtype.is_floating_point:
+        zero = b == 0 if isinstance(b, (bool, int)) else bool((b == 0).any())
+        if zero:
+            raise RuntimeError(f"{op}: integer division by zero")
+
+
 def floor_divide(a, b):
+    _check_integer_divisor("floor_divide", a, b)
     return _binary(FLOOR_DIVIDE, a, b)
 
 
 def remainder(a, b):
     """Python's modulo: the result has the sign of `b`, like PyTorch's `remainder`."""
+    _check_integer_divisor("remainder", a, b)
     return _binary(REMAINDER, a, b)
 
 
