@@ -57,11 +57,12 @@ def _in_float32(kernel):
 
 
 def _quiet(kernel):
-    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/NaN silently, and so do we."""
+    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/NaN silently, and so do we.
+    (Also keeps 0-d results arrays, like `_scalar_result`, in the same call.)"""
 
     def wrapped(*args, **params):
         with np.errstate(all="ignore"):
-            return kernel(*args, **params)
+            return np.asarray(kernel(*args, **params))
 
     wrapped.__name__ = getattr(kernel, "__name__", "kernel")
     return wrapped
@@ -293,11 +294,12 @@ class NumpyBackend(Backend):
         )
         for name in float_math:
             kernels[name] = _in_float32(kernels[name])
-        for name in ("div", "mul", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
-                     "logsumexp", "sigmoid", "gelu", "silu", "log1p", "sqrt", "softmax"):
-            kernels[name] = _quiet(kernels[name])
+        quiet = {"div", "mul", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
+                 "logsumexp", "sigmoid", "gelu", "silu", "log1p", "sqrt", "softmax"}
         for name, kernel in list(kernels.items()):
-            if name not in ("full", "arange", "getitem", "reshape", "permute", "expand"):
+            if name in quiet:
+                kernels[name] = _quiet(kernel)
+            elif name not in ("full", "arange", "getitem", "reshape", "permute", "expand"):
                 kernels[name] = _scalar_result(kernel)
         kernels.update(
             uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial

@@ -1,4 +1,4 @@
-"""Thread-local switches: whether ops record the graph, and anomaly detection."""
+"""Switches: whether ops record the graph (per thread), and anomaly detection (process-wide)."""
 
 from __future__ import annotations
 
@@ -75,16 +75,19 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+class _Anomaly:
+    # Process-wide, as in PyTorch: a debugging switch, not a per-thread mode.
+    enabled = False
+
+
 def is_anomaly_enabled() -> bool:
-    return getattr(_state, "anomaly", False)
+    return _Anomaly.enabled
 
 
 def set_detect_anomaly(mode: bool) -> None:
     """When on, every forward and backward result is checked for NaN/inf, and the first op
-    that produced one raises a RuntimeError naming it. In the forward, an op that only passes
-    on a NaN or inf its inputs had (the -inf of an attention mask, say) is not at fault. Slow:
-    for debugging."""
-    _state.anomaly = bool(mode)
+    that produced one raises a RuntimeError naming it. Slow: for debugging. Process-wide."""
+    _Anomaly.enabled = bool(mode)
 
 
 class detect_anomaly:

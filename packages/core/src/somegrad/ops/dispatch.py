@@ -12,7 +12,7 @@ import threading
 
 from somegrad import backends as _backends
 from somegrad.autograd.grad_mode import _state as _grad_state
-from somegrad.autograd.grad_mode import no_grad
+from somegrad.autograd.grad_mode import _Anomaly, no_grad
 from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.tensor import Tensor
 
@@ -108,7 +108,7 @@ def apply(spec, inputs, params):
         out._base = first if first._base is None else first._base
     if requires_grad and spec.backward is not None and dtype.is_floating_point and getattr(_grad_state, "enabled", True):
         record(spec, inputs, params, out)
-    if getattr(_grad_state, "anomaly", False):
+    if _Anomaly.enabled:
         _check_finite(spec, inputs, out)
     return out
 
