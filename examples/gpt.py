@@ -9,26 +9,40 @@ The corpus is the first 2,000,000 characters of the running interpreter's stdlib
 and site-packages left out) in sorted path order: the same text on every machine with the same
 Python, and no download. The first 90% trains, the last 10% validates.
 
-Measured with the defaults on 2 CPU cores (numpy backend): see README.md for the wall time, the
-final validation loss and a sample. The unigram entropy of the text (what a model that ignores
-context scores) is printed first, for comparison with the validation loss.
+The defaults (4 layers, 4 heads, n_embd 128, context 64, batch 32, 1,000 AdamW steps with warmup
+and cosine decay: 813,824 parameters, 2M training tokens) were measured on 2 CPU cores with the
+numpy backend and Python 3.11: the whole run took 4 min 54 s, the validation loss fell to 1.77
+nats/char against a unigram entropy of 3.10 (what a model that ignores context scores), and the
+samples read like Python:
+
+    def bytes(self):
+            python_string =)
+
+        def _read_a_init__(shutded_waitterpleations,
 """
 
-import argparse
-import json
-import math
-import sys
-import time
-from pathlib import Path
+import os
 
-import somegrad as sg
-from somegrad.nn.models import GPT, GPTConfig
-from somegrad.nn.utils import clip_grad_norm_
-from somegrad.optim import AdamW
-from somegrad.optim.lr_scheduler import WarmupCosineLR
-from somegrad.train import load_checkpoint, save_checkpoint
-from stdlib_text import read_text
-from tqdm import tqdm
+# This model's matrix products are small: one BLAS thread runs them several times faster than two
+# threads that wait on each other (and on anything else running). Set the variables to override.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy is imported
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import somegrad as sg  # noqa: E402
+from somegrad.nn.models import GPT, GPTConfig  # noqa: E402
+from somegrad.nn.utils import clip_grad_norm_  # noqa: E402
+from somegrad.optim import AdamW  # noqa: E402
+from somegrad.optim.lr_scheduler import WarmupCosineLR  # noqa: E402
+from somegrad.train import load_checkpoint, save_checkpoint  # noqa: E402
+from stdlib_text import read_text  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 
 def positive_int(text):
@@ -48,18 +62,18 @@ def positive_float(text):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    p.add_argument("--steps", type=positive_int, default=600, help="training steps (total)")
+    p.add_argument("--steps", type=positive_int, default=1000, help="training steps (total)")
     p.add_argument("--n-layer", type=positive_int, default=4)
     p.add_argument("--n-head", type=positive_int, default=4)
     p.add_argument("--n-embd", type=positive_int, default=128)
     p.add_argument("--block-size", type=positive_int, default=64, help="context length")
-    p.add_argument("--batch-size", type=positive_int, default=16)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--lr", type=positive_float, default=2e-3, help="peak learning rate")
     p.add_argument("--corpus", type=Path, help="a text file or folder (default: the stdlib)")
     p.add_argument("--max-chars", type=positive_int, default=2_000_000, help="corpus cap")
     p.add_argument("--out", type=Path, default=Path("runs/gpt"), help="checkpoint and plot folder")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    p.add_argument("--eval-interval", type=positive_int, default=150, help="steps between evals")
+    p.add_argument("--eval-interval", type=positive_int, default=250, help="steps between evals")
     p.add_argument("--eval-batches", type=positive_int, default=20, help="val batches per eval")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--sample", action="store_true", help="only sample from the saved checkpoint")
