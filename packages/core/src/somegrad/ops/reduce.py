@@ -240,7 +240,7 @@ def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
     if unbiased is not None:
         correction = 1 if unbiased else 0
     _float_only("var", x)
-    dims = normalize_dims("var", dim, x.ndim)
+    dims = normalize_dims("var", _all_if_empty(dim), x.ndim)
     if x.dtype in _LOW_PRECISION:  # in float32, as mean
         return ew.cast(var(ew.cast(x, dtypes.float32), dims, correction=correction, keepdim=keepdim), x.dtype)
     count = 1
