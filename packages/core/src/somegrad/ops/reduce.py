@@ -330,7 +330,10 @@ def any(x, dim=None, keepdim=False):
 
 def cumsum(x, dim, *, dtype=None):
     x = ew.cast(x, dtype or _sum_dtype(x))
-    return apply(CUMSUM, (x,), {"dim": normalize_dim("cumsum", dim, x.ndim)})
+    dim = normalize_dim("cumsum", dim, x.ndim)
+    if x.ndim == 0:  # kernels scan arrays of at least one dimension (NumPy's gives shape (1,))
+        return apply(CUMSUM, (x.reshape(1),), {"dim": 0}).reshape(())
+    return apply(CUMSUM, (x,), {"dim": dim})
 
 
 def logsumexp(x, dim, keepdim=False):
