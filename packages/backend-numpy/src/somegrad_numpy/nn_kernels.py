@@ -9,6 +9,7 @@ back, as in the rest of the backend.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import ml_dtypes
@@ -171,21 +172,55 @@ def cross_entropy_backward(g, x, target, weight, ignore_index, label_smoothing, 
 
 
 # --- attention ---------------------------------------------------------------------------------
-def scaled_dot_product_attention(q, k, v, mask, is_causal, scale):
-    scores = np.matmul(q, np.swapaxes(k, -1, -2))
-    scores *= scale
+@functools.lru_cache(maxsize=32)
+def _causal_bias(length, source, dtype):
+    """(L, S): 0 where a query may attend, -inf after it; added to the scores in one pass."""
+    bias = np.zeros((length, source), dtype=dtype)
+    bias[~np.tri(length, source, dtype=bool)] = -np.inf
+    bias.flags.writeable = False
+    return bias
+
+
+def _attention_probabilities(q, k, mask, is_causal, scale):
+    """softmax(q @ k^T * scale + mask [causal]) over the last axis, computed in place."""
+    p = np.matmul(q, np.swapaxes(k, -1, -2))
+    p *= scale
     if mask.ndim:
-        if np.broadcast_shapes(scores.shape, mask.shape) == scores.shape:
-            scores += mask
+        if np.broadcast_shapes(p.shape, mask.shape) == p.shape:
+            p += mask
         else:
-            scores = scores + mask
+            p = p + mask
     if is_causal:
-        length, source = scores.shape[-2:]
-        scores[..., ~np.tri(length, source, dtype=bool)] = -np.inf
-    scores -= scores.max(axis=-1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= scores.sum(axis=-1, keepdims=True)
-    return np.matmul(scores, v)
+        p += _causal_bias(p.shape[-2], p.shape[-1], p.dtype)
+    p -= p.max(axis=-1, keepdims=True)
+    np.exp(p, out=p)
+    p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def scaled_dot_product_attention(q, k, v, mask, is_causal, scale):
+    return np.matmul(_attention_probabilities(q, k, mask, is_causal, scale), v)
+
+
+def scaled_dot_product_attention_backward(g, q, k, v, mask, is_causal, scale):
+    p = _attention_probabilities(q, k, mask, is_causal, scale)
+    batch = g.shape[:-2]
+    (length, dim), (source, value_dim) = q.shape[-2:], v.shape[-2:]
+    sizes = [math.prod(batch) * rows * cols for rows, cols in ((length, dim), (source, dim))]
+    packed = np.empty(sizes[0] + sizes[1] + math.prod(batch) * source * value_dim, dtype=g.dtype)
+    dq = packed[: sizes[0]].reshape(batch + (length, dim))
+    dk = packed[sizes[0] : sizes[0] + sizes[1]].reshape(batch + (source, dim))
+    dv = packed[sizes[0] + sizes[1] :].reshape(batch + (source, value_dim))
+    np.matmul(np.swapaxes(p, -1, -2), g, out=dv)
+    # The softmax backward, in place: ds = p * (dp - rowsum(dp * p)), scaled once for dq and dk.
+    ds = np.matmul(g, np.swapaxes(v, -1, -2))
+    row = np.einsum("...ij,...ij->...i", ds, p)
+    ds -= row[..., None]
+    ds *= p
+    ds *= scale
+    np.matmul(ds, k, out=dq)
+    np.matmul(np.swapaxes(ds, -1, -2), q, out=dk)
+    return packed
 
 
 # --- convolution -------------------------------------------------------------------------------
@@ -352,6 +387,7 @@ KERNELS = {
         "cross_entropy": cross_entropy,
         "cross_entropy_backward": cross_entropy_backward,
         "scaled_dot_product_attention": scaled_dot_product_attention,
+        "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
         "conv2d": conv2d,
         "conv2d_backward_input": conv2d_backward_input,
         "conv2d_backward_weight": conv2d_backward_weight,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
+from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.ops import elementwise as ew
+from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, full, zeros
 from somegrad.ops.dispatch import apply
@@ -53,13 +55,56 @@ def _attention(q, k, v, mask, is_causal, scale):
     return matmul(_attention_probabilities(q, k, mask, is_causal, scale), v)
 
 
-def _attention_backward(g, q, k, v, mask, is_causal, scale):
+def _attention_grads(g, q, k, v, mask, is_causal, scale):
     # The probabilities are recomputed rather than saved, as flash attention does.
     p = _attention_probabilities(q, k, mask, is_causal, scale)
     dp = matmul(g, v.mT)
     ds = p * (dp - (dp * p).sum(-1, keepdim=True))
     dmask = ds if mask.requires_grad else None
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g), dmask
+
+
+def _attention_backward_sizes(g, q, k, v):
+    """The element counts of dq, dk and dv, each with the batch shape of the output `g`."""
+    batch = math.prod(g.shape[:-2])
+    length, source = q.shape[-2], k.shape[-2]
+    return batch * length * q.shape[-1], batch * source * k.shape[-1], batch * source * v.shape[-1]
+
+
+def _attention_backward_infer(g, q, k, v, mask, is_causal, scale):
+    return (sum(_attention_backward_sizes(g, q, k, v)),), q.dtype
+
+
+def _attention_backward_packed(g, q, k, v, mask, is_causal, scale):
+    dq, dk, dv, _ = _attention_grads(g, q, k, v, mask, is_causal, scale)
+    return mv.cat([dq.reshape(-1), dk.reshape(-1), dv.reshape(-1)], 0)
+
+
+SCALED_DOT_PRODUCT_ATTENTION_BACKWARD = composite(
+    "scaled_dot_product_attention_backward",
+    ("g", "q", "k", "v", "mask"),
+    _attention_backward_infer,
+    None,
+    _attention_backward_packed,
+    doc="The gradients of scaled_dot_product_attention flattened one after the other: dq, dk, dv, "
+    "each with the output's batch shape.",
+)
+
+
+def _attention_backward(g, q, k, v, mask, is_causal, scale):
+    if is_grad_enabled() or mask.requires_grad:
+        return _attention_grads(g, q, k, v, mask, is_causal, scale)
+    packed = apply(
+        SCALED_DOT_PRODUCT_ATTENTION_BACKWARD,
+        (g, q, k, v, mask),
+        {"is_causal": is_causal, "scale": scale},
+    )
+    batch = tuple(g.shape[:-2])
+    size_q, size_k, _ = _attention_backward_sizes(g, q, k, v)
+    dq = packed[:size_q].reshape(batch + tuple(q.shape[-2:]))
+    dk = packed[size_q : size_q + size_k].reshape(batch + tuple(k.shape[-2:]))
+    dv = packed[size_q + size_k :].reshape(batch + tuple(v.shape[-2:]))
+    return dq, dk, dv, None
 
 
 SCALED_DOT_PRODUCT_ATTENTION = composite(

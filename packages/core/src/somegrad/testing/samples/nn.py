@@ -590,6 +590,37 @@ def _attention_samples():
     )
 
 
+@register_samples("scaled_dot_product_attention_backward")
+def _attention_backward_samples():
+    def case(name, q, k, v, mask=None, **params):
+        tensors = (q, k, v) if mask is None else (q, k, v, mask)
+        out_shape = _attention(*tensors, **params).shape
+        inputs = tuple(Input(t) for t in tensors) + (Input(values(out_shape, key="g")),)
+        for wrt in range(3):
+            forward = lambda *ts, params=params: _nn().scaled_dot_product_attention(  # noqa: E731
+                *ts, **params
+            )
+            reference = lambda *arrays, params=params: _attention(*arrays, **params)  # noqa: E731
+            for dtype in (F32, F64):
+                yield Sample(
+                    inputs,
+                    {},
+                    _numeric_vjp(reference, wrt),
+                    dtype,
+                    name=f"{name}-{'qkv'[wrt]}",
+                    grad=False,
+                    call=_grad_of(forward, wrt),
+                    rtol=1e-4 if dtype is F32 else 1e-6,
+                    atol=1e-5 if dtype is F32 else 1e-7,
+                )
+
+    q, k, v = values((2, 3, 4), key="q"), values((2, 5, 4), key="k"), values((2, 5, 2), key="v")
+    yield from case("3d", q, k, v)
+    yield from case("causal", values((2, 4, 4), key="q"), values((2, 4, 4), key="k"), v[:, :4])
+    yield from case("float-mask", q, k, v, values((3, 5), key="m"))
+    yield from case("broadcast-query", q[:1], k, v, scale=0.3)
+
+
 # --- convolution and pooling -----------------------------------------------------------------
 def _conv2d(x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     n, c, h, width = x.shape
