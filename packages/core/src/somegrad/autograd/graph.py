@@ -98,6 +98,8 @@ class Node:
             kwargs[name] = self.params[name]
         if self.spec.wants_input_shape:
             kwargs["input_shape"] = self.input_meta[0][0]
+        if self.spec.wants_needs_input_grad:
+            kwargs["needs_input_grad"] = tuple(edge is not None for edge in self.edges)
         grads = self.spec.backward(grad, **kwargs)
         return grads if isinstance(grads, tuple) else (grads,)
 

@@ -12,6 +12,9 @@ when no graph is recorded, which is the optimizers' hot path.
 from __future__ import annotations
 
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.ops.dispatch import _backend
+from somegrad.ops.shapes import broadcast_shapes
+from somegrad.tensor import Tensor
 
 __all__ = ["inplace", "write_into"]
 
@@ -51,8 +54,6 @@ def _unwritable(op, target, exc):
 
 def inplace(target, compute, op, others=()):
     """Run `compute(target)` (an out-of-place op) and store its result in `target`."""
-    from somegrad.tensor import Tensor
-
     recording = is_grad_enabled() and (
         target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
     )
@@ -80,35 +81,37 @@ def inplace(target, compute, op, others=()):
     return target
 
 
-def _fits(target, operand) -> bool:
-    from somegrad.ops.shapes import broadcast_shapes
-    from somegrad.tensor import Tensor
-
-    if isinstance(operand, Tensor):
-        if operand.dtype is not target.dtype or operand.device != target.device:
-            return False
-        try:
-            return broadcast_shapes("inplace", target.shape, operand.shape) == target.shape
-        except ValueError:
-            return False
-    if isinstance(operand, float):
-        return target.dtype.is_floating_point
-    return isinstance(operand, int) and not isinstance(operand, bool)
+def _kernel_operand(target, operand):
+    """`operand` as the in-place kernel takes it (a raw array or a Python number), or None
+    when it does not already fit: same dtype and device, a shape that broadcasts to the
+    target's, or a number of the target's kind."""
+    if type(operand) is Tensor:
+        if operand.dtype is not target.dtype or operand.device is not target.device:
+            return None
+        shape = operand._data.shape
+        if shape != target._data.shape and broadcast_shapes("inplace", target._data.shape, shape) != target._data.shape:
+            return None
+        return operand._data
+    if type(operand) is float:
+        return operand if target.dtype.is_floating_point else None
+    return operand if type(operand) is int else None
 
 
 def try_inplace_kernel(target, name, operands, params) -> bool:
     """Run the backend's in-place kernel `name` ("add_", "addcmul_", ...) when nothing is
-    recorded and the operands already have the target's dtype, device and a shape that
-    broadcasts to it. Returns False (and does nothing) when the generic path must run."""
-    from somegrad.ops.dispatch import _backend
-    from somegrad.tensor import Tensor
-
+    recorded and the operands already fit (see `_kernel_operand`). Returns False (and does
+    nothing) when the generic path must run."""
     if is_grad_enabled() and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)):
         return False
     kernel = _backend(target.device).kernels.get(name)
-    if kernel is None or not all(_fits(target, o) for o in operands):
+    if kernel is None:
         return False
-    raw = [o._data if isinstance(o, Tensor) else o for o in operands]
+    raw = []
+    for operand in operands:
+        value = _kernel_operand(target, operand)
+        if value is None:
+            return False
+        raw.append(value)
     try:
         if kernel(target._data, *raw, **params) is NotImplemented:
             return False

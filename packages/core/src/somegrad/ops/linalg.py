@@ -22,7 +22,11 @@ def _matmul_infer(a, b):
 
 
 # Batch dimensions that were broadcast are summed away by the engine.
-MATMUL = register(OpSpec("matmul", "matmul", ("a", "b"), _matmul_infer, lambda g, a, b: (g @ b.mT, a.mT @ g)))
+def _matmul_backward(g, a, b, needs_input_grad):
+    return (g @ b.mT if needs_input_grad[0] else None, a.mT @ g if needs_input_grad[1] else None)
+
+
+MATMUL = register(OpSpec("matmul", "matmul", ("a", "b"), _matmul_infer, _matmul_backward))
 
 
 def matmul(a, b):

@@ -10,8 +10,9 @@ An op spec says what an operation is, independently of any backend:
   inputs' metadata. This is where bad input gets its clear error, before any kernel runs;
 * `backward(grad, ...)`: the vector-Jacobian product, written with Tensor operations so that
   it is differentiable itself. Its parameter names say what the forward must save: any input
-  name, `out` (the forward's result), `input_shape` (the first input's shape) and any
-  keyword parameter of the op. It returns one
+  name, `out` (the forward's result), `input_shape` (the first input's shape),
+  `needs_input_grad` (a bool per input, to skip work for inputs that need no gradient) and
+  any keyword parameter of the op. It returns one
   gradient per input (a single value for one input; None where no gradient flows). Gradients
   may have the broadcast shape: the autograd engine sums them down to each input's shape;
 * `decompose(*inputs, **params)`: for composites, the reference implementation in other ops.
@@ -48,6 +49,7 @@ class OpSpec:
     saves_output: bool = field(init=False, default=False)
     backward_params: tuple[str, ...] = field(init=False, default=())
     wants_input_shape: bool = field(init=False, default=False)
+    wants_needs_input_grad: bool = field(init=False, default=False)
     variadic: bool = field(init=False, default=False)  # one list of tensors: cat(tensors)
 
     def __post_init__(self):
@@ -61,7 +63,9 @@ class OpSpec:
             self.saved_inputs = (-1,)  # save all of them
         self.saves_output = "out" in names
         self.wants_input_shape = "input_shape" in names
-        self.backward_params = tuple(n for n in names if n not in input_names and n not in ("out", "input_shape"))
+        self.wants_needs_input_grad = "needs_input_grad" in names
+        special = ("out", "input_shape", "needs_input_grad")
+        self.backward_params = tuple(n for n in names if n not in input_names and n not in special)
 
     @property
     def is_primitive(self) -> bool:

@@ -26,10 +26,13 @@ def _linear(x, weight, bias):
     return (matmul(flat, weight.mT) + bias).reshape(x.shape[:-1] + (weight.shape[0],))
 
 
-def _linear_backward(g, x, weight):
+def _linear_backward(g, x, weight, needs_input_grad):
     g2 = g.reshape(-1, g.shape[-1])
     x2 = x.reshape(-1, x.shape[-1])
-    return (g2 @ weight).reshape(x.shape), g2.mT @ x2, g2.sum(0)
+    # The input's gradient is the largest matmul of the three; a first layer fed with data skips it.
+    dx = (g2 @ weight).reshape(x.shape) if needs_input_grad[0] else None
+    dweight = g2.mT @ x2 if needs_input_grad[1] else None
+    return dx, dweight, g2.sum(0) if needs_input_grad[2] else None
 
 
 LINEAR = composite(
