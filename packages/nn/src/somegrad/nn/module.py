@@ -525,6 +525,13 @@ class Module:
             object.__setattr__(new, key, copy.deepcopy(value, memo))
         return new
 
+    def summary(self, input_size=None, **kwargs) -> str:
+        """A table of submodules, output shapes and parameter counts from one forward pass;
+        see `somegrad.nn.summary.summary`. Example: `print(model.summary((1, 784)))`."""
+        from somegrad.nn.summary import summary
+
+        return summary(self, input_size, **kwargs)
+
     # --- repr ---------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in its repr (override in layers)."""
