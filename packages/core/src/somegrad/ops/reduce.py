@@ -267,11 +267,11 @@ def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
 
 def amax(x, dim=None, keepdim=False):
     """Maximum over `dim`; ties share the gradient evenly."""
-    return apply(AMAX, (x,), {"dim": normalize_dims("amax", dim, x.ndim), "keepdim": keepdim})
+    return apply(AMAX, (x,), {"dim": normalize_dims("amax", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
 
 
 def amin(x, dim=None, keepdim=False):
-    return apply(AMIN, (x,), {"dim": normalize_dims("amin", dim, x.ndim), "keepdim": keepdim})
+    return apply(AMIN, (x,), {"dim": normalize_dims("amin", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
 
 
 def argmax(x, dim=None, keepdim=False):
