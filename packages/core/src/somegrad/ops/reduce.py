@@ -274,17 +274,20 @@ def amin(x, dim=None, keepdim=False):
     return apply(AMIN, (x,), {"dim": normalize_dims("amin", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
 
 
+def _arg_dim(name, x, dim):
+    if dim is None:
+        return None
+    dim = normalize_dim(name, dim, x.ndim)
+    return dim if x.ndim else None  # a 0-d tensor's dim 0 is the whole (one-element) tensor
+
+
 def argmax(x, dim=None, keepdim=False):
     """Index of the first maximum along `dim` (of the flattened input when `dim` is None)."""
-    if dim is not None:
-        dim = normalize_dim("argmax", dim, x.ndim)
-    return apply(ARGMAX, (x,), {"dim": dim, "keepdim": keepdim})
+    return apply(ARGMAX, (x,), {"dim": _arg_dim("argmax", x, dim), "keepdim": keepdim})
 
 
 def argmin(x, dim=None, keepdim=False):
-    if dim is not None:
-        dim = normalize_dim("argmin", dim, x.ndim)
-    return apply(ARGMIN, (x,), {"dim": dim, "keepdim": keepdim})
+    return apply(ARGMIN, (x,), {"dim": _arg_dim("argmin", x, dim), "keepdim": keepdim})
 
 
 def _values_and_indices(name, arg, x, dim, keepdim):
@@ -293,12 +296,18 @@ def _values_and_indices(name, arg, x, dim, keepdim):
     if dim is None:
         return (amax if name == "max" else amin)(x)
     dim = normalize_dim(name, dim, x.ndim)
-    indices = arg(x, dim, keepdim=True)
-    values = gather(x, dim, indices)
-    if not keepdim and x.ndim:
-        values, indices = values.squeeze(dim), indices.squeeze(dim)
     from somegrad.tensor import ValuesIndices
 
+    if x.ndim == 0:
+        from somegrad.ops.creation import zeros
+
+        return ValuesIndices(x.clone(), zeros((), dtype=dtypes.int64, device=x.device))
+    if x.numel() == 0:
+        raise IndexError(f"{name}: expected a non-empty input, got shape {tuple(x.shape)}")
+    indices = arg(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
     return ValuesIndices(values, indices)
 
 
