@@ -121,11 +121,7 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-def gelu(x, approximate):
-    if approximate == "tanh":
-        inner = np.tanh((x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi))
-        return (0.5 * x * (1 + inner)).astype(x.dtype, copy=False)
-    return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+gelu = nn_kernels.gelu  # beside its backward, gelu_backward
 
 
 def silu(x):

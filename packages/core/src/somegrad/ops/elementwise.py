@@ -140,7 +140,7 @@ def _gelu(x, approximate="none"):
     return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
 
 
-def _gelu_backward(g, x, approximate):
+def _gelu_grad(g, x, approximate):
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
         t = ((x + 0.044715 * x * x * x) * k).tanh()
@@ -148,6 +148,15 @@ def _gelu_backward(g, x, approximate):
     cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
     pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
     return g * (cdf + x * pdf)
+
+
+def _gelu_backward(g, x, approximate):
+    from somegrad.autograd.grad_mode import is_grad_enabled
+
+    # The fused op when no graph is recorded; the Tensor-op formula for create_graph=True.
+    if is_grad_enabled():
+        return _gelu_grad(g, x, approximate)
+    return apply(GELU_BACKWARD, (g, x), {"approximate": approximate})
 
 
 def _gelu_infer(x, approximate="none"):
@@ -158,6 +167,19 @@ def _gelu_infer(x, approximate="none"):
 
 GELU = register(
     OpSpec("gelu", "elementwise", ("x",), _gelu_infer, _gelu_backward, _gelu, True, decomposition_tolerance=1.5e-7)
+)
+GELU_BACKWARD = register(
+    OpSpec(
+        "gelu_backward",
+        "elementwise",
+        ("g", "x"),
+        lambda g, x, approximate: (x.shape, x.dtype),
+        None,
+        _gelu_grad,
+        True,
+        decomposition_tolerance=1.5e-7,
+        doc="The input gradient of gelu, g * d gelu(x) / dx; g and x of one shape.",
+    )
 )
 SILU = unary(
     "silu",

@@ -175,6 +175,62 @@ def _gelu_samples():
     )
 
 
+def _gelu_derivative(x, g, approximate):
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        t = np.tanh(k * (x + 0.044715 * x**3))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return g * (0.5 * (1 + _erf(x / math.sqrt(2))) + x * pdf)
+
+
+def _gelu_grad_call(approximate):
+    """The gradient of gelu at x for the cotangent g: what runs gelu_backward."""
+
+    def call(x, g):
+        from somegrad import autograd
+        from somegrad.ops.elementwise import gelu
+
+        x = x.detach().requires_grad_()
+        return autograd.grad(gelu(x, approximate), [x], grad_outputs=g)[0]
+
+    return call
+
+
+@register_samples("gelu_backward")
+def _gelu_backward_samples():
+    for approximate in ("none", "tanh"):
+        reference = lambda x, g, approximate=approximate: _gelu_derivative(x, g, approximate)  # noqa: E731
+        for dtype in FLOATS:
+            yield Sample(
+                (Input(values((3, 4), -4, 4)), Input(values((3, 4), key="g"))),
+                {},
+                reference,
+                dtype,
+                name=approximate,
+                grad=False,
+                call=_gelu_grad_call(approximate),
+            )
+        yield Sample(
+            (Input(values((4, 3), -4, 4), layout="transposed"), Input(values((4, 3), key="g"))),
+            {},
+            reference,
+            F64,
+            name=f"{approximate}-transposed",
+            grad=False,
+            call=_gelu_grad_call(approximate),
+        )
+        yield Sample(
+            (Input(np.array(_GELU_SPECIALS)), Input(np.ones(len(_GELU_SPECIALS)))),
+            {},
+            reference,
+            F32,
+            name=f"{approximate}-special",
+            grad=False,
+            call=_gelu_grad_call(approximate),
+        )
+
+
 def _softplus(x, beta, threshold):
     with np.errstate(over="ignore"):
         return np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
