@@ -55,7 +55,8 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
-        return (normalize_dim(op, dim, ndim),) if ndim else ()
+        dim = normalize_dim(op, dim, ndim)  # validated for 0-d tensors too (0 and -1 only)
+        return (dim,) if ndim else ()
     if not isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     dims = tuple(normalize_dim(op, d, ndim) for d in dim)
