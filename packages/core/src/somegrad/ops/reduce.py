@@ -254,8 +254,9 @@ def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
 def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """The square root of `var` (same arguments); float16 inputs are reduced in float32."""
     _float_only("std", x)
+    dims = normalize_dims("std", _all_if_empty(dim), x.ndim)
     low_precision = x.dtype in _LOW_PRECISION
-    v = var(ew.cast(x, dtypes.float32) if low_precision else x, dim, correction=correction, keepdim=keepdim,
+    v = var(ew.cast(x, dtypes.float32) if low_precision else x, dims, correction=correction, keepdim=keepdim,
             unbiased=unbiased)
     # sqrt's derivative is infinite at 0, and times var's zero gradient it would make NaN
     # for a constant input; PyTorch's std has gradient 0 there. Where the variance is 0, take
