@@ -409,7 +409,23 @@ def _taps(kernel, stride, dilation, out_hw):
             )
 
 
+def _im2row(x, kernel, stride, padding, dilation, out_hw):
+    """(N * Ho * Wo, C * kh * kw): one row per output position, copied once from the window
+    view, so that each gradient of conv2d is one GEMM over the whole batch (a batched matmul
+    per sample, or tensordot's transposing copies, cost several times more)."""
+    n, c = x.shape[:2]
+    windows = _windows(_pad2d(x, padding), kernel, stride, dilation, out_hw)
+    rows = np.ascontiguousarray(windows.transpose(0, 2, 3, 1, 4, 5))
+    return rows.reshape(n * out_hw[0] * out_hw[1], c * kernel[0] * kernel[1])
+
+
+def _channels_last(g):
+    """(N, O, Ho, Wo) -> (N * Ho * Wo, O), the gradient's rows in the order of `_im2row`."""
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
+
+
 def conv2d(x, weight, stride, padding, dilation, groups):
+    # (O, C kh kw) @ (N, C kh kw, Ho Wo): the output comes out NCHW, with no transpose to copy.
     n = x.shape[0]
     out_channels = weight.shape[0]
     kernel = weight.shape[2:]
@@ -433,9 +449,23 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
     return out[:, :, top : top + h, left : left + w]
 
 
+def _row2im(rows, input_shape, kernel, stride, padding, dilation, out_hw):
+    """The adjoint of `_im2row`, summed channels-last (N, H, W, C) tap by tap, then NCHW."""
+    n, c, h, w = input_shape
+    (top, bottom), (left, right) = padding
+    rows = rows.reshape(n, out_hw[0], out_hw[1], c, kernel[0], kernel[1])
+    out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=rows.dtype)
+    for i, j, (_, hs, ws) in _taps(kernel, stride, dilation, out_hw):
+        out[:, hs, ws] += rows[..., i, j]
+    return np.ascontiguousarray(out[:, top : top + h, left : left + w].transpose(0, 3, 1, 2))
+
+
 def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, groups):
     n = g.shape[0]
     out_hw = g.shape[2:]
+    if groups == 1:
+        rows = _channels_last(g) @ weight.reshape(weight.shape[0], -1)
+        return _row2im(rows, input_shape, weight.shape[2:], stride, padding, dilation, out_hw)
     g3 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
     w = weight.reshape(groups, weight.shape[0] // groups, -1)
     cols = np.matmul(w.transpose(0, 2, 1), g3)
@@ -446,12 +476,15 @@ def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, gro
 def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups):
     n = x.shape[0]
     out_hw = g.shape[2:]
+    if groups == 1:
+        rows = _im2row(x, weight_shape[2:], stride, padding, dilation, out_hw)
+        return (_channels_last(g).T @ rows).reshape(weight_shape)
     cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(
         n, groups, -1, out_hw[0] * out_hw[1]
     )
     g4 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
-    grads = [np.tensordot(g4[:, i], cols[:, i], axes=([0, 2], [0, 2])) for i in range(groups)]
-    return (grads[0] if groups == 1 else np.concatenate(grads, 0)).reshape(weight_shape)
+    grads = [np.matmul(g4[:, i], cols[:, i].transpose(0, 2, 1)).sum(0) for i in range(groups)]
+    return np.concatenate(grads, 0).reshape(weight_shape)
 
 
 # --- pooling -----------------------------------------------------------------------------------
@@ -472,12 +505,18 @@ def max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
     best = max_pool2d(x, kernel_size, stride, padding, dilation)
     taken = np.zeros(best.shape, dtype=bool)
     dxp = np.zeros(xp.shape, dtype=g.dtype)
+    # Windows that don't overlap write each input once: no read-modify-write.
+    disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel_size, stride, dilation, strict=True))
+    hit = np.empty(best.shape, dtype=bool)
     for _, _, key in _taps(kernel_size, stride, dilation, out_hw):
         # The first tap that holds the maximum gets the gradient, as in PyTorch.
-        hit = xp[key] == best
-        hit &= ~taken
+        np.equal(xp[key], best, out=hit)
+        np.greater(hit, taken, out=hit)  # hit and not yet taken
         taken |= hit
-        dxp[key] += np.where(hit, g, 0)
+        if disjoint:
+            np.multiply(g, hit, out=dxp[key])
+        else:
+            dxp[key] += g * hit
     return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
 
 
