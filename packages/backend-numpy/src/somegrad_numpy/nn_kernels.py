@@ -212,7 +212,8 @@ def _rows(x, normalized_shape):
 
 def _row_statistics(x2, eps):
     """Centered rows and 1/sqrt(var + eps) per row, (M, 1)."""
-    centered = x2 - x2.mean(axis=1, keepdims=True)
+    # sum then scale: np.mean's generic path costs more than the reduction itself on short rows
+    centered = x2 - x2.sum(axis=1, keepdims=True) * (1 / x2.shape[1])
     var = np.einsum("ij,ij->i", centered, centered) / x2.shape[1]
     rstd = 1.0 / np.sqrt(var + eps)
     return centered, rstd.reshape(-1, 1).astype(x2.dtype, copy=False)
@@ -238,7 +239,7 @@ def layer_norm_backward(g, x, weight, normalized_shape, eps):
     np.sum(g2, axis=0, out=packed[rows + 1])
     dx = packed[:rows]
     np.multiply(g2, weight.reshape(size), out=dx)
-    mean_gw = dx.mean(axis=1, keepdims=True)
+    mean_gw = dx.sum(axis=1, keepdims=True) * (1 / size)
     mean_gw_xhat = (np.einsum("ij,ij->i", dx, xhat) / size).reshape(-1, 1)
     dx -= mean_gw
     xhat *= mean_gw_xhat
