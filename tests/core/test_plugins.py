@@ -47,7 +47,7 @@ def test_mixing_devices_names_both(fake_device):
 
 
 def test_unknown_device_says_which_are_installed():
-    with pytest.raises(RuntimeError, match=r"no somegrad backend serves device 'tpu'; installed device types: \['cpu'\]"):
+    with pytest.raises(RuntimeError, match=r"no somegrad backend serves device 'tpu'; installed device types: \[.*'cpu'.*\]"):
         sg.zeros(1, device="tpu")
 
 
@@ -175,7 +175,8 @@ def test_without_any_backend_creating_a_tensor_says_to_install_somegrad_numpy(tm
         """,
         tmp_path,
         SOMEGRAD_PLUGINS="",
-        SOMEGRAD_DISABLE_PLUGINS="numpy",
+        # every backend this repository's environments may install
+        SOMEGRAD_DISABLE_PLUGINS="numpy,cuda,arraystrict",
     )
     assert result.returncode == 0, result.stderr
     assert "no somegrad backend is installed" in result.stdout and "pip install somegrad-numpy" in result.stdout

@@ -92,10 +92,10 @@ def apply(spec, inputs, params):
             return spec.decompose(*inputs, **params)
         with no_grad():
             data = spec.decompose(*inputs, **params)._data
-    elif len(inputs) == 1:
-        data = kernel(first._data, **params)
     elif spec.variadic:
         data = kernel([t._data for t in inputs], **params)
+    elif len(inputs) == 1:
+        data = kernel(first._data, **params)
     elif len(inputs) == 2:
         data = kernel(first._data, inputs[1]._data, **params)
     else:
