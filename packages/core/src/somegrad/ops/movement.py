@@ -108,6 +108,8 @@ def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     shape = tuple(int(s) for s in shape)
+    if any(s < -1 for s in shape):
+        raise ValueError(f"reshape: invalid shape {shape} for input of shape {tuple(x.shape)}: sizes must be >= -1")
     if -1 in shape:
         if shape.count(-1) > 1:
             raise ValueError(f"reshape: only one dimension can be inferred (-1), got {shape}")
