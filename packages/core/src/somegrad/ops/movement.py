@@ -283,6 +283,7 @@ def repeat(x, *sizes):
         sizes = sizes[0]
     if len(sizes) < x.ndim:
         raise ValueError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
+    sizes = as_shape("repeat", tuple(sizes))  # non-negative ints
     x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
     expanded = expand(reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s)))
     return reshape(expanded, tuple(r * s for r, s in zip(sizes, x.shape)))
