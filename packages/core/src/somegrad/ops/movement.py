@@ -135,6 +135,8 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
+    if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: nothing to swap
+        return x
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dim1, dim0
     return permute(x, dims)
@@ -143,6 +145,8 @@ def transpose(x, dim0, dim1):
 def movedim(x, source, destination):
     source = normalize_dim("movedim", source, x.ndim)
     destination = normalize_dim("movedim", destination, x.ndim)
+    if x.ndim == 0:
+        return x
     dims = [d for d in range(x.ndim) if d != source]
     dims.insert(destination, source)
     return permute(x, dims)
