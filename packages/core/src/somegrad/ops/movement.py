@@ -224,6 +224,9 @@ def cat(tensors, dim=0):
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = dtypes.promote_types(dtype, t.dtype)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; use stack")
     tensors = [ew.cast(t, dtype) for t in tensors]
     dim = normalize_dim("cat", dim, tensors[0].ndim)
     if len(tensors) == 1:
