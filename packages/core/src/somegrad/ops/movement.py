@@ -273,6 +273,8 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     dim = normalize_dim("chunk", dim, x.ndim)
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     return split(x, builtins.max(1, -(-x.shape[dim] // chunks)), dim)
 
 
