@@ -210,6 +210,8 @@ def pad(x, pad, mode="constant", value=0.0):
         raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} values for shape {tuple(x.shape)}, got {tuple(pad)}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    if x.ndim == 0:  # nothing to pad (and NumPy's pad takes no widths for a 0-d array)
+        return clone(x)
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
