@@ -248,7 +248,18 @@ def stack(tensors, dim=0):
 
 
 def narrow(x, dim, start, length):
+    """The `length` elements from `start` along `dim` (a view); a negative `start` counts
+    from the end. The range must fit, as in PyTorch."""
     dim = normalize_dim("narrow", dim, x.ndim)
+    if x.ndim == 0:
+        raise IndexError("narrow: cannot be applied to a 0-dim tensor")
+    size = x.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start ({start}) is out of range for dimension {dim} of size {size}")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension {dim} of size {size}")
     key = (slice(None),) * dim + (slice(start, start + length),)
     return x[key]
 
