@@ -275,6 +275,8 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [builtins.min(step, size - s) for s in range(0, size, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(not isinstance(s, int) or s < 0 for s in sizes):
+            raise ValueError(f"split: sizes must be non-negative ints, got {sizes}")
         if builtins.sum(sizes) != size:
             raise ValueError(f"split: sizes {sizes} do not add up to {size}, the size of dimension {dim}")
     pieces, start = [], 0
