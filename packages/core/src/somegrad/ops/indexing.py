@@ -308,6 +308,8 @@ def gather(x, dim, index):
     """`out[i][j] = x[index[i][j]][j]` for dim 0 (and so on), like `torch.gather`."""
     dim = normalize_dim("gather", dim, x.ndim)
     index = _index_tensor("gather", x, index, dim)
+    if x.ndim == 0 and index.ndim == 0:  # kernels take arrays of at least one dimension
+        return apply(GATHER, (x.reshape(1), index.reshape(1)), {"dim": 0}).reshape(())
     return apply(GATHER, (x, index), {"dim": dim})
 
 
@@ -316,6 +318,8 @@ def scatter_add(x, dim, index, src):
     dim = normalize_dim("scatter_add", dim, x.ndim)
     index = _index_tensor("scatter_add", x, index, dim)
     src = ew.cast(src, x.dtype)
+    if x.ndim == 0 and index.ndim == 0 and src.ndim == 0:  # as gather
+        return apply(SCATTER_ADD, (x.reshape(1), index.reshape(1), src.reshape(1)), {"dim": 0}).reshape(())
     return apply(SCATTER_ADD, (x, index, src), {"dim": dim})
 
 
