@@ -324,9 +324,17 @@ def scatter_add(x, dim, index, src):
 
 
 def index_select(x, dim, index):
+    """The slices of `x` at `index` (int32 or int64, 0-d or 1-d) along `dim`."""
     dim = normalize_dim("index_select", dim, x.ndim)
     if index.ndim > 1:
         raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {tuple(index.shape)}")
+    if index.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"index_select: index must be int32 or int64, got {index.dtype.name}")
+    index = _index_tensor("index_select", x, index, dim)
+    if x.ndim == 0:
+        if index.numel() != 1:
+            raise IndexError(f"index_select: a 0-d input takes exactly one index, got {index.numel()}")
+        return x.clone()
     return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
 
 
