@@ -223,6 +223,18 @@ def setitem(x, key, value):
     if value.device != x.device:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")
     value = ew.cast(value, x.dtype)
+    indexed = _key_shape(x.shape, basic)
+    if advanced is not None:
+        indexed = _key_shape(indexed, advanced)
+    try:
+        fits = broadcast_shapes("setitem", value.shape, indexed) == indexed
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"setitem: shape mismatch: a value of shape {tuple(value.shape)} cannot be broadcast to the "
+            f"indexed shape {indexed}"
+        )
 
     def compute(target):
         if advanced is None:
