@@ -44,12 +44,14 @@ def random_values(shape, dtype, seed, low=-6, high=7):
     exactly representable in every float dtype."""
     rng = np.random.default_rng(seed)
     if dtype is sg.bool:
-        return rng.random(shape) < 0.5
-    if dtype is sg.uint8:
-        return rng.integers(0, high, size=shape).astype(np.uint8)
-    if not dtype.is_floating_point:
-        return rng.integers(low, high, size=shape).astype(NUMPY[dtype])
-    return (rng.integers(4 * low, 4 * high, size=shape) / 4).astype(NUMPY[dtype])
+        values = rng.random(shape) < 0.5
+    elif dtype is sg.uint8:
+        values = rng.integers(0, high, size=shape).astype(np.uint8)
+    elif not dtype.is_floating_point:
+        values = rng.integers(low, high, size=shape).astype(NUMPY[dtype])
+    else:
+        values = (rng.integers(4 * low, 4 * high, size=shape) / 4).astype(NUMPY[dtype])
+    return np.asarray(values)  # an array even for shape ()
 
 
 def make(shape, dtype, seed, **kwargs):
