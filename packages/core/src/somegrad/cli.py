@@ -27,7 +27,7 @@ def op_coverage(backend) -> dict[str, list[str]]:
     """{"native": [...], "decomposed": [...], "missing": [...]} for a loaded backend."""
     from somegrad.ops import OPS
 
-    report = {"native": [], "decomposed": [], "missing": []}
+    report: dict[str, list[str]] = {"native": [], "decomposed": [], "missing": []}
     for name, spec in sorted(OPS.items()):
         if name in backend.kernels:
             report["native"].append(name)

@@ -11,10 +11,13 @@ class Device:
     """Where a tensor lives, like `torch.device`: `Device("cuda:1")`, `Device("cuda", 1)`."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, spec: str | Device, index: int | None = None):
         if isinstance(spec, Device):
-            spec, index = spec.type, spec.index if index is None else index
+            index = spec.index if index is None else index
+            spec = spec.type
         if not isinstance(spec, str):
             raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {spec!r}")
         kind, _, suffix = spec.partition(":")

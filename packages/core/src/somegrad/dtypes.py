@@ -192,4 +192,7 @@ def result_type(*operands) -> DType:
             zero_result = op.dtype if zero_result is None else promote_types(zero_result, op.dtype)
         else:
             dim_result = op.dtype if dim_result is None else promote_types(dim_result, op.dtype)
-    return _combine_categories(dim_result, _combine_categories(zero_result, scalar_result))
+    result = _combine_categories(dim_result, _combine_categories(zero_result, scalar_result))
+    if result is None:
+        raise TypeError("result_type: expected at least one tensor or Python number")
+    return result

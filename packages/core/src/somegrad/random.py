@@ -40,7 +40,7 @@ class Generator:
         return self
 
     def seed(self) -> int:
-        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+        return self.manual_seed(_fresh_seed()).initial_seed()
 
     def initial_seed(self) -> int:
         return self._seed
@@ -51,6 +51,11 @@ class Generator:
     def set_state(self, state: dict) -> None:
         self._seed = state["seed"]
         self._rng.bit_generator.state = state["bit_generator"]
+
+
+def _fresh_seed() -> int:
+    # 63 bits of operating-system entropy, for seed() without an argument
+    return int(np.random.SeedSequence().generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
 default_generator = Generator()
@@ -76,7 +81,7 @@ def seed_new_backend(backend) -> None:
 
 
 def seed() -> int:
-    return manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+    return manual_seed(_fresh_seed()).initial_seed()
 
 
 def initial_seed() -> int:

@@ -7,10 +7,14 @@ semantics, so `x.sum(1)` and `sg.sum(x, 1)` are the same call.
 from __future__ import annotations
 
 import weakref
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from somegrad import dtypes
-from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.autograd.grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from somegrad.autograd.graph import Node
+    from somegrad.device import Device
 
 __all__ = ["Tensor", "ValuesIndices"]
 
@@ -30,7 +34,59 @@ class Tensor:
 
     __slots__ = ("_data", "dtype", "device", "requires_grad", "grad", "grad_fn", "_version_counter", "_base",
                  "_grad_hooks", "__weakref__")
+    _data: Any  # the backend's array
+    dtype: dtypes.DType
+    device: Device
+    requires_grad: bool
+    grad: Tensor | None
+    grad_fn: Node | None
+    _version_counter: list[int]
+    _base: Tensor | None
+    _grad_hooks: list | None
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
+
+    if TYPE_CHECKING:
+        # The op methods (`x.sum()`, `x.exp()`, `x + y`, ...) are attached from the op tables at
+        # the end of this module. To a type checker, named methods are attributes of unknown
+        # type, and the operators (looked up on the type, not through __getattr__) give Tensors.
+        def __getattr__(self, name: str) -> Any: ...
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __iadd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __isub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __imul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __itruediv__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __rand__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __ror__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __getitem__(self, key: Any) -> Tensor: ...
+        def __setitem__(self, key: Any, value: Any) -> None: ...
 
     @classmethod
     def _make(cls, data, dtype, device):
@@ -429,53 +485,14 @@ _METHODS = {
     "nonzero": _ops.nonzero, "matmul": _ops.matmul, "multinomial": _ops.multinomial,
     "zeros_like": _ops.zeros_like, "ones_like": _ops.ones_like,
 }
-for _name, _fn in _METHODS.items():
-    setattr(Tensor, _name, _method(_fn, _name))
-
-Tensor.view_as = lambda self, other: _ops.reshape(self, other.shape)
-Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
-Tensor.type_as = lambda self, other: self.to(other.dtype)
-Tensor.new_zeros = lambda self, *size, dtype=None: _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-Tensor.new_ones = lambda self, *size, dtype=None: _ops.ones(*size, dtype=dtype or self.dtype, device=self.device)
-Tensor.new_tensor = lambda self, data, dtype=None: _ops.tensor(data, dtype=dtype or self.dtype, device=self.device)
-Tensor.new_full = lambda self, size, fill_value, dtype=None: _ops.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
-Tensor.T = property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim)))))
-Tensor.mT = property(lambda self: _ops.transpose(self, -2, -1))
-
-_DUNDERS = {
-    "__add__": _ops.add, "__sub__": _ops.sub, "__mul__": _ops.mul, "__truediv__": _ops.div, "__pow__": _ops.pow,
-    "__floordiv__": _ops.floor_divide, "__mod__": _ops.remainder, "__matmul__": _ops.matmul,
-    "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le, "__gt__": _ops.gt, "__ge__": _ops.ge,
-    "__and__": _ops.logical_and_or_bitwise("and"), "__or__": _ops.logical_and_or_bitwise("or"),
-    "__xor__": _ops.logical_and_or_bitwise("xor"),
-}
-for _name, _fn in _DUNDERS.items():
-    setattr(Tensor, _name, _method(_fn, _name))
-for _name, _fn in {
-    "__radd__": _ops.add, "__rsub__": _ops.sub, "__rmul__": _ops.mul, "__rtruediv__": _ops.div,
-    "__rpow__": _ops.pow, "__rfloordiv__": _ops.floor_divide, "__rmod__": _ops.remainder,
-    "__rmatmul__": _ops.matmul, "__rand__": _ops.logical_and_or_bitwise("and"),
-    "__ror__": _ops.logical_and_or_bitwise("or"),
-}.items():
-    setattr(Tensor, _name, _reflected(_fn, _name))
-Tensor.__neg__ = _method(_ops.neg, "__neg__")
-Tensor.__abs__ = _method(_ops.abs, "__abs__")
 def _invert(self):
     if self.dtype is not dtypes.bool_:
         raise TypeError(f"bitwise_not: only bool tensors are supported, got {self.dtype.name}")
     return _ops.logical_not(self)
 
 
-Tensor.__invert__ = _invert
-Tensor.__pos__ = lambda self: self
-Tensor.__getitem__ = _method(_ops.getitem, "__getitem__")
-Tensor.__setitem__ = lambda self, key, value: _ops.setitem(self, key, value)
-
-# In-place variants: `x.add_(y)` computes `add(x, y)` and writes it into x.
-for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "neg", "exp", "log", "sqrt", "abs", "sigmoid",
-              "tanh", "relu", "floor", "ceil", "round", "lerp", "masked_fill", "maximum", "minimum", "reciprocal",
-              "square", "sign"):
-    setattr(Tensor, _name + "_", _inplace_method(_METHODS[_name], _name + "_"))
+def _setitem(self, key, value):
+    _ops.setitem(self, key, value)
 
 
 def _addcmul(self, t1, t2, value=1):
@@ -484,10 +501,6 @@ def _addcmul(self, t1, t2, value=1):
 
 def _addcdiv(self, t1, t2, value=1):
     return _ops.add(self, _ops.mul(_ops.div(t1, t2), value) if value != 1 else _ops.div(t1, t2))
-
-
-Tensor.addcmul = _addcmul
-Tensor.addcdiv = _addcdiv
 
 
 # The in-place ops optimizers live on: a backend's in-place kernel when nothing is recorded
@@ -534,10 +547,10 @@ def _lerp_(self, end, weight):
     return _ops.inplace(self, lambda t: _ops.lerp(t, end, weight), "lerp_", (end, weight))
 
 
-Tensor.add_, Tensor.sub_, Tensor.mul_, Tensor.div_ = _add_, _sub_, _mul_, _div_
-Tensor.addcmul_, Tensor.addcdiv_, Tensor.lerp_ = _addcmul_, _addcdiv_, _lerp_
-Tensor.__iadd__, Tensor.__isub__, Tensor.__imul__, Tensor.__itruediv__ = _add_, _sub_, _mul_, _div_
-Tensor.zero_ = lambda self: _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
+def _zero_(self):
+    return _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
+
+
 def _fill_(self, value):
     """Set every element to `value` (a number, or a 0-d tensor whose gradient flows)."""
     if isinstance(value, Tensor):
@@ -545,9 +558,6 @@ def _fill_(self, value):
             raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
         return _ops.inplace(self, lambda t: _ops.expand(value.to(t.dtype), t.shape) + _ops.zeros_like(t), "fill_", (value,))
     return _ops.inplace(self, lambda t: _ops.full_like(t, value), "fill_")
-
-
-Tensor.fill_ = _fill_
 
 
 def _copy_(self, source, non_blocking=False):
@@ -562,25 +572,62 @@ def _copy_(self, source, non_blocking=False):
     return _ops.inplace(self, compute, "copy_", (source,))
 
 
-Tensor.copy_ = _copy_
-
-
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    with _no_grad():
+    with no_grad():
         return self.copy_(_ops.randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean)
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
-    with _no_grad():
+    with no_grad():
         return self.copy_(_ops.rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a)
 
 
-def _no_grad():
-    from somegrad.autograd.grad_mode import no_grad
+def _attach_methods():
+    """Give Tensor its op methods, operators and in-place variants, from the tables above."""
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, _method(fn, name))
+    operators = {
+        "__add__": _ops.add, "__sub__": _ops.sub, "__mul__": _ops.mul, "__truediv__": _ops.div,
+        "__pow__": _ops.pow, "__floordiv__": _ops.floor_divide, "__mod__": _ops.remainder,
+        "__matmul__": _ops.matmul, "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le,
+        "__gt__": _ops.gt, "__ge__": _ops.ge, "__and__": _ops.logical_and_or_bitwise("and"),
+        "__or__": _ops.logical_and_or_bitwise("or"), "__xor__": _ops.logical_and_or_bitwise("xor"),
+        "__neg__": _ops.neg, "__abs__": _ops.abs, "__getitem__": _ops.getitem,
+    }
+    for name, fn in operators.items():
+        setattr(Tensor, name, _method(fn, name))
+    reflected = {
+        "__radd__": _ops.add, "__rsub__": _ops.sub, "__rmul__": _ops.mul, "__rtruediv__": _ops.div,
+        "__rpow__": _ops.pow, "__rfloordiv__": _ops.floor_divide, "__rmod__": _ops.remainder,
+        "__rmatmul__": _ops.matmul, "__rand__": _ops.logical_and_or_bitwise("and"),
+        "__ror__": _ops.logical_and_or_bitwise("or"),
+    }
+    for name, fn in reflected.items():
+        setattr(Tensor, name, _reflected(fn, name))
+    # In-place variants: `x.exp_()` computes `exp(x)` and writes it into x.
+    for name in ("pow", "clamp", "clip", "neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu", "floor",
+                 "ceil", "round", "masked_fill", "maximum", "minimum", "reciprocal", "square", "sign"):
+        setattr(Tensor, name + "_", _inplace_method(_METHODS[name], name + "_"))
+    others = {
+        "view_as": lambda self, other: _ops.reshape(self, other.shape),
+        "expand_as": lambda self, other: _ops.expand(self, other.shape),
+        "type_as": lambda self, other: self.to(other.dtype),
+        "new_zeros": lambda self, *size, dtype=None: _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device),
+        "new_ones": lambda self, *size, dtype=None: _ops.ones(*size, dtype=dtype or self.dtype, device=self.device),
+        "new_tensor": lambda self, data, dtype=None: _ops.tensor(data, dtype=dtype or self.dtype, device=self.device),
+        "new_full": lambda self, size, fill_value, dtype=None: _ops.full(
+            size, fill_value, dtype=dtype or self.dtype, device=self.device
+        ),
+        "T": property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim))))),
+        "mT": property(lambda self: _ops.transpose(self, -2, -1)),
+        "__invert__": _invert, "__pos__": lambda self: self, "__setitem__": _setitem,
+        "addcmul": _addcmul, "addcdiv": _addcdiv,
+        "add_": _add_, "sub_": _sub_, "mul_": _mul_, "div_": _div_, "addcmul_": _addcmul_, "addcdiv_": _addcdiv_,
+        "lerp_": _lerp_, "__iadd__": _add_, "__isub__": _sub_, "__imul__": _mul_, "__itruediv__": _div_,
+        "zero_": _zero_, "fill_": _fill_, "copy_": _copy_, "normal_": _normal_, "uniform_": _uniform_,
+    }
+    for name, fn in others.items():
+        setattr(Tensor, name, fn)
 
-    return no_grad()
 
-
-Tensor.normal_ = _normal_
-Tensor.uniform_ = _uniform_
-Tensor.is_grad_enabled = staticmethod(is_grad_enabled)
+_attach_methods()

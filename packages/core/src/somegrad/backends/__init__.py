@@ -40,7 +40,7 @@ class BackendInfo:
     backend: Backend | None = field(default=None, repr=False)
 
     def load(self) -> Backend | None:
-        if self.status == "registered":
+        if self.status == "registered" and self.factory is not None:
             try:
                 self.backend = self.factory()
                 self.status = "available"

@@ -166,7 +166,7 @@ SOFTMAX = register(
         "reduce",
         ("x",),
         _softmax_infer,
-        lambda g, out, dim: out * (g - sum(g * out, (dim,), keepdim=True)),
+        lambda g, out, dim: out * (g - (g * out).sum((dim,), keepdim=True)),
         _softmax,
         explicit=True,
     )
@@ -177,7 +177,7 @@ LOG_SOFTMAX = register(
         "reduce",
         ("x",),
         _softmax_infer,
-        lambda g, out, dim: g - out.exp() * sum(g, (dim,), keepdim=True),
+        lambda g, out, dim: g - out.exp() * g.sum((dim,), keepdim=True),
         _log_softmax,
         explicit=True,
     )

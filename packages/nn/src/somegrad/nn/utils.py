@@ -53,13 +53,13 @@ def clip_grad_norm_(
 ) -> Tensor:
     """Scale the gradients in place so that their total norm is at most `max_norm`;
     returns the total norm before clipping."""
-    params = [p for p in _params(parameters) if p.grad is not None]
-    total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
     coefficient = float(max_norm) / (float(total.item()) + 1e-6)
     if coefficient < 1.0:
         with sg.no_grad():
-            for p in params:
-                p.grad.mul_(coefficient)
+            for grad in grads:
+                grad.mul_(coefficient)
     return total
 
 

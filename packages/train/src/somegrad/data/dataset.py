@@ -77,7 +77,7 @@ class Subset(Dataset[T_co]):
 
     def __getitem__(self, index: int) -> T_co:
         if isinstance(index, list):
-            return self.dataset[[self.indices[i] for i in index]]  # type: ignore[index]
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
     def __len__(self) -> int:
@@ -172,6 +172,7 @@ def random_split(
     subsets = []
     offset = 0
     for length in lengths:
-        subsets.append(Subset(dataset, indices[offset : offset + length]))
-        offset += length
+        count = int(length)
+        subsets.append(Subset(dataset, indices[offset : offset + count]))
+        offset += count
     return subsets

@@ -101,9 +101,11 @@ def train_one_epoch(
         raise ValueError(f"train_one_epoch: grad_clip must be positive, got {grad_clip}")
     metric_fns = resolve_metrics(metrics)
     state = state if state is not None else TrainingState(model=model, optimizer=optimizer)
-    clip = None
+    clip: Callable | None = None
     if grad_clip is not None:
-        from somegrad.nn.utils import clip_grad_norm_ as clip
+        from somegrad.nn.utils import clip_grad_norm_
+
+        clip = clip_grad_norm_
 
     model.train()
     averages = _Averages()

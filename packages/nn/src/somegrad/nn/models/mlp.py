@@ -6,6 +6,7 @@ from somegrad.nn.activation import ReLU
 from somegrad.nn.container import Sequential
 from somegrad.nn.dropout import Dropout
 from somegrad.nn.linear import Flatten, Linear
+from somegrad.nn.module import Module
 
 
 class MLP(Sequential):
@@ -25,7 +26,7 @@ class MLP(Sequential):
     ):
         if isinstance(hidden_features, int):
             hidden_features = (hidden_features,)
-        layers = [Flatten()]
+        layers: list[Module] = [Flatten()]
         width = in_features
         for hidden in hidden_features:
             layers += [Linear(width, hidden, bias=bias), activation()]
