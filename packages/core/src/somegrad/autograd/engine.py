@@ -12,7 +12,7 @@ No recursion anywhere, so a chain of a million ops backpropagates like a short o
 
 from __future__ import annotations
 
-from somegrad.autograd.grad_mode import is_anomaly_enabled, set_detect_anomaly, set_grad_enabled
+from somegrad.autograd.grad_mode import _unchecked_forward, is_anomaly_enabled, set_grad_enabled
 from somegrad.autograd.graph import Node
 
 __all__ = ["backward", "grad"]
@@ -114,13 +114,10 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None):
             if capture is not None and node in capture:
                 capture[node] = g
             if anomaly:
-                # The ops a backward rule is made of go unchecked, so that the error names
-                # the node ("sqrt"), not the `div` inside its rule.
-                set_detect_anomaly(False)
-                try:
+                # The ops a backward rule is made of go unchecked (in this thread only), so
+                # that the error names the node ("sqrt"), not the `div` inside its rule.
+                with _unchecked_forward():
                     input_grads = node.apply(g)
-                finally:
-                    set_detect_anomaly(True)
                 _check_finite(node, input_grads)
             else:
                 input_grads = node.apply(g)

@@ -90,6 +90,18 @@ def set_detect_anomaly(mode: bool) -> None:
     _Anomaly.enabled = bool(mode)
 
 
+class _unchecked_forward:
+    """While a backward rule runs, the ops it is made of are not checked one by one (the
+    engine checks the node's result and names the node). Per thread, unlike the mode itself."""
+
+    def __enter__(self):
+        self.prev = getattr(_state, "unchecked", False)
+        _state.unchecked = True
+
+    def __exit__(self, *exc):
+        _state.unchecked = self.prev
+
+
 class detect_anomaly:
     """Context manager form of `set_detect_anomaly(True)`."""
 
