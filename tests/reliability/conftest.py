@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import somegrad as sg
 
 # Test modules import the shared helpers (reliability_helpers.py) from this folder.

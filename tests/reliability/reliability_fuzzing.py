@@ -9,9 +9,10 @@ import signal
 import sys
 
 import numpy as np
-import somegrad as sg
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+import somegrad as sg
 
 # derandomize: the same examples on every run (CI stability); deadline: timings vary on CI.
 _FUZZ = settings(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -21,6 +22,7 @@ def fuzz(max_examples: int):
     """The fuzz tests' hypothesis settings, with `max_examples` examples."""
     return settings(_FUZZ, max_examples=max_examples)
 
+
 CLEAR_ERRORS = (ValueError, TypeError, IndexError, RuntimeError)
 
 FLOAT_DTYPES = [sg.float32, sg.float64, sg.float16]
@@ -28,8 +30,15 @@ INT_DTYPES = [sg.int64, sg.int32, sg.int8, sg.uint8]
 ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + [sg.bool]
 
 NUMPY = {
-    sg.float32: np.float32, sg.float64: np.float64, sg.float16: np.float16, sg.int64: np.int64,
-    sg.int32: np.int32, sg.int16: np.int16, sg.int8: np.int8, sg.uint8: np.uint8, sg.bool: np.bool_,
+    sg.float32: np.float32,
+    sg.float64: np.float64,
+    sg.float16: np.float16,
+    sg.int64: np.int64,
+    sg.int32: np.int32,
+    sg.int16: np.int16,
+    sg.int8: np.int8,
+    sg.uint8: np.uint8,
+    sg.bool: np.bool_,
 }
 
 dtypes = st.sampled_from(ALL_DTYPES)

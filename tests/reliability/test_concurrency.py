@@ -9,8 +9,9 @@ import threading
 
 import numpy as np
 import pytest
-import somegrad as sg
 from reliability_helpers import parameter_bytes, small_gpt, token_dataset, train_step
+
+import somegrad as sg
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +27,9 @@ def _build(seed):
     from somegrad.data import DataLoader
 
     model, optimizer = small_gpt(seed, dropout=0.0)  # dropout would share the global generator
-    loader = DataLoader(token_dataset(16, seed=seed), batch_size=4, shuffle=True,
-                        generator=sg.Generator().manual_seed(seed))
+    loader = DataLoader(
+        token_dataset(16, seed=seed), batch_size=4, shuffle=True, generator=sg.Generator().manual_seed(seed)
+    )
     return model, optimizer, loader
 
 
@@ -73,9 +75,7 @@ def test_two_threads_train_like_two_sequential_runs(decomposed):
     epochs = 3
     sequential = [_train(*_build(seed), epochs, decomposed=d) for seed, d in zip((1, 2), decomposed)]
     built = [_build(seed) for seed in (1, 2)]
-    concurrent = _run_in_threads(
-        [lambda b=b, d=d: _train(*b, epochs, decomposed=d) for b, d in zip(built, decomposed)]
-    )
+    concurrent = _run_in_threads([lambda b=b, d=d: _train(*b, epochs, decomposed=d) for b, d in zip(built, decomposed)])
     for (seq_losses, seq_params), (con_losses, con_params) in zip(sequential, concurrent):
         assert con_losses == seq_losses
         assert con_params == seq_params
@@ -118,6 +118,7 @@ def test_a_backward_under_anomaly_mode_leaves_other_threads_checked():
 def test_many_threads_share_the_scalar_cache_safely():
     """Python scalars become cached 0-d constants; eight threads using hundreds of distinct
     ones (past the cache's limit, so it is cleared under their feet) compute correctly."""
+
     def work(offset):
         x = sg.arange(4, dtype=sg.float64)
         total = 0.0

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import somegrad as sg
 from reliability_helpers import parameter_bytes, small_gpt, token_dataset, train_step
+
+import somegrad as sg
 
 
 def run_epochs(model, optimizer, loader, epochs):

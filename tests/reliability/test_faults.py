@@ -12,8 +12,9 @@ import os
 
 import numpy as np
 import pytest
-import somegrad as sg
 from reliability_helpers import parameter_bytes, small_gpt, token_dataset, train_step
+
+import somegrad as sg
 
 
 def _disk_full(*args, **kwargs):

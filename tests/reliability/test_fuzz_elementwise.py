@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import given
 from hypothesis import strategies as st
 from reliability_fuzzing import (
@@ -24,6 +23,8 @@ from reliability_fuzzing import (
     shapes,
     time_limit,
 )
+
+import somegrad as sg
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -74,8 +75,13 @@ def _reference(fn, values, out_dtype):
 
 
 @fuzz(1000)
-@given(name=st.sampled_from(sorted(FLOAT_MATH) + sorted(SAME_DTYPE)), shape=shapes, dtype=dtypes, seed=seeds,
-       method=st.booleans())
+@given(
+    name=st.sampled_from(sorted(FLOAT_MATH) + sorted(SAME_DTYPE)),
+    shape=shapes,
+    dtype=dtypes,
+    seed=seeds,
+    method=st.booleans(),
+)
 def test_unary(name, shape, dtype, seed, method):
     values, x = make(shape, dtype, seed)
     fn, reference = FLOAT_MATH.get(name) or SAME_DTYPE[name]
@@ -131,7 +137,7 @@ def operand_pairs(draw):
     kind = draw(st.sampled_from(["broadcast", "broadcast", "broadcast", "random", "scalar_right", "scalar_left"]))
     if kind == "broadcast":
         other = tuple(draw(st.sampled_from([s, 1])) for s in shape)
-        other = other[draw(st.integers(0, len(other))):]  # drop some leading dims
+        other = other[draw(st.integers(0, len(other))) :]  # drop some leading dims
     elif kind == "random":
         other = draw(shapes)
     first = (shape, draw(dtypes), draw(seeds))
@@ -167,8 +173,17 @@ def _promoted_dtype(a, b):
 def test_binary(name, operands, method):
     (a_values, a), (b_values, b) = (_operand(o) for o in operands)
     fn, reference = BINARY[name]
-    dunder = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__", "pow": "__pow__",
-              "eq": "__eq__", "lt": "__lt__", "floor_divide": "__floordiv__", "remainder": "__mod__"}.get(name)
+    dunder = {
+        "add": "__add__",
+        "sub": "__sub__",
+        "mul": "__mul__",
+        "div": "__truediv__",
+        "pow": "__pow__",
+        "eq": "__eq__",
+        "lt": "__lt__",
+        "floor_divide": "__floordiv__",
+        "remainder": "__mod__",
+    }.get(name)
     with clear_error_or_result(name, "bitwise") as outcome:
         if method and dunder and isinstance(a, sg.Tensor):
             outcome.value = getattr(a, dunder)(b)
@@ -193,8 +208,8 @@ def test_binary(name, operands, method):
         else:
             assert name in ("floor_divide", "remainder", "pow") and integral, message
         return
-    assert not (name == "sub" and any(
-        isinstance(v, bool) or (isinstance(v, sg.Tensor) and v.dtype is sg.bool) for v in (a, b))
+    assert not (
+        name == "sub" and any(isinstance(v, bool) or (isinstance(v, sg.Tensor) and v.dtype is sg.bool) for v in (a, b))
     ), "subtraction with a bool operand should be refused"
     out = outcome.value
     compute = _promoted_dtype(a, b)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import given
 from hypothesis import strategies as st
 from reliability_fuzzing import (
@@ -22,6 +21,8 @@ from reliability_fuzzing import (
     shapes,
     time_limit,
 )
+
+import somegrad as sg
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -155,7 +156,7 @@ def test_setitem(data, shape, dtype, seed, scalar):
         value_values, value = values.dtype.type(3), 3 if dtype is not sg.bool else True
     else:
         if target_shape is not None and data.draw(st.integers(0, 4)):
-            value_shape = target_shape[data.draw(st.integers(0, len(target_shape))):]  # broadcasts
+            value_shape = target_shape[data.draw(st.integers(0, len(target_shape))) :]  # broadcasts
         else:
             value_shape = data.draw(shapes)
         value_values, value = make(tuple(value_shape), dtype, data.draw(seeds))
@@ -196,7 +197,7 @@ def test_gather_scatter_index_select(name, shape, dtype, seed, dim, index_shape,
     size = (shape[axis] if ndim else 1) if axis is not None else 3
     if fit_index and axis is not None:
         # mostly in range: index shape no larger than the input's outside `dim`
-        index_shape = tuple(min(i, s) for i, s in zip(index_shape + shape[len(index_shape):], shape))
+        index_shape = tuple(min(i, s) for i, s in zip(index_shape + shape[len(index_shape) :], shape))
         if name == "index_select":
             index_shape = index_shape[:1]
     rng = np.random.default_rng(seed + 1)
@@ -213,7 +214,9 @@ def test_gather_scatter_index_select(name, shape, dtype, seed, dim, index_shape,
     try:
         expected = _index_reference(name, values, axis, index_values, index_dtype, src_values, size)
     except (IndexError, ValueError, TypeError) as why:
-        assert outcome.raised is not None, f"{name}({shape}, dim={dim}, index {index_shape} {index_dtype}) should be refused ({why})"
+        assert outcome.raised is not None, (
+            f"{name}({shape}, dim={dim}, index {index_shape} {index_dtype}) should be refused ({why})"
+        )
         return
     assert outcome.raised is None, outcome.raised
     assert_matches(outcome.value, expected, dtype)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import example, given
 from hypothesis import strategies as st
 from reliability_fuzzing import clear_error_or_result, fuzz, make, seeds, time_limit
+
+import somegrad as sg
 
 nn = pytest.importorskip("somegrad.nn")
 F = nn.functional
@@ -84,7 +85,9 @@ def _conv2d_reference(x, weight, bias, stride, padding, dilation, groups):
         channels = x[:, g * c_per_group : (g + 1) * c_per_group]
         for i in range(max(oh, 0)):
             for j in range(max(ow, 0)):
-                window = channels[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+                window = channels[
+                    :, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw
+                ]
                 out[:, o, i, j] = (window * weight[o]).sum(axis=(1, 2, 3))
     return out + (bias.reshape(1, -1, 1, 1) if bias is not None else 0)
 
@@ -118,18 +121,29 @@ def test_conv2d(group_channels, kernel, stride, padding, dilation, groups, bias,
     if len(shape) == 4 and shape[0] == 0 and groups > 1:
         shape = (1,) + shape[1:]  # a grouped empty batch: test_conv2d_of_an_empty_batch
     with clear_error_or_result(*names) as outcome:
-        layer = nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=padding,
-                          dilation=dilation, groups=groups, bias=bias)
+        layer = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
         values, x = make(shape, sg.float32, seed)
         outcome.value = layer(x)
     kh, kw = _pair(kernel)
     sh, sw = _pair(stride)
     refused = (
-        min(kh, kw) <= 0 or min(sh, sw) <= 0
+        min(kh, kw) <= 0
+        or min(sh, sw) <= 0
         or (isinstance(padding, int) and padding < 0)
-        or in_channels % groups or out_channels % groups
+        or in_channels % groups
+        or out_channels % groups
         or (padding == "same" and (sh, sw) != (1, 1))
-        or len(shape) not in (3, 4) or shape[-3] != in_channels
+        or len(shape) not in (3, 4)
+        or shape[-3] != in_channels
     )
     if not refused:
         if padding == "same":
@@ -141,7 +155,11 @@ def test_conv2d(group_channels, kernel, stride, padding, dilation, groups, bias,
             pads = (0, 0) if padding == "valid" else (padding, padding)
         if refused is not None:
             h, w = shape[-2] + 2 * pads[0], shape[-1] + 2 * pads[1]
-            refused = h < dilation * (kh - 1) + 1 or w < dilation * (kw - 1) + 1 or (len(shape) == 4 and shape[0] == 0 and False)
+            refused = (
+                h < dilation * (kh - 1) + 1
+                or w < dilation * (kw - 1) + 1
+                or (len(shape) == 4 and shape[0] == 0 and False)
+            )
     if refused is None:
         return
     if refused:
@@ -179,7 +197,7 @@ def test_layer_norm(normalized, affine, bias, shape, suffix, seed):
     k = len(normalized)
     if k == 0 and outcome.raised is None:
         return  # PyTorch refuses an empty normalized_shape; normalizing each element alone is fine too
-    if k == 0 or shape[len(shape) - k:] != normalized or len(shape) < k:
+    if k == 0 or shape[len(shape) - k :] != normalized or len(shape) < k:
         assert outcome.raised is not None, f"LayerNorm({normalized}) of {shape} should be refused"
         return
     assert outcome.raised is None, outcome.raised
@@ -211,7 +229,8 @@ def test_embedding(num, dim, padding_idx, index_shape, index_dtype, seed):
         layer = nn.Embedding(num, dim, padding_idx=padding_idx)
         outcome.value = layer(sg.tensor(index_values).to(index_dtype))
     refused = (
-        index_dtype.is_floating_point or index_dtype is sg.bool
+        index_dtype.is_floating_point
+        or index_dtype is sg.bool
         or (index_values.size and (index_values.min() < 0 or index_values.max() >= num))
     )
     if refused:
@@ -289,16 +308,22 @@ def test_cross_entropy(arguments, dtype):
     weight_tensor = None if weight is None else sg.tensor(weight, dtype=dtype)
     with clear_error_or_result("cross_entropy", "nll_loss") as outcome:
         outcome.value = F.cross_entropy(
-            x, target_tensor, weight=weight_tensor, ignore_index=ignore_index,
-            reduction=reduction, label_smoothing=smoothing,
+            x,
+            target_tensor,
+            weight=weight_tensor,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=smoothing,
         )
     classes = x_values.shape[1] if x_values.ndim > 1 else x_values.shape[0]
     probabilities = target.dtype.kind == "f"
-    expected_target_shape = x_values.shape if probabilities else (
-        x_values.shape[:1] + x_values.shape[2:] if x_values.ndim > 1 else ())
+    expected_target_shape = (
+        x_values.shape if probabilities else (x_values.shape[:1] + x_values.shape[2:] if x_values.ndim > 1 else ())
+    )
     out_of_range = not probabilities and np.any((target != ignore_index) & ((target < 0) | (target >= classes)))
     refused = (
-        reduction not in ("mean", "sum", "none") or not 0 <= smoothing <= 1
+        reduction not in ("mean", "sum", "none")
+        or not 0 <= smoothing <= 1
         or target.shape != expected_target_shape
         or (weight is not None and weight.shape != (classes,))
         or out_of_range
@@ -314,8 +339,14 @@ def test_cross_entropy(arguments, dtype):
         )
         return
     assert outcome.raised is None, outcome.raised
-    expected = cross_entropy_reference(x_values.astype(dtype is sg.float32 and np.float32 or np.float64).astype(np.float64),
-                                       target, weight, ignore_index, smoothing, reduction)
+    expected = cross_entropy_reference(
+        x_values.astype(dtype is sg.float32 and np.float32 or np.float64).astype(np.float64),
+        target,
+        weight,
+        ignore_index,
+        smoothing,
+        reduction,
+    )
     _close(outcome.value, expected)
 
 
@@ -337,7 +368,9 @@ def test_linear_refuses_an_integer_input():
         nn.Linear(2, 3)(sg.tensor([[1, 2]]))  # today: tensor([[0, 0, 0]]), PyTorch refuses
 
 
-@pytest.mark.xfail(strict=True, reason="linear without bias does not check x: 'tuple index out of range', or reshape's error")
+@pytest.mark.xfail(
+    strict=True, reason="linear without bias does not check x: 'tuple index out of range', or reshape's error"
+)
 @pytest.mark.parametrize("shape", [(), (0,)], ids=["0d", "empty"])
 def test_linear_without_bias_checks_its_input(shape):
     with pytest.raises((ValueError, RuntimeError), match="linear|Linear"):
@@ -364,7 +397,8 @@ def test_conv2d_argument_errors_are_named(kwargs):
 
 @pytest.mark.xfail(strict=True, reason="stride 0 raises ZeroDivisionError, padding -1 and kernel 0 reach NumPy or pass")
 @pytest.mark.parametrize(
-    "kwargs", [dict(kernel_size=1, stride=0), dict(kernel_size=2, padding=-1), dict(kernel_size=0)],
+    "kwargs",
+    [dict(kernel_size=1, stride=0), dict(kernel_size=2, padding=-1), dict(kernel_size=0)],
     ids=["stride0", "padding-1", "kernel0"],
 )
 def test_conv2d_refuses_non_positive_sizes(kwargs):
@@ -386,7 +420,9 @@ def test_cross_entropy_target_out_of_range_is_named(decomposed):
         F.cross_entropy(sg.zeros(2, 3), sg.tensor([0, 3]))
 
 
-@pytest.mark.xfail(strict=True, reason="a negative target (not ignore_index) indexes from the end; fused and decomposed disagree")
+@pytest.mark.xfail(
+    strict=True, reason="a negative target (not ignore_index) indexes from the end; fused and decomposed disagree"
+)
 def test_cross_entropy_negative_target_is_refused():
     with pytest.raises((IndexError, RuntimeError, ValueError), match="cross_entropy"):
         F.cross_entropy(sg.randn(2, 3), sg.tensor([0, -1]))  # PyTorch: Target -1 is out of bounds
@@ -410,7 +446,9 @@ def test_cross_entropy_probabilities_with_a_misfit_weight():
         F.cross_entropy(sg.zeros(3, 3), sg.full((3, 3), 1 / 3), weight=sg.ones(4))
 
 
-@pytest.mark.xfail(strict=True, reason="an empty batch of probabilities: mean gives 0 (PyTorch: nan), with smoothing ZeroDivisionError")
+@pytest.mark.xfail(
+    strict=True, reason="an empty batch of probabilities: mean gives 0 (PyTorch: nan), with smoothing ZeroDivisionError"
+)
 def test_cross_entropy_of_empty_probabilities():
     out = F.cross_entropy(sg.zeros(0, 3), sg.zeros(0, 3), label_smoothing=0.1)
     assert np.isnan(out.item())

@@ -8,10 +8,11 @@ import math
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import example, given
 from hypothesis import strategies as st
 from reliability_fuzzing import assert_matches, clear_error_or_result, dtypes, fuzz, make, seeds, shapes, time_limit
+
+import somegrad as sg
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -275,7 +276,13 @@ def test_split_chunk_narrow(shape, dtype, seed, dim, how, numbers):
 
 
 @fuzz(300)
-@given(shape=shapes, dtype=dtypes, seed=seeds, pad=st.lists(st.integers(-1, 3), max_size=9), value=st.sampled_from([0, 1.5, -2]))
+@given(
+    shape=shapes,
+    dtype=dtypes,
+    seed=seeds,
+    pad=st.lists(st.integers(-1, 3), max_size=9),
+    value=st.sampled_from([0, 1.5, -2]),
+)
 def test_pad(shape, dtype, seed, pad, value):
     values, x = make(shape, dtype, seed)
     with clear_error_or_result("pad") as outcome:

@@ -10,14 +10,12 @@ Run with `pytest -s` to see the figures.
 
 from __future__ import annotations
 
-import gc
 import time
 import tracemalloc
 import weakref
 
 import numpy as np
 import pytest
-import somegrad as sg
 from reliability_helpers import (
     VOCAB,
     gc_disabled,
@@ -27,6 +25,8 @@ from reliability_helpers import (
     small_gpt,
     train_step,
 )
+
+import somegrad as sg
 
 MiB = 2**20
 
@@ -148,8 +148,10 @@ def test_backward_frees_saved_tensors_while_the_output_lives_on():
     finally:
         tracemalloc.stop()
     grad = x.grad.nbytes
-    print(f"\n[memory] graph {graph / 1024:.0f} KiB; after backward, with the loss alive: "
-          f"{kept / 1024:.0f} KiB (x.grad is {grad / 1024:.0f} KiB)")
+    print(
+        f"\n[memory] graph {graph / 1024:.0f} KiB; after backward, with the loss alive: "
+        f"{kept / 1024:.0f} KiB (x.grad is {grad / 1024:.0f} KiB)"
+    )
     assert graph >= 3 * grad  # three saved 256x256 float64 arrays
     assert kept < grad + 64 * 1024
 
@@ -177,9 +179,11 @@ def test_retain_graph_keeps_the_saved_tensors_and_nothing_else():
     e = np.exp(np.sin(v))
     np.testing.assert_allclose(x.grad.numpy(), 2 * (1 - np.tanh(e) ** 2) * e * np.cos(v) * 3, rtol=1e-12)
     grad = x.grad.nbytes
-    print(f"\n[memory] retain_graph: graph {graph / 1024:.0f} KiB; after backward 1 {after_first / 1024:.0f} KiB, "
-          f"after backward 2 {after_second / 1024:.0f} KiB, after the loss goes {released / 1024:.0f} KiB "
-          f"(x.grad {grad / 1024:.0f} KiB)")
+    print(
+        f"\n[memory] retain_graph: graph {graph / 1024:.0f} KiB; after backward 1 {after_first / 1024:.0f} KiB, "
+        f"after backward 2 {after_second / 1024:.0f} KiB, after the loss goes {released / 1024:.0f} KiB "
+        f"(x.grad {grad / 1024:.0f} KiB)"
+    )
     slack = 64 * 1024
     # Backward adds x.grad and nothing more (the intermediate gradients are freed) ...
     assert abs(after_first - (graph + grad)) < slack

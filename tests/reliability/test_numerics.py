@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reliability_helpers import small_gpt, token_dataset, train_step
+
 import somegrad as sg
 import somegrad.nn.functional as F
-from reliability_helpers import small_gpt, token_dataset, train_step
 
 SHAPE = (4, 6)
 TARGETS = np.array([0, 5, 2, 3])
