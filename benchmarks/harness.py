@@ -85,9 +85,7 @@ def machine_info() -> dict:
         "threads_from": how,
         "numpy": np.__version__,
         "blas": numpy_blas(),
-        "openblas_env": {
-            k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ
-        },
+        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
     }
     try:
         info["load_average"] = list(os.getloadavg())
@@ -206,9 +204,7 @@ def traced_peak_mb(step: Callable[[], object]) -> float:
     return (peak - base) / 2**20
 
 
-def run_memory_probe(
-    build: Callable[[], Callable[[], object]], traced: bool, warmup: int = 1
-) -> dict:
+def run_memory_probe(build: Callable[[], Callable[[], object]], traced: bool, warmup: int = 1) -> dict:
     step = build()
     for _ in range(warmup):
         step()
@@ -268,9 +264,7 @@ def format_table(report: dict) -> str:
 
         throughput = "-"
         if w.get("throughput_unit"):
-            throughput = (
-                f"{throughput_of('somegrad')} / {throughput_of('torch')} {w['throughput_unit']}"
-            )
+            throughput = f"{throughput_of('somegrad')} / {throughput_of('torch')} {w['throughput_unit']}"
         ratio = w.get("ratio")
         rows.append(
             [
@@ -289,9 +283,7 @@ def format_table(report: dict) -> str:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     lines = []
     for i, row in enumerate(rows):
-        cells = [
-            str(c).ljust(widths[j]) if j < 2 else str(c).rjust(widths[j]) for j, c in enumerate(row)
-        ]
+        cells = [str(c).ljust(widths[j]) if j < 2 else str(c).rjust(widths[j]) for j, c in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -8,9 +8,7 @@ import numpy as np
 class NumpyMLP:
     """The MLP by hand in NumPy: forward, backward and AdamW, the floor for a NumPy framework."""
 
-    def __init__(
-        self, weights: dict[str, np.ndarray], n_layers: int, lr: float, weight_decay: float
-    ):
+    def __init__(self, weights: dict[str, np.ndarray], n_layers: int, lr: float, weight_decay: float):
         self.lr, self.weight_decay = lr, weight_decay
         self.names = [f"{2 * i}.{kind}" for i in range(n_layers) for kind in ("weight", "bias")]
         self.params = {name: weights[name].copy() for name in self.names}

@@ -69,9 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="threads for NumPy's BLAS and torch (default: what NumPy's BLAS uses)",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
-    parser.add_argument(
-        "--memory-probe", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "FRAMEWORK"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -99,9 +97,7 @@ def memory_probe(workload_name: str, framework: str, tiny: bool) -> None:
     setup_threads(with_torch=framework == "torch")
     workload = workloads.WORKLOADS[workload_name]
     inputs = workload.make_inputs(workloads.TINY if tiny else workloads.FULL)
-    result = harness.run_memory_probe(
-        lambda: workload.builders[framework](inputs), traced=framework != "torch"
-    )
+    result = harness.run_memory_probe(lambda: workload.builders[framework](inputs), traced=framework != "torch")
     print(json.dumps(result))
 
 
@@ -202,11 +198,7 @@ def run_workload(
         result["frameworks"][framework] = entry
 
     fw = result["frameworks"]
-    result["ratio"] = (
-        fw["somegrad"]["median"] / fw["torch"]["median"]
-        if "somegrad" in fw and "torch" in fw
-        else None
-    )
+    result["ratio"] = fw["somegrad"]["median"] / fw["torch"]["median"] if "somegrad" in fw and "torch" in fw else None
     if "somegrad" in fw and "numpy" in fw:
         result["ratio_numpy"] = fw["somegrad"]["median"] / fw["numpy"]["median"]
         notes.append(f"somegrad / hand-written numpy: {result['ratio_numpy']:.2f}x")
@@ -214,9 +206,7 @@ def run_workload(
     if len(losses) > 1:
         result["loss_first_max_diff"] = max(losses.values()) - min(losses.values())
         if "somegrad" in losses and "torch" in losses:
-            notes.append(
-                f"first-step loss somegrad {losses['somegrad']:.6f} vs torch {losses['torch']:.6f}"
-            )
+            notes.append(f"first-step loss somegrad {losses['somegrad']:.6f} vs torch {losses['torch']:.6f}")
     return result
 
 
@@ -241,9 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     for name in args.only or list(workloads.WORKLOADS):
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        report["workloads"].append(
-            run_workload(workloads.WORKLOADS[name], sizes, reps, not args.no_memory, args.tiny)
-        )
+        report["workloads"].append(run_workload(workloads.WORKLOADS[name], sizes, reps, not args.no_memory, args.tiny))
     print(harness.format_table(report))
     harness.write_json(report, args.json)
     print(f"\nwritten to {args.json}")

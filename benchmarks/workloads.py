@@ -118,9 +118,7 @@ def _assign(named: dict, arrays: dict[str, np.ndarray], set_value) -> str:
         for param, value in zip(params, values, strict=True):
             set_value(param, value)
         return "in order (parameter names differ from PyTorch's)"
-    raise ValueError(
-        f"parameters differ: model has {list(named)[:6]}..., weights have {list(arrays)[:6]}..."
-    )
+    raise ValueError(f"parameters differ: model has {list(named)[:6]}..., weights have {list(arrays)[:6]}...")
 
 
 # --- per-framework plumbing --------------------------------------------------------------------

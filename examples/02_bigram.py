@@ -13,8 +13,9 @@ nats/char (to within 0.01) in 300 steps, about 5 seconds.
 import argparse
 import math
 
-import somegrad as sg
 from stdlib_text import read_text
+
+import somegrad as sg
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--chars", type=int, default=1_000_000, help="characters of text to use")
@@ -71,6 +72,8 @@ for step in range(1, args.steps + 1):
 
 with sg.no_grad():
     net_loss = nll(W.log_softmax(dim=-1), val[:-1], val[1:])
-print(f"bigram as a network:  val loss {net_loss:.3f} nats/char "
-      f"({net_loss - count_loss:+.3f} vs counting; unigram {unigram_loss:.3f}, "
-      f"uniform {math.log(vocab):.3f})")
+print(
+    f"bigram as a network:  val loss {net_loss:.3f} nats/char "
+    f"({net_loss - count_loss:+.3f} vs counting; unigram {unigram_loss:.3f}, "
+    f"uniform {math.log(vocab):.3f})"
+)

@@ -18,10 +18,11 @@ normalised whatever the initialisation. With one hidden layer and Adam it does n
 import argparse
 import random
 
+from stdlib_text import identifiers
+
 import somegrad as sg
 import somegrad.nn.functional as F
 from somegrad import nn, optim
-from stdlib_text import identifiers
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--steps", type=int, default=4000, help="training steps per model")
@@ -61,8 +62,7 @@ def mlp(batch_norm):
     hidden = [nn.Linear(10 * args.context, 200, bias=not batch_norm)]
     if batch_norm:  # normalises the pre-activations, so tanh starts in its useful range
         hidden.append(nn.BatchNorm1d(200))
-    return nn.Sequential(nn.Embedding(vocab, 10), nn.Flatten(), *hidden, nn.Tanh(),
-                         nn.Linear(200, vocab))
+    return nn.Sequential(nn.Embedding(vocab, 10), nn.Flatten(), *hidden, nn.Tanh(), nn.Linear(200, vocab))
 
 
 def train(model):

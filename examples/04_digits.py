@@ -31,8 +31,9 @@ except ImportError:
 
 sg.manual_seed(args.seed)
 digits = load_digits()
-x_tr, x_te, y_tr, y_te = train_test_split(digits.images / 16.0, digits.target, test_size=0.2,
-                                          stratify=digits.target, random_state=args.seed)
+x_tr, x_te, y_tr, y_te = train_test_split(
+    digits.images / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=args.seed
+)
 x_train = sg.tensor(x_tr, dtype=sg.float32).unsqueeze(1)  # (N, 1, 8, 8)
 x_test = sg.tensor(x_te, dtype=sg.float32).unsqueeze(1)
 y_train, y_test = sg.tensor(y_tr, dtype=sg.int64), sg.tensor(y_te, dtype=sg.int64)
@@ -40,9 +41,14 @@ print(f"{len(x_train)} train and {len(x_test)} test images of 8x8 pixels")
 
 mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 cnn = nn.Sequential(
-    nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (N, 16, 4, 4)
-    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 2, 2)
-    nn.Flatten(), nn.Linear(32 * 2 * 2, 10),
+    nn.Conv2d(1, 16, 3, padding=1),
+    nn.ReLU(),
+    nn.MaxPool2d(2),  # (N, 16, 4, 4)
+    nn.Conv2d(16, 32, 3, padding=1),
+    nn.ReLU(),
+    nn.MaxPool2d(2),  # (N, 32, 2, 2)
+    nn.Flatten(),
+    nn.Linear(32 * 2 * 2, 10),
 )
 
 
@@ -57,8 +63,7 @@ def train(model):
             loss.backward()
             opt.step()
         if epoch % 10 == 0 or epoch == args.epochs:
-            print(f"  epoch {epoch:3d}  loss {loss.item():.4f}  "
-                  f"test accuracy {accuracy(model):.2%}")
+            print(f"  epoch {epoch:3d}  loss {loss.item():.4f}  test accuracy {accuracy(model):.2%}")
     return accuracy(model)
 
 

@@ -35,14 +35,15 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from stdlib_text import read_text  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
 import somegrad as sg  # noqa: E402
 from somegrad.nn.models import GPT, GPTConfig  # noqa: E402
 from somegrad.nn.utils import clip_grad_norm_  # noqa: E402
 from somegrad.optim import AdamW  # noqa: E402
 from somegrad.optim.lr_scheduler import WarmupCosineLR  # noqa: E402
 from somegrad.train import load_checkpoint, save_checkpoint  # noqa: E402
-from stdlib_text import read_text  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 
 def positive_int(text):
@@ -121,8 +122,7 @@ def generate(model, chars, prompt, args):
     idx = sg.tensor([[stoi[c] for c in prompt]], dtype=sg.int64, device=args.device)
     model.eval()
     with sg.no_grad():
-        out = model.generate(idx, args.max_new_tokens, temperature=args.temperature,
-                             top_k=args.top_k)
+        out = model.generate(idx, args.max_new_tokens, temperature=args.temperature, top_k=args.top_k)
     return "".join(chars[i] for i in out[0].tolist())
 
 
@@ -182,8 +182,14 @@ def main(argv=None):
         chars, config = saved["chars"], GPTConfig(**saved["config"])
     else:
         chars = sorted(set(text))
-        config = GPTConfig(len(chars), block_size=args.block_size, n_layer=args.n_layer,
-                           n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
+        config = GPTConfig(
+            len(chars),
+            block_size=args.block_size,
+            n_layer=args.n_layer,
+            n_head=args.n_head,
+            n_embd=args.n_embd,
+            dropout=0.0,
+        )
     stoi = {c: i for i, c in enumerate(chars)}
     unknown = set(text) - set(stoi)
     if unknown:
@@ -199,35 +205,39 @@ def main(argv=None):
     for c in text[:split]:
         counts[stoi[c]] += 1
     unigram = -sum(n / split * math.log(n / split) for n in counts if n)
-    print(f"corpus: {len(text):,} chars ({split:,} train, {len(text) - split:,} val), "
-          f"vocabulary {len(chars)}, unigram entropy {unigram:.3f} nats/char")
+    print(
+        f"corpus: {len(text):,} chars ({split:,} train, {len(text) - split:,} val), "
+        f"vocabulary {len(chars)}, unigram entropy {unigram:.3f} nats/char"
+    )
 
     model = GPT(config).to(args.device)
     optimizer = AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.1)
-    scheduler = WarmupCosineLR(optimizer, warmup_steps=min(100, args.steps // 10),
-                               total_steps=args.steps, eta_min=args.lr / 10)
+    scheduler = WarmupCosineLR(
+        optimizer, warmup_steps=min(100, args.steps // 10), total_steps=args.steps, eta_min=args.lr / 10
+    )
     history = {"train": [], "val": [], "unigram": unigram}
     step = 0
     if args.resume:
-        state = load_checkpoint(checkpoint_path, model=model, optimizer=optimizer,
-                                scheduler=scheduler, device=args.device)
+        state = load_checkpoint(
+            checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, device=args.device
+        )
         step, history = state["step"], state["metadata"]["history"]
         scheduler.total_steps = args.steps  # a larger --steps extends the cosine decay
         print(f"resumed from {checkpoint_path} at step {step}")
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"model: {n_params:,} parameters, {config.n_layer} layers, {config.n_head} heads, "
-          f"n_embd {config.n_embd}, context {config.block_size}, on {args.device}")
+    print(
+        f"model: {n_params:,} parameters, {config.n_layer} layers, {config.n_head} heads, "
+        f"n_embd {config.n_embd}, context {config.block_size}, on {args.device}"
+    )
 
     def checkpoint():
         args.out.mkdir(parents=True, exist_ok=True)
         run = {"config": dict(vars(config)), "chars": chars, "history": history}
-        save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler,
-                        step=step, metadata=run)
+        save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, step=step, metadata=run)
 
     tokens_per_step = args.batch_size * config.block_size
     recent = []  # training losses since the last evaluation
-    bar = tqdm(total=args.steps, initial=step, desc="training", unit="step", mininterval=1.0,
-               dynamic_ncols=True)
+    bar = tqdm(total=args.steps, initial=step, desc="training", unit="step", mininterval=1.0, dynamic_ncols=True)
     tick, ticked_step = time.perf_counter(), step
     while step < args.steps:
         starts = sg.randint(0, len(train) - config.block_size - 1, (args.batch_size,)).tolist()
@@ -249,18 +259,20 @@ def main(argv=None):
             val_loss = evaluate(model, val, config, args.batch_size, args.eval_batches)
             history["val"].append((step, val_loss))
             checkpoint()
-            bar.write(f"step {step}: train loss {train_loss:.3f}, val loss {val_loss:.3f} "
-                      f"nats/char (unigram {unigram:.3f}); saved {checkpoint_path}")
+            bar.write(
+                f"step {step}: train loss {train_loss:.3f}, val loss {val_loss:.3f} "
+                f"nats/char (unigram {unigram:.3f}); saved {checkpoint_path}"
+            )
             recent = []
             tick, ticked_step = time.perf_counter(), step  # evaluation is not training throughput
     bar.close()
 
     if history["val"]:
         final = history["val"][-1][1]
-        print(f"final val loss {final:.3f} nats/char, unigram entropy {unigram:.3f} "
-              f"({final / unigram:.0%} of it)")
-        (args.out / "summary.json").write_text(json.dumps(
-            {"step": step, "val_loss": final, "unigram_entropy": unigram}, indent=1))
+        print(f"final val loss {final:.3f} nats/char, unigram entropy {unigram:.3f} ({final / unigram:.0%} of it)")
+        (args.out / "summary.json").write_text(
+            json.dumps({"step": step, "val_loss": final, "unigram_entropy": unigram}, indent=1)
+        )
         if len(history["train"]) > 1:
             plot_losses(history, args.out / "loss.png")
     print(f"\nsample (prompt {args.prompt!r}, temperature {args.temperature}):\n")

@@ -20,8 +20,9 @@ def python_files(root: Path) -> list[Path]:
     files = []
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = [name for name in subfolders if name not in SKIPPED_DIRS]
-        files += [Path(folder, name) for name in names if name.endswith(".py")
-                  and not name.startswith("_sysconfigdata")]  # generated: a dict of build paths
+        files += [
+            Path(folder, name) for name in names if name.endswith(".py") and not name.startswith("_sysconfigdata")
+        ]  # generated: a dict of build paths
     return sorted(files, key=lambda path: path.relative_to(root).parts)
 
 

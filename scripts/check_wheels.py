@@ -71,9 +71,7 @@ def check_wheels(wheels: list[Path]) -> list[str]:
         for path in files:
             parts = path.split("/")
             if parts[0] == "somegrad" and len(parts) == 2:
-                problems.append(
-                    f"{wheel.name}: ships {path}; only the core wheel may put files directly in somegrad/"
-                )
+                problems.append(f"{wheel.name}: ships {path}; only the core wheel may put files directly in somegrad/")
 
     for path, names in sorted(owners.items()):
         if len(names) > 1:

@@ -81,8 +81,7 @@ class PlainTextMarkup(griffe.Extension):
             else:
                 blocks.append((in_code, [line]))
         return "\n".join(
-            "\n".join(lines) if is_code else self.escape_shape_stars("\n".join(lines))
-            for is_code, lines in blocks
+            "\n".join(lines) if is_code else self.escape_shape_stars("\n".join(lines)) for is_code, lines in blocks
         )
 
     def escape_shape_stars(self, prose: str) -> str:

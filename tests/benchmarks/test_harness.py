@@ -51,9 +51,7 @@ def run_harness(tmp_path: Path, *args: str, prelude: str = "") -> tuple[dict, st
         f"sys.argv = ['run.py', '--tiny', '--json', {str(out)!r}, *{list(args)!r}]\n"
         f"runpy.run_path({str(BENCHMARKS / 'run.py')!r}, run_name='__main__')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text()), done.stdout
 

@@ -2,6 +2,7 @@
 point, only primitives native, and a small MLP trains on its device."""
 
 import pytest
+
 import somegrad as sg
 from somegrad import backends
 from somegrad.cli import op_coverage

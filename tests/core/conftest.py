@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import somegrad as sg
 from somegrad import plugins
 
@@ -26,6 +27,7 @@ def _restore_global_state():
 def fake_device():
     """A second device type, "fake", served by a NumPy-backed backend from an in-process plugin."""
     from plugin_helpers import make_plugin
+
     from somegrad_numpy.backend import NumpyBackend
 
     class FakeBackend(NumpyBackend):

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 
 
@@ -273,7 +274,9 @@ def test_modifying_a_saved_tensor_in_place_raises_naming_the_op():
     w = y * y  # mul saves its inputs
     with sg.no_grad():
         y.add_(1)
-    with pytest.raises(RuntimeError, match="mul: one of the tensors needed for the gradient has been modified by an in-place"):
+    with pytest.raises(
+        RuntimeError, match="mul: one of the tensors needed for the gradient has been modified by an in-place"
+    ):
         w.sum().backward()
     z.sum().backward()  # exp saved its output, which did not change
 
@@ -298,7 +301,9 @@ def test_modifying_a_view_of_a_saved_tensor_bumps_the_shared_version():
 
 def test_in_place_on_leaf_requiring_grad_raises():
     x = sg.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="add_: a leaf tensor that requires grad is being used in an in-place operation"):
+    with pytest.raises(
+        RuntimeError, match="add_: a leaf tensor that requires grad is being used in an in-place operation"
+    ):
         x.add_(1)
     with pytest.raises(RuntimeError, match="setitem: a leaf tensor that requires grad"):
         x[0] = 3.0

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+import somegrad as sg
 
 OPS = {
     "add": (lambda a, b: a + b, np.add),
@@ -20,8 +21,11 @@ OPS = {
 
 
 @settings(max_examples=60, deadline=None)
-@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3),
-       op=st.sampled_from(sorted(OPS)), seed=st.integers(0, 2**16))
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3),
+    op=st.sampled_from(sorted(OPS)),
+    seed=st.integers(0, 2**16),
+)
 def test_binary_ops_broadcast_like_numpy(shapes, op, seed):
     rng = np.random.default_rng(seed)
     a, b = (rng.uniform(0.5, 2.0, s) * rng.choice([-1, 1], s) for s in shapes.input_shapes)
@@ -44,7 +48,10 @@ def test_three_way_broadcast_and_gradient_shapes(shapes):
 
 
 def test_mismatched_shapes_error_names_op_and_both_shapes():
-    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together: size 3 and size 4 differ at dimension -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together: size 3 and size 4 differ at dimension -1",
+    ):
         sg.zeros(2, 3) + sg.zeros(4)
     with pytest.raises(ValueError, match=r"mul: shapes \(2, 3\) and \(3, 3\)"):
         sg.zeros(2, 3) * sg.zeros(3, 3)

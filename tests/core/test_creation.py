@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 
 
@@ -133,9 +134,14 @@ def test_random_shapes_dtypes_and_ranges():
 
 def test_manual_seed_makes_draws_reproducible():
     def draws():
-        return (sg.rand(5).tolist(), sg.randn(3, 2).tolist(), sg.randint(0, 100, (4,)).tolist(),
-                sg.randperm(5).tolist(), sg.multinomial(sg.ones(10), 3).tolist(),
-                sg.bernoulli(sg.full((6,), 0.5)).tolist())
+        return (
+            sg.rand(5).tolist(),
+            sg.randn(3, 2).tolist(),
+            sg.randint(0, 100, (4,)).tolist(),
+            sg.randperm(5).tolist(),
+            sg.multinomial(sg.ones(10), 3).tolist(),
+            sg.bernoulli(sg.full((6,), 0.5)).tolist(),
+        )
 
     sg.manual_seed(1234)
     first = draws()

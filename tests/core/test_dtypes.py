@@ -2,12 +2,23 @@
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import dtypes
 
 ORDER = [sg.bool, sg.uint8, sg.int8, sg.int16, sg.int32, sg.int64, sg.float16, sg.bfloat16, sg.float32, sg.float64]
-SHORT = {"b": sg.bool, "u1": sg.uint8, "i1": sg.int8, "i2": sg.int16, "i4": sg.int32, "i8": sg.int64,
-         "f2": sg.float16, "bf": sg.bfloat16, "f4": sg.float32, "f8": sg.float64}
+SHORT = {
+    "b": sg.bool,
+    "u1": sg.uint8,
+    "i1": sg.int8,
+    "i2": sg.int16,
+    "i4": sg.int32,
+    "i8": sg.int64,
+    "f2": sg.float16,
+    "bf": sg.bfloat16,
+    "f4": sg.float32,
+    "f8": sg.float64,
+}
 
 # PyTorch's promotion table (torch.promote_types), written out by hand; rows and columns in ORDER.
 PROMOTION_TABLE = """

@@ -3,8 +3,9 @@ several shapes including broadcasting, 0-d and size-0 dimensions; second derivat
 
 import numpy as np
 import pytest
-import somegrad as sg
 from gradient_checks import check_gradients, check_second_gradients
+
+import somegrad as sg
 
 rng = np.random.default_rng(1234)
 
@@ -77,8 +78,16 @@ BINARY = {
     "where": (lambda a, b: sg.where(a > b, a, b * 2), away_from_zero, away_from_zero),
     "clamp_tensor": (lambda a, b: sg.clamp(a, min=b), away_from_zero, away_from_zero),
 }
-BROADCAST_PAIRS = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((4, 1, 3), (2, 1)), ((), (2, 3)),
-                   ((2, 0), (1,)), ((0, 3), (2, 0, 1))]
+BROADCAST_PAIRS = [
+    ((), ()),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((4, 1, 3), (2, 1)),
+    ((), (2, 3)),
+    ((2, 0), (1,)),
+    ((0, 3), (2, 0, 1)),
+]
 
 
 @pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
@@ -149,8 +158,16 @@ def test_reduction_of_zero_dim_tensor():
         check_gradients(fn, np.array(0.7))
 
 
-MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
-                 ((2, 1, 2, 3), (4, 3, 2)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 1, 2, 3), (4, 3, 2)),
+    ((0, 3), (3, 2)),
+    ((2, 0), (0, 3)),
+]
 
 
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
@@ -207,8 +224,9 @@ def test_movement_and_indexing_gradient(name):
 
 def test_scatter_add_gradient():
     index = sg.tensor([[0, 1, 0], [2, 2, 1]])
-    check_gradients(lambda x, src: x.scatter_add(0, index, src), rng.standard_normal((3, 3)),
-                    rng.standard_normal((2, 4)))
+    check_gradients(
+        lambda x, src: x.scatter_add(0, index, src), rng.standard_normal((3, 3)), rng.standard_normal((2, 4))
+    )
 
 
 def test_setitem_gradient_on_non_leaf():
@@ -235,9 +253,30 @@ def test_gradient_through_float32_to_float64_cast_has_input_dtype():
 
 
 # --- second derivatives -----------------------------------------------------------------------
-SECOND_ORDER = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "gelu",
-                "gelu_tanh", "silu", "softplus", "erf", "reciprocal", "square", "pow_scalar", "pow_fractional",
-                "rpow", "abs", "div_scalar"]
+SECOND_ORDER = [
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "rsqrt",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "gelu",
+    "gelu_tanh",
+    "silu",
+    "softplus",
+    "erf",
+    "reciprocal",
+    "square",
+    "pow_scalar",
+    "pow_fractional",
+    "rpow",
+    "abs",
+    "div_scalar",
+]
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)

@@ -3,9 +3,10 @@ rule that ints apply before advanced indices; gather, scatter_add, index_select,
 
 import numpy as np
 import pytest
-import somegrad as sg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import somegrad as sg
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -110,8 +111,9 @@ def test_getitem_bool_mask_matches_numpy(data):
     shape = data.draw(shapes)
     array = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
     ndim = data.draw(st.integers(1, len(shape)))
-    mask = np.array(data.draw(st.lists(st.booleans(), min_size=int(np.prod(shape[:ndim])),
-                                       max_size=int(np.prod(shape[:ndim]))))).reshape(shape[:ndim])
+    mask = np.array(
+        data.draw(st.lists(st.booleans(), min_size=int(np.prod(shape[:ndim])), max_size=int(np.prod(shape[:ndim]))))
+    ).reshape(shape[:ndim])
     out = sg.tensor(array)[sg.tensor(mask)]
     np.testing.assert_array_equal(out.numpy(), array[mask])
 
@@ -126,7 +128,9 @@ def setitem_keys(draw, shape):
     dim = draw(st.integers(0, len(shape) - 1))
     size = shape[dim]
     if kind == "array":
-        positions = draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=size, unique_by=lambda i: i % size))
+        positions = draw(
+            st.lists(st.integers(-size, size - 1), min_size=1, max_size=size, unique_by=lambda i: i % size)
+        )
         index = np.array(positions)
     else:
         index = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))

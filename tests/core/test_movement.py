@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 
 
@@ -11,8 +12,18 @@ def arange(*shape):
 
 def test_views_share_memory_with_their_base():
     base = arange(2, 3)
-    for view in (base.reshape(3, 2), base.view(6), base.T, base.transpose(0, 1), base[1], base[:, ::2],
-                 base.unsqueeze(0), base[None], base.permute(1, 0), base.expand(4, 2, 3)):
+    for view in (
+        base.reshape(3, 2),
+        base.view(6),
+        base.T,
+        base.transpose(0, 1),
+        base[1],
+        base[:, ::2],
+        base.unsqueeze(0),
+        base[None],
+        base.permute(1, 0),
+        base.expand(4, 2, 3),
+    ):
         assert np.shares_memory(view.numpy(), base.numpy())
     view = base[:, 1:]
     view.add_(100)
@@ -66,7 +77,10 @@ def test_clone_copies():
         (lambda x: x.flip(0), lambda a: a[::-1]),
         (lambda x: x.flip((1, 2)), lambda a: a[:, ::-1, ::-1]),
         (lambda x: sg.pad(x, (1, 2)), lambda a: np.pad(a, ((0, 0), (0, 0), (1, 2)))),
-        (lambda x: sg.pad(x, (0, 1, 2, 0), value=-1.0), lambda a: np.pad(a, ((0, 0), (2, 0), (0, 1)), constant_values=-1)),
+        (
+            lambda x: sg.pad(x, (0, 1, 2, 0), value=-1.0),
+            lambda a: np.pad(a, ((0, 0), (2, 0), (0, 1)), constant_values=-1),
+        ),
         (lambda x: sg.cat([x, x], 1), lambda a: np.concatenate([a, a], 1)),
         (lambda x: sg.cat([x, x[:, :0]], -2), lambda a: a),
         (lambda x: sg.stack([x, x + 1], 2), lambda a: np.stack([a, a + 1], 2)),
@@ -163,12 +177,28 @@ def test_multinomial_draws_valid_categories_reproducibly():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: arange(2, 3).reshape(4, 2), ValueError, r"reshape: shape \(4, 2\) is invalid for input of shape \(2, 3\)"),
+        (
+            lambda: arange(2, 3).reshape(4, 2),
+            ValueError,
+            r"reshape: shape \(4, 2\) is invalid for input of shape \(2, 3\)",
+        ),
         (lambda: arange(2, 3).permute(0, 0), ValueError, "permute: dims"),
-        (lambda: arange(2, 3).expand(4, 3), ValueError, "expand: the input size 2 at dimension 0 must match the target size 4"),
-        (lambda: sg.cat([arange(2, 3), arange(3, 2)]), ValueError, r"cat: sizes of tensors must match except in dimension 0; got shapes \(2, 3\), \(3, 2\)"),
+        (
+            lambda: arange(2, 3).expand(4, 3),
+            ValueError,
+            "expand: the input size 2 at dimension 0 must match the target size 4",
+        ),
+        (
+            lambda: sg.cat([arange(2, 3), arange(3, 2)]),
+            ValueError,
+            r"cat: sizes of tensors must match except in dimension 0; got shapes \(2, 3\), \(3, 2\)",
+        ),
         (lambda: sg.stack([arange(2), arange(3)]), ValueError, "stack: expects each tensor to be equal size"),
-        (lambda: arange(2, 3).sum(2), IndexError, r"sum: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+        (
+            lambda: arange(2, 3).sum(2),
+            IndexError,
+            r"sum: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)",
+        ),
         (lambda: arange(2, 3).transpose(0, -3), IndexError, "transpose: dimension out of range"),
         (lambda: arange(2, 3).softmax(5), IndexError, "softmax: dimension out of range"),
         (lambda: arange(2, 3).sum(1.5), TypeError, "sum: dim must be an int or a tuple of ints, got float"),

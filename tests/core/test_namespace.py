@@ -10,7 +10,9 @@ def _run(code):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("name, attribute", [("nn", "Linear"), ("optim", "AdamW"), ("data", "DataLoader"), ("train", "fit")])
+@pytest.mark.parametrize(
+    "name, attribute", [("nn", "Linear"), ("optim", "AdamW"), ("data", "DataLoader"), ("train", "fit")]
+)
 def test_subpackages_are_attributes_after_a_plain_import(name, attribute):
     result = _run(f"import somegrad as sg; print(sg.{name}.{attribute}.__name__)")
     assert result.returncode == 0, result.stderr

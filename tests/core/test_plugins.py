@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import somegrad as sg
 from plugin_helpers import make_plugin
+
+import somegrad as sg
 from somegrad import backends, plugins
 
 SOURCES = [str(Path(sg.__file__).parents[1]), str(Path(__import__("somegrad_numpy").__file__).parents[1])]
@@ -21,8 +22,14 @@ def run_python(code, tmp_path, **env):
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *SOURCES])
     environment.update(env)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 def test_second_device_from_an_in_process_plugin(fake_device):
@@ -38,7 +45,9 @@ def test_second_device_from_an_in_process_plugin(fake_device):
 
 def test_mixing_devices_names_both(fake_device):
     a, b = sg.tensor([1.0], device="fake"), sg.tensor([1.0])
-    with pytest.raises(RuntimeError, match="add: expected all tensors on the same device, but found tensors on fake and cpu"):
+    with pytest.raises(
+        RuntimeError, match="add: expected all tensors on the same device, but found tensors on fake and cpu"
+    ):
         a + b
     with pytest.raises(RuntimeError, match="matmul: expected all tensors on the same device.*cpu and fake"):
         sg.zeros(1, 1) @ sg.zeros(1, 1, device="fake")
@@ -47,7 +56,9 @@ def test_mixing_devices_names_both(fake_device):
 
 
 def test_unknown_device_says_which_are_installed():
-    with pytest.raises(RuntimeError, match=r"no somegrad backend serves device 'tpu'; installed device types: \[.*'cpu'.*\]"):
+    with pytest.raises(
+        RuntimeError, match=r"no somegrad backend serves device 'tpu'; installed device types: \[.*'cpu'.*\]"
+    ):
         sg.zeros(1, device="tpu")
 
 
@@ -65,7 +76,10 @@ def test_a_kernel_returning_the_wrong_shape_is_caught_by_the_dispatcher():
     name = plugins.register_plugin(make_plugin(WrongBackend, "wrong", "wrong"), name="wrong-plugin")
     try:
         x = sg.tensor([1.0, 2.0], device="wrong")
-        with pytest.raises(RuntimeError, match=r"neg: backend 'wrong' returned an array of shape \(1,\), but the op's shape rule says \(2,\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"neg: backend 'wrong' returned an array of shape \(1,\), but the op's shape rule says \(2,\)",
+        ):
             -x
     finally:
         plugins.unregister_plugin(name)
@@ -79,7 +93,9 @@ def test_a_plugin_whose_registration_raises_is_reported():
 
     name = plugins.register_plugin(Broken(), name="broken-registration")
     try:
-        with pytest.warns(RuntimeWarning, match="somegrad plugin 'broken-registration' could not be loaded: libfoo.so not found"):
+        with pytest.warns(
+            RuntimeWarning, match="somegrad plugin 'broken-registration' could not be loaded: libfoo.so not found"
+        ):
             infos = sg.list_backends()
         assert plugins.plugin_errors["broken-registration"] == "ImportError: libfoo.so not found"
         assert any(info.name == "numpy" and info.status == "available" for info in infos)
@@ -113,7 +129,9 @@ def test_an_unavailable_backend_is_listed_with_its_reason():
     try:
         (info,) = [i for i in sg.list_backends() if i.name == "gpuish"]
         assert (info.status, info.reason) == ("unavailable", "no GPU found")
-        with pytest.raises(RuntimeError, match="device 'gpuish' is not available: backend 'gpuish' is unavailable: no GPU found"):
+        with pytest.raises(
+            RuntimeError, match="device 'gpuish' is not available: backend 'gpuish' is unavailable: no GPU found"
+        ):
             sg.zeros(1, device="gpuish")
     finally:
         plugins.unregister_plugin(name)
@@ -142,13 +160,20 @@ def test_a_plugin_raising_at_import_does_not_break_somegrad(tmp_path):
     assert "'exploding_plugin': 'RuntimeError: boom at import'" in lines[2]
 
 
-@pytest.mark.parametrize("command", [["-m", "somegrad", "info"], ["-c", "import sys; from somegrad.cli import main; sys.exit(main(['info']))"]])
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "somegrad", "info"], ["-c", "import sys; from somegrad.cli import main; sys.exit(main(['info']))"]],
+)
 def test_somegrad_info_lists_backends_and_broken_plugins(tmp_path, command):
     (tmp_path / "exploding_plugin.py").write_text("raise RuntimeError('boom at import')\n")
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *SOURCES]),
-                       SOMEGRAD_PLUGINS="somegrad_numpy.plugin,exploding_plugin")
-    result = subprocess.run([sys.executable, *command], capture_output=True, text=True, env=environment,
-                            cwd=tmp_path, timeout=120)
+    environment = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(tmp_path), *SOURCES]),
+        SOMEGRAD_PLUGINS="somegrad_numpy.plugin,exploding_plugin",
+    )
+    result = subprocess.run(
+        [sys.executable, *command], capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith(f"somegrad {sg.__version__}")
@@ -158,8 +183,11 @@ def test_somegrad_info_lists_backends_and_broken_plugins(tmp_path, command):
 
 
 def test_somegrad_info_ops_report(tmp_path):
-    result = run_python("import sys; from somegrad.cli import main; sys.exit(main(['info', '--ops', 'numpy']))",
-                        tmp_path, SOMEGRAD_PLUGINS="somegrad_numpy.plugin")
+    result = run_python(
+        "import sys; from somegrad.cli import main; sys.exit(main(['info', '--ops', 'numpy']))",
+        tmp_path,
+        SOMEGRAD_PLUGINS="somegrad_numpy.plugin",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("native (") and "missing (0): -" in result.stdout
 
@@ -184,8 +212,11 @@ def test_without_any_backend_creating_a_tensor_says_to_install_somegrad_numpy(tm
 
 def test_importing_somegrad_loads_no_plugin(tmp_path):
     (tmp_path / "exploding_plugin.py").write_text("raise RuntimeError('boom at import')\n")
-    result = run_python("import somegrad, sys; print('somegrad_numpy' in sys.modules)", tmp_path,
-                        SOMEGRAD_PLUGINS="somegrad_numpy.plugin,exploding_plugin")
+    result = run_python(
+        "import somegrad, sys; print('somegrad_numpy' in sys.modules)",
+        tmp_path,
+        SOMEGRAD_PLUGINS="somegrad_numpy.plugin,exploding_plugin",
+    )
     assert result.returncode == 0 and result.stderr == "" and result.stdout.strip() == "False"
 
 
@@ -204,6 +235,14 @@ def test_decompositions_agree_with_fused_kernels():
     x = sg.tensor(np.random.default_rng(0).standard_normal((3, 4)))
     fused = [x.softmax(-1), x.log_softmax(0), x.logsumexp(1), x.sigmoid(), sg.gelu(x), x.relu(), x.clamp(-0.5, 0.5)]
     with use_decompositions():
-        decomposed = [x.softmax(-1), x.log_softmax(0), x.logsumexp(1), x.sigmoid(), sg.gelu(x), x.relu(), x.clamp(-0.5, 0.5)]
+        decomposed = [
+            x.softmax(-1),
+            x.log_softmax(0),
+            x.logsumexp(1),
+            x.sigmoid(),
+            sg.gelu(x),
+            x.relu(),
+            x.clamp(-0.5, 0.5),
+        ]
     for a, b in zip(fused, decomposed):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=2e-7)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 
 
@@ -18,8 +19,17 @@ def test_metadata_attributes():
 
 @pytest.mark.parametrize(
     "method, dtype",
-    [("float", sg.float32), ("double", sg.float64), ("half", sg.float16), ("bfloat16", sg.bfloat16),
-     ("long", sg.int64), ("int", sg.int32), ("short", sg.int16), ("bool", sg.bool), ("byte", sg.uint8)],
+    [
+        ("float", sg.float32),
+        ("double", sg.float64),
+        ("half", sg.float16),
+        ("bfloat16", sg.bfloat16),
+        ("long", sg.int64),
+        ("int", sg.int32),
+        ("short", sg.int16),
+        ("bool", sg.bool),
+        ("byte", sg.uint8),
+    ],
 )
 def test_cast_methods(method, dtype):
     x = sg.tensor([-1.7, 0.0, 2.5])
@@ -82,8 +92,10 @@ def test_numpy_and_array_protocol():
         (lambda: sg.tensor([1, 2]), "tensor([1, 2])"),
         (lambda: sg.tensor([1, 2], dtype=sg.int32), "tensor([1, 2], dtype=somegrad.int32)"),
         (lambda: sg.tensor([True, False]), "tensor([ True, False])"),
-        (lambda: sg.tensor([[0.123456, 2.0], [3.0, 4.0]], dtype=sg.float64),
-         "tensor([[0.1235, 2.0000],\n        [3.0000, 4.0000]], dtype=somegrad.float64)"),
+        (
+            lambda: sg.tensor([[0.123456, 2.0], [3.0, 4.0]], dtype=sg.float64),
+            "tensor([[0.1235, 2.0000],\n        [3.0000, 4.0000]], dtype=somegrad.float64)",
+        ),
         (lambda: sg.tensor([1e-5, 1.0]), "tensor([1.0000e-05, 1.0000e+00])"),
         (lambda: sg.tensor([1.5, 100.0]), "tensor([  1.5000, 100.0000])"),
         (lambda: sg.tensor([1.5, float("nan")]), "tensor([1.5000,    nan])"),
@@ -103,11 +115,16 @@ def test_repr_like_pytorch(make, expected):
 def test_repr_matches_torch():
     torch = pytest.importorskip("torch")
     cases = [
-        lambda m: m.tensor([1.5, 2.0]), lambda m: m.tensor([[-1.0, 10.0], [3.0, 4.0]]),
-        lambda m: m.tensor([1e10, 1.0]), lambda m: m.tensor([1.0, float("nan"), float("inf")]),
-        lambda m: m.tensor([True]), lambda m: m.tensor([[1, 2], [3, 4]], dtype=m.int16),
-        lambda m: m.tensor([0.25], dtype=m.float16), lambda m: m.zeros(3, 0, dtype=m.float64),
-        lambda m: m.arange(12.0).reshape(3, 4) / 7, lambda m: m.tensor(-0.5),
+        lambda m: m.tensor([1.5, 2.0]),
+        lambda m: m.tensor([[-1.0, 10.0], [3.0, 4.0]]),
+        lambda m: m.tensor([1e10, 1.0]),
+        lambda m: m.tensor([1.0, float("nan"), float("inf")]),
+        lambda m: m.tensor([True]),
+        lambda m: m.tensor([[1, 2], [3, 4]], dtype=m.int16),
+        lambda m: m.tensor([0.25], dtype=m.float16),
+        lambda m: m.zeros(3, 0, dtype=m.float64),
+        lambda m: m.arange(12.0).reshape(3, 4) / 7,
+        lambda m: m.tensor(-0.5),
     ]
     for case in cases:
         assert repr(case(sg)).replace("somegrad.", "torch.") == repr(case(torch))
@@ -117,11 +134,18 @@ def test_in_place_ops_write_memory_and_bump_version():
     x = sg.tensor([1.0, 2.0, 3.0])
     array = x.numpy()
     for op, expected in [
-        (lambda t: t.add_(1), [2, 3, 4]), (lambda t: t.sub_(sg.tensor([1.0, 1.0, 1.0])), [1, 2, 3]),
-        (lambda t: t.mul_(2), [2, 4, 6]), (lambda t: t.div_(2), [1, 2, 3]), (lambda t: t.pow_(2), [1, 4, 9]),
-        (lambda t: t.sqrt_(), [1, 2, 3]), (lambda t: t.neg_(), [-1, -2, -3]), (lambda t: t.abs_(), [1, 2, 3]),
-        (lambda t: t.clamp_(2, 2.5), [2, 2, 2.5]), (lambda t: t.fill_(7), [7, 7, 7]),
-        (lambda t: t.copy_(sg.tensor([1, 2, 3])), [1, 2, 3]), (lambda t: t.copy_(sg.tensor(5.0)), [5, 5, 5]),
+        (lambda t: t.add_(1), [2, 3, 4]),
+        (lambda t: t.sub_(sg.tensor([1.0, 1.0, 1.0])), [1, 2, 3]),
+        (lambda t: t.mul_(2), [2, 4, 6]),
+        (lambda t: t.div_(2), [1, 2, 3]),
+        (lambda t: t.pow_(2), [1, 4, 9]),
+        (lambda t: t.sqrt_(), [1, 2, 3]),
+        (lambda t: t.neg_(), [-1, -2, -3]),
+        (lambda t: t.abs_(), [1, 2, 3]),
+        (lambda t: t.clamp_(2, 2.5), [2, 2, 2.5]),
+        (lambda t: t.fill_(7), [7, 7, 7]),
+        (lambda t: t.copy_(sg.tensor([1, 2, 3])), [1, 2, 3]),
+        (lambda t: t.copy_(sg.tensor(5.0)), [5, 5, 5]),
         (lambda t: t.masked_fill_(sg.tensor([True, False, False]), 0.0), [0, 5, 5]),
         (lambda t: t.addcmul_(sg.tensor([1.0, 2.0, 3.0]), sg.tensor([2.0, 2.0, 2.0]), value=0.5), [1, 7, 8]),
         (lambda t: t.zero_(), [0, 0, 0]),
@@ -148,7 +172,9 @@ def test_in_place_keeps_dtype_and_refuses_lossy_category_changes():
     assert x.dtype is sg.int32 and x.tolist() == [2, 3]
     with pytest.raises(TypeError, match="add_: result type float32 can't be cast to the desired output type int32"):
         x.add_(1.5)
-    with pytest.raises(RuntimeError, match=r"add_: output with shape \(2,\) doesn't match the broadcast shape \(3, 2\)"):
+    with pytest.raises(
+        RuntimeError, match=r"add_: output with shape \(2,\) doesn't match the broadcast shape \(3, 2\)"
+    ):
         x.add_(sg.zeros(3, 2, dtype=sg.int32))
 
 

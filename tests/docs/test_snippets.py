@@ -26,9 +26,7 @@ BLOCK = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 def python_blocks(page: Path) -> list[tuple[int, str]]:
     """The page's ```python blocks as (line of the block's first line of code, code)."""
     text = page.read_text(encoding="utf-8")
-    return [
-        (text.count("\n", 0, match.start(1)) + 1, match.group(1)) for match in BLOCK.finditer(text)
-    ]
+    return [(text.count("\n", 0, match.start(1)) + 1, match.group(1)) for match in BLOCK.finditer(text)]
 
 
 def run_page(page: Path, folder: Path) -> None:

@@ -28,9 +28,7 @@ SOURCES = [
 def doc_commands() -> list[str]:
     """The `$ ` lines of the page's console blocks, in order."""
     blocks = re.findall(r"```console\n(.*?)```", DOC.read_text(), re.S)
-    return [
-        line[2:].strip() for block in blocks for line in block.splitlines() if line.startswith("$ ")
-    ]
+    return [line[2:].strip() for block in blocks for line in block.splitlines() if line.startswith("$ ")]
 
 
 def doc_python_blocks() -> list[str]:
@@ -76,16 +74,12 @@ def _check(command: str, result: subprocess.CompletedProcess) -> None:
     if command.startswith("somegrad info --ops"):
         assert "missing (0)" in output and "decomposed (" in output, output
     if command.startswith("pytest"):
-        assert "somegrad op coverage" in output and "arraystrict (device strict)" in output, output[
-            -3000:
-        ]
+        assert "somegrad op coverage" in output and "arraystrict (device strict)" in output, output[-3000:]
 
 
 def _source_env() -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / s) for s in SOURCES] + [env.get("PYTHONPATH", "")]
-    )
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / s) for s in SOURCES] + [env.get("PYTHONPATH", "")])
     env["SOMEGRAD_PLUGINS"] = "somegrad_numpy.plugin,somegrad_arraystrict.plugin"
     return env
 
@@ -98,9 +92,7 @@ def _has_array_api_strict() -> bool:
     return True
 
 
-needs_strict = pytest.mark.skipif(
-    not _has_array_api_strict(), reason="array-api-strict is not installed"
-)
+needs_strict = pytest.mark.skipif(not _has_array_api_strict(), reason="array-api-strict is not installed")
 
 
 @needs_strict
@@ -123,11 +115,7 @@ def test_commands_from_the_source_tree():
 @needs_strict
 def test_python_snippets_run():
     # The self-contained snippets (the others are excerpts of the example's files).
-    snippets = [
-        b
-        for b in doc_python_blocks()
-        if b.startswith(("import somegrad as sg", "from somegrad.ops import"))
-    ]
+    snippets = [b for b in doc_python_blocks() if b.startswith(("import somegrad as sg", "from somegrad.ops import"))]
     assert len(snippets) == 2
     for snippet in snippets:
         result = subprocess.run(
@@ -175,7 +163,5 @@ def test_commands_in_a_fresh_environment(tmp_path):
             argv += offline
         if command.startswith("somegrad"):
             argv = [str(bindir / "somegrad"), *shlex.split(command)[1:]]
-        result = subprocess.run(
-            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
+        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         _check(command, result)

@@ -23,7 +23,11 @@ def run(script, *args, cwd=None, check=True, timeout=300):
     env["MPLBACKEND"] = "Agg"
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *map(str, args)],
-        cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         command = " ".join(map(str, [script, *args]))
@@ -31,9 +35,26 @@ def run(script, *args, cwd=None, check=True, timeout=300):
     return result
 
 
-TINY_GPT = ["--n-layer", 1, "--n-head", 2, "--n-embd", 32, "--block-size", 16,
-            "--batch-size", 8, "--max-chars", 20_000, "--eval-batches", 2, "--lr", 1e-2,
-            "--max-new-tokens", 20]
+TINY_GPT = [
+    "--n-layer",
+    1,
+    "--n-head",
+    2,
+    "--n-embd",
+    32,
+    "--block-size",
+    16,
+    "--batch-size",
+    8,
+    "--max-chars",
+    20_000,
+    "--eval-batches",
+    2,
+    "--lr",
+    1e-2,
+    "--max-new-tokens",
+    20,
+]
 
 
 def test_gpt_trains_checkpoints_resumes_and_samples(tmp_path):
@@ -48,25 +69,38 @@ def test_gpt_trains_checkpoints_resumes_and_samples(tmp_path):
     assert ("loss curve" in first.stdout) or ("matplotlib is not installed" in first.stdout)
 
     # --resume continues from step 30 to step 60 and the loss keeps falling
-    second = run("gpt.py", *TINY_GPT, "--steps", 60, "--eval-interval", 15, "--out", out,
-                 "--resume")
+    second = run("gpt.py", *TINY_GPT, "--steps", 60, "--eval-interval", 15, "--out", out, "--resume")
     assert "resumed from" in second.stdout and "at step 30" in second.stdout
     resumed = json.loads((out / "summary.json").read_text())
     assert resumed["step"] == 60
     assert resumed["val_loss"] < summary["val_loss"]
     assert resumed["val_loss"] < resumed["unigram_entropy"] + 0.5
 
-    sampled = run("gpt.py", "--sample", "--out", out, "--prompt", "import ",
-                  "--max-new-tokens", 30, "--top-k", 5, "--temperature", 0.5)
+    sampled = run(
+        "gpt.py",
+        "--sample",
+        "--out",
+        out,
+        "--prompt",
+        "import ",
+        "--max-new-tokens",
+        30,
+        "--top-k",
+        5,
+        "--temperature",
+        0.5,
+    )
     assert sampled.stdout.startswith("import ")
     assert len(sampled.stdout.rstrip("\n")) >= len("import ") + 30 - 1
 
 
 def test_gpt_training_lowers_the_loss(tmp_path):
     result = run("gpt.py", *TINY_GPT, "--steps", 60, "--eval-interval", 20, "--out", tmp_path)
-    vals = [float(line.split("val loss ")[1].split()[0])
-            for line in result.stdout.splitlines() + result.stderr.splitlines()
-            if "val loss" in line and line.startswith("step")]
+    vals = [
+        float(line.split("val loss ")[1].split()[0])
+        for line in result.stdout.splitlines() + result.stderr.splitlines()
+        if "val loss" in line and line.startswith("step")
+    ]
     assert len(vals) == 3 and vals[-1] < vals[0]
 
 
@@ -100,8 +134,7 @@ def test_gpt_bad_input_gives_a_clear_error(args, message):
 def test_gpt_reads_a_corpus_file(tmp_path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("hello world, hello somegrad. " * 200)
-    result = run("gpt.py", *TINY_GPT, "--corpus", corpus, "--steps", 5, "--out", tmp_path,
-                 "--prompt", "hello")
+    result = run("gpt.py", *TINY_GPT, "--corpus", corpus, "--steps", 5, "--out", tmp_path, "--prompt", "hello")
     assert "vocabulary 14" in result.stdout
 
 
@@ -129,8 +162,10 @@ def test_mlp_language_model():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
-                    reason="scikit-learn is not installed (optional extra for 04_digits.py)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None,
+    reason="scikit-learn is not installed (optional extra for 04_digits.py)",
+)
 def test_digits():
     result = run("04_digits.py", "--epochs", 1)
     assert "CNN: test accuracy" in result.stdout

@@ -89,18 +89,27 @@ class Installer:
         sources = [REPO / "packages" / folder for folder in PACKAGES.values()]
         if self.uv:
             for source in sources:
-                run([self.uv, "build", "--wheel", "--quiet", "--out-dir", out, source],
-                    cwd=self.workdir, timeout=INSTALL_TIMEOUT)
+                run(
+                    [self.uv, "build", "--wheel", "--quiet", "--out-dir", out, source],
+                    cwd=self.workdir,
+                    timeout=INSTALL_TIMEOUT,
+                )
         else:
             tools = self.create(self.workdir / "build-tools")
-            run([tools, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out, *sources],
-                cwd=self.workdir, timeout=INSTALL_TIMEOUT)
+            run(
+                [tools, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out, *sources],
+                cwd=self.workdir,
+                timeout=INSTALL_TIMEOUT,
+            )
 
     def create(self, path: Path) -> Path:
         """A fresh virtual environment; returns its python."""
         if self.uv:
-            run([self.uv, "venv", "--quiet", "--python", sys.executable, path],
-                cwd=self.workdir, timeout=INSTALL_TIMEOUT)
+            run(
+                [self.uv, "venv", "--quiet", "--python", sys.executable, path],
+                cwd=self.workdir,
+                timeout=INSTALL_TIMEOUT,
+            )
         else:
             run([sys.executable, "-m", "venv", path], cwd=self.workdir, timeout=INSTALL_TIMEOUT)
         return path / ("Scripts" if os.name == "nt" else "bin") / "python"

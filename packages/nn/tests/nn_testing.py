@@ -4,6 +4,7 @@ finite differences in float64 along random directions."""
 from __future__ import annotations
 
 import numpy as np
+
 import somegrad as sg
 from somegrad.ops.dispatch import use_decompositions
 
@@ -38,9 +39,7 @@ def gradcheck(fn, inputs, directions=3, eps=1e-6, atol=1e-6, rtol=1e-5):
     out = fn(*inputs)
     weights = RNG.standard_normal(out.shape)
     (out * sg.tensor(weights, dtype=out.dtype)).sum().backward()
-    grads = [
-        leaf.grad.numpy() if leaf.grad is not None else np.zeros(leaf.shape) for leaf in leaves
-    ]
+    grads = [leaf.grad.numpy() if leaf.grad is not None else np.zeros(leaf.shape) for leaf in leaves]
     bases = [value(leaf).copy() for leaf in leaves]
 
     def objective(shifts):
@@ -68,20 +67,14 @@ def fused_and_decomposed(fn, inputs):
     results = []
     for decompose in (False, True):
         fresh = [
-            t64(value(t), t.requires_grad)
-            if isinstance(t, sg.Tensor) and t.dtype.is_floating_point
-            else t
+            t64(value(t), t.requires_grad) if isinstance(t, sg.Tensor) and t.dtype.is_floating_point else t
             for t in inputs
         ]
         with use_decompositions(decompose):
             out = fn(*fresh)
             weights = sg.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), dtype=out.dtype)
             (out * weights).sum().backward()
-        grads = [
-            t.grad.numpy()
-            for t in fresh
-            if isinstance(t, sg.Tensor) and t.requires_grad and t.grad is not None
-        ]
+        grads = [t.grad.numpy() for t in fresh if isinstance(t, sg.Tensor) and t.requires_grad and t.grad is not None]
         results.append((value(out), grads))
     return results
 

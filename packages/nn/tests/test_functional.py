@@ -5,8 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import somegrad as sg
-import somegrad.nn.functional as F
 from nn_testing import (
     RNG,
     array,
@@ -16,6 +14,9 @@ from nn_testing import (
     t64,
     value,
 )
+
+import somegrad as sg
+import somegrad.nn.functional as F
 
 
 # --- NumPy references (float64, written independently of somegrad) -------------------------------
@@ -129,9 +130,7 @@ def test_linear_matches_reference_and_gradients():
 
 
 def test_linear_shape_error_names_the_shapes():
-    with pytest.raises(
-        ValueError, match=r"linear: input of shape \(2, 5\) and weight of shape \(4, 3\)"
-    ):
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) and weight of shape \(4, 3\)"):
         F.linear(sg.randn(2, 5), sg.randn(4, 3), sg.randn(4))
 
 
@@ -212,17 +211,13 @@ def test_layer_norm():
     assert_close(F.layer_norm(t64(x), (3, 6)), ref_layer_norm(x, 1, 0, 2))
     gradcheck(lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)])
     gradcheck(lambda x: F.layer_norm(x, (3, 6)), [t64(x)])
-    assert_fused_matches_decomposition(
-        lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)]
-    )
+    assert_fused_matches_decomposition(lambda x, w, b: F.layer_norm(x, (6,), w, b), [t64(x), t64(w), t64(b)])
 
 
 def test_layer_norm_second_order_gradient():
     x, w = t64(array(3, 5)), t64(array(5))
     gradcheck(
-        lambda x, w: sg.autograd.grad(
-            (F.layer_norm(x, (5,), w) ** 2).sum(), [x], create_graph=True
-        )[0],
+        lambda x, w: sg.autograd.grad((F.layer_norm(x, (5,), w) ** 2).sum(), [x], create_graph=True)[0],
         [x, w],
     )
 
@@ -237,9 +232,7 @@ def test_batch_norm_training_and_eval():
     assert_close(out, expected)
     assert_close(rm, 0.1 * mu.ravel())
     assert_close(rv, 0.9 + 0.1 * x.var(axis=(0, 2, 3), ddof=1))
-    gradcheck(
-        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)]
-    )
+    gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)])
     assert_fused_matches_decomposition(
         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [t64(x), t64(w), t64(b)]
     )
@@ -248,17 +241,16 @@ def test_batch_norm_training_and_eval():
     shape = (1, 3, 1, 1)
     assert_close(
         out,
-        (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + 1e-5) * w.reshape(shape)
-        + b.reshape(shape),
+        (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + 1e-5) * w.reshape(shape) + b.reshape(shape),
     )
 
 
 def test_group_norm_and_rms_norm():
     x, w, b = array(2, 4, 3, 3), array(4), array(4)
     grouped = x.reshape(2, 2, -1)
-    expected = (
-        (grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + 1e-5)
-    ).reshape(x.shape)
+    expected = ((grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + 1e-5)).reshape(
+        x.shape
+    )
     expected = expected * w.reshape(1, 4, 1, 1) + b.reshape(1, 4, 1, 1)
     assert_close(F.group_norm(t64(x), 2, t64(w), t64(b)), expected)
     gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), [t64(x), t64(w), t64(b)])
@@ -317,9 +309,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 def test_cross_entropy_second_order_gradient():
     x = t64(array(3, 4))
     target = sg.tensor([0, 3, 1])
-    gradcheck(
-        lambda x: sg.autograd.grad(F.cross_entropy(x, target), [x], create_graph=True)[0], [x]
-    )
+    gradcheck(lambda x: sg.autograd.grad(F.cross_entropy(x, target), [x], create_graph=True)[0], [x])
 
 
 def test_nll_loss():
@@ -327,9 +317,7 @@ def test_nll_loss():
     y = np.array([1, 0, 3, -100, 2])
     weight = array(4, low=0.5, high=2)
     target = sg.tensor(y)
-    assert_close(
-        F.nll_loss(t64(logp), target, t64(weight, False)), ref_cross_entropy(logp, y, weight)
-    )
+    assert_close(F.nll_loss(t64(logp), target, t64(weight, False)), ref_cross_entropy(logp, y, weight))
     gradcheck(lambda lp: F.nll_loss(lp, target), [t64(logp)])
 
 
@@ -352,17 +340,13 @@ def test_regression_losses():
 
 def test_binary_cross_entropy_losses():
     p, y = array(4, 3, low=0.05, high=0.95), array(4, 3, low=0.0, high=1.0)
-    assert_close(
-        F.binary_cross_entropy(t64(p), t64(y)), -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
-    )
+    assert_close(F.binary_cross_entropy(t64(p), t64(y)), -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
     gradcheck(lambda p: F.binary_cross_entropy(p, t64(y, False)), [t64(p)])
     z = array(4, 3) * 3
     pos = array(3, low=0.5, high=3)
     sig = 1 / (1 + np.exp(-z))
     expected = -(pos * y * np.log(sig) + (1 - y) * np.log(1 - sig)).mean()
-    assert_close(
-        F.binary_cross_entropy_with_logits(t64(z), t64(y), pos_weight=t64(pos, False)), expected
-    )
+    assert_close(F.binary_cross_entropy_with_logits(t64(z), t64(y), pos_weight=t64(pos, False)), expected)
     gradcheck(lambda z, y: F.binary_cross_entropy_with_logits(z, y), [t64(z), t64(y)])
 
 
@@ -400,9 +384,7 @@ def test_scaled_dot_product_attention(case):
     assert_fused_matches_decomposition(fn, [t64(q), t64(k), t64(v)])
     if case == "float_mask":
         gradcheck(
-            lambda q, m: F.scaled_dot_product_attention(
-                q, t64(k, False), t64(v, False), attn_mask=m
-            ),
+            lambda q, m: F.scaled_dot_product_attention(q, t64(k, False), t64(v, False), attn_mask=m),
             [t64(q), t64(expected_mask)],
         )
 
@@ -462,9 +444,7 @@ def test_conv2d_same_padding_and_conv1d():
 def test_conv2d_double_backward():
     x, w = t64(array(1, 2, 5, 5)), t64(array(3, 2, 3, 3))
     gradcheck(
-        lambda x, w: sg.autograd.grad(
-            (F.conv2d(x, w, stride=2, padding=1) ** 2).sum(), [w], create_graph=True
-        )[0],
+        lambda x, w: sg.autograd.grad((F.conv2d(x, w, stride=2, padding=1) ** 2).sum(), [w], create_graph=True)[0],
         [x, w],
     )
 
@@ -503,9 +483,7 @@ def test_avg_pool2d(k, s, p, include):
     if include:
         expected = ref_pool(x, k, s, p, np.mean, 0.0)
     else:
-        expected = ref_pool(x, k, s, p, np.sum, 0.0) / ref_pool(
-            np.ones((1, 1, 7, 6)), k, s, p, np.sum, 0.0
-        )
+        expected = ref_pool(x, k, s, p, np.sum, 0.0) / ref_pool(np.ones((1, 1, 7, 6)), k, s, p, np.sum, 0.0)
     fn = lambda x: F.avg_pool2d(x, k, s, p, count_include_pad=include)  # noqa: E731
     assert_close(fn(t64(x)), expected)
     gradcheck(fn, [t64(x)])
@@ -523,6 +501,4 @@ def test_adaptive_avg_pool2d():
 
 
 def test_one_hot():
-    np.testing.assert_array_equal(
-        value(F.one_hot(sg.tensor([0, 2, 1]), 3)), np.eye(3, dtype=np.int64)[[0, 2, 1]]
-    )
+    np.testing.assert_array_equal(value(F.one_hot(sg.tensor([0, 2, 1]), 3)), np.eye(3, dtype=np.int64)[[0, 2, 1]])

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import nn
 from somegrad.nn.models import CNN, GPT, MLP, GPTConfig
@@ -29,20 +30,12 @@ def test_parameter_names_follow_nanogpt():
         "transformer.h.0.attn.c_proj.bias",
     ]
     assert "lm_head.weight" not in names  # tied: listed once, under its first name
-    assert (
-        "lm_head.weight" in model.state_dict()
-        and "transformer.h.1.mlp.c_fc.weight" in model.state_dict()
-    )
+    assert "lm_head.weight" in model.state_dict() and "transformer.h.1.mlp.c_fc.weight" in model.state_dict()
     assert model.lm_head.weight is model.transformer.wte.weight
     untied = tiny(tie_weights=False, bias=False)
     assert "lm_head.weight" in dict(untied.named_parameters())
     assert not any(n.endswith("bias") for n, _ in untied.named_parameters())
-    expected = (
-        11 * 16
-        + 8 * 16
-        + 2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16)
-        + 2 * 16
-    )
+    expected = 11 * 16 + 8 * 16 + 2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 2 * 16
     assert model.num_parameters() == expected
 
 
@@ -190,7 +183,6 @@ def test_gpt_runs_in_other_dtypes(dtype):
 
 def test_import_exposes_the_nn_package():
     import somegrad
-
     from somegrad import nn as imported
 
     assert imported is nn and somegrad.nn is nn and hasattr(imported, "Module")

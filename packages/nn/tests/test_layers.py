@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from nn_testing import array, assert_close, gradcheck, t64, value
+
 import somegrad as sg
 import somegrad.nn.functional as F
-from nn_testing import array, assert_close, gradcheck, t64, value
 from somegrad import nn
 
 
@@ -69,9 +70,7 @@ def test_batch_norm_running_statistics_and_eval():
     bn.eval()
     x = xs[0]
     expected = (x - rm.reshape(1, 3, 1, 1)) / np.sqrt(rv.reshape(1, 3, 1, 1) + 1e-5)
-    np.testing.assert_allclose(
-        value(bn(sg.tensor(x, dtype=sg.float32))), expected, rtol=1e-4, atol=1e-5
-    )
+    np.testing.assert_allclose(value(bn(sg.tensor(x, dtype=sg.float32))), expected, rtol=1e-4, atol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 3  # eval leaves statistics alone
     assert set(bn.state_dict()) == {
         "weight",
@@ -146,9 +145,7 @@ def test_multihead_attention(need_weights):
         mha.out_proj.bias.normal_()
     x, kv = array(2, 5, 8), array(2, 6, 8)
     causal = np.triu(np.ones((5, 6), dtype=bool), 1)
-    out, weights = mha(
-        t64(x), t64(kv), t64(kv), attn_mask=sg.tensor(causal), need_weights=need_weights
-    )
+    out, weights = mha(t64(x), t64(kv), t64(kv), attn_mask=sg.tensor(causal), need_weights=need_weights)
     expected, expected_weights = reference_mha(mha, x, kv, kv, causal)
     assert_close(out, expected)
     if need_weights:

@@ -4,6 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import nn
 
@@ -133,10 +134,7 @@ def test_load_state_dict_errors_name_the_keys():
     assert "Error(s) in loading state_dict for Net" in message
     assert 'Missing key(s) in state_dict: "fc1.bias"' in message
     assert 'Unexpected key(s) in state_dict: "extra.weight"' in message
-    assert (
-        "size mismatch for blocks.0.weight: copying a param with shape (5, 4) from checkpoint"
-        in message
-    )
+    assert "size mismatch for blocks.0.weight: copying a param with shape (5, 4) from checkpoint" in message
     del state["blocks.0.weight"]
     result = net.load_state_dict(state, strict=False)
     assert result.missing_keys == ["fc1.bias", "blocks.0.weight"]
@@ -170,9 +168,7 @@ def test_forward_hooks():
 
 
 def test_repr_is_nested_like_pytorch():
-    model = nn.Sequential(
-        nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Dropout(0.1))
-    )
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Dropout(0.1)))
     assert repr(model) == (
         "Sequential(\n"
         "  (0): Linear(in_features=3, out_features=4, bias=True)\n"

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 import somegrad.nn.functional as F
 from somegrad import nn
@@ -18,15 +19,11 @@ def to_sg(t, requires_grad=False):
 
 
 def load_from_torch(sg_module, torch_module):
-    sg_module.load_state_dict(
-        {k: sg.tensor(v.detach().numpy()) for k, v in torch_module.state_dict().items()}
-    )
+    sg_module.load_state_dict({k: sg.tensor(v.detach().numpy()) for k, v in torch_module.state_dict().items()})
 
 
 def close(sg_tensor, torch_tensor, atol=1e-5, rtol=1e-4):
-    np.testing.assert_allclose(
-        sg_tensor.numpy(force=True), torch_tensor.detach().numpy(), atol=atol, rtol=rtol
-    )
+    np.testing.assert_allclose(sg_tensor.numpy(force=True), torch_tensor.detach().numpy(), atol=atol, rtol=rtol)
 
 
 def check_module(sg_module, torch_module, *inputs):
@@ -59,9 +56,7 @@ def test_linear():
     ],
 )
 def test_conv2d(kwargs):
-    check_module(
-        nn.Conv2d(4, 6, 3, **kwargs), torch.nn.Conv2d(4, 6, 3, **kwargs), torch.randn(2, 4, 9, 8)
-    )
+    check_module(nn.Conv2d(4, 6, 3, **kwargs), torch.nn.Conv2d(4, 6, 3, **kwargs), torch.randn(2, 4, 9, 8))
 
 
 def test_conv_transpose2d_and_pools():
@@ -194,9 +189,7 @@ class TorchGPTBlock(torch.nn.Module):
 
     def forward(self, x):
         x = x + self.attention(self.ln_1(x))
-        return x + self.mlp.c_proj(
-            torch.nn.functional.gelu(self.mlp.c_fc(self.ln_2(x)), approximate="tanh")
-        )
+        return x + self.mlp.c_proj(torch.nn.functional.gelu(self.mlp.c_fc(self.ln_2(x)), approximate="tanh"))
 
 
 class TorchGPT(torch.nn.Module):
@@ -220,9 +213,7 @@ class TorchGPT(torch.nn.Module):
         for block in self.transformer.h:
             x = block(x)
         logits = self.lm_head(self.transformer.ln_f(x))
-        return logits, torch.nn.functional.cross_entropy(
-            logits.view(-1, logits.size(-1)), targets.view(-1)
-        )
+        return logits, torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
 def test_gpt_matches_pytorch_and_has_its_state_dict_keys():
@@ -279,6 +270,4 @@ def test_default_initialisation_ranges_match():
         for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
             bound = q.detach().abs().max().item()
             limit = 1 / math.sqrt(ours.weight[0].numel())
-            assert p.numpy(force=True).__abs__().max() <= limit + 1e-6 and bound <= limit + 1e-6, (
-                name
-            )
+            assert p.numpy(force=True).__abs__().max() <= limit + 1e-6 and bound <= limit + 1e-6, name

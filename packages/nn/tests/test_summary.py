@@ -12,7 +12,11 @@ def test_sequential_summary_lists_each_layer_with_shape_and_count():
     table = model.summary((3, 4)).splitlines()
     assert table[0].split() == ["Layer", "(type)", "Output", "shape", "Params"]
     rows = [line.split() for line in table[2:5]]
-    assert rows == [["0", "(Linear)", "(3,", "8)", "40"], ["1", "(ReLU)", "(3,", "8)", "0"], ["2", "(Linear)", "(3,", "2)", "18"]]
+    assert rows == [
+        ["0", "(Linear)", "(3,", "8)", "40"],
+        ["1", "(ReLU)", "(3,", "8)", "0"],
+        ["2", "(Linear)", "(3,", "2)", "18"],
+    ]
     assert table[-2] == "Total params: 58" and table[-1] == "Trainable params: 58"
 
 

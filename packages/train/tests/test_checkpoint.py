@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import optim
 from somegrad.data import DataLoader, TensorDataset
@@ -54,9 +55,7 @@ def test_resume_is_bit_identical(tmp_path, tiny_classifier, make_blobs, loss_fn)
     model, opt, sched, loader = build(tiny_classifier, make_blobs, seed=0)
     first = train_steps(model, opt, sched, loader, loss_fn, epochs=2)
     path = tmp_path / "ckpt.safetensors"
-    save_checkpoint(
-        path, model=model, optimizer=opt, scheduler=sched, epoch=2, step=12, metadata={"run": "a"}
-    )
+    save_checkpoint(path, model=model, optimizer=opt, scheduler=sched, epoch=2, step=12, metadata={"run": "a"})
     sg.manual_seed(123)  # disturb everything the checkpoint must restore
     sg.randn(100)
 
@@ -71,9 +70,7 @@ def test_resume_is_bit_identical(tmp_path, tiny_classifier, make_blobs, loss_fn)
         assert resumed.tobytes() == uninterrupted.tobytes()
 
 
-def test_fit_resume_with_start_epoch_is_bit_identical(
-    tmp_path, tiny_classifier, make_blobs, loss_fn
-):
+def test_fit_resume_with_start_epoch_is_bit_identical(tmp_path, tiny_classifier, make_blobs, loss_fn):
     model, opt, sched, loader = build(tiny_classifier, make_blobs, seed=1)
     straight = fit(
         model,
@@ -98,13 +95,9 @@ def test_fit_resume_with_start_epoch_is_bit_identical(
         scheduler_interval="step",
         progress=False,
     )
-    save_checkpoint(
-        tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched, epoch=2
-    )
+    save_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched, epoch=2)
     model, opt, sched, loader = build(tiny_classifier, make_blobs, seed=7)
-    epoch = load_checkpoint(
-        tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched
-    )["epoch"]
+    epoch = load_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched)["epoch"]
     resumed = fit(
         model,
         loader,
@@ -130,9 +123,7 @@ def test_checkpoint_holds_plain_json_and_tensors(tmp_path, tiny_classifier):
         p.grad = sg.ones(*p.shape)
     opt.step()
     sched.step(1.0)
-    save_checkpoint(
-        tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched, epoch=1, step=1
-    )
+    save_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched, epoch=1, step=1)
     raw = sg.load(tmp_path / "c.safetensors")
     assert set(raw["model"]) == {"w1", "b1", "w2", "b2"}
     assert raw["optimizer"]["param_groups"][0]["params"] == [0, 1, 2, 3]
@@ -150,9 +141,7 @@ def test_bad_checkpoints_load_nothing(tmp_path, tiny_classifier):
     path.write_bytes(content[: len(content) - 3])
     with pytest.raises(SerializationError, match="c.safetensors"):
         load_checkpoint(path, model=model)
-    assert all(
-        a.tobytes() == b.tobytes() for a, b in zip(parameters_of(model), before, strict=True)
-    )
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(parameters_of(model), before, strict=True))
 
     sg.save({"w1": sg.ones(1)}, tmp_path / "weights.safetensors")
     with pytest.raises(SerializationError, match="not a somegrad checkpoint"):

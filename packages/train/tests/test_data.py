@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad.data import (
     BatchSampler,
@@ -126,9 +127,7 @@ def test_samplers():
     assert sorted(first) == list(range(20)) and first != second  # a new order each epoch
     again = list(RandomSampler(range(20), generator=sg.Generator().manual_seed(3)))
     assert again == first
-    drawn = list(
-        RandomSampler(range(3), replacement=True, num_samples=50, generator=sg.Generator())
-    )
+    drawn = list(RandomSampler(range(3), replacement=True, num_samples=50, generator=sg.Generator()))
     assert len(drawn) == 50 and set(drawn) <= {0, 1, 2}
     longer = list(RandomSampler(range(4), num_samples=10))
     assert len(longer) == 10 and set(longer) == {0, 1, 2, 3}
@@ -282,9 +281,7 @@ def test_tensor_dataset_batches_equal_per_sample_collation():
         def per_sample(samples):
             return default_collate(samples)
 
-        fast = DataLoader(
-            dataset, batch_size=5, shuffle=True, generator=sg.Generator().manual_seed(1)
-        )
+        fast = DataLoader(dataset, batch_size=5, shuffle=True, generator=sg.Generator().manual_seed(1))
         slow = DataLoader(
             dataset,
             batch_size=5,

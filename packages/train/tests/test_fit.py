@@ -10,6 +10,7 @@ import logging
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import optim
 from somegrad.data import DataLoader, TensorDataset
@@ -50,9 +51,7 @@ def params(model):
 
 def test_fit_learns_and_records_history(setup, loss_fn):
     model, opt, train, val = setup()
-    history = fit(
-        model, train, loss_fn, opt, epochs=6, val_loader=val, metrics=["accuracy"], progress=False
-    )
+    history = fit(model, train, loss_fn, opt, epochs=6, val_loader=val, metrics=["accuracy"], progress=False)
     assert isinstance(history, History) and len(history) == 6
     assert history.keys() == [
         "epoch",
@@ -141,9 +140,7 @@ def test_schedulers_per_epoch_per_step_and_on_plateau(setup, loss_fn):
 
     model, opt, train, _ = setup()
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=8)
-    reference = optim.lr_scheduler.OneCycleLR(
-        optim.SGD([sg.zeros(1)], lr=0.1, momentum=0.9), max_lr=0.5, total_steps=8
-    )
+    reference = optim.lr_scheduler.OneCycleLR(optim.SGD([sg.zeros(1)], lr=0.1, momentum=0.9), max_lr=0.5, total_steps=8)
     expected = []
     for _ in range(8):
         expected.append(reference.get_last_lr()[0])
@@ -163,9 +160,7 @@ def test_schedulers_per_epoch_per_step_and_on_plateau(setup, loss_fn):
     model, opt, train, val = setup(lr=0.0, momentum=0.0)  # nothing improves
     sched = optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5, eps=0.0)
     opt.param_groups[0]["lr"] = 1e-30  # a learning rate that cannot change the loss
-    history = fit(
-        model, train, loss_fn, opt, epochs=4, scheduler=sched, val_loader=val, progress=False
-    )
+    history = fit(model, train, loss_fn, opt, epochs=4, scheduler=sched, val_loader=val, progress=False)
     assert history["lr"] == [1e-30, 1e-30, 1e-30, 5e-31]
 
 
@@ -242,12 +237,8 @@ def test_early_stopping_and_restoring_the_best_weights(setup, loss_fn):
 
 def test_model_checkpoint_keeps_the_best(setup, loss_fn, tmp_path):
     model, opt, train, val = setup()
-    best = ModelCheckpoint(
-        tmp_path / "best-{epoch}.safetensors", monitor="val_accuracy", mode="max"
-    )
-    every = ModelCheckpoint(
-        tmp_path / "weights.safetensors", save_best_only=False, weights_only=True
-    )
+    best = ModelCheckpoint(tmp_path / "best-{epoch}.safetensors", monitor="val_accuracy", mode="max")
+    every = ModelCheckpoint(tmp_path / "weights.safetensors", save_best_only=False, weights_only=True)
     history = fit(
         model,
         train,
@@ -330,9 +321,7 @@ def test_history_files(setup, loss_fn, tmp_path, caplog):
 def test_plot_draws_a_png(setup, loss_fn, tmp_path):
     pytest.importorskip("matplotlib")
     model, opt, train, val = setup(n=32)
-    history = fit(
-        model, train, loss_fn, opt, epochs=2, val_loader=val, metrics=["accuracy"], progress=False
-    )
+    history = fit(model, train, loss_fn, opt, epochs=2, val_loader=val, metrics=["accuracy"], progress=False)
     assert history.plot(tmp_path / "plot.png")
     assert (tmp_path / "plot.png").stat().st_size > 1000
 

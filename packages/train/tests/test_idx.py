@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad.data import MNIST, DataLoader, IDXFormatError, read_idx, write_idx
 
@@ -25,9 +26,7 @@ def test_reads_uint8_images(tmp_path):
     np.testing.assert_array_equal(array, values)
 
 
-@pytest.mark.parametrize(
-    "code, dtype", [(0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8")]
-)
+@pytest.mark.parametrize("code, dtype", [(0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8")])
 def test_reads_every_type_big_endian(tmp_path, code, dtype):
     values = np.array([[-3, 2, 1000 if dtype != ">i1" else 100]], dtype=dtype)
     path = tmp_path / "x.idx"
@@ -51,9 +50,7 @@ def test_reads_gzip_by_content_and_round_trips_write_idx(tmp_path):
     assert (tmp_path / "f.idx.gz").read_bytes()[:2] == b"\x1f\x8b"
     np.testing.assert_array_equal(read_idx(tmp_path / "f.idx.gz"), floats)
     write_idx(tmp_path / "f.idx", floats)
-    assert (tmp_path / "f.idx").read_bytes() == idx_bytes(
-        0x0D, (2, 3), floats.astype(">f4").tobytes()
-    )
+    assert (tmp_path / "f.idx").read_bytes() == idx_bytes(0x0D, (2, 3), floats.astype(">f4").tobytes())
     with pytest.raises(TypeError, match="no type for dtype int64"):
         write_idx(tmp_path / "bad.idx", np.zeros(2, dtype=np.int64))
 

@@ -8,6 +8,7 @@ import math
 import warnings
 
 import pytest
+
 from somegrad.optim import lr_scheduler as sched
 
 
@@ -87,12 +88,7 @@ CASES = {
         lambda opt: sched.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=0.0),
         # Periods 3, 6, 12: restarts at epochs 3 and 9.
         lambda base, t: (
-            base
-            * (
-                1
-                + math.cos(math.pi * _restart_position(t, 3, 2)[0] / _restart_position(t, 3, 2)[1])
-            )
-            / 2
+            base * (1 + math.cos(math.pi * _restart_position(t, 3, 2)[0] / _restart_position(t, 3, 2)[1])) / 2
         ),
     ),
     "LambdaLR": (
@@ -106,9 +102,7 @@ CASES = {
     "WarmupCosineLR": (
         lambda opt: sched.WarmupCosineLR(opt, warmup_steps=4, total_steps=12, eta_min=0.002),
         lambda base, t: (
-            base * t / 4
-            if t < 4
-            else 0.002 + (base - 0.002) * (1 + math.cos(math.pi * min(t - 4, 8) / 8)) / 2
+            base * t / 4 if t < 4 else 0.002 + (base - 0.002) * (1 + math.cos(math.pi * min(t - 4, 8) / 8)) / 2
         ),
     ),
 }
@@ -139,9 +133,7 @@ def test_get_last_lr_is_the_lr_in_the_groups(name):
         scheduler.step()
 
 
-@pytest.mark.parametrize(
-    "name", ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"]
-)
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR"])
 def test_step_with_epoch_uses_the_closed_form(name):
     make, formula = CASES[name]
     opt = FakeOptimizer(lrs=BASES)
@@ -178,9 +170,7 @@ def test_sequential_warmup_then_cosine():
 
 def test_warmup_cosine_equals_sequential_linear_then_cosine():
     opt_a, opt_b = FakeOptimizer(lrs=BASES), FakeOptimizer(lrs=BASES)
-    a = sched.WarmupCosineLR(
-        opt_a, warmup_steps=5, total_steps=20, eta_min=1e-4, warmup_start_factor=0.2
-    )
+    a = sched.WarmupCosineLR(opt_a, warmup_steps=5, total_steps=20, eta_min=1e-4, warmup_start_factor=0.2)
     b = sched.SequentialLR(
         opt_b,
         [
@@ -198,9 +188,7 @@ def test_warmup_cosine_equals_sequential_linear_then_cosine():
 
 def test_chained_scheduler_multiplies_factors():
     opt = FakeOptimizer(lrs=BASES)
-    scheduler = sched.ChainedScheduler(
-        [sched.ExponentialLR(opt, gamma=0.9), sched.StepLR(opt, step_size=3, gamma=0.5)]
-    )
+    scheduler = sched.ChainedScheduler([sched.ExponentialLR(opt, gamma=0.9), sched.StepLR(opt, step_size=3, gamma=0.5)])
     expected = reference(lambda base, t: base * 0.9**t * 0.5 ** (t // 3), 12)
     assert_close_sequences(run(scheduler, opt, 12), expected)
 
@@ -265,9 +253,7 @@ def test_reduce_on_plateau_patience_threshold_cooldown():
 
 def test_reduce_on_plateau_max_mode_abs_threshold():
     opt = FakeOptimizer(lrs=(1.0,))
-    scheduler = sched.ReduceLROnPlateau(
-        opt, mode="max", threshold=0.1, threshold_mode="abs", patience=0, factor=0.1
-    )
+    scheduler = sched.ReduceLROnPlateau(opt, mode="max", threshold=0.1, threshold_mode="abs", patience=0, factor=0.1)
     scheduler.step(0.5)  # improves on -inf
     scheduler.step(0.55)  # not by more than 0.1: reduce (patience 0)
     assert scheduler.get_last_lr() == [pytest.approx(0.1)]
@@ -398,9 +384,7 @@ PARITY = {
     "CosineAnnealingLR": lambda m, o: m.CosineAnnealingLR(o, T_max=9, eta_min=0.002),
     "CosineAnnealingLR-long": lambda m, o: m.CosineAnnealingLR(o, T_max=4),
     "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5),
-    "CosineAnnealingWarmRestarts-mult": lambda m, o: m.CosineAnnealingWarmRestarts(
-        o, T_0=2, T_mult=3, eta_min=1e-3
-    ),
+    "CosineAnnealingWarmRestarts-mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=3, eta_min=1e-3),
     "LambdaLR": lambda m, o: m.LambdaLR(o, lr_lambda=lambda e: 0.95**e + 0.01 * (e % 3)),
     "MultiplicativeLR": lambda m, o: m.MultiplicativeLR(o, lr_lambda=lambda e: 0.97),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=40),

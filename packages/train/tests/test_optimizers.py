@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import optim
 
@@ -56,9 +57,7 @@ def run_ours(cls, kwargs, steps=20):
 # --- references, one per update rule, in float64 numpy -------------------------------------------
 
 
-def ref_sgd(
-    x, g, state, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False
-):
+def ref_sgd(x, g, state, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     g = -g if maximize else g
     g = g + weight_decay * x
     if momentum:
@@ -464,9 +463,7 @@ def test_load_state_dict_casts_and_checks_sizes():
     with pytest.raises(ValueError, match="2 parameter groups, the optimizer has 1"):
         opt.load_state_dict({"state": {}, "param_groups": saved["param_groups"] * 2})
     with pytest.raises(ValueError, match="group 0 has 1 parameters, the saved group has 2"):
-        opt.load_state_dict(
-            {"state": {}, "param_groups": [{**saved["param_groups"][0], "params": [0, 1]}]}
-        )
+        opt.load_state_dict({"state": {}, "param_groups": [{**saved["param_groups"][0], "params": [0, 1]}]})
 
 
 def test_load_state_dict_keeps_options_the_saved_state_lacks():

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad.serialization import SerializationError, load_metadata, write_atomically
 
@@ -71,13 +72,9 @@ def test_round_trip_nested_structures(tmp_path):
     path = tmp_path / "state.safetensors"
     sg.save(state, path, metadata={"note": "hello", "epoch": 3})
     loaded = sg.load(path)
-    assert_same(
-        loaded["optimizer"]["state"][0]["exp_avg"], state["optimizer"]["state"][0]["exp_avg"]
-    )
+    assert_same(loaded["optimizer"]["state"][0]["exp_avg"], state["optimizer"]["state"][0]["exp_avg"])
     assert loaded["optimizer"]["state"][0]["step"] == 3
-    assert loaded["optimizer"]["param_groups"] == [
-        {"lr": 0.1, "betas": (0.9, 0.999), "params": [0]}
-    ]
+    assert loaded["optimizer"]["param_groups"] == [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0]}]
     assert loaded["best"] == math.inf and loaded["worst"] == -math.inf
     for key in ("nothing", "flags", "name", "big", 1.5, None):
         assert loaded[key] == state[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 import somegrad as sg
 from somegrad import optim
 from somegrad.data import DataLoader, TensorDataset, random_split
@@ -20,9 +21,7 @@ def mlp():
 
 def loaders(make_blobs, seed=0):
     x, y = make_blobs(96, seed=seed)
-    train, val = random_split(
-        TensorDataset(x, y), [0.75, 0.25], generator=sg.Generator().manual_seed(0)
-    )
+    train, val = random_split(TensorDataset(x, y), [0.75, 0.25], generator=sg.Generator().manual_seed(0))
     return DataLoader(train, batch_size=12, shuffle=True), DataLoader(val, batch_size=24)
 
 
@@ -83,14 +82,10 @@ def test_state_dict_round_trips_with_pytorch(tmp_path):
     sg.save(ours.state_dict(), tmp_path / "ours.safetensors")
     theirs.load_state_dict(safetensors_torch.load_file(str(tmp_path / "ours.safetensors")))
     with sg.no_grad(), torch.no_grad():
-        np.testing.assert_allclose(
-            ours(sg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6
-        )
+        np.testing.assert_allclose(ours(sg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
         for p in theirs.parameters():
             p.mul_(0.5)
     safetensors_torch.save_file(theirs.state_dict(), str(tmp_path / "theirs.safetensors"))
     ours.load_state_dict(sg.load(tmp_path / "theirs.safetensors"))
     with sg.no_grad(), torch.no_grad():
-        np.testing.assert_allclose(
-            ours(sg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6
-        )
+        np.testing.assert_allclose(ours(sg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from somegrad import dtypes
 from somegrad.backends import Backend, BackendUnavailable
 from somegrad.backends.array_api import array_api_kernels
@@ -36,16 +37,12 @@ class ArrayStrictBackend(Backend):
     def __init__(self):
         if xp is None:
             raise BackendUnavailable(f"array-api-strict is not installed ({_import_error})")
-        self.native_dtypes = {
-            getattr(dtypes, "bool_" if n == "bool" else n): getattr(xp, n) for n in _NAMES
-        }
+        self.native_dtypes = {getattr(dtypes, "bool_" if n == "bool" else n): getattr(xp, n) for n in _NAMES}
         self.dtypes = tuple(self.native_dtypes)
         kernels = array_api_kernels(xp, self.native)
         # The standard's indexing is narrower than NumPy's (no index arrays beside slices, no
         # assignment through index arrays): these kernels stay within it.
-        kernels.update(
-            getitem=self._getitem, index_put=self._index_put, scatter_add=self._scatter_add
-        )
+        kernels.update(getitem=self._getitem, index_put=self._index_put, scatter_add=self._scatter_add)
         kernels.update(
             uniform=self._uniform,
             normal=self._normal,
@@ -66,11 +63,7 @@ class ArrayStrictBackend(Backend):
         return xp.asarray(np.array(array, dtype=_numpy_dtype(dtype), copy=True))
 
     def to_numpy(self, array):
-        return (
-            np.from_dlpack(array)
-            if array.dtype != xp.bool
-            else np.from_dlpack(xp.astype(array, xp.uint8)) != 0
-        )
+        return np.from_dlpack(array) if array.dtype != xp.bool else np.from_dlpack(xp.astype(array, xp.uint8)) != 0
 
     def strides(self, array):
         # The standard has no strides; arrays are reported as C-contiguous.
@@ -108,20 +101,14 @@ class ArrayStrictBackend(Backend):
         if (totals <= 0).any():
             raise ValueError("multinomial: each row of probabilities must have a positive sum")
         rows = rows / totals
-        out = np.stack(
-            [self.rng.choice(row.shape[0], num_samples, replace=replacement, p=row) for row in rows]
-        )
+        out = np.stack([self.rng.choice(row.shape[0], num_samples, replace=replacement, p=row) for row in rows])
         return self._host(out.reshape(p.shape[:-1] + (num_samples,)), dtypes.int64)
 
     # --- indexing within the standard ------------------------------------------------------
     def _getitem(self, x, key):
         if not any(_is_array(k) for k in key):
             # Basic keys: the standard wants every dimension named, so close the key with `...`.
-            return (
-                x[tuple(key) + (...,)]
-                if sum(k is not None for k in key) < x.ndim
-                else x[tuple(key)]
-            )
+            return x[tuple(key) + (...,)] if sum(k is not None for k in key) < x.ndim else x[tuple(key)]
         # Advanced keys: `slice(None)` and index arrays. Bring the indexed dims to the front,
         # flatten them, and `take` along the flat dim with a flat index. Ints next to index
         # arrays index like 0-d arrays.
@@ -141,9 +128,7 @@ class ArrayStrictBackend(Backend):
         if axes == list(range(axes[0], axes[-1] + 1)) and axes[0] > 0:
             # Adjacent index arrays keep their place (NumPy's and PyTorch's rule).
             lead, nb = axes[0], len(batch)
-            order = (
-                tuple(range(nb, nb + lead)) + tuple(range(nb)) + tuple(range(nb + lead, out.ndim))
-            )
+            order = tuple(range(nb, nb + lead)) + tuple(range(nb)) + tuple(range(nb + lead, out.ndim))
             out = xp.permute_dims(out, order)
         return out
 
@@ -157,17 +142,13 @@ class ArrayStrictBackend(Backend):
         targets, values = xp.reshape(targets, (-1,)), xp.reshape(values, (-1,))
         if targets.shape[0] == 0:
             return x
-        hits = xp.reshape(xp.arange(flat.shape[0], dtype=xp.int64), (-1, 1)) == xp.reshape(
-            targets, (1, -1)
-        )
+        hits = xp.reshape(xp.arange(flat.shape[0], dtype=xp.int64), (-1, 1)) == xp.reshape(targets, (1, -1))
         if x.dtype == xp.bool:
             written = xp.any(hits & xp.reshape(values, (1, -1)), axis=1)
             out = (flat | written) if accumulate else xp.where(xp.any(hits, axis=1), written, flat)
         else:
             zero = xp.zeros((), dtype=x.dtype)
-            written = xp.sum(
-                xp.where(hits, xp.reshape(values, (1, -1)), zero), axis=1, dtype=x.dtype
-            )
+            written = xp.sum(xp.where(hits, xp.reshape(values, (1, -1)), zero), axis=1, dtype=x.dtype)
             out = flat + written if accumulate else xp.where(xp.any(hits, axis=1), written, flat)
         return xp.reshape(out, x.shape)
 
@@ -178,9 +159,7 @@ class ArrayStrictBackend(Backend):
 
     def _scatter_add(self, x, index, src, dim):
         src = src[tuple(slice(0, s) for s in index.shape)]
-        grids = list(
-            xp.meshgrid(*[xp.arange(s, dtype=xp.int64) for s in index.shape], indexing="ij")
-        )
+        grids = list(xp.meshgrid(*[xp.arange(s, dtype=xp.int64) for s in index.shape], indexing="ij"))
         grids[dim] = index
         targets = xp.zeros(index.shape, dtype=xp.int64)
         for d, grid in enumerate(grids):

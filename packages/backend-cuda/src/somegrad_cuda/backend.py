@@ -106,9 +106,18 @@ class CupyBackend(Backend):
     def __init__(self):
         kernels = array_api_kernels(cupy, native)
         kernels.update(
-            erf=_erf, sigmoid=_sigmoid, gelu=gelu, softmax=softmax, log_softmax=log_softmax, argsort=argsort,
-            index_put=index_put, matmul=matmul,
-            uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial,
+            erf=_erf,
+            sigmoid=_sigmoid,
+            gelu=gelu,
+            softmax=softmax,
+            log_softmax=log_softmax,
+            argsort=argsort,
+            index_put=index_put,
+            matmul=matmul,
+            uniform=self._uniform,
+            normal=self._normal,
+            randint=self._randint,
+            multinomial=self._multinomial,
         )
         for name in ("full", "arange"):
             kernels[name] = self._on_device(kernels[name])
@@ -130,7 +139,9 @@ class CupyBackend(Backend):
     def canonical_device(self, device: Device) -> Device:
         index = 0 if device.index is None else device.index
         if index >= self.device_count():
-            raise RuntimeError(f"device cuda:{index} does not exist: this machine has {self.device_count()} CUDA device(s)")
+            raise RuntimeError(
+                f"device cuda:{index} does not exist: this machine has {self.device_count()} CUDA device(s)"
+            )
         return Device("cuda", index)
 
     @staticmethod
@@ -150,8 +161,8 @@ class CupyBackend(Backend):
         return cupy.asnumpy(array)
 
     def from_dlpack(self, array):
-        from somegrad.tensor import Tensor
         from somegrad.ops.creation import _dtype_of_numpy
+        from somegrad.tensor import Tensor
 
         data = cupy.from_dlpack(array)
         return Tensor._make(data, _dtype_of_numpy(data), Device("cuda", data.device.id))
@@ -201,7 +212,9 @@ class CupyBackend(Backend):
         return (draws * (high - low) + low).astype(native(dtype), copy=False)
 
     def _normal(self, device, shape, dtype, mean, std):
-        draws = self._rng(device).standard_normal(shape, dtype=cupy.float64 if dtype is dtypes.float64 else cupy.float32)
+        draws = self._rng(device).standard_normal(
+            shape, dtype=cupy.float64 if dtype is dtypes.float64 else cupy.float32
+        )
         return (draws * std + mean).astype(native(dtype), copy=False)
 
     def _randint(self, device, shape, dtype, low, high):
@@ -220,4 +233,3 @@ class CupyBackend(Backend):
             keys = cupy.log(p) - cupy.log(-cupy.log(self._rng(device).random(p.shape)))
             out = cupy.argsort(-keys, axis=1)[:, :num_samples]
         return out.reshape(probs.shape[:-1] + (num_samples,)).astype(cupy.int64)
-

@@ -234,7 +234,9 @@ def full(device, shape, dtype, fill_value):
 
 def arange(device, start, stop, step, dtype):
     count = max(0, math.ceil((stop - start) / step))
-    return (start + np.arange(count, dtype=np.float64 if NATIVE[dtype].kind == "f" else np.int64) * step).astype(NATIVE[dtype])
+    return (start + np.arange(count, dtype=np.float64 if NATIVE[dtype].kind == "f" else np.int64) * step).astype(
+        NATIVE[dtype]
+    )
 
 
 def _reduce(fn, float32_accumulate=True):
@@ -274,32 +276,91 @@ class NumpyBackend(Backend):
     def __init__(self):
         kernels = array_api_kernels(np, native)
         kernels.update(
-            erf=erf, sigmoid=sigmoid, relu=relu, gelu=gelu, silu=silu, softplus=softplus, leaky_relu=leaky_relu,
-            clamp=clamp, softmax=softmax, log_softmax=log_softmax, logsumexp=logsumexp, argsort=argsort, sign=sign,
-            cumsum=cumsum, getitem=getitem, index_put=index_put, gather=gather, scatter_add=scatter_add, nonzero=nonzero,
-            matmul=matmul, pad=pad, copy=copy, full=full, arange=arange,
-            sum=_reduce(np.sum), prod=_reduce(np.prod), amax=_reduce(np.max, False), amin=_reduce(np.min, False),
-            all=_reduce(np.all, False), any=_reduce(np.any, False),
-            argmax=_argreduce(np.argmax), argmin=_argreduce(np.argmin),
+            erf=erf,
+            sigmoid=sigmoid,
+            relu=relu,
+            gelu=gelu,
+            silu=silu,
+            softplus=softplus,
+            leaky_relu=leaky_relu,
+            clamp=clamp,
+            softmax=softmax,
+            log_softmax=log_softmax,
+            logsumexp=logsumexp,
+            argsort=argsort,
+            sign=sign,
+            cumsum=cumsum,
+            getitem=getitem,
+            index_put=index_put,
+            gather=gather,
+            scatter_add=scatter_add,
+            nonzero=nonzero,
+            matmul=matmul,
+            pad=pad,
+            copy=copy,
+            full=full,
+            arange=arange,
+            sum=_reduce(np.sum),
+            prod=_reduce(np.prod),
+            amax=_reduce(np.max, False),
+            amin=_reduce(np.min, False),
+            all=_reduce(np.all, False),
+            any=_reduce(np.any, False),
+            argmax=_argreduce(np.argmax),
+            argmin=_argreduce(np.argmin),
         )
         kernels.update(nn_kernels.KERNELS)
         float_math = (
-            "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf", "div", "pow", "sigmoid", "gelu",
-            "silu", "softplus", "softmax", "log_softmax", "logsumexp", "matmul", "cumsum", "remainder",
+            "exp",
+            "log",
+            "log1p",
+            "expm1",
+            "sqrt",
+            "sin",
+            "cos",
+            "tanh",
+            "erf",
+            "div",
+            "pow",
+            "sigmoid",
+            "gelu",
+            "silu",
+            "softplus",
+            "softmax",
+            "log_softmax",
+            "logsumexp",
+            "matmul",
+            "cumsum",
+            "remainder",
             "floor_divide",
         )
         for name in float_math:
             kernels[name] = _in_float32(kernels[name])
-        quiet = {"div", "mul", "log", "pow", "exp", "floor_divide", "remainder", "expm1", "softplus", "log_softmax",
-                 "logsumexp", "sigmoid", "gelu", "silu", "log1p", "sqrt", "softmax"}
+        quiet = {
+            "div",
+            "mul",
+            "log",
+            "pow",
+            "exp",
+            "floor_divide",
+            "remainder",
+            "expm1",
+            "softplus",
+            "log_softmax",
+            "logsumexp",
+            "sigmoid",
+            "gelu",
+            "silu",
+            "log1p",
+            "sqrt",
+            "softmax",
+        }
         for name, kernel in list(kernels.items()):
             if name in quiet:
                 kernels[name] = _quiet(kernel)
             elif name not in ("full", "arange", "getitem", "reshape", "permute", "expand"):
                 kernels[name] = _scalar_result(kernel)
-        kernels.update(
-            uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial
-        )
+        kernels.update(uniform=self._uniform, normal=self._normal, randint=self._randint, multinomial=self._multinomial)
         kernels.update(inplace_kernels.KERNELS)  # they return None or NotImplemented, never arrays
         self.kernels = kernels
         self.seed(0x5EED)

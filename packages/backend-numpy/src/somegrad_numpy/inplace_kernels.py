@@ -69,6 +69,11 @@ def lerp_(x, end, weight):
 
 
 KERNELS = {
-    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "addcmul_": addcmul_, "addcdiv_": addcdiv_,
+    "add_": add_,
+    "sub_": sub_,
+    "mul_": mul_,
+    "div_": div_,
+    "addcmul_": addcmul_,
+    "addcdiv_": addcdiv_,
     "lerp_": lerp_,
 }

@@ -28,9 +28,7 @@ def _in_float32(kernel):
         if half is None:
             with np.errstate(all="ignore"):
                 return kernel(*args, **params)
-        args = tuple(
-            a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args
-        )
+        args = tuple(a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args)
         with np.errstate(all="ignore"):
             return kernel(*args, **params).astype(half)
 
@@ -390,9 +388,7 @@ def _out_size(size, kernel, stride, padding, dilation):
 
 
 def _out_hw(shape, kernel, stride, padding, dilation):
-    return tuple(
-        _out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1)
-    )
+    return tuple(_out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
 
 
 def _taps(kernel, stride, dilation, out_hw):
@@ -480,9 +476,7 @@ def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups
     if groups == 1:
         rows = _im2row(x, weight_shape[2:], stride, padding, dilation, out_hw)
         return (_channels_last(g).T @ rows).reshape(weight_shape)
-    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(
-        n, groups, -1, out_hw[0] * out_hw[1]
-    )
+    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
     g4 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
     grads = [np.matmul(g4[:, i], cols[:, i].transpose(0, 2, 1)).sum(0) for i in range(groups)]
     return np.concatenate(grads, 0).reshape(weight_shape)
@@ -524,9 +518,7 @@ def max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
 def _avg_divisor(shape, kernel_size, stride, padding, count_include_pad, dtype):
     if count_include_pad or not any(p for pair in padding for p in pair):
         return dtype.type(kernel_size[0] * kernel_size[1])
-    return _window_sum(
-        np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel_size, stride, padding
-    )
+    return _window_sum(np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel_size, stride, padding)
 
 
 def _window_sum(x, kernel_size, stride, padding):

@@ -1,7 +1,7 @@
 """`somegrad info`: versions of the installed somegrad distributions, and every backend.
 
-    somegrad info            # distributions, backends with status and reason, plugin errors
-    somegrad info --ops numpy  # which ops the backend runs natively, by decomposition, or misses
+somegrad info            # distributions, backends with status and reason, plugin errors
+somegrad info --ops numpy  # which ops the backend runs natively, by decomposition, or misses
 """
 
 from __future__ import annotations

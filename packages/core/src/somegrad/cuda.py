@@ -10,8 +10,15 @@ from somegrad import backends
 from somegrad.device import Device
 
 __all__ = [
-    "is_available", "device_count", "synchronize", "memory_allocated", "max_memory_allocated",
-    "reset_peak_memory_stats", "memory_reserved", "empty_cache", "manual_seed",
+    "is_available",
+    "device_count",
+    "synchronize",
+    "memory_allocated",
+    "max_memory_allocated",
+    "reset_peak_memory_stats",
+    "memory_reserved",
+    "empty_cache",
+    "manual_seed",
 ]
 
 

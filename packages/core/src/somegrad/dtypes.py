@@ -88,8 +88,13 @@ integer_dtypes = (uint8, int8, int16, int32, int64)
 
 _BY_NAME = {d.name: d for d in all_dtypes}
 _ALIASES = {
-    "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
-    "short": int16, "bool_": bool_,
+    "float": float32,
+    "double": float64,
+    "half": float16,
+    "long": int64,
+    "int": int32,
+    "short": int16,
+    "bool_": bool_,
 }
 
 

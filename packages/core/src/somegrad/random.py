@@ -12,13 +12,27 @@ import numpy as np
 from somegrad import dtypes
 from somegrad.device import device as to_device
 from somegrad.ops import creation
-from somegrad.ops.dispatch import _backend, apply, create
+from somegrad.ops.dispatch import apply, create
 from somegrad.ops.shapes import as_shape
 
 __all__ = [
-    "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
-    "rand", "randn", "randint", "randperm", "multinomial", "rand_like", "randn_like", "randint_like",
-    "bernoulli", "normal",
+    "Generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng_state",
+    "set_rng_state",
+    "default_generator",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "multinomial",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "bernoulli",
+    "normal",
 ]
 
 
@@ -187,5 +201,7 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
         host = probs.detach().cpu().numpy().astype(np.float64)
         rows = host.reshape(-1, host.shape[-1])
         picks = [generator._rng.choice(row.size, num_samples, replace=replacement, p=row / row.sum()) for row in rows]
-        return creation.tensor(np.array(picks).reshape(host.shape[:-1] + (num_samples,)), dtype=dtypes.int64, device=probs.device)
+        return creation.tensor(
+            np.array(picks).reshape(host.shape[:-1] + (num_samples,)), dtype=dtypes.int64, device=probs.device
+        )
     return apply(creation.MULTINOMIAL, (probs.detach(),), {"num_samples": num_samples, "replacement": replacement})

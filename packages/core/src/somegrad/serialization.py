@@ -99,9 +99,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None])
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(
-        folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    )
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         write(temporary)
         descriptor = os.open(temporary, os.O_RDONLY)
@@ -205,9 +203,7 @@ def _raw_bytes(array: np.ndarray) -> np.ndarray:
 def _tensor_to_numpy(tensor: Any, where: str) -> np.ndarray:
     name = tensor.dtype.name
     if name not in _CODES:
-        raise TypeError(
-            f"somegrad.save: tensor at '{where}' has dtype {name}, which files cannot hold"
-        )
+        raise TypeError(f"somegrad.save: tensor at '{where}' has dtype {name}, which files cannot hold")
     array = tensor.detach().to("cpu").numpy()
     if name == "bfloat16" and array.dtype.name != "bfloat16":
         import ml_dtypes
@@ -279,8 +275,7 @@ def _parse_header(path: str, raw: bytes) -> tuple[dict[str, Any], int]:
     if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise _fail(
             path,
-            "this is a pickle (as torch.save writes); somegrad never unpickles, "
-            "re-save the tensors as safetensors",
+            "this is a pickle (as torch.save writes); somegrad never unpickles, re-save the tensors as safetensors",
         )
     if raw[:4] == b"PK\x03\x04":
         raise _fail(
@@ -319,8 +314,7 @@ def _parse_header(path: str, raw: bytes) -> tuple[dict[str, Any], int]:
         if code not in _ITEMSIZE:
             raise _fail(
                 path,
-                f"tensor '{name}' has dtype {code!r}, which somegrad does not know "
-                f"(known: {', '.join(_ITEMSIZE)})",
+                f"tensor '{name}' has dtype {code!r}, which somegrad does not know (known: {', '.join(_ITEMSIZE)})",
             )
         if not isinstance(shape, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
@@ -379,9 +373,7 @@ def _check(path: str, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> 
         if (key in metadata) != (key in checksums) or (
             key in metadata and _crc(metadata[key].encode()) != checksums[key]
         ):
-            raise _fail(
-                path, f"checksum mismatch in the header's '{key}' entry: the file is corrupt"
-            )
+            raise _fail(path, f"checksum mismatch in the header's '{key}' entry: the file is corrupt")
     for name, array in arrays.items():
         code, shape = _CODES[_dtype_name(array)], list(array.shape)
         if tensors[name] != [code, shape, _crc(_raw_bytes(array))]:
@@ -398,9 +390,7 @@ def _decode(node: Any, tensors: dict[str, Any], path: str) -> Any:
                 raise _fail(path, f"corrupt structure metadata: no tensor named {content!r}")
             return tensors[content]
         if kind == "dict":
-            return {
-                _decode(key, tensors, path): _decode(item, tensors, path) for key, item in content
-            }
+            return {_decode(key, tensors, path): _decode(item, tensors, path) for key, item in content}
         if kind == "list":
             return [_decode(item, tensors, path) for item in content]
         if kind == "tuple":
@@ -451,9 +441,7 @@ def load(path: str | os.PathLike[str], *, device: Any = None, map_location: Any 
     except (ValueError, KeyError, TypeError):
         raise _fail(path, "corrupt structure metadata") from None
     if version != FORMAT_VERSION:
-        raise _fail(
-            path, f"written in format version {version}; this somegrad reads {FORMAT_VERSION}"
-        )
+        raise _fail(path, f"written in format version {version}; this somegrad reads {FORMAT_VERSION}")
     try:
         return _decode(structure, tensors, path)
     except (TypeError, ValueError) as exc:

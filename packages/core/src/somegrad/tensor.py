@@ -32,8 +32,18 @@ class Tensor:
     Build one with `somegrad.tensor(data)`, `somegrad.zeros(...)` and friends.
     """
 
-    __slots__ = ("_data", "dtype", "device", "requires_grad", "grad", "grad_fn", "_version_counter", "_base",
-                 "_grad_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "dtype",
+        "device",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_version_counter",
+        "_base",
+        "_grad_hooks",
+        "__weakref__",
+    )
     _data: Any  # the backend's array
     dtype: dtypes.DType
     device: Device
@@ -338,15 +348,19 @@ class Tensor:
 
         values = self.detach().to(dtypes.float32) if self.dtype is dtypes.bfloat16 else self.detach()
         array = values.numpy()
-        body = np.array2string(array, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
-                               formatter=_element_formatter(array))
+        body = np.array2string(
+            array, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3, formatter=_element_formatter(array)
+        )
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
         if self.numel() == 0 and self.ndim != 1:
             extras.append(f"size={tuple(self.shape)}")
-        default_shown = (dtypes.get_default_dtype(),) if self.numel() == 0 else (
-            dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+        default_shown = (
+            (dtypes.get_default_dtype(),)
+            if self.numel() == 0
+            else (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+        )
         if self.dtype not in default_shown:
             extras.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
@@ -380,7 +394,11 @@ class Tensor:
         raise TypeError("somegrad tensors are not pickled; save them with somegrad.save(state_dict, path)")
 
     def __dlpack__(self, stream=None, **kwargs):
-        return self.detach().numpy().__dlpack__(**kwargs) if self.device.type == "cpu" else self._data.__dlpack__(stream=stream)
+        return (
+            self.detach().numpy().__dlpack__(**kwargs)
+            if self.device.type == "cpu"
+            else self._data.__dlpack__(stream=stream)
+        )
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -404,7 +422,8 @@ def _element_formatter(array):
         spec = "{:.4e}" if scientific else "{:.0f}."
     else:
         scientific = magnitudes.size and (
-            magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8 or magnitudes.min() < 1e-4)
+            magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8 or magnitudes.min() < 1e-4
+        )
         spec = "{:.4e}" if scientific else "{:.4f}"
 
     def text(v):
@@ -457,34 +476,106 @@ def _inplace_method(fn, name):
 
 _METHODS = {
     # elementwise
-    "add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "div": _ops.div, "pow": _ops.pow, "neg": _ops.neg,
-    "exp": _ops.exp, "log": _ops.log, "log1p": _ops.log1p, "expm1": _ops.expm1, "sqrt": _ops.sqrt,
-    "rsqrt": _ops.rsqrt, "abs": _ops.abs, "sign": _ops.sign, "sin": _ops.sin, "cos": _ops.cos, "tanh": _ops.tanh,
-    "erf": _ops.erf, "sigmoid": _ops.sigmoid, "relu": _ops.relu, "floor": _ops.floor, "ceil": _ops.ceil,
-    "round": _ops.round, "reciprocal": _ops.reciprocal, "square": _ops.square, "clamp": _ops.clamp,
-    "clip": _ops.clamp, "maximum": _ops.maximum, "minimum": _ops.minimum, "isfinite": _ops.isfinite,
-    "isnan": _ops.isnan, "logical_not": _ops.logical_not, "logical_and": _ops.logical_and,
-    "logical_or": _ops.logical_or, "logical_xor": _ops.logical_xor, "eq": _ops.eq, "ne": _ops.ne,
-    "lt": _ops.lt, "le": _ops.le, "gt": _ops.gt, "ge": _ops.ge, "where": lambda self, cond, other: _ops.where(cond, self, other),
-    "lerp": _ops.lerp, "floor_divide": _ops.floor_divide, "remainder": _ops.remainder,
+    "add": _ops.add,
+    "sub": _ops.sub,
+    "mul": _ops.mul,
+    "div": _ops.div,
+    "pow": _ops.pow,
+    "neg": _ops.neg,
+    "exp": _ops.exp,
+    "log": _ops.log,
+    "log1p": _ops.log1p,
+    "expm1": _ops.expm1,
+    "sqrt": _ops.sqrt,
+    "rsqrt": _ops.rsqrt,
+    "abs": _ops.abs,
+    "sign": _ops.sign,
+    "sin": _ops.sin,
+    "cos": _ops.cos,
+    "tanh": _ops.tanh,
+    "erf": _ops.erf,
+    "sigmoid": _ops.sigmoid,
+    "relu": _ops.relu,
+    "floor": _ops.floor,
+    "ceil": _ops.ceil,
+    "round": _ops.round,
+    "reciprocal": _ops.reciprocal,
+    "square": _ops.square,
+    "clamp": _ops.clamp,
+    "clip": _ops.clamp,
+    "maximum": _ops.maximum,
+    "minimum": _ops.minimum,
+    "isfinite": _ops.isfinite,
+    "isnan": _ops.isnan,
+    "logical_not": _ops.logical_not,
+    "logical_and": _ops.logical_and,
+    "logical_or": _ops.logical_or,
+    "logical_xor": _ops.logical_xor,
+    "eq": _ops.eq,
+    "ne": _ops.ne,
+    "lt": _ops.lt,
+    "le": _ops.le,
+    "gt": _ops.gt,
+    "ge": _ops.ge,
+    "where": lambda self, cond, other: _ops.where(cond, self, other),
+    "lerp": _ops.lerp,
+    "floor_divide": _ops.floor_divide,
+    "remainder": _ops.remainder,
     "masked_fill": _ops.masked_fill,
     # reductions
-    "sum": _ops.sum, "mean": _ops.mean, "prod": _ops.prod, "var": _ops.var, "std": _ops.std, "max": _ops.max,
-    "min": _ops.min, "amax": _ops.amax, "amin": _ops.amin, "argmax": _ops.argmax, "argmin": _ops.argmin,
-    "all": _ops.all, "any": _ops.any, "logsumexp": _ops.logsumexp, "softmax": _ops.softmax,
-    "log_softmax": _ops.log_softmax, "cumsum": _ops.cumsum, "sort": _ops.sort, "argsort": _ops.argsort,
+    "sum": _ops.sum,
+    "mean": _ops.mean,
+    "prod": _ops.prod,
+    "var": _ops.var,
+    "std": _ops.std,
+    "max": _ops.max,
+    "min": _ops.min,
+    "amax": _ops.amax,
+    "amin": _ops.amin,
+    "argmax": _ops.argmax,
+    "argmin": _ops.argmin,
+    "all": _ops.all,
+    "any": _ops.any,
+    "logsumexp": _ops.logsumexp,
+    "softmax": _ops.softmax,
+    "log_softmax": _ops.log_softmax,
+    "cumsum": _ops.cumsum,
+    "sort": _ops.sort,
+    "argsort": _ops.argsort,
     "topk": _ops.topk,
     # movement
-    "reshape": _ops.reshape, "view": _ops.reshape, "permute": _ops.permute, "transpose": _ops.transpose,
-    "expand": _ops.expand, "broadcast_to": _ops.broadcast_to, "squeeze": _ops.squeeze,
-    "unsqueeze": _ops.unsqueeze, "flatten": _ops.flatten, "unflatten": _ops.unflatten, "flip": _ops.flip,
-    "contiguous": _ops.contiguous, "clone": _ops.clone, "split": _ops.split, "chunk": _ops.chunk,
-    "narrow": _ops.narrow, "repeat": _ops.repeat, "tril": _ops.tril, "triu": _ops.triu, "movedim": _ops.movedim,
+    "reshape": _ops.reshape,
+    "view": _ops.reshape,
+    "permute": _ops.permute,
+    "transpose": _ops.transpose,
+    "expand": _ops.expand,
+    "broadcast_to": _ops.broadcast_to,
+    "squeeze": _ops.squeeze,
+    "unsqueeze": _ops.unsqueeze,
+    "flatten": _ops.flatten,
+    "unflatten": _ops.unflatten,
+    "flip": _ops.flip,
+    "contiguous": _ops.contiguous,
+    "clone": _ops.clone,
+    "split": _ops.split,
+    "chunk": _ops.chunk,
+    "narrow": _ops.narrow,
+    "repeat": _ops.repeat,
+    "tril": _ops.tril,
+    "triu": _ops.triu,
+    "movedim": _ops.movedim,
     # indexing, linear algebra, random
-    "gather": _ops.gather, "scatter_add": _ops.scatter_add, "index_select": _ops.index_select,
-    "nonzero": _ops.nonzero, "matmul": _ops.matmul, "multinomial": _ops.multinomial,
-    "zeros_like": _ops.zeros_like, "ones_like": _ops.ones_like,
+    "gather": _ops.gather,
+    "scatter_add": _ops.scatter_add,
+    "index_select": _ops.index_select,
+    "nonzero": _ops.nonzero,
+    "matmul": _ops.matmul,
+    "multinomial": _ops.multinomial,
+    "zeros_like": _ops.zeros_like,
+    "ones_like": _ops.ones_like,
 }
+
+
 def _invert(self):
     if self.dtype is not dtypes.bool_:
         raise TypeError(f"bitwise_not: only bool tensors are supported, got {self.dtype.name}")
@@ -556,7 +647,9 @@ def _fill_(self, value):
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
-        return _ops.inplace(self, lambda t: _ops.expand(value.to(t.dtype), t.shape) + _ops.zeros_like(t), "fill_", (value,))
+        return _ops.inplace(
+            self, lambda t: _ops.expand(value.to(t.dtype), t.shape) + _ops.zeros_like(t), "fill_", (value,)
+        )
     return _ops.inplace(self, lambda t: _ops.full_like(t, value), "fill_")
 
 
@@ -574,12 +667,16 @@ def _copy_(self, source, non_blocking=False):
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     with no_grad():
-        return self.copy_(_ops.randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean)
+        return self.copy_(
+            _ops.randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean
+        )
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
     with no_grad():
-        return self.copy_(_ops.rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a)
+        return self.copy_(
+            _ops.rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a
+        )
 
 
 def _attach_methods():
@@ -587,26 +684,66 @@ def _attach_methods():
     for name, fn in _METHODS.items():
         setattr(Tensor, name, _method(fn, name))
     operators = {
-        "__add__": _ops.add, "__sub__": _ops.sub, "__mul__": _ops.mul, "__truediv__": _ops.div,
-        "__pow__": _ops.pow, "__floordiv__": _ops.floor_divide, "__mod__": _ops.remainder,
-        "__matmul__": _ops.matmul, "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le,
-        "__gt__": _ops.gt, "__ge__": _ops.ge, "__and__": _ops.logical_and_or_bitwise("and"),
-        "__or__": _ops.logical_and_or_bitwise("or"), "__xor__": _ops.logical_and_or_bitwise("xor"),
-        "__neg__": _ops.neg, "__abs__": _ops.abs, "__getitem__": _ops.getitem,
+        "__add__": _ops.add,
+        "__sub__": _ops.sub,
+        "__mul__": _ops.mul,
+        "__truediv__": _ops.div,
+        "__pow__": _ops.pow,
+        "__floordiv__": _ops.floor_divide,
+        "__mod__": _ops.remainder,
+        "__matmul__": _ops.matmul,
+        "__eq__": _ops.eq,
+        "__ne__": _ops.ne,
+        "__lt__": _ops.lt,
+        "__le__": _ops.le,
+        "__gt__": _ops.gt,
+        "__ge__": _ops.ge,
+        "__and__": _ops.logical_and_or_bitwise("and"),
+        "__or__": _ops.logical_and_or_bitwise("or"),
+        "__xor__": _ops.logical_and_or_bitwise("xor"),
+        "__neg__": _ops.neg,
+        "__abs__": _ops.abs,
+        "__getitem__": _ops.getitem,
     }
     for name, fn in operators.items():
         setattr(Tensor, name, _method(fn, name))
     reflected = {
-        "__radd__": _ops.add, "__rsub__": _ops.sub, "__rmul__": _ops.mul, "__rtruediv__": _ops.div,
-        "__rpow__": _ops.pow, "__rfloordiv__": _ops.floor_divide, "__rmod__": _ops.remainder,
-        "__rmatmul__": _ops.matmul, "__rand__": _ops.logical_and_or_bitwise("and"),
+        "__radd__": _ops.add,
+        "__rsub__": _ops.sub,
+        "__rmul__": _ops.mul,
+        "__rtruediv__": _ops.div,
+        "__rpow__": _ops.pow,
+        "__rfloordiv__": _ops.floor_divide,
+        "__rmod__": _ops.remainder,
+        "__rmatmul__": _ops.matmul,
+        "__rand__": _ops.logical_and_or_bitwise("and"),
         "__ror__": _ops.logical_and_or_bitwise("or"),
     }
     for name, fn in reflected.items():
         setattr(Tensor, name, _reflected(fn, name))
     # In-place variants: `x.exp_()` computes `exp(x)` and writes it into x.
-    for name in ("pow", "clamp", "clip", "neg", "exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu", "floor",
-                 "ceil", "round", "masked_fill", "maximum", "minimum", "reciprocal", "square", "sign"):
+    for name in (
+        "pow",
+        "clamp",
+        "clip",
+        "neg",
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "floor",
+        "ceil",
+        "round",
+        "masked_fill",
+        "maximum",
+        "minimum",
+        "reciprocal",
+        "square",
+        "sign",
+    ):
         setattr(Tensor, name + "_", _inplace_method(_METHODS[name], name + "_"))
     others = {
         "view_as": lambda self, other: _ops.reshape(self, other.shape),
@@ -620,11 +757,27 @@ def _attach_methods():
         ),
         "T": property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim))))),
         "mT": property(lambda self: _ops.transpose(self, -2, -1)),
-        "__invert__": _invert, "__pos__": lambda self: self, "__setitem__": _setitem,
-        "addcmul": _addcmul, "addcdiv": _addcdiv,
-        "add_": _add_, "sub_": _sub_, "mul_": _mul_, "div_": _div_, "addcmul_": _addcmul_, "addcdiv_": _addcdiv_,
-        "lerp_": _lerp_, "__iadd__": _add_, "__isub__": _sub_, "__imul__": _mul_, "__itruediv__": _div_,
-        "zero_": _zero_, "fill_": _fill_, "copy_": _copy_, "normal_": _normal_, "uniform_": _uniform_,
+        "__invert__": _invert,
+        "__pos__": lambda self: self,
+        "__setitem__": _setitem,
+        "addcmul": _addcmul,
+        "addcdiv": _addcdiv,
+        "add_": _add_,
+        "sub_": _sub_,
+        "mul_": _mul_,
+        "div_": _div_,
+        "addcmul_": _addcmul_,
+        "addcdiv_": _addcdiv_,
+        "lerp_": _lerp_,
+        "__iadd__": _add_,
+        "__isub__": _sub_,
+        "__imul__": _mul_,
+        "__itruediv__": _div_,
+        "zero_": _zero_,
+        "fill_": _fill_,
+        "copy_": _copy_,
+        "normal_": _normal_,
+        "uniform_": _uniform_,
     }
     for name, fn in others.items():
         setattr(Tensor, name, fn)

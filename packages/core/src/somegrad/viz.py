@@ -1,8 +1,8 @@
 """Seeing the autograd graph: `graph(tensor)` as Graphviz DOT text, or rendered.
 
-    y = (x @ w + b).relu().sum()
-    print(sg.viz.graph(y))                       # DOT text
-    sg.viz.graph(y, path="graph.svg")            # rendered, when the graphviz package and binary exist
+y = (x @ w + b).relu().sum()
+print(sg.viz.graph(y))                       # DOT text
+sg.viz.graph(y, path="graph.svg")            # rendered, when the graphviz package and binary exist
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def _render(dot: str, path: str) -> None:
     try:
         import graphviz
     except ImportError:
-        raise RuntimeError("viz.graph: rendering needs the graphviz package (pip install graphviz) and binary") from None
+        raise RuntimeError(
+            "viz.graph: rendering needs the graphviz package (pip install graphviz) and binary"
+        ) from None
     stem, _, fmt = path.rpartition(".")
     graphviz.Source(dot).render(stem, format=fmt, cleanup=True)

@@ -13,6 +13,14 @@ from somegrad.autograd.grad_mode import (
 from somegrad.autograd.graph import Node
 
 __all__ = [
-    "backward", "grad", "Node", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "set_detect_anomaly", "is_anomaly_enabled", "detect_anomaly",
+    "backward",
+    "grad",
+    "Node",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "detect_anomaly",
 ]

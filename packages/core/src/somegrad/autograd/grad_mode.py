@@ -5,8 +5,15 @@ from __future__ import annotations
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "set_detect_anomaly", "is_anomaly_enabled", "detect_anomaly"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "detect_anomaly",
+]
 
 _state = threading.local()
 

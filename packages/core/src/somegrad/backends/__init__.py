@@ -8,8 +8,8 @@ factory raised `BackendUnavailable`, e.g. no GPU) or "broken" (anything else wen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from somegrad.backends.base import Backend, BackendUnavailable
 from somegrad.device import Device
@@ -152,7 +152,9 @@ def backend_for(device: Device) -> Backend:
         raise RuntimeError(f"no somegrad backend serves device {str(device)!r}{hint}; installed device types: {known}")
     backend = info.load()
     if backend is None:
-        raise RuntimeError(f"device {str(device)!r} is not available: backend {info.name!r} is {info.status}: {info.reason}")
+        raise RuntimeError(
+            f"device {str(device)!r} is not available: backend {info.name!r} is {info.status}: {info.reason}"
+        )
     _backend_cache[device.type] = backend
     return backend
 

@@ -22,7 +22,9 @@ def _arange_infer(start, stop, step, dtype):
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (stop - start) * step < 0 and start != stop:
-        raise ValueError(f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={stop}, step={step})")
+        raise ValueError(
+            f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={stop}, step={step})"
+        )
     return (max(0, math.ceil((stop - start) / step)),), dtype
 
 
@@ -116,7 +118,11 @@ def from_numpy(array):
 def as_tensor(data, dtype=None, device=None):
     from somegrad.tensor import Tensor
 
-    if isinstance(data, Tensor) and dtype in (None, data.dtype) and (device is None or to_device(device) == data.device):
+    if (
+        isinstance(data, Tensor)
+        and dtype in (None, data.dtype)
+        and (device is None or to_device(device) == data.device)
+    ):
         return data
     return tensor(data, dtype=dtype, device=device)
 
@@ -131,17 +137,29 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given)."""
     shape = as_shape("full", (size,) if isinstance(size, int) else tuple(size))
     if dtype is None:
-        dtype = dtypes.scalar_dtype(fill_value) if isinstance(fill_value, (bool, int, float)) else dtypes.get_default_dtype()
+        dtype = (
+            dtypes.scalar_dtype(fill_value)
+            if isinstance(fill_value, (bool, int, float))
+            else dtypes.get_default_dtype()
+        )
     out = create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
     return out.requires_grad_(True) if requires_grad else out
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return full(as_shape("zeros", size), 0, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
+    return full(
+        as_shape("zeros", size),
+        0,
+        dtype=dtype or dtypes.get_default_dtype(),
+        device=device,
+        requires_grad=requires_grad,
+    )
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return full(as_shape("ones", size), 1, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
+    return full(
+        as_shape("ones", size), 1, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad
+    )
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -208,6 +226,18 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 __all__ = [
-    "tensor", "from_numpy", "as_tensor", "full", "zeros", "ones", "empty", "full_like", "zeros_like",
-    "ones_like", "empty_like", "arange", "linspace", "eye",
+    "tensor",
+    "from_numpy",
+    "as_tensor",
+    "full",
+    "zeros",
+    "ones",
+    "empty",
+    "full_like",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "arange",
+    "linspace",
+    "eye",
 ]

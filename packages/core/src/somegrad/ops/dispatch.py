@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 
 from somegrad import backends as _backends
-from somegrad.autograd.grad_mode import _state as _grad_state
 from somegrad.autograd.grad_mode import _Anomaly, no_grad
+from somegrad.autograd.grad_mode import _state as _grad_state
 from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.tensor import Tensor
 
@@ -106,7 +106,12 @@ def apply(spec, inputs, params):
     if spec.view:
         out._version_counter = first._version_counter
         out._base = first if first._base is None else first._base
-    if requires_grad and spec.backward is not None and dtype.is_floating_point and getattr(_grad_state, "enabled", True):
+    if (
+        requires_grad
+        and spec.backward is not None
+        and dtype.is_floating_point
+        and getattr(_grad_state, "enabled", True)
+    ):
         record(spec, inputs, params, out)
     if _Anomaly.enabled and not getattr(_grad_state, "unchecked", False):
         _check_finite(spec, inputs, out)

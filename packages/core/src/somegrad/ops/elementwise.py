@@ -58,6 +58,8 @@ SIGN = unary("sign", _zeros)
 SIN = unary("sin", lambda g, x: g * x.cos())
 COS = unary("cos", lambda g, x: -g * x.sin())
 TANH = unary("tanh", lambda g, out: g * (1 - out * out))
+
+
 def _erf(x):
     # Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7): good enough for float32
     # and below; backends provide an exact kernel for float64 (the NumPy one does).
@@ -67,8 +69,16 @@ def _erf(x):
 
 
 ERF = register(
-    OpSpec("erf", "elementwise", ("x",), _same, lambda g, x: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(), _erf, True,
-           decomposition_tolerance=1.5e-7)
+    OpSpec(
+        "erf",
+        "elementwise",
+        ("x",),
+        _same,
+        lambda g, x: g * (2 / math.sqrt(math.pi)) * (-x * x).exp(),
+        _erf,
+        True,
+        decomposition_tolerance=1.5e-7,
+    )
 )
 
 FLOOR = unary("floor", _zeros)

@@ -142,8 +142,7 @@ def _expand_key(x, key):
                 raise TypeError(f"index: unsupported index of type {type(k).__name__}: {k!r}")
         items.append(k)
     consumed = sum(
-        0 if k is None or k is Ellipsis else (k.ndim if _is_tensor(k) and k.dtype is dtypes.bool_ else 1)
-        for k in items
+        0 if k is None or k is Ellipsis else (k.ndim if _is_tensor(k) and k.dtype is dtypes.bool_ else 1) for k in items
     )
     if sum(k is Ellipsis for k in items) > 1:
         raise IndexError("index: an index can only have a single ellipsis ('...')")
@@ -250,7 +249,9 @@ def setitem(x, key, value):
 # --- gather / scatter and friends ------------------------------------------------------------
 def _gather_infer(x, index, dim):
     if index.ndim != x.ndim:
-        raise ValueError(f"gather: index must have as many dimensions as the input ({x.ndim}), got shape {tuple(index.shape)}")
+        raise ValueError(
+            f"gather: index must have as many dimensions as the input ({x.ndim}), got shape {tuple(index.shape)}"
+        )
     for d in range(x.ndim):
         if d != dim and index.shape[d] > x.shape[d]:
             raise ValueError(
@@ -262,12 +263,14 @@ def _gather_infer(x, index, dim):
 def _scatter_add_infer(x, index, src, dim):
     if not (index.ndim == x.ndim == src.ndim):
         raise ValueError(
-            f"scatter_add: input {tuple(x.shape)}, index {tuple(index.shape)} and src {tuple(src.shape)} must have the same number of dimensions"
+            f"scatter_add: input {tuple(x.shape)}, index {tuple(index.shape)} and src {tuple(src.shape)} "
+            "must have the same number of dimensions"
         )
     for d in range(x.ndim):
         if index.shape[d] > src.shape[d] or (d != dim and index.shape[d] > x.shape[d]):
             raise ValueError(
-                f"scatter_add: index shape {tuple(index.shape)} does not fit input {tuple(x.shape)} / src {tuple(src.shape)} at dimension {d}"
+                f"scatter_add: index shape {tuple(index.shape)} does not fit input {tuple(x.shape)} / "
+                f"src {tuple(src.shape)} at dimension {d}"
             )
     return x.shape, x.dtype
 
@@ -312,7 +315,9 @@ def _index_tensor(op, x, index, dim):
         low, high = int(index.min().item()), int(index.max().item())
         size = x.shape[dim] if x.ndim else 1
         if low < 0 or high >= size:
-            raise IndexError(f"{op}: index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}")
+            raise IndexError(
+                f"{op}: index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}"
+            )
     return ew.cast(index, dtypes.int64)
 
 

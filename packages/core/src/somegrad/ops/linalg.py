@@ -11,7 +11,9 @@ from somegrad.ops.spec import OpSpec, register
 
 def _matmul_infer(a, b):
     if a.ndim < 2 or b.ndim < 2:
-        raise ValueError(f"matmul: the kernel takes operands of 2 or more dims, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"matmul: the kernel takes operands of 2 or more dims, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
@@ -36,7 +38,9 @@ def matmul(a, b):
     row vector and a 1-D `b` a column vector; their added dimension is removed again.
     """
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     if a.dtype is not b.dtype:
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a, b = ew.cast(a, dtype), ew.cast(b, dtype)

@@ -18,13 +18,17 @@ from somegrad.ops.spec import OpSpec, register
 
 def _reshape_infer(x, shape):
     if math.prod(shape) != math.prod(x.shape):
-        raise ValueError(f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)} ({x.numel()} elements)")
+        raise ValueError(
+            f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)} ({x.numel()} elements)"
+        )
     return shape, x.dtype
 
 
 def _permute_infer(x, dims):
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"permute: dims {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}"
+        )
     return tuple(x.shape[d] for d in dims), x.dtype
 
 
@@ -61,8 +65,7 @@ def _cat_infer(*tensors, dim):
         if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(
-                f"cat: sizes of tensors must match except in dimension {dim}; got shapes {shapes} "
-                f"(tensor {i} differs)"
+                f"cat: sizes of tensors must match except in dimension {dim}; got shapes {shapes} (tensor {i} differs)"
             )
     size = builtins.sum(t.shape[dim] for t in tensors)
     return first.shape[:dim] + (size,) + first.shape[dim + 1 :], first.dtype
@@ -207,7 +210,9 @@ def pad(x, pad, mode="constant", value=0.0):
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} values for shape {tuple(x.shape)}, got {tuple(pad)}")
+        raise ValueError(
+            f"pad: expected an even number of at most {2 * x.ndim} values for shape {tuple(x.shape)}, got {tuple(pad)}"
+        )
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
     if x.ndim == 0:  # nothing to pad (and NumPy's pad takes no widths for a 0-d array)
@@ -309,7 +314,9 @@ def repeat(x, *sizes):
         raise ValueError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
     sizes = as_shape("repeat", tuple(sizes))  # non-negative ints
     x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
-    expanded = expand(reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s)))
+    expanded = expand(
+        reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s))
+    )
     return reshape(expanded, tuple(r * s for r, s in zip(sizes, x.shape)))
 
 

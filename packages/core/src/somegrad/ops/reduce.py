@@ -115,9 +115,7 @@ def _scan_infer(x, dim):
     return x.shape, x.dtype
 
 
-CUMSUM = register(
-    OpSpec("cumsum", "reduce", ("x",), _scan_infer, lambda g, dim: g.flip(dim).cumsum(dim).flip(dim))
-)
+CUMSUM = register(OpSpec("cumsum", "reduce", ("x",), _scan_infer, lambda g, dim: g.flip(dim).cumsum(dim).flip(dim)))
 
 
 # --- explicit composites over one dim -------------------------------------------------------
@@ -140,9 +138,7 @@ def _logsumexp_backward(g, x, out, dim, keepdim):
 
 
 LOGSUMEXP = register(
-    OpSpec(
-        "logsumexp", "reduce", ("x",), _reduce_infer("logsumexp"), _logsumexp_backward, _logsumexp, explicit=True
-    )
+    OpSpec("logsumexp", "reduce", ("x",), _reduce_infer("logsumexp"), _logsumexp_backward, _logsumexp, explicit=True)
 )
 
 
@@ -256,8 +252,13 @@ def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
     _float_only("std", x)
     dims = normalize_dims("std", _all_if_empty(dim), x.ndim)
     low_precision = x.dtype in _LOW_PRECISION
-    v = var(ew.cast(x, dtypes.float32) if low_precision else x, dims, correction=correction, keepdim=keepdim,
-            unbiased=unbiased)
+    v = var(
+        ew.cast(x, dtypes.float32) if low_precision else x,
+        dims,
+        correction=correction,
+        keepdim=keepdim,
+        unbiased=unbiased,
+    )
     # sqrt's derivative is infinite at 0, and times var's zero gradient it would make NaN
     # for a constant input; PyTorch's std has gradient 0 there. Where the variance is 0, take
     # the root of 1 instead (so no inf arises) and return 0.

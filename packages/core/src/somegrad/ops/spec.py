@@ -25,8 +25,8 @@ Primitives have no `decompose`: every backend must implement them (`PRIMITIVES`)
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 __all__ = ["OpSpec", "OPS", "PRIMITIVES", "register", "get_op"]
 

@@ -110,9 +110,7 @@ def grad_cases(backend):
         spec = OPS[op]
         composite = spec.decompose is not None
         for sample in samples_for(op):
-            if not _differentiable(sample, spec, backend) or sample.dtype is not (
-                F64 if has_f64 else F32
-            ):
+            if not _differentiable(sample, spec, backend) or sample.dtype is not (F64 if has_f64 else F32):
                 continue
             if not _supported(backend, sample, sample.dtype):
                 continue
@@ -168,11 +166,7 @@ def parametrize(metafunc, names):
         if info is None or info.backend is None:
             marks = ()
             if info is not None and info.status == "unavailable":
-                marks = (
-                    pytest.mark.skip(
-                        reason=f"somegrad backend {name!r} is unavailable here: {info.reason}"
-                    ),
-                )
+                marks = (pytest.mark.skip(reason=f"somegrad backend {name!r} is unavailable here: {info.reason}"),)
             filler = [None] * (len(argnames) - 1)
             params.append(pytest.param(name, *filler, marks=marks, id=name))
             continue
@@ -181,9 +175,7 @@ def parametrize(metafunc, names):
             for case in _KINDS[kind](backend):
                 extra = [case.sample.op] if wants_op else []
                 case_id = f"{name}-{case.id}"
-                params.append(
-                    pytest.param(name, case, *extra, id=case_id, marks=known_failure(kind, case_id))
-                )
+                params.append(pytest.param(name, case, *extra, id=case_id, marks=known_failure(kind, case_id)))
         elif wants_op:
             params.extend(pytest.param(name, op, id=f"{name}-{op}") for op in _op_names())
         else:
@@ -223,9 +215,7 @@ def _build(value, dtype, device, layout):
         value = value.astype(bool)
     if layout == "transposed" and value.ndim >= 2:
         order = tuple(reversed(range(value.ndim)))
-        return tensor(
-            np.ascontiguousarray(np.transpose(value, order)), dtype=dtype, device=device
-        ).permute(order)
+        return tensor(np.ascontiguousarray(np.transpose(value, order)), dtype=dtype, device=device).permute(order)
     if layout == "stepped" and value.ndim >= 1:
         wide = np.zeros(value.shape[:-1] + (2 * value.shape[-1],), dtype=value.dtype)
         wide[..., ::2] = value
@@ -272,10 +262,7 @@ def call(backend, sample, tensors):
     spec = OPS[sample.op]
     params = kernel_params(backend, sample.params)
     if not spec.inputs:
-        params = {
-            k: (_dtype_on(backend, v) if isinstance(v, dtypes.DType) else v)
-            for k, v in params.items()
-        }
+        params = {k: (_dtype_on(backend, v) if isinstance(v, dtypes.DType) else v) for k, v in params.items()}
         return dispatch.create(spec, device_of(backend), params)
     return dispatch.apply(spec, tuple(tensors), params)
 

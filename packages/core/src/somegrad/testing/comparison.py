@@ -56,17 +56,11 @@ def assert_close(
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: pass both rtol and atol, or neither")
     if a.shape != e.shape:
-        raise AssertionError(
-            f"{prefix}the shapes differ: {a.shape} (actual) and {e.shape} (expected)"
-        )
+        raise AssertionError(f"{prefix}the shapes differ: {a.shape} (actual) and {e.shape} (expected)")
     if check_dtype and a_dtype is not None and e_dtype is not None and a_dtype is not e_dtype:
-        raise AssertionError(
-            f"{prefix}the dtypes differ: {a_dtype.name} (actual) and {e_dtype.name} (expected)"
-        )
+        raise AssertionError(f"{prefix}the dtypes differ: {a_dtype.name} (actual) and {e_dtype.name} (expected)")
     if check_device and a_device is not None and e_device is not None and a_device != e_device:
-        raise AssertionError(
-            f"{prefix}the devices differ: {a_device} (actual) and {e_device} (expected)"
-        )
+        raise AssertionError(f"{prefix}the devices differ: {a_device} (actual) and {e_device} (expected)")
     if rtol is None:
         dtype = a_dtype or e_dtype or a.dtype
         rtol, atol = default_tolerance(dtype)
@@ -87,9 +81,7 @@ def assert_close(
     if not np.any(mismatched):
         return
     count, total = int(np.count_nonzero(mismatched)), mismatched.size
-    lines = [
-        f"{prefix}tensors are not close: {count} of {total} elements differ ({100 * count / total:.1f}%)"
-    ]
+    lines = [f"{prefix}tensors are not close: {count} of {total} elements differ ({100 * count / total:.1f}%)"]
     if not exact:
         diff = np.where(mismatched, np.nan_to_num(difference, nan=np.inf), 0)
         worst = np.unravel_index(int(np.argmax(diff)), a.shape) if a.ndim else ()

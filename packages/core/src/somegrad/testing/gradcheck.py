@@ -99,6 +99,4 @@ def check_grads(fn, inputs, *, order=2, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0) 
             total = total + term
         return total
 
-    check_grads(
-        derivative, inputs, order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 2
-    )
+    check_grads(derivative, inputs, order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 2)

@@ -49,9 +49,7 @@ class Sequential(Module):
 
     def __delitem__(self, idx) -> None:
         keys = list(self._modules)
-        for key in (
-            keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(self))]]
-        ):
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(self))]]:
             del self._modules[key]
 
     def __len__(self) -> int:

@@ -40,13 +40,9 @@ class _ConvNd(Module):
                 f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
             )
         if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"padding_mode={padding_mode!r} is not supported (only 'zeros')"
-            )
+            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if isinstance(padding, str) and padding not in ("valid", "same"):
-            raise ValueError(
-                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-            )
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, dims)
         self.stride = _tuple(stride, dims)
@@ -123,9 +119,7 @@ class Conv1d(_ConvNd):
         )
 
     def forward(self, input):
-        return F.conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -161,9 +155,7 @@ class Conv2d(_ConvNd):
         )
 
     def forward(self, input):
-        return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

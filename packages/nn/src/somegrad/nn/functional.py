@@ -123,9 +123,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return sg.where(input > 0, input, (sg.minimum(input, 0.0).expm1()) * alpha)
 
 
-def hardtanh(
-    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
-) -> Tensor:
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     return input.clamp(min_val, max_val)
 
 
@@ -159,11 +157,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # --- linear and embedding ------------------------------------------------------------------------
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y_k = x1 @ W_k @ x2 + b_k; weight: (out, in1, in2)."""
-    out = (
-        ((input1.unsqueeze(-2).unsqueeze(-2) @ weight) * input2.unsqueeze(-2).unsqueeze(-2))
-        .sum(-1)
-        .squeeze(-1)
-    )
+    out = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight) * input2.unsqueeze(-2).unsqueeze(-2)).sum(-1).squeeze(-1)
     return out if bias is None else out + bias
 
 
@@ -235,9 +229,7 @@ def group_norm(
     return out
 
 
-def rms_norm(
-    input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None
-) -> Tensor:
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) over the trailing `normalized_shape` dims, times weight.
     eps defaults to the dtype's machine epsilon, as in PyTorch."""
     if isinstance(normalized_shape, int):
@@ -260,9 +252,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     dot = (x1 * x2).sum(dim)
-    return dot / (
-        (x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps)
-    )
+    return dot / ((x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps))
 
 
 # --- convolution and pooling -------------------------------------------------------------------------
@@ -315,9 +305,7 @@ def max_pool1d(
     ).squeeze(-2)
 
 
-def avg_pool1d(
-    input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
-) -> Tensor:
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> Tensor:
     stride = kernel_size if stride is None else stride
     return avg_pool2d(
         input.unsqueeze(-2),
@@ -367,9 +355,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _same_shape(op, input, target):
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
-            f"{op}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}"
-        )
+        raise ValueError(f"{op}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -381,9 +367,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
-def smooth_l1_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
-) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     diff = (input - target).abs()
     if beta == 0.0:
@@ -391,13 +375,9 @@ def smooth_l1_loss(
     return _reduce(sg.where(diff < beta, diff * diff * (0.5 / beta), diff - 0.5 * beta), reduction)
 
 
-def huber_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
-) -> Tensor:
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     diff = (input - target).abs()
-    return _reduce(
-        sg.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta), reduction
-    )
+    return _reduce(sg.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta), reduction)
 
 
 def binary_cross_entropy(
@@ -433,9 +413,7 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
-def kl_div(
-    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
-) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: input is log-probabilities."""
     if log_target:
         loss = target.exp() * (target - input)

@@ -55,9 +55,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
-        raise ValueError(
-            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
-        )
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -133,9 +131,7 @@ def kaiming_normal_(
 ) -> Tensor:
     if 0 in tensor.shape:
         return tensor
-    return normal_(
-        tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator
-    )
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
 
 
 def trunc_normal_(
@@ -148,21 +144,11 @@ def trunc_normal_(
 ) -> Tensor:
     """Normal(mean, std) samples redrawn until they fall in [a, b] (absolute bounds, as PyTorch)."""
     with sg.no_grad():
-        values = (
-            sg.randn(tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device)
-            * std
-            + mean
-        )
+        values = sg.randn(tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device) * std + mean
         for _ in range(100):
             outside = (values < a) | (values > b)
             if not bool(outside.any()):
                 break
-            fresh = (
-                sg.randn(
-                    tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device
-                )
-                * std
-                + mean
-            )
+            fresh = sg.randn(tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device) * std + mean
             values = sg.where(outside, fresh, values)
         return tensor.copy_(values.clamp(a, b))

@@ -34,9 +34,7 @@ class Linear(Module):
     U(-1/sqrt(in_features), 1/sqrt(in_features)) as in PyTorch.
     """
 
-    def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
-    ):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -79,9 +77,7 @@ class Bilinear(Module):
             in2_features,
             out_features,
         )
-        self.weight = empty_parameter(
-            out_features, in1_features, in2_features, device=device, dtype=dtype
-        )
+        self.weight = empty_parameter(out_features, in1_features, in2_features, device=device, dtype=dtype)
         if bias:
             self.bias = empty_parameter(out_features, device=device, dtype=dtype)
         else:

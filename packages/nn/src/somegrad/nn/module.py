@@ -89,9 +89,7 @@ class Module:
         set_(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function'
-        )
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
         for hook in tuple(self._forward_pre_hooks.values()):
@@ -119,8 +117,7 @@ class Module:
             raise KeyError(f"attribute {name!r} already exists")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                "(nn.Parameter or None required)"
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter or None required)"
             )
         self._parameters[name] = param
 
@@ -181,9 +178,7 @@ class Module:
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
-                )
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -204,14 +199,10 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(
-            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
-        )
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # --- traversal -----------------------------------------------------------------------
-    def named_modules(
-        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
-    ):
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
         """(name, module) for this module and every descendant, depth first, each once."""
         if memo is None:
             memo = set()
@@ -223,9 +214,7 @@ class Module:
         for name, module in self._modules.items():
             if module is None:
                 continue
-            yield from module.named_modules(
-                memo, prefix + ("." if prefix else "") + name, remove_duplicate
-            )
+            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -243,11 +232,7 @@ class Module:
             yield module
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True):
-        modules = (
-            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-            if recurse
-            else [(prefix, self)]
-        )
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         seen = set()
         for module_prefix, module in modules:
             for name, value in getattr(module, store).items():
@@ -256,9 +241,7 @@ class Module:
                 seen.add(id(value))
                 yield module_prefix + ("." if module_prefix else "") + name, value
 
-    def named_parameters(
-        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
-    ):
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         """(dotted name, Parameter) pairs; a parameter shared by two modules is listed once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -277,9 +260,7 @@ class Module:
         module = self
         for item in target.split(".") if target else ():
             if item not in module._modules:
-                raise AttributeError(
-                    f"{type(module).__name__} has no submodule `{item}` (looking up {target!r})"
-                )
+                raise AttributeError(f"{type(module).__name__} has no submodule `{item}` (looking up {target!r})")
             module = module._modules[item]
         return module
 
@@ -357,9 +338,7 @@ class Module:
             else:
                 device = arg
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(
-                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype.name}"
-            )
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype.name}")
 
         def convert(t: Tensor) -> Tensor:
             if device is not None:
@@ -374,9 +353,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        return self.to(
-            "cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device
-        )
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def float(self) -> Module:
         return self.to(sg.float32)
@@ -391,9 +368,7 @@ class Module:
         return self.to(sg.bfloat16)
 
     # --- state dicts --------------------------------------------------------------------
-    def state_dict(
-        self, destination=None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict:
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """Parameters and persistent buffers by dotted name (PyTorch's names for the same
         model). Tensors are detached unless `keep_vars`; shared ones appear under each name."""
         if destination is None:
@@ -422,18 +397,14 @@ class Module:
                     entries[dot + name] = (module, name, False)
         return entries
 
-    def load_state_dict(
-        self, state_dict, strict: bool = True, assign: bool = False
-    ) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> IncompatibleKeys:
         """Copy values from `state_dict` into this module's parameters and buffers.
 
         With `strict`, missing and unexpected keys are an error; a value whose shape differs
         from the module's is always an error. The message names every offending key.
         """
         if not hasattr(state_dict, "keys"):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         entries = self._state_entries()
         missing = [key for key in entries if key not in state_dict]
         unexpected = [key for key in state_dict if key not in entries]
@@ -451,9 +422,7 @@ class Module:
                         f'While copying the parameter named "{key}", expected a Tensor, got {type(value).__name__}.'
                     )
                     continue
-            current = (
-                module._parameters[name] if name in module._parameters else module._buffers[name]
-            )
+            current = module._parameters[name] if name in module._parameters else module._buffers[name]
             if tuple(value.shape) != tuple(current.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from checkpoint, "
@@ -465,9 +434,7 @@ class Module:
             if unexpected:
                 errors.insert(
                     0,
-                    "Unexpected key(s) in state_dict: "
-                    + ", ".join(f'"{k}"' for k in unexpected)
-                    + ". ",
+                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ",
                 )
             if missing:
                 errors.insert(
@@ -475,19 +442,14 @@ class Module:
                     "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ",
                 )
         if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with sg.no_grad():
             for key, value in values.items():
                 module, name, is_param = entries[key]
                 if is_param:
                     param = module._parameters[name]
                     if assign:
-                        module._parameters[name] = Parameter(
-                            value.to(param.device), requires_grad=param.requires_grad
-                        )
+                        module._parameters[name] = Parameter(value.to(param.device), requires_grad=param.requires_grad)
                     else:
                         param.copy_(value)
                 elif assign:

@@ -26,9 +26,7 @@ class Parameter(Tensor):
         param = cls._make(data._data, data.dtype, data.device)
         param._version_counter = data._version_counter
         if requires_grad and not data.dtype.is_floating_point:
-            raise RuntimeError(
-                f"Parameter: only floating point tensors can require gradients, got {data.dtype.name}"
-            )
+            raise RuntimeError(f"Parameter: only floating point tensors can require gradients, got {data.dtype.name}")
         param.requires_grad = bool(requires_grad)
         return param
 

@@ -49,9 +49,7 @@ class Embedding(Module):
         return F.embedding(input, self.weight, self.padding_idx)
 
     @classmethod
-    def from_pretrained(
-        cls, embeddings, freeze: bool = True, padding_idx: int | None = None
-    ) -> Embedding:
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
         rows, dim = embeddings.shape
         layer = cls(rows, dim, padding_idx, _weight=embeddings.detach().clone())
         layer.weight.requires_grad = not freeze

@@ -21,9 +21,7 @@ def _params(parameters) -> list[Tensor]:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
-def get_total_norm(
-    tensors: Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False
-) -> Tensor:
+def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """The `norm_type`-norm of all `tensors` together, as if concatenated."""
     tensors = [t for t in tensors if t is not None]
     if not tensors:
@@ -32,9 +30,7 @@ def get_total_norm(
     if norm_type == math.inf:
         total = sg.stack([t.detach().abs().amax() for t in tensors]).amax()
     else:
-        total = sg.stack([(t.detach().abs() ** norm_type).sum() for t in tensors]).sum() ** (
-            1.0 / norm_type
-        )
+        total = sg.stack([(t.detach().abs() ** norm_type).sum() for t in tensors]).sum() ** (1.0 / norm_type)
     if error_if_nonfinite and not bool(total.isfinite().item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
@@ -83,9 +79,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     params = _params(parameters)
     total = sum(p.numel() for p in params)
     if vec.numel() != total:
-        raise ValueError(
-            f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {total}"
-        )
+        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {total}")
     offset = 0
     with sg.no_grad():
         for p in params:

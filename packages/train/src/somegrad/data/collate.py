@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
 import somegrad as sg
 
 __all__ = ["default_collate", "default_convert", "move_to_device"]
@@ -33,10 +34,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, sg.Tensor):
         shapes = {tuple(t.shape) for t in batch}
         if len(shapes) > 1:
-            raise ValueError(
-                "default_collate: tensors in a batch must all have the same shape, got "
-                f"{sorted(shapes)}"
-            )
+            raise ValueError(f"default_collate: tensors in a batch must all have the same shape, got {sorted(shapes)}")
         return sg.stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUSV":
@@ -44,8 +42,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         shapes = {a.shape for a in batch}
         if len(shapes) > 1:
             raise ValueError(
-                "default_collate: numpy arrays in a batch must all have the same shape, got "
-                f"{sorted(shapes)}"
+                f"default_collate: numpy arrays in a batch must all have the same shape, got {sorted(shapes)}"
             )
         return sg.from_numpy(np.stack(batch))
     if isinstance(elem, np.generic) and elem.dtype.kind in "biuf":
@@ -65,10 +62,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, Sequence):
         sizes = {len(sample) for sample in batch}
         if len(sizes) > 1:
-            raise ValueError(
-                "default_collate: every sample in a batch must have the same length, got "
-                f"{sorted(sizes)}"
-            )
+            raise ValueError(f"default_collate: every sample in a batch must have the same length, got {sorted(sizes)}")
         return [default_collate(list(position)) for position in zip(*batch, strict=True)]
     raise TypeError(
         "default_collate: samples must be tensors, numpy arrays, numbers, strings, dicts, "

@@ -56,9 +56,7 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
         sizes = [t.shape[0] if len(t.shape) > 0 else None for t in tensors]
         if None in sizes or len(set(sizes)) != 1:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(
-                f"TensorDataset: all tensors need the same size in dimension 0, got shapes {shapes}"
-            )
+            raise ValueError(f"TensorDataset: all tensors need the same size in dimension 0, got shapes {shapes}")
         self.tensors = tensors
 
     def __getitem__(self, index: int) -> tuple[Any, ...]:
@@ -134,9 +132,7 @@ def batch_fetcher(dataset: Any) -> Callable[[Sequence[int]], list[Any]] | None:
     return None
 
 
-def random_split(
-    dataset: Dataset[T_co], lengths: Sequence[int | float], generator: Any = None
-) -> list[Subset[T_co]]:
+def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float], generator: Any = None) -> list[Subset[T_co]]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths.
 
     ``lengths`` are either counts that sum to ``len(dataset)`` or fractions that sum to 1 (each
@@ -164,10 +160,7 @@ def random_split(
             )
     lengths = [int(length) for length in lengths]
     if sum(lengths) != n:
-        raise ValueError(
-            f"random_split: the lengths {lengths} sum to {sum(lengths)}, but the dataset has "
-            f"{n} items"
-        )
+        raise ValueError(f"random_split: the lengths {lengths} sum to {sum(lengths)}, but the dataset has {n} items")
     indices = sg.randperm(n, generator=generator).tolist()
     subsets = []
     offset = 0

@@ -56,9 +56,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 def _parse(raw: bytes, path: str) -> np.ndarray:
     if len(raw) < 4:
-        raise IDXFormatError(
-            f"read_idx: {path}: truncated: {len(raw)} bytes, shorter than the 4-byte magic number"
-        )
+        raise IDXFormatError(f"read_idx: {path}: truncated: {len(raw)} bytes, shorter than the 4-byte magic number")
     zero0, zero1, code, ndim = raw[0], raw[1], raw[2], raw[3]
     if zero0 != 0 or zero1 != 0 or code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02x}" for c in IDX_DTYPES)
@@ -69,8 +67,7 @@ def _parse(raw: bytes, path: str) -> np.ndarray:
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
         raise IDXFormatError(
-            f"read_idx: {path}: truncated header: {ndim} dimensions need {header_size} bytes, "
-            f"the file has {len(raw)}"
+            f"read_idx: {path}: truncated header: {ndim} dimensions need {header_size} bytes, the file has {len(raw)}"
         )
     shape = struct.unpack(f">{ndim}I", raw[4:header_size])
     dtype = IDX_DTYPES[code]

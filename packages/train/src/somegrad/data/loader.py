@@ -73,27 +73,20 @@ class DataLoader:
                 raise ValueError("DataLoader: shuffle=True is not possible with an IterableDataset")
             if sampler is not None or batch_sampler is not None:
                 raise ValueError(
-                    "DataLoader: an IterableDataset takes no sampler or batch_sampler; it yields "
-                    "its own order"
+                    "DataLoader: an IterableDataset takes no sampler or batch_sampler; it yields its own order"
                 )
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: give either sampler or shuffle=True, not both")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError(
-                    "DataLoader: batch_sampler excludes batch_size, shuffle, sampler and drop_last"
-                )
+                raise ValueError("DataLoader: batch_sampler excludes batch_size, shuffle, sampler and drop_last")
             batch_size = None
             drop_last = False
         elif batch_size is None and drop_last:
             raise ValueError("DataLoader: drop_last=True needs a batch_size")
 
         if sampler is None and not self._iterable:
-            sampler = (
-                RandomSampler(dataset, generator=generator)
-                if shuffle
-                else SequentialSampler(dataset)
-            )
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)  # type: ignore[arg-type]
 

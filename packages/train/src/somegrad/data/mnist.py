@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 import somegrad as sg
 
 from .dataset import Dataset
@@ -64,8 +65,7 @@ class MNIST(Dataset[tuple[Any, int]]):
         images, labels = read_idx(image_path), read_idx(label_path)
         if images.ndim != 3 or images.dtype != np.uint8:
             raise IDXFormatError(
-                f"MNIST: {image_path}: expected uint8 images (N, rows, cols), got {images.dtype} "
-                f"{images.shape}"
+                f"MNIST: {image_path}: expected uint8 images (N, rows, cols), got {images.dtype} {images.shape}"
             )
         if labels.ndim != 1 or len(labels) != len(images):
             raise IDXFormatError(

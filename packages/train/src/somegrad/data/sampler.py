@@ -58,9 +58,7 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a bool, got {replacement!r}")
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError(
-                f"RandomSampler: num_samples should be a positive integer, got {self.num_samples!r}"
-            )
+            raise ValueError(f"RandomSampler: num_samples should be a positive integer, got {self.num_samples!r}")
 
     @property
     def num_samples(self) -> int:
@@ -104,9 +102,7 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(
-                f"BatchSampler: batch_size should be a positive integer, got {batch_size!r}"
-            )
+            raise ValueError(f"BatchSampler: batch_size should be a positive integer, got {batch_size!r}")
         if not isinstance(drop_last, bool):
             raise ValueError(f"BatchSampler: drop_last should be a bool, got {drop_last!r}")
         self.sampler = sampler

@@ -93,9 +93,7 @@ class Adam(Optimizer):
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             if amsgrad:
-                exp_avg_sq = state["max_exp_avg_sq"] = sg.maximum(
-                    state["max_exp_avg_sq"], exp_avg_sq
-                )
+                exp_avg_sq = state["max_exp_avg_sq"] = sg.maximum(state["max_exp_avg_sq"], exp_avg_sq)
             correction2_sqrt = math.sqrt(1 - beta2**step)
             denominator = exp_avg_sq.sqrt().add_(eps * correction2_sqrt)
             step_size = lr * correction2_sqrt / (1 - beta1**step)

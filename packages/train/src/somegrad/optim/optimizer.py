@@ -101,9 +101,7 @@ class Optimizer:
         """
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(
-                f"{name}.add_param_group: expected a dict, got {type(param_group).__name__}"
-            )
+            raise TypeError(f"{name}.add_param_group: expected a dict, got {type(param_group).__name__}")
         group = dict(param_group)
         params = group.get("params")
         if params is None:
@@ -113,10 +111,7 @@ class Optimizer:
         params = [params] if _is_tensor(params) else list(params)
         for i, param in enumerate(params):
             if not _is_tensor(param):
-                raise TypeError(
-                    f"{name}: can only optimize tensors, but params[{i}] is a "
-                    f"{type(param).__name__}"
-                )
+                raise TypeError(f"{name}: can only optimize tensors, but params[{i}] is a {type(param).__name__}")
             if not param.is_leaf:
                 raise ValueError(
                     f"{name}: can't optimize a non-leaf tensor (params[{i}] was computed from "
@@ -128,8 +123,7 @@ class Optimizer:
         known = {id(p) for existing in self.param_groups for p in existing["params"]}
         if len({id(p) for p in params}) != len(params) or any(id(p) in known for p in params):
             raise ValueError(
-                f"{name}.add_param_group: some parameters appear more than once "
-                "(within the group or in another group)"
+                f"{name}.add_param_group: some parameters appear more than once (within the group or in another group)"
             )
         self.param_groups.append(group)
 
@@ -229,9 +223,7 @@ class Optimizer:
             param = by_index.get(int(key))
             if param is None:
                 continue
-            new_state[param] = {
-                name_: _restore_value(name_, value, param) for name_, value in param_state.items()
-            }
+            new_state[param] = {name_: _restore_value(name_, value, param) for name_, value in param_state.items()}
 
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups, strict=True):

@@ -141,9 +141,7 @@ class EarlyStopping(Callback):
             self.best_epoch = state.epoch
             self.wait = 0
             if self.restore_best_weights:
-                self._best_weights = {
-                    k: v.detach().clone() for k, v in state.model.state_dict().items()
-                }
+                self._best_weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -226,9 +224,7 @@ class EpochLogger(Callback):
         every_n_steps: also write the running loss every that many optimizer steps.
     """
 
-    def __init__(
-        self, print_fn: Callable[[str], Any] | None = None, every_n_steps: int | None = None
-    ) -> None:
+    def __init__(self, print_fn: Callable[[str], Any] | None = None, every_n_steps: int | None = None) -> None:
         self.print_fn = print_fn or logging.getLogger("somegrad.train").info
         self.every_n_steps = every_n_steps
 

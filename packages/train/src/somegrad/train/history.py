@@ -78,8 +78,7 @@ class History:
             text = json.dumps(self.to_dict(), indent=1)
         else:
             raise ValueError(
-                f"History.save: {path}: unknown suffix {suffix!r}, expected one of "
-                f"{', '.join(HISTORY_SUFFIXES)}"
+                f"History.save: {path}: unknown suffix {suffix!r}, expected one of {', '.join(HISTORY_SUFFIXES)}"
             )
 
         def write(temporary: str) -> None:
@@ -100,8 +99,7 @@ class History:
         metric_names = [
             k
             for k in self.keys()
-            if k not in ("epoch", "loss", "val_loss", "lr", "time", "samples_per_second")
-            and not k.startswith("val_")
+            if k not in ("epoch", "loss", "val_loss", "lr", "time", "samples_per_second") and not k.startswith("val_")
         ]
         panels = 2 + bool(metric_names)
         figure = Figure(figsize=(5 * panels, 4))

@@ -27,10 +27,7 @@ def _split_batch(batch: Any, where: str) -> tuple[tuple[Any, ...], Any]:
     if isinstance(batch, (tuple, list)) and len(batch) >= 2:
         return tuple(batch[:-1]), batch[-1]
     length = f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""
-    raise TypeError(
-        f"{where}: expected each batch to be an (inputs, target) pair, got "
-        f"{type(batch).__name__}{length}"
-    )
+    raise TypeError(f"{where}: expected each batch to be an (inputs, target) pair, got {type(batch).__name__}{length}")
 
 
 def _batch_size(target: Any) -> int:
@@ -133,9 +130,7 @@ def train_one_epoch(
             averages.add(values, n)
             last = total is not None and index + 1 == total
             if pending == accumulate or last:
-                _optimizer_step(
-                    state, optimizer, scheduler, model, clip, grad_clip, values, callbacks
-                )
+                _optimizer_step(state, optimizer, scheduler, model, clip, grad_clip, values, callbacks)
                 pending = 0
             elapsed = time.perf_counter() - started
             bar.update(values["loss"], _lr(optimizer), averages.samples / max(elapsed, 1e-9))
@@ -248,28 +243,20 @@ def fit(
         start_epoch: the number of epochs already done (after ``load_checkpoint``).
     """
     if scheduler_interval not in ("epoch", "step"):
-        raise ValueError(
-            f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
-        )
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     if not isinstance(start_epoch, int) or not 0 <= start_epoch <= epochs:
-        raise ValueError(
-            f"fit: start_epoch must be an integer in [0, epochs={epochs}], got {start_epoch!r}"
-        )
+        raise ValueError(f"fit: start_epoch must be an integer in [0, epochs={epochs}], got {start_epoch!r}")
     if history_path is not None:
         history_path = os.fspath(history_path)
         suffix = os.path.splitext(history_path)[1].lower()
         if suffix not in HISTORY_SUFFIXES:
-            raise ValueError(
-                f"fit: history_path {history_path!r} must end in {' or '.join(HISTORY_SUFFIXES)}"
-            )
+            raise ValueError(f"fit: history_path {history_path!r} must end in {' or '.join(HISTORY_SUFFIXES)}")
     metric_fns = resolve_metrics(metrics)
     plateau = isinstance(scheduler, ReduceLROnPlateau)
     step_scheduler = scheduler if scheduler_interval == "step" else None
-    state = TrainingState(
-        model=model, optimizer=optimizer, scheduler=scheduler, epoch=start_epoch, epochs=epochs
-    )
+    state = TrainingState(model=model, optimizer=optimizer, scheduler=scheduler, epoch=start_epoch, epochs=epochs)
     callbacks = list(callbacks)
     for callback in callbacks:
         callback.on_fit_start(state)

@@ -22,8 +22,7 @@ def accuracy(output: Any, target: Any) -> float:
     """
     if output.ndim != 2 or target.ndim != 1 or output.shape[0] != target.shape[0]:
         raise ValueError(
-            f"accuracy: expected output (N, C) and target (N,), got {tuple(output.shape)} and "
-            f"{tuple(target.shape)}"
+            f"accuracy: expected output (N, C) and target (N,), got {tuple(output.shape)} and {tuple(target.shape)}"
         )
     with sg.no_grad():
         predicted = output.argmax(dim=1)

@@ -33,9 +33,7 @@ class ProgressBar:
         if self.active:
             from tqdm import tqdm
 
-            self.bar = tqdm(
-                iterable, total=total, desc=desc, file=stream, leave=True, dynamic_ncols=True
-            )
+            self.bar = tqdm(iterable, total=total, desc=desc, file=stream, leave=True, dynamic_ncols=True)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.bar if self.bar is not None else self.iterable)

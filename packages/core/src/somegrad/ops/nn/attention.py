@@ -28,13 +28,12 @@ def _attention_infer(q, k, v, mask, is_causal, scale):
         )
     from somegrad.ops.shapes import broadcast_shapes
 
-    batch = broadcast_shapes(
-        "scaled_dot_product_attention", q.shape[:-2], k.shape[:-2], v.shape[:-2]
-    )
+    batch = broadcast_shapes("scaled_dot_product_attention", q.shape[:-2], k.shape[:-2], v.shape[:-2])
     scores = batch + (q.shape[-2], k.shape[-2])
     if mask.ndim and broadcast_shapes("scaled_dot_product_attention", mask.shape, scores) != scores:
         raise ValueError(
-            f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast to the scores {scores}"
+            f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast "
+            f"to the scores {scores}"
         )
     return batch + (q.shape[-2], v.shape[-1]), q.dtype
 
@@ -118,9 +117,7 @@ SCALED_DOT_PRODUCT_ATTENTION = composite(
 )
 
 
-def scaled_dot_product_attention(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
-):
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
     """Attention as in PyTorch: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).
 
     attn_mask: a bool mask (True = attend) or an additive float mask, broadcastable to
@@ -131,9 +128,7 @@ def scaled_dot_product_attention(
     query = ew._floating(query)
     key, value = ew.cast(key, query.dtype), ew.cast(value, query.dtype)
     if is_causal and attn_mask is not None:
-        raise ValueError(
-            "scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both"
-        )
+        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     if attn_mask is None:
         mask = zeros((), dtype=query.dtype, device=query.device)

@@ -9,9 +9,7 @@ from somegrad.ops.spec import OpSpec, register
 
 def composite(name, inputs, infer, backward, decompose, doc=""):
     """Declare an explicit composite op (one node, its own backward)."""
-    return register(
-        OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, doc=doc)
-    )
+    return register(OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, doc=doc))
 
 
 def backward_op(spec, inputs, params, formula):

@@ -56,17 +56,15 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation, out_hw):
 
 def _conv_geometry(x_shape, weight_shape, stride, padding, dilation):
     kernel = tuple(weight_shape[2:])
-    out_hw = tuple(
-        conv_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], dilation[d])
-        for d in (0, 1)
-    )
+    out_hw = tuple(conv_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
     return kernel, out_hw
 
 
 def _conv2d_infer(x, weight, stride, padding, dilation, groups):
     if x.ndim != 4 or weight.ndim != 4:
         raise ValueError(
-            f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got {tuple(x.shape)} and {tuple(weight.shape)}"
+            "conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), "
+            f"got {tuple(x.shape)} and {tuple(weight.shape)}"
         )
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ValueError(
@@ -85,9 +83,7 @@ def _conv2d(x, weight, stride, padding, dilation, groups):
     n = x.shape[0]
     out_channels = weight.shape[0]
     kernel, out_hw = _conv_geometry(x.shape, weight.shape, stride, padding, dilation)
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(
-        n, groups, -1, out_hw[0] * out_hw[1]
-    )
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
     w = weight.reshape(groups, out_channels // groups, -1)
     return matmul(w, cols).reshape((n, out_channels) + out_hw)
 
@@ -111,9 +107,7 @@ def _conv2d_input_grad(g, weight, input_shape, stride, padding, dilation, groups
 def _conv2d_weight_grad(g, x, weight_shape, stride, padding, dilation, groups):
     n = x.shape[0]
     kernel, out_hw = tuple(weight_shape[2:]), tuple(g.shape[2:])
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(
-        n, groups, -1, out_hw[0] * out_hw[1]
-    )
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
     grad = matmul(g.reshape(n, groups, -1, out_hw[0] * out_hw[1]), cols.mT).sum(0)
     return grad.reshape(weight_shape)
 
@@ -200,9 +194,7 @@ def _conv_padding(padding, kernel, dilation, stride):
             pads.append((total // 2, total - total // 2))  # the extra one goes after, as PyTorch
         return tuple(pads)
     if isinstance(padding, str):
-        raise ValueError(
-            f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}"
-        )
+        raise ValueError(f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
     ph, pw = _pair("conv2d", "padding", padding)
     return ((ph, ph), (pw, pw))
 
@@ -211,24 +203,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation, as PyTorch): input (N, C, H, W) or (C, H, W),
     weight (O, C/groups, kh, kw), bias (O,); padding an int, a pair, 'valid' or 'same'."""
     if input.ndim == 3:
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(
-            0
-        )
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     input = ew._floating(input)
     weight = ew.cast(weight, input.dtype)
     stride, dilation = _pair("conv2d", "stride", stride), _pair("conv2d", "dilation", dilation)
-    params = _conv_params(
-        stride, _conv_padding(padding, weight.shape[2:], dilation, stride), dilation, int(groups)
-    )
+    params = _conv_params(stride, _conv_padding(padding, weight.shape[2:], dilation, stride), dilation, int(groups))
     out = apply(CONV2D, (input, weight), params)
     if bias is not None:
         out = out + ew.cast(bias, input.dtype).reshape(1, -1, 1, 1)
     return out
 
 
-def conv_transpose2d(
-    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
-):
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d): input (N, C_in, H, W), weight
     (C_in, C_out/groups, kh, kw) -> (N, C_out, Ho, Wo)."""
     if input.ndim == 3:

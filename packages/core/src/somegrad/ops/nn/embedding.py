@@ -12,9 +12,7 @@ from somegrad.ops.nn.composite import composite
 
 def _embedding_infer(weight, indices, padding_idx):
     if weight.ndim != 2:
-        raise ValueError(
-            f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}"
-        )
+        raise ValueError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
     if indices.dtype.is_floating_point or indices.dtype is dtypes.bool_:
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype.name}")
     return indices.shape + (weight.shape[1],), weight.dtype
@@ -27,9 +25,7 @@ def _embedding_backward_infer(g, indices, num_weights, padding_idx):
 def _embedding_backward_formula(g, indices, num_weights, padding_idx):
     dim = g.shape[-1]
     flat_index = indices.reshape(-1, 1).expand(-1, dim)
-    out = scatter_add(
-        zeros((num_weights, dim), dtype=g.dtype, device=g.device), 0, flat_index, g.reshape(-1, dim)
-    )
+    out = scatter_add(zeros((num_weights, dim), dtype=g.dtype, device=g.device), 0, flat_index, g.reshape(-1, dim))
     if padding_idx is not None:
         out = ew.where(arange(num_weights, device=g.device).reshape(-1, 1) == padding_idx, 0.0, out)
     return out
@@ -77,7 +73,5 @@ def embedding(input, weight, padding_idx=None):
         low, high = int(input.min().item()), int(input.max().item())
         if low < 0 or high >= num:
             bad = high if high >= num else low
-            raise IndexError(
-                f"embedding: index {bad} is out of range for an embedding of {num} rows"
-            )
+            raise IndexError(f"embedding: index {bad} is out of range for an embedding of {num} rows")
     return apply(EMBEDDING, (weight, input), {"padding_idx": padding_idx})

@@ -15,9 +15,7 @@ def _linear_infer(x, weight, bias):
             f"(expected weight (out_features, {x.shape[-1] if x.ndim else '?'}))"
         )
     if bias.shape not in ((weight.shape[0],), ()):
-        raise ValueError(
-            f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}"
-        )
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}")
     return x.shape[:-1] + (weight.shape[0],), x.dtype
 
 

@@ -14,17 +14,14 @@ from somegrad.ops.nn.composite import backward_op, composite
 
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
     if x.ndim != 2:
-        raise ValueError(
-            f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}"
-        )
+        raise ValueError(f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}")
     if target.shape != x.shape[:1]:
         raise ValueError(
-            f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, got {tuple(target.shape)}"
+            f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, "
+            f"got {tuple(target.shape)}"
         )
     if weight.shape != x.shape[1:]:
-        raise ValueError(
-            f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes"
-        )
+        raise ValueError(f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes")
     return (x.shape[:1] if reduction == "none" else ()), x.dtype
 
 
@@ -98,9 +95,7 @@ def _check_reduction(op, reduction):
         raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
 
 
-def cross_entropy(
-    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
-):
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits and class indices or class probabilities.
 
     input: (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) of an
@@ -117,9 +112,7 @@ def cross_entropy(
         weight = ones((classes,), dtype=input.dtype, device=input.device)
     elif weight.requires_grad and is_grad_enabled():
         # As in PyTorch: the class weights are constants of the loss, not something it learns.
-        raise RuntimeError(
-            "cross_entropy: the derivative for 'weight' is not implemented; pass weight.detach()"
-        )
+        raise RuntimeError("cross_entropy: the derivative for 'weight' is not implemented; pass weight.detach()")
     weight = ew.cast(weight, input.dtype)
     if target.dtype.is_floating_point:
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
@@ -188,9 +181,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     target = ew.cast(target, dtypes.int64).reshape(-1)
     valid = target != ignore_index
     safe = ew.where(valid, target, 0)
-    weight_t = (
-        valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
-    )
+    weight_t = valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
     loss = -flat.gather(1, safe.reshape(-1, 1)).reshape(-1) * weight_t
     if reduction == "none":
         return loss.reshape(expected)

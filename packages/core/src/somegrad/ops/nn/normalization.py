@@ -79,9 +79,7 @@ LAYER_NORM_BACKWARD = composite(
 def _layer_norm_backward(g, x, weight, normalized_shape, eps):
     if is_grad_enabled():
         return _layer_norm_grads(g, x, weight, normalized_shape, eps)
-    packed = apply(
-        LAYER_NORM_BACKWARD, (g, x, weight), {"normalized_shape": normalized_shape, "eps": eps}
-    )
+    packed = apply(LAYER_NORM_BACKWARD, (g, x, weight), {"normalized_shape": normalized_shape, "eps": eps})
     rows = packed.shape[0] - 2
     return (
         packed[:rows].reshape(x.shape),
@@ -111,21 +109,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is None:
         bias = zeros(normalized_shape, dtype=input.dtype, device=input.device)
     params = {"normalized_shape": normalized_shape, "eps": float(eps)}
-    return apply(
-        LAYER_NORM, (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)), params
-    )
+    return apply(LAYER_NORM, (input, ew.cast(weight, input.dtype), ew.cast(bias, input.dtype)), params)
 
 
 def _batch_norm_infer(x, weight, bias, eps):
     if x.ndim < 2:
-        raise ValueError(
-            f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}"
-        )
+        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if tuple(t.shape) != (x.shape[1],):
-            raise ValueError(
-                f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels"
-            )
+            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels")
     if x.numel() == x.shape[1]:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input {tuple(x.shape)}"

@@ -15,10 +15,7 @@ from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
 
 
 def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
-    return tuple(
-        conv_output_size(x_shape[2 + d], kernel_size[d], stride[d], padding[d], dilation[d])
-        for d in (0, 1)
-    )
+    return tuple(conv_output_size(x_shape[2 + d], kernel_size[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
 
 
 def _pool_infer(name):
@@ -32,9 +29,7 @@ def _pool_infer(name):
                 )
         out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
         if min(out_hw) <= 0:
-            raise ValueError(
-                f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}"
-            )
+            raise ValueError(f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}")
         return x.shape[:2] + out_hw, x.dtype
 
     return infer
@@ -51,9 +46,7 @@ def _max_pool2d_grad(g, x, kernel_size, stride, padding, dilation):
     # The gradient goes to the first maximum of each window, as PyTorch's.
     out_hw = tuple(g.shape[2:])
     xp = _pad2d(x, padding, -math.inf)
-    taps = mv.stack(
-        [xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1
-    )
+    taps = mv.stack([xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1)
     first = rd.argmax(taps, -1)
     (top, bottom), (left, right) = padding
     n, c, h, w = x.shape
@@ -115,16 +108,12 @@ def _avg_pool_sum(x, kernel_size, stride, padding):
 
 
 def _avg_pool2d(x, kernel_size, stride, padding, dilation, count_include_pad):
-    divisor = _avg_divisor(
-        x.shape, kernel_size, stride, padding, count_include_pad, x.dtype, x.device
-    )
+    divisor = _avg_divisor(x.shape, kernel_size, stride, padding, count_include_pad, x.dtype, x.device)
     return _avg_pool_sum(x, kernel_size, stride, padding) / divisor
 
 
 def _avg_pool2d_grad(g, input_shape, kernel_size, stride, padding, dilation, count_include_pad):
-    divisor = _avg_divisor(
-        input_shape, kernel_size, stride, padding, count_include_pad, g.dtype, g.device
-    )
+    divisor = _avg_divisor(input_shape, kernel_size, stride, padding, count_include_pad, g.dtype, g.device)
     share = g / divisor
     (top, bottom), (left, right) = padding
     n, c, h, w = input_shape
@@ -187,19 +176,13 @@ def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
     return kernel_size, stride, ((ph, ph), (pw, pw))
 
 
-def max_pool2d(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
     if input.ndim == 3:
-        return max_pool2d(
-            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode
-        ).squeeze(0)
-    kernel_size, stride, padding = _pool_args(
-        "max_pool2d", input, kernel_size, stride, padding, ceil_mode
-    )
+        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
+    kernel_size, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode)
     params = {
         "kernel_size": kernel_size,
         "stride": stride,
@@ -229,9 +212,7 @@ def avg_pool2d(
             count_include_pad,
             divisor_override,
         ).squeeze(0)
-    kernel_size, stride, padding = _pool_args(
-        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode
-    )
+    kernel_size, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode)
     params = _avg_params(kernel_size, stride, padding, (1, 1), bool(count_include_pad))
     out = apply(AVG_POOL2D, (ew._floating(input),), params)
     if divisor_override is not None:

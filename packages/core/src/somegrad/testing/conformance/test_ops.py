@@ -59,31 +59,21 @@ def test_forward(backend, forward_case):
         backend.seed(1234)
     out = _run(backend, case, tensors)
     out_dtype = cases._dtype_on(backend, sample.out_dtype)
-    assert out.dtype is out_dtype, (
-        f"{sample.op}: result dtype {out.dtype.name}, expected {out_dtype.name}"
-    )
+    assert out.dtype is out_dtype, f"{sample.op}: result dtype {out.dtype.name}, expected {out_dtype.name}"
     assert out.device == cases.device_of(backend), f"{sample.op}: result on {out.device}"
     actual = cases.to_host(backend, out)
     native = numpy_dtype(out_dtype)
     if native is not None:
-        assert actual.dtype == native, (
-            f"{sample.op}: the backend array holds {actual.dtype}, expected {native}"
-        )
-    assert tuple(actual.shape) == tuple(out.shape), (
-        f"{sample.op}: array shape {actual.shape}, tensor {out.shape}"
-    )
+        assert actual.dtype == native, f"{sample.op}: the backend array holds {actual.dtype}, expected {native}"
+    assert tuple(actual.shape) == tuple(out.shape), f"{sample.op}: array shape {actual.shape}, tensor {out.shape}"
     if sample.check is not None:
         sample.check(actual, *host, **sample.params)
         return
     expected = cases.expected_output(sample, host, out_dtype)
-    assert actual.shape == expected.shape, (
-        f"{sample.op}: result shape {actual.shape}, expected {expected.shape}"
-    )
+    assert actual.shape == expected.shape, f"{sample.op}: result shape {actual.shape}, expected {expected.shape}"
     ran_decomposition = case.decomposed or sample.op not in backend.kernels
     rtol, atol = cases.forward_tolerance(sample, out_dtype, case.spec, ran_decomposition)
-    assert_close(
-        actual, expected, rtol=rtol, atol=atol, equal_nan=True, msg=f"{sample.op} ({case.id})"
-    )
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True, msg=f"{sample.op} ({case.id})")
 
 
 def _function_of_float_inputs(backend, case, tensors):
@@ -123,9 +113,7 @@ def test_gradient(backend_name, backend, grad_case):
     _, ref_grads = vjp(ref_fn, ref_leaves, u)
     for i, (g, r) in enumerate(zip(grads, ref_grads)):
         if g is None or r is None:
-            assert g is None and r is None, (
-                f"{sample.op}: input {i} gets a gradient on one backend only"
-            )
+            assert g is None and r is None, f"{sample.op}: input {i} gets a gradient on one backend only"
             continue
         assert_close(
             cases.to_host(backend, g),
@@ -141,10 +129,7 @@ def test_composite_matches_decomposition(backend, composite_case):
     case, sample = composite_case, composite_case.sample
     spec = case.spec
     differentiable = (
-        sample.grad
-        and spec.differentiable
-        and case.dtype in (F32, F64)
-        and sample.out_dtype.is_floating_point
+        sample.grad and spec.differentiable and case.dtype in (F32, F64) and sample.out_dtype.is_floating_point
     )
     tensors, _ = cases.make_inputs(backend, sample, case.dtype, requires_grad=differentiable)
     results = {}

@@ -111,11 +111,7 @@ class Sample:
 
     @property
     def id(self) -> str:
-        return (
-            f"{self.op}-{self.name}-{self.dtype.name}"
-            if self.name
-            else f"{self.op}-{self.dtype.name}"
-        )
+        return f"{self.op}-{self.name}-{self.dtype.name}" if self.name else f"{self.op}-{self.dtype.name}"
 
 
 @dataclass

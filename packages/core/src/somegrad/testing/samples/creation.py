@@ -31,15 +31,11 @@ def _full_samples():
 
     for dtype in ALL:
         fill = True if dtype is dtypes.bool_ else 7 if not dtype.is_floating_point else -1.5
-        yield Sample(
-            (), {"shape": (2, 3), "dtype": dtype, "fill_value": fill}, ref, dtype, name="2x3"
-        )
+        yield Sample((), {"shape": (2, 3), "dtype": dtype, "fill_value": fill}, ref, dtype, name="2x3")
     yield Sample((), {"shape": (), "dtype": F32, "fill_value": 2.5}, ref, F32, name="0d")
     yield Sample((), {"shape": (0, 3), "dtype": F32, "fill_value": 1.0}, ref, F32, name="size0")
     for fill in (math.inf, -math.inf, math.nan, 1e30):
-        yield Sample(
-            (), {"shape": (2,), "dtype": F32, "fill_value": fill}, ref, F32, name=f"fill-{fill}"
-        )
+        yield Sample((), {"shape": (2,), "dtype": F32, "fill_value": fill}, ref, F32, name=f"fill-{fill}")
 
 
 @register_samples("arange")
@@ -58,9 +54,7 @@ def _arange_samples():
         ("int32", 0, 7, 2, dtypes.int32),
     )
     for name, start, stop, step, dtype in cases:
-        yield Sample(
-            (), {"start": start, "stop": stop, "step": step, "dtype": dtype}, ref, dtype, name=name
-        )
+        yield Sample((), {"start": start, "stop": stop, "step": step, "dtype": dtype}, ref, dtype, name=name)
     yield ErrorSample(
         (),
         {"start": 0, "stop": 5, "step": 0, "dtype": dtypes.int64},
@@ -79,36 +73,28 @@ def _arange_samples():
 
 def _check_uniform(out, shape, dtype, low, high):
     out = out.astype(np.float64)
-    assert np.all((out >= low) & (out < high)), (
-        f"uniform draws outside [{low}, {high}): {out.min()}..{out.max()}"
-    )
+    assert np.all((out >= low) & (out < high)), f"uniform draws outside [{low}, {high}): {out.min()}..{out.max()}"
     if out.size >= 1000:
         mean, spread = (low + high) / 2, (high - low) / math.sqrt(12)
         tolerance = 6 * spread / math.sqrt(out.size) + (high - low) * 1e-2 * (
             dtype in (dtypes.float16, dtypes.bfloat16)
         )
         assert abs(out.mean() - mean) < tolerance, f"uniform mean {out.mean()} is far from {mean}"
-        assert abs(out.std() - spread) < 0.05 * spread, (
-            f"uniform std {out.std()} is far from {spread}"
-        )
+        assert abs(out.std() - spread) < 0.05 * spread, f"uniform std {out.std()} is far from {spread}"
 
 
 def _check_normal(out, shape, dtype, mean, std):
     out = out.astype(np.float64)
     assert np.all(np.isfinite(out)), "normal draws must be finite"
     if out.size >= 1000:
-        assert abs(out.mean() - mean) < 6 * std / math.sqrt(out.size) + abs(mean) * 1e-2, (
-            f"normal mean {out.mean()}"
-        )
+        assert abs(out.mean() - mean) < 6 * std / math.sqrt(out.size) + abs(mean) * 1e-2, f"normal mean {out.mean()}"
         assert abs(out.std() - std) < 0.05 * std, f"normal std {out.std()} is far from {std}"
 
 
 def _check_randint(out, shape, dtype, low, high):
     assert np.all((out >= low) & (out < high)), f"randint draws outside [{low}, {high})"
     if out.size >= 1000:
-        assert set(np.unique(out).tolist()) == set(range(low, high)), (
-            "randint should draw every value in range"
-        )
+        assert set(np.unique(out).tolist()) == set(range(low, high)), "randint should draw every value in range"
 
 
 @register_samples("uniform")
@@ -208,16 +194,10 @@ def _check_multinomial(out, probs, num_samples, replacement):
     rows = out.reshape(-1, num_samples)
     p = probs.reshape(-1, probs.shape[-1])
     for row, weights in zip(rows, p):
-        assert np.all((row >= 0) & (row < weights.shape[0])), (
-            f"multinomial drew a category out of range: {row}"
-        )
-        assert np.all(weights[row] > 0), (
-            f"multinomial drew a category of probability zero: {row} for {weights}"
-        )
+        assert np.all((row >= 0) & (row < weights.shape[0])), f"multinomial drew a category out of range: {row}"
+        assert np.all(weights[row] > 0), f"multinomial drew a category of probability zero: {row} for {weights}"
         if not replacement:
-            assert len(set(row.tolist())) == len(row), (
-                f"multinomial without replacement repeated a category: {row}"
-            )
+            assert len(set(row.tolist())) == len(row), f"multinomial without replacement repeated a category: {row}"
 
 
 @register_samples("multinomial")

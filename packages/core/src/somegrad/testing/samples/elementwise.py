@@ -55,12 +55,8 @@ def _unary(
                 name="3x4",
                 grad=grad,
             )
-        yield Sample(
-            (Input(values((), low, high, key=op)),), params, reference, F64, name="0d", grad=grad
-        )
-        yield Sample(
-            (Input(values((0, 3), low, high)),), params, reference, F64, name="size0", grad=grad
-        )
+        yield Sample((Input(values((), low, high, key=op)),), params, reference, F64, name="0d", grad=grad)
+        yield Sample((Input(values((0, 3), low, high)),), params, reference, F64, name="size0", grad=grad)
         yield Sample(
             (Input(values((3, 4), low, high, key=op), layout="transposed"),),
             params,
@@ -241,9 +237,7 @@ def _softplus_samples():
     for beta, threshold in ((1.0, 20.0), (2.0, 5.0)):
         params = {"beta": beta, "threshold": threshold}
         for dtype in FLOATS:
-            yield Sample(
-                (Input(values((3, 4), -4, 2)),), params, _softplus, dtype, name=f"beta{beta}"
-            )
+            yield Sample((Input(values((3, 4), -4, 2)),), params, _softplus, dtype, name=f"beta{beta}")
         yield Sample((Input(values((), -4, 2)),), params, _softplus, F64, name=f"beta{beta}-0d")
         yield Sample(
             (Input(np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])),),
@@ -302,9 +296,7 @@ def _clamp_samples():
                 dtype,
                 name=f"{bounds[0]}-{bounds[1]}",
             )
-    yield Sample(
-        (Input(values((), 0.6, 2.0)),), {"min": -0.5, "max": 0.5}, reference, F64, name="0d"
-    )
+    yield Sample((Input(values((), 0.6, 2.0)),), {"min": -0.5, "max": 0.5}, reference, F64, name="0d")
     yield Sample(
         (Input(values((4, 3)), layout="transposed"),),
         {"min": -0.5, "max": 0.5},
@@ -330,18 +322,14 @@ def _logical_not_samples():
         dtypes.bool_,
     )
     yield Sample((Input(np.array(True)),), {}, np.logical_not, dtypes.bool_, name="0d")
-    yield Sample(
-        (Input(np.zeros((0, 2), dtype=bool)),), {}, np.logical_not, dtypes.bool_, name="size0"
-    )
+    yield Sample((Input(np.zeros((0, 2), dtype=bool)),), {}, np.logical_not, dtypes.bool_, name="size0")
 
 
 @register_samples("isfinite")
 def _isfinite_samples():
     special = np.array([-INF, -1e30, -1.0, 0.0, 1.0, 1e30, INF, NAN])
     for dtype in FLOATS:
-        yield Sample(
-            (Input(special),), {}, np.isfinite, dtype, out_dtype=dtypes.bool_, name="special"
-        )
+        yield Sample((Input(special),), {}, np.isfinite, dtype, out_dtype=dtypes.bool_, name="special")
     yield Sample((Input(np.array(NAN)),), {}, np.isfinite, F64, out_dtype=dtypes.bool_, name="0d")
 
 
@@ -575,9 +563,7 @@ def _logical(op, reference):
         a = np.array([[True, True], [False, False]])
         b = np.array([[True, False], [True, False]])
         yield Sample((Input(a), Input(b)), {}, reference, dtypes.bool_, name="2x2")
-        yield Sample(
-            (Input(a), Input(np.array([True, False]))), {}, reference, dtypes.bool_, name="bcast"
-        )
+        yield Sample((Input(a), Input(np.array([True, False]))), {}, reference, dtypes.bool_, name="bcast")
         yield Sample((Input(np.array(True)), Input(b)), {}, reference, dtypes.bool_, name="0d")
         yield Sample(
             (Input(np.zeros((0, 2), bool)), Input(np.ones((1, 2), bool))),
@@ -611,9 +597,7 @@ def _where_samples():
         b = values((3, 4), low, 3, integer=integer, key="b")
         if dtype is dtypes.bool_:
             a, b = a > 1, b > 1
-        yield Sample(
-            (Input(condition, dtypes.bool_), Input(a), Input(b)), {}, np.where, dtype, name="3x4"
-        )
+        yield Sample((Input(condition, dtypes.bool_), Input(a), Input(b)), {}, np.where, dtype, name="3x4")
     shapes = (
         ("bcast", (3, 1), (1, 4), (3, 4)),
         ("0d", (), (2,), ()),

@@ -78,9 +78,7 @@ def _getitem_samples():
         name="stepped",
     )
     # Through Tensor.__getitem__: negative indices and steps are normalised to a kernel key.
-    yield Sample(
-        (Input(x),), {}, lambda x: x[:, -1], F64, name="negative-int", call=lambda t: t[:, -1]
-    )
+    yield Sample((Input(x),), {}, lambda x: x[:, -1], F64, name="negative-int", call=lambda t: t[:, -1])
     yield Sample(
         (Input(x),),
         {},
@@ -202,9 +200,7 @@ def _gather_samples():
             dtype,
             name="dim1",
         )
-    yield Sample(
-        (Input(x), Input(np.array([[2, 0, 0, 1]]), dtypes.int64)), {"dim": 0}, ref, F64, name="dim0"
-    )
+    yield Sample((Input(x), Input(np.array([[2, 0, 0, 1]]), dtypes.int64)), {"dim": 0}, ref, F64, name="dim0")
     yield Sample(
         (Input(x), Input(np.array([[1], [0]]), dtypes.int64)),
         {"dim": 1},
@@ -212,9 +208,7 @@ def _gather_samples():
         F64,
         name="smaller-index",
     )
-    yield Sample(
-        (Input(x), Input(np.zeros((3, 0)), dtypes.int64)), {"dim": 1}, ref, F64, name="size0"
-    )
+    yield Sample((Input(x), Input(np.zeros((3, 0)), dtypes.int64)), {"dim": 1}, ref, F64, name="size0")
     yield Sample(
         (Input(values((3, 4)), layout="transposed"), Input(index, dtypes.int64)),
         {"dim": 1},
@@ -300,19 +294,9 @@ def _nonzero_samples():
 
     mixed = np.array([[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]])
     for dtype in ALL:
-        data = (
-            mixed != 0
-            if dtype is dtypes.bool_
-            else np.abs(mixed)
-            if dtype is dtypes.uint8
-            else mixed
-        )
+        data = mixed != 0 if dtype is dtypes.bool_ else np.abs(mixed) if dtype is dtypes.uint8 else mixed
         yield Sample((Input(data),), {}, ref, dtype, dtypes.int64, name="2d")
     yield Sample((Input(np.zeros((2, 3))),), {}, ref, F64, dtypes.int64, name="none")
-    yield Sample(
-        (Input(np.array([0.0, -0.0, np.nan, np.inf])),), {}, ref, F32, dtypes.int64, name="special"
-    )
+    yield Sample((Input(np.array([0.0, -0.0, np.nan, np.inf])),), {}, ref, F32, dtypes.int64, name="special")
     yield Sample((Input(np.zeros((0, 3))),), {}, ref, F64, dtypes.int64, name="size0")
-    yield Sample(
-        (Input(mixed.T.copy(), layout="transposed"),), {}, ref, F64, dtypes.int64, name="transposed"
-    )
+    yield Sample((Input(mixed.T.copy(), layout="transposed"),), {}, ref, F64, dtypes.int64, name="transposed")

@@ -39,12 +39,8 @@ def _reshape_samples():
     yield Sample((Input(values(())),), {"shape": (1, 1)}, ref, F64, name="0d")
     yield Sample((Input(values((1,))),), {"shape": ()}, ref, F64, name="to-0d")
     yield Sample((Input(np.zeros((0, 3))),), {"shape": (3, 0)}, ref, F64, name="size0")
-    yield Sample(
-        (Input(values((4, 3)), layout="transposed"),), {"shape": (12,)}, ref, F64, name="transposed"
-    )
-    yield Sample(
-        (Input(values((2, 3)), layout="stepped"),), {"shape": (3, 2)}, ref, F64, name="stepped"
-    )
+    yield Sample((Input(values((4, 3)), layout="transposed"),), {"shape": (12,)}, ref, F64, name="transposed")
+    yield Sample((Input(values((2, 3)), layout="stepped"),), {"shape": (3, 2)}, ref, F64, name="stepped")
     yield Sample(
         (Input(values((3, 4))),),
         {},
@@ -71,9 +67,7 @@ def _permute_samples():
         yield Sample((Input(_data((2, 3, 4), dtype)),), {"dims": (2, 0, 1)}, ref, dtype, name="3d")
     yield Sample((Input(values((3, 4))),), {"dims": (1, 0)}, ref, F64, name="2d")
     yield Sample((Input(np.zeros((0, 3))),), {"dims": (1, 0)}, ref, F64, name="size0")
-    yield Sample(
-        (Input(values((4, 3)), layout="transposed"),), {"dims": (1, 0)}, ref, F64, name="transposed"
-    )
+    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dims": (1, 0)}, ref, F64, name="transposed")
     yield Sample(
         (Input(values((2, 3, 4))),),
         {},
@@ -123,9 +117,7 @@ def _expand_samples():
         "must match the target size",
         name="bad-size",
     )
-    yield ErrorSample(
-        (Input(values((2, 3))),), {"shape": (3,)}, ValueError, "fewer dimensions", name="bad-rank"
-    )
+    yield ErrorSample((Input(values((2, 3))),), {"shape": (3,)}, ValueError, "fewer dimensions", name="bad-rank")
 
 
 @register_samples("flip")
@@ -138,12 +130,8 @@ def _flip_samples():
     yield Sample((Input(values((2, 3, 4))),), {"dims": (0, 2)}, ref, F64, name="dims02")
     yield Sample((Input(values(())),), {"dims": ()}, ref, F64, name="0d")
     yield Sample((Input(np.zeros((0, 3))),), {"dims": (0,)}, ref, F64, name="size0")
-    yield Sample(
-        (Input(values((4, 3)), layout="transposed"),), {"dims": (0,)}, ref, F64, name="transposed"
-    )
-    yield Sample(
-        (Input(values((2, 3)), layout="stepped"),), {"dims": (1,)}, ref, F64, name="stepped"
-    )
+    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dims": (0,)}, ref, F64, name="transposed")
+    yield Sample((Input(values((2, 3)), layout="stepped"),), {"dims": (1,)}, ref, F64, name="stepped")
     yield Sample(
         (Input(values((3, 4))),),
         {},
@@ -168,9 +156,7 @@ def _pad_samples():
             dtype,
             name="2d",
         )
-    yield Sample(
-        (Input(values((2, 3))),), {"pad": ((0, 0), (1, 1)), "value": -1.5}, ref, F64, name="value"
-    )
+    yield Sample((Input(values((2, 3))),), {"pad": ((0, 0), (1, 1)), "value": -1.5}, ref, F64, name="value")
     yield Sample(
         (Input(values((2, 3, 4))),),
         {"pad": ((0, 0), (0, 0), (2, 2)), "value": 0.0},
@@ -178,9 +164,7 @@ def _pad_samples():
         F64,
         name="3d",
     )
-    yield Sample(
-        (Input(np.zeros((0, 2))),), {"pad": ((1, 1), (0, 0)), "value": 3.0}, ref, F64, name="size0"
-    )
+    yield Sample((Input(np.zeros((0, 2))),), {"pad": ((1, 1), (0, 0)), "value": 3.0}, ref, F64, name="size0")
     yield Sample(
         (Input(values((3, 2)), layout="transposed"),),
         {"pad": ((1, 1), (1, 1)), "value": 0.0},
@@ -218,9 +202,7 @@ def _cat_samples():
         name="three",
     )
     yield Sample((Input(values((2, 3))),), {"dim": 1}, ref, F64, name="one")
-    yield Sample(
-        (Input(np.zeros((0, 3))), Input(values((2, 3)))), {"dim": 0}, ref, F64, name="size0"
-    )
+    yield Sample((Input(np.zeros((0, 3))), Input(values((2, 3)))), {"dim": 0}, ref, F64, name="size0")
     yield Sample(
         (Input(values((2, 3)), layout="transposed"), Input(values((2, 3)), layout="stepped")),
         {"dim": 0},

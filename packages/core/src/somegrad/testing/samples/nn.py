@@ -202,9 +202,7 @@ def _embedding_backward_samples():
 
     inputs = (Input(values((5, 3))), Input(_INDICES, I64), Input(values((2, 3, 3), key="g")))
     for dtype in (F32, F64):
-        yield Sample(
-            inputs, {}, reference, dtype, name="repeated", call=_grad_of(forward), grad=False
-        )
+        yield Sample(inputs, {}, reference, dtype, name="repeated", call=_grad_of(forward), grad=False)
     yield Sample(
         inputs,
         {},
@@ -376,9 +374,7 @@ def _batch_norm_samples():
 
 
 # --- cross_entropy ---------------------------------------------------------------------------
-def _cross_entropy(
-    x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
-):
+def _cross_entropy(x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     n, c = x.shape
     weight = np.ones(c) if weight is None else weight
     shifted = x - x.max(axis=1, keepdims=True)
@@ -759,9 +755,7 @@ def _avg_pool2d(x, kernel, stride=None, padding=(0, 0), count_include_pad=True):
     total = _windows(x, kernel, stride or kernel, padding, (1, 1), 0.0).sum(axis=-1)
     if count_include_pad:
         return total / (kernel[0] * kernel[1])
-    return total / _windows(np.ones_like(x), kernel, stride or kernel, padding, (1, 1), 0.0).sum(
-        axis=-1
-    )
+    return total / _windows(np.ones_like(x), kernel, stride or kernel, padding, (1, 1), 0.0).sum(axis=-1)
 
 
 _POOL_CASES = (
@@ -853,6 +847,4 @@ _AVG_EXTRA = (
 register_samples("max_pool2d")(_pool_samples("max_pool2d", _max_pool2d))
 register_samples("max_pool2d_backward")(_pool_backward_samples("max_pool2d", _max_pool2d))
 register_samples("avg_pool2d")(_pool_samples("avg_pool2d", _avg_pool2d, _AVG_EXTRA))
-register_samples("avg_pool2d_backward")(
-    _pool_backward_samples("avg_pool2d", _avg_pool2d, _AVG_EXTRA)
-)
+register_samples("avg_pool2d_backward")(_pool_backward_samples("avg_pool2d", _avg_pool2d, _AVG_EXTRA))

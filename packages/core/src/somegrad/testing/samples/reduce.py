@@ -144,9 +144,7 @@ def _reduction(
             low_int = 0 if dtype is dtypes.uint8 else -4
             ints = values((3, 4), low_int, 4, integer=True, key=op)
             yield Sample((Input(ints),), {"dim": (1,), "keepdim": False}, ref, dtype, name="int")
-            yield Sample(
-                (Input(ints),), {"dim": (0, 1), "keepdim": True}, ref, dtype, name="int-all"
-            )
+            yield Sample((Input(ints),), {"dim": (0, 1), "keepdim": True}, ref, dtype, name="int-all")
         yield ErrorSample(
             (Input(x),),
             {},
@@ -239,12 +237,8 @@ def _logical_reduction(op, reference, public):
                 dtypes.bool_,
                 name=f"keep{keepdim}",
             )
-        yield Sample(
-            (Input(mask),), {"dim": (0, 1), "keepdim": False}, ref, dtypes.bool_, name="all-dims"
-        )
-        yield Sample(
-            (Input(np.array(False)),), {"dim": (), "keepdim": False}, ref, dtypes.bool_, name="0d"
-        )
+        yield Sample((Input(mask),), {"dim": (0, 1), "keepdim": False}, ref, dtypes.bool_, name="all-dims")
+        yield Sample((Input(np.array(False)),), {"dim": (), "keepdim": False}, ref, dtypes.bool_, name="0d")
         yield Sample(
             (Input(np.zeros((0, 3), bool)),),
             {"dim": (0,), "keepdim": False},
@@ -288,9 +282,7 @@ def _arg_reduction(op, reference, public):
                         name=f"dim{dim}-keep{keepdim}",
                     )
         # Ties: the first occurrence wins, as in PyTorch and NumPy.
-        yield Sample(
-            (Input(_TIES),), {"dim": 1, "keepdim": False}, ref, F64, dtypes.int64, name="ties"
-        )
+        yield Sample((Input(_TIES),), {"dim": 1, "keepdim": False}, ref, F64, dtypes.int64, name="ties")
         yield Sample(
             (Input(_TIES),),
             {"dim": None, "keepdim": False},
@@ -357,14 +349,10 @@ def _cumsum_samples():
         for dim in (0, 1):
             yield Sample((Input(x),), {"dim": dim}, ref, dtype, name=f"dim{dim}")
     for dtype in (dtypes.int64, dtypes.int32):
-        yield Sample(
-            (Input(values((3, 4), -5, 5, integer=True)),), {"dim": 1}, ref, dtype, name="int"
-        )
+        yield Sample((Input(values((3, 4), -5, 5, integer=True)),), {"dim": 1}, ref, dtype, name="int")
     yield Sample((Input(values((2, 3, 4))),), {"dim": 1}, ref, F64, name="3d")
     yield Sample((Input(np.zeros((0, 3))),), {"dim": 0}, ref, F64, name="size0")
-    yield Sample(
-        (Input(values((4, 3)), layout="transposed"),), {"dim": 1}, ref, F64, name="transposed"
-    )
+    yield Sample((Input(values((4, 3)), layout="transposed"),), {"dim": 1}, ref, F64, name="transposed")
     yield Sample((Input(values((2, 3)), layout="stepped"),), {"dim": 1}, ref, F64, name="stepped")
     yield Sample(
         (Input(x),),
@@ -456,9 +444,7 @@ def _softmax_like(op, reference, public):
             F64,
             name="transposed",
         )
-        yield Sample(
-            (Input(values((2, 3)), layout="stepped"),), {"dim": 1}, reference, F64, name="stepped"
-        )
+        yield Sample((Input(values((2, 3)), layout="stepped"),), {"dim": 1}, reference, F64, name="stepped")
         yield Sample(
             (Input(x),),
             {},

@@ -46,9 +46,7 @@ class GPTConfig:
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
-            raise ValueError(
-                f"GPTConfig: n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})"
-            )
+            raise ValueError(f"GPTConfig: n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
 
 
 class CausalSelfAttention(Module):
@@ -162,14 +160,10 @@ class GPT(Module):
         logits = self.lm_head(self.transformer.ln_f(x))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1
-            )
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
-    def generate(
-        self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None
-    ):
+    def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None):
         """Append `max_new_tokens` sampled tokens to idx (B, T) and return (B, T + new).
 
         The context is cropped to the last block_size tokens; the model runs in eval mode
@@ -181,11 +175,7 @@ class GPT(Module):
         try:
             with sg.no_grad():
                 for _ in range(max_new_tokens):
-                    context = (
-                        idx
-                        if idx.shape[1] <= self.config.block_size
-                        else idx[:, -self.config.block_size :]
-                    )
+                    context = idx if idx.shape[1] <= self.config.block_size else idx[:, -self.config.block_size :]
                     logits, _ = self(context)
                     logits = logits[:, -1, :]
                     if temperature == 0:

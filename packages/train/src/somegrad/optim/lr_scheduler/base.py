@@ -10,10 +10,7 @@ from typing import Any
 def _check_optimizer(name: str, optimizer: Any) -> None:
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list):
-        raise TypeError(
-            f"{name}: expected an optimizer with a `param_groups` list, "
-            f"got {type(optimizer).__name__}"
-        )
+        raise TypeError(f"{name}: expected an optimizer with a `param_groups` list, got {type(optimizer).__name__}")
 
 
 def _current_lrs(optimizer: Any) -> list[float]:
@@ -25,8 +22,7 @@ def _per_group(name: str, optimizer: Any, value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         if len(value) != len(optimizer.param_groups):
             raise ValueError(
-                f"{name} has {len(value)} values, expected one per param group "
-                f"({len(optimizer.param_groups)})"
+                f"{name} has {len(value)} values, expected one per param group ({len(optimizer.param_groups)})"
             )
         return list(value)
     return [value] * len(optimizer.param_groups)
@@ -99,9 +95,7 @@ class LRScheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer, as plain Python values (JSON-serialisable)."""
-        return {
-            key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"
-        }
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the attributes saved by ``state_dict()``."""
@@ -120,13 +114,9 @@ class _LambdaStateMixin:
 
     def state_dict(self) -> dict[str, Any]:
         state = {
-            key: copy.deepcopy(value)
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "lr_lambdas")
+            key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")
         }
-        state["lr_lambdas"] = [
-            None if _is_plain_function(fn) else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas
-        ]
+        state["lr_lambdas"] = [None if _is_plain_function(fn) else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -139,9 +129,7 @@ class _LambdaStateMixin:
 
 
 def _is_plain_function(fn: Any) -> bool:
-    return type(fn).__name__ in ("function", "builtin_function_or_method") or not hasattr(
-        fn, "__dict__"
-    )
+    return type(fn).__name__ in ("function", "builtin_function_or_method") or not hasattr(fn, "__dict__")
 
 
 def _lambdas(name: str, optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:

@@ -16,19 +16,13 @@ def _check_same_optimizer(name: str, optimizer: Any, schedulers: Sequence[Any]) 
         raise ValueError(f"{name}: expected at least one scheduler, got none")
     for i, scheduler in enumerate(schedulers):
         if not hasattr(scheduler, "optimizer"):
-            raise TypeError(
-                f"{name}: schedulers[{i}] ({type(scheduler).__name__}) has no `optimizer` attribute"
-            )
+            raise TypeError(f"{name}: schedulers[{i}] ({type(scheduler).__name__}) has no `optimizer` attribute")
         if isinstance(scheduler, ReduceLROnPlateau):
             raise ValueError(
-                f"{name}: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in "
-                "step() and cannot be combined"
+                f"{name}: schedulers[{i}] is a ReduceLROnPlateau, which needs a metric in step() and cannot be combined"
             )
         if scheduler.optimizer is not optimizer:
-            raise ValueError(
-                f"{name}: schedulers[{i}] ({type(scheduler).__name__}) belongs to a "
-                "different optimizer"
-            )
+            raise ValueError(f"{name}: schedulers[{i}] ({type(scheduler).__name__}) belongs to a different optimizer")
 
 
 class _CompositeStateMixin:
@@ -36,9 +30,7 @@ class _CompositeStateMixin:
 
     def state_dict(self) -> dict[str, Any]:
         state = {
-            key: copy.deepcopy(value)
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "_schedulers")
+            key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")
         }
         state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
         return state

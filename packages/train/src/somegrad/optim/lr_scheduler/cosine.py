@@ -17,9 +17,7 @@ class CosineAnnealingLR(LRScheduler):
     PyTorch's does. Defaults: ``eta_min=0.0``.
     """
 
-    def __init__(
-        self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
-    ) -> None:  # noqa: N803
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
         if T_max <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max = T_max
@@ -31,10 +29,7 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return _current_lrs(self.optimizer)
         if self._step_count == 1 and epoch > 0:
-            return [
-                eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2
-                for base in self.base_lrs
-            ]
+            return [eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2 for base in self.base_lrs]
         groups = self.optimizer.param_groups
         if (epoch - 1 - t_max) % (2 * t_max) == 0:
             # At the bottom of the cosine the ratio below would divide by zero: step up instead.
@@ -42,9 +37,7 @@ class CosineAnnealingLR(LRScheduler):
                 group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
                 for base, group in zip(self.base_lrs, groups, strict=True)
             ]
-        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (
-            1 + math.cos(math.pi * (epoch - 1) / t_max)
-        )
+        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
 
     def _get_closed_form_lr(self) -> list[float]:
@@ -69,17 +62,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         if not isinstance(T_0, int) or T_0 <= 0:
-            raise ValueError(
-                f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}"
-            )
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
         if not isinstance(T_mult, int) or T_mult < 1:
-            raise ValueError(
-                f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult!r}"
-            )
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult!r}")
         if not isinstance(eta_min, (float, int)):
-            raise ValueError(
-                f"CosineAnnealingWarmRestarts: expected a number eta_min, got {eta_min!r}"
-            )
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a number eta_min, got {eta_min!r}")
         self.T_0 = T_0
         self.T_i = T_0
         self.T_mult = T_mult
@@ -101,9 +88,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = self.T_cur % self.T_i
                 self.T_i = self.T_i * self.T_mult
         elif epoch < 0:
-            raise ValueError(
-                f"CosineAnnealingWarmRestarts.step: expected a non-negative epoch, got {epoch}"
-            )
+            raise ValueError(f"CosineAnnealingWarmRestarts.step: expected a non-negative epoch, got {epoch}")
         elif epoch >= self.T_0:
             if self.T_mult == 1:
                 self.T_cur = epoch % self.T_0
@@ -147,18 +132,14 @@ class WarmupCosineLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         if not isinstance(warmup_steps, int) or warmup_steps < 0:
-            raise ValueError(
-                f"WarmupCosineLR: warmup_steps must be an integer >= 0, got {warmup_steps!r}"
-            )
+            raise ValueError(f"WarmupCosineLR: warmup_steps must be an integer >= 0, got {warmup_steps!r}")
         if not isinstance(total_steps, int) or total_steps <= warmup_steps:
             raise ValueError(
                 "WarmupCosineLR: total_steps must be an integer greater than warmup_steps "
                 f"({warmup_steps}), got {total_steps!r}"
             )
         if not 0 <= warmup_start_factor <= 1:
-            raise ValueError(
-                f"WarmupCosineLR: warmup_start_factor must be in [0, 1], got {warmup_start_factor}"
-            )
+            raise ValueError(f"WarmupCosineLR: warmup_start_factor must be in [0, 1], got {warmup_start_factor}")
         self.warmup_steps = warmup_steps
         self.total_steps = total_steps
         self.eta_min = eta_min
@@ -214,29 +195,20 @@ class OneCycleLR(LRScheduler):
         self.optimizer = optimizer
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(
-                    f"OneCycleLR: expected a positive integer total_steps, got {total_steps!r}"
-                )
+                raise ValueError(f"OneCycleLR: expected a positive integer total_steps, got {total_steps!r}")
             self.total_steps = total_steps
         elif epochs is not None and steps_per_epoch is not None:
             if not isinstance(epochs, int) or epochs <= 0:
                 raise ValueError(f"OneCycleLR: expected a positive integer epochs, got {epochs!r}")
             if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(
-                    "OneCycleLR: expected a positive integer steps_per_epoch, "
-                    f"got {steps_per_epoch!r}"
-                )
+                raise ValueError(f"OneCycleLR: expected a positive integer steps_per_epoch, got {steps_per_epoch!r}")
             self.total_steps = epochs * steps_per_epoch
         else:
-            raise ValueError(
-                "OneCycleLR: give either total_steps or both epochs and steps_per_epoch"
-            )
+            raise ValueError("OneCycleLR: give either total_steps or both epochs and steps_per_epoch")
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: expected a float pct_start in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(
-                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
-            )
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
 
         warmup_end = float(pct_start * self.total_steps) - 1
@@ -250,9 +222,7 @@ class OneCycleLR(LRScheduler):
                     "base_momentum",
                     "max_momentum",
                 ),
-                _phase(
-                    self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"
-                ),
+                _phase(self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         else:
             self._schedule_phases = [
@@ -279,9 +249,7 @@ class OneCycleLR(LRScheduler):
             max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
-                for group, high, low in zip(
-                    optimizer.param_groups, max_momentums, base_momentums, strict=True
-                ):
+                for group, high, low in zip(optimizer.param_groups, max_momentums, base_momentums, strict=True):
                     self._set_momentum(group, high)
                     group["max_momentum"] = high
                     group["base_momentum"] = low
@@ -301,9 +269,7 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(
-                f"OneCycleLR: tried to step {step} times, but total_steps is {self.total_steps}"
-            )
+            raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
             phase_start = 0.0
@@ -313,18 +279,14 @@ class OneCycleLR(LRScheduler):
                     pct = (step - phase_start) / (phase_end - phase_start)
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        momentum = self._anneal(
-                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct
-                        )
+                        momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
                         self._set_momentum(group, momentum)
                     break
                 phase_start = phase["end_step"]
         return lrs
 
 
-def _phase(
-    end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str
-) -> dict[str, Any]:
+def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end_momentum: str) -> dict[str, Any]:
     return {
         "end_step": end_step,
         "start_lr": start_lr,

@@ -18,10 +18,7 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [
-            base * fn(self.last_epoch)
-            for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)
-        ]
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
 
 class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
@@ -46,9 +43,7 @@ class StepLR(LRScheduler):
     ``lr = initial_lr * gamma ** (epoch // step_size)``. Defaults as PyTorch: ``gamma=0.1``.
     """
 
-    def __init__(
-        self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1
-    ) -> None:
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         if not isinstance(step_size, int) or step_size <= 0:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
         self.step_size = step_size
@@ -72,9 +67,7 @@ class MultiStepLR(LRScheduler):
     ``lr = initial_lr * gamma ** (number of milestones <= epoch)``. Defaults: ``gamma=0.1``.
     """
 
-    def __init__(
-        self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
-    ) -> None:
+    def __init__(self, optimizer: Any, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -87,9 +80,7 @@ class MultiStepLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
-        return [
-            base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs
-        ]
+        return [base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs]
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
@@ -112,9 +103,7 @@ class ConstantLR(LRScheduler):
     Defaults as PyTorch: ``factor=1/3``, ``total_iters=5``.
     """
 
-    def __init__(
-        self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1
-    ) -> None:
+    def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1:
             raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
         self.factor = factor
@@ -169,10 +158,7 @@ class LinearLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[float]:
         progress = min(self.total_iters, self.last_epoch) / self.total_iters
-        return [
-            base * (self.start_factor + (self.end_factor - self.start_factor) * progress)
-            for base in self.base_lrs
-        ]
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * progress) for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
@@ -197,9 +183,7 @@ class PolynomialLR(LRScheduler):
     Defaults as PyTorch: ``total_iters=5``, ``power=1.0``.
     """
 
-    def __init__(
-        self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
-    ) -> None:
+    def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
@@ -208,8 +192,7 @@ class PolynomialLR(LRScheduler):
         if self._is_initial or self.last_epoch > self.total_iters:
             return _current_lrs(self.optimizer)
         decay = (
-            (1.0 - self.last_epoch / self.total_iters)
-            / (1.0 - (self.last_epoch - 1) / self.total_iters)
+            (1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)
         ) ** self.power
         return [group["lr"] * decay for group in self.optimizer.param_groups]
 
