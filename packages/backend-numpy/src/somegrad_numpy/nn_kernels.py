@@ -176,7 +176,7 @@ def gelu_backward(g, x, approximate):
 
 # --- linear and embedding ----------------------------------------------------------------------
 def linear(x, weight, bias):
-    out = np.matmul(x.reshape(-1, x.shape[-1]), weight.T)
+    out = np.matmul(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), weight.T)
     out += bias
     return out.reshape(x.shape[:-1] + (weight.shape[0],))
 

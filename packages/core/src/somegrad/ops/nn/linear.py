@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+import math
+
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
 
 
-def _linear_infer(x, weight, bias):
+def _check_shapes(x, weight):
     if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input of shape {tuple(x.shape)} and weight of shape {tuple(weight.shape)} don't fit "
             f"(expected weight (out_features, {x.shape[-1] if x.ndim else '?'}))"
         )
+
+
+def _linear_infer(x, weight, bias):
+    _check_shapes(x, weight)
     if bias.shape not in ((weight.shape[0],), ()):
         raise ValueError(f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}")
     return x.shape[:-1] + (weight.shape[0],), x.dtype
 
 
+def _rows(t):
+    """(..., D) -> (M, D) with M spelled out: reshape cannot infer -1 when D is 0."""
+    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
+
+
 def _linear(x, weight, bias):
-    flat = x.reshape(-1, x.shape[-1])
+    flat = _rows(x)
     return (matmul(flat, weight.mT) + bias).reshape(x.shape[:-1] + (weight.shape[0],))
 
 
 def _linear_backward(g, x, weight, needs_input_grad):
-    g2 = g.reshape(-1, g.shape[-1])
-    x2 = x.reshape(-1, x.shape[-1])
+    g2, x2 = _rows(g), _rows(x)
     # The input's gradient is the largest matmul of the three; a first layer fed with data skips it.
     dx = (g2 @ weight).reshape(x.shape) if needs_input_grad[0] else None
     dweight = g2.mT @ x2 if needs_input_grad[1] else None
@@ -44,10 +54,16 @@ LINEAR = composite(
 
 
 def linear(x, weight, bias=None):
-    """`x @ weight.T + bias`. x: (*, in_features), weight: (out_features, in_features)."""
+    """`x @ weight.T + bias`. x: (*, in_features), weight: (out_features, in_features).
+
+    x and weight must share a dtype, as in PyTorch (an integer x is refused, not truncated).
+    """
     if weight.dtype is not x.dtype:
-        weight = ew.cast(weight, x.dtype)
+        raise TypeError(
+            f"linear: input of dtype {x.dtype.name} and weight of dtype {weight.dtype.name} differ; "
+            f"convert the input (e.g. x.float()) or the layer (e.g. layer.to({x.dtype.name}))"
+        )
     if bias is None:
-        flat = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        return matmul(flat, weight.mT).reshape(x.shape[:-1] + (weight.shape[0],))
+        _check_shapes(x, weight)
+        return matmul(_rows(x), weight.mT).reshape(x.shape[:-1] + (weight.shape[0],))
     return apply(LINEAR, (x, weight, ew.cast(bias, x.dtype)), {})

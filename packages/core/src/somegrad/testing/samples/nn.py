@@ -125,6 +125,22 @@ def _linear_samples():
         name="bad-in-features",
         call=call,
     )
+    yield ErrorSample(
+        (Input(np.array([[1, 2]]), I64), Input(values((3, 2))), Input(values((3,)))),
+        {},
+        TypeError,
+        "linear: input of dtype int64 and weight of dtype float32",
+        name="integer-input",
+        call=call,
+    )
+    yield ErrorSample(
+        (Input(np.zeros(())), Input(values((2, 1)))),
+        {},
+        ValueError,
+        "linear",
+        name="0d-input-no-bias",
+        call=lambda x, w: _nn().linear(x, w),
+    )
 
 
 # --- embedding -------------------------------------------------------------------------------
