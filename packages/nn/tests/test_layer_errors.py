@@ -23,3 +23,30 @@ def test_linear_with_no_input_or_output_features_has_gradients(bias):
     assert x.grad.shape == (2, 0) and layer.weight.grad.shape == (3, 0)
     out = nn.Linear(3, 0, bias=bias)(sg.ones(2, 4, 3))
     assert out.shape == (2, 4, 0)
+
+
+@pytest.mark.parametrize("decomposed", [False, True], ids=["fused", "decomposed"])
+@pytest.mark.parametrize(
+    "shape, normalized", [((3, 0), (3, 0)), ((2, 3, 0), (0,)), ((0, 4), (4,)), ((2, 0, 3), (0, 3))]
+)
+def test_layer_norm_of_zero_size_shapes_has_gradients(shape, normalized, decomposed):
+    from somegrad.ops.dispatch import use_decompositions
+
+    layer = nn.LayerNorm(normalized)
+    x = sg.zeros(shape, requires_grad=True)
+    with use_decompositions(decomposed):
+        out = layer(x)
+        out.sum().backward()
+    assert out.shape == shape and x.grad.shape == shape and layer.weight.grad.shape == normalized
+
+
+def test_layer_norm_without_leading_dims_keeps_the_weight_gradient_shape_under_create_graph():
+    layer = nn.LayerNorm(4)
+    x = sg.randn(4, requires_grad=True)
+    (dweight,) = sg.autograd.grad((layer(x) * sg.arange(4.0)).sum(), [layer.weight], create_graph=True)
+    assert dweight.shape == (4,)
+
+
+def test_embedding_padding_idx_out_of_range_names_the_range():
+    with pytest.raises(ValueError, match=r"Embedding: padding_idx -3 must be within num_embeddings \(in \[-2, 2\)\)"):
+        nn.Embedding(2, 1, padding_idx=-3)

@@ -205,16 +205,18 @@ def embedding_backward(g, indices, num_weights, padding_idx):
 # --- normalisation -----------------------------------------------------------------------------
 def _rows(x, normalized_shape):
     size = math.prod(normalized_shape)
-    return x.reshape(-1, size), size
+    return x.reshape(math.prod(x.shape[: x.ndim - len(normalized_shape)]), size), size
 
 
 def _row_statistics(x2, eps):
     """Centered rows and 1/sqrt(var + eps) per row, (M, 1)."""
-    # sum then scale: np.mean's generic path costs more than the reduction itself on short rows
-    centered = x2 - x2.sum(axis=1, keepdims=True) * (1 / x2.shape[1])
-    var = np.einsum("ij,ij->i", centered, centered) / x2.shape[1]
+    # sum then scale: np.mean's generic path costs more than the reduction itself on short rows;
+    # rows of size 0 have no elements to scale (the max only avoids a Python 1 / 0)
+    scale = 1 / max(x2.shape[1], 1)
+    centered = x2 - x2.sum(axis=1, keepdims=True) * scale
+    var = np.einsum("ij,ij->i", centered, centered) * scale
     rstd = 1.0 / np.sqrt(var + eps)
-    return centered, rstd.reshape(-1, 1).astype(x2.dtype, copy=False)
+    return centered, rstd.reshape(x2.shape[0], 1).astype(x2.dtype, copy=False)
 
 
 def layer_norm(x, weight, bias, normalized_shape, eps):
@@ -228,8 +230,8 @@ def layer_norm(x, weight, bias, normalized_shape, eps):
 
 def layer_norm_backward(g, x, weight, normalized_shape, eps):
     x2, size = _rows(x, normalized_shape)
-    g2 = g.reshape(-1, size)
     rows = x2.shape[0]
+    g2 = g.reshape(rows, size)
     xhat, rstd = _row_statistics(x2, eps)
     xhat *= rstd
     packed = np.empty((rows + 2, size), dtype=x.dtype)
@@ -237,8 +239,9 @@ def layer_norm_backward(g, x, weight, normalized_shape, eps):
     np.sum(g2, axis=0, out=packed[rows + 1])
     dx = packed[:rows]
     np.multiply(g2, weight.reshape(size), out=dx)
-    mean_gw = dx.sum(axis=1, keepdims=True) * (1 / size)
-    mean_gw_xhat = (np.einsum("ij,ij->i", dx, xhat) / size).reshape(-1, 1)
+    scale = 1 / max(size, 1)
+    mean_gw = dx.sum(axis=1, keepdims=True) * scale
+    mean_gw_xhat = (np.einsum("ij,ij->i", dx, xhat) * scale).reshape(rows, 1)
     dx -= mean_gw
     xhat *= mean_gw_xhat
     dx -= xhat

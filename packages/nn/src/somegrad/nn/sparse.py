@@ -30,7 +30,10 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
+                    f"(in [{-num_embeddings}, {num_embeddings}))"
+                )
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:

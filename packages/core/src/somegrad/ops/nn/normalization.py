@@ -52,18 +52,26 @@ def _layer_norm_grads(g, x, weight, normalized_shape, eps):
     dims = tuple(range(x.ndim - n, x.ndim))
     xhat, rstd = _normalized(x, dims, eps)
     lead = tuple(range(x.ndim - n))
-    return _normalized_input_grad(g, xhat, rstd, weight, dims), (g * xhat).sum(lead), g.sum(lead)
+    dx = _normalized_input_grad(g, xhat, rstd, weight, dims)
+    if not lead:  # sum over no dims would reduce them all
+        return dx, g * xhat, g
+    return dx, (g * xhat).sum(lead), g.sum(lead)
+
+
+def _layer_norm_rows(x, normalized_shape):
+    """(M, D): M rows of D = prod(normalized_shape) elements, either of which may be 0."""
+    return math.prod(x.shape[: x.ndim - len(normalized_shape)]), math.prod(normalized_shape)
 
 
 def _layer_norm_backward_infer(g, x, weight, normalized_shape, eps):
-    size = math.prod(normalized_shape)
-    return (x.numel() // max(size, 1) + 2, size), x.dtype
+    rows, size = _layer_norm_rows(x, normalized_shape)
+    return (rows + 2, size), x.dtype
 
 
 def _layer_norm_backward_packed(g, x, weight, normalized_shape, eps):
     dx, dw, db = _layer_norm_grads(g, x, weight, normalized_shape, eps)
-    size = math.prod(normalized_shape)
-    return mv.cat([dx.reshape(-1, size), dw.reshape(1, size), db.reshape(1, size)], 0)
+    rows, size = _layer_norm_rows(x, normalized_shape)
+    return mv.cat([dx.reshape(rows, size), dw.reshape(1, size), db.reshape(1, size)], 0)
 
 
 LAYER_NORM_BACKWARD = composite(
