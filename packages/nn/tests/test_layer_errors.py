@@ -50,3 +50,44 @@ def test_layer_norm_without_leading_dims_keeps_the_weight_gradient_shape_under_c
 def test_embedding_padding_idx_out_of_range_names_the_range():
     with pytest.raises(ValueError, match=r"Embedding: padding_idx -3 must be within num_embeddings \(in \[-2, 2\)\)"):
         nn.Embedding(2, 1, padding_idx=-3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(stride=0), r"conv2d: stride \(0, 0\) and dilation \(1, 1\) must be positive"),
+        (dict(dilation=(1, 0)), r"conv2d: stride \(1, 1\) and dilation \(1, 0\) must be positive"),
+        (dict(padding=(0, -1)), r"conv2d: padding .* must be non-negative"),
+        (dict(groups=0), r"conv2d: groups must be a positive integer, got 0"),
+    ],
+)
+def test_conv2d_function_refuses_non_positive_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        F.conv2d(sg.zeros(1, 2, 4, 4), sg.zeros(2, 2, 3, 3), **kwargs)
+
+
+def test_conv2d_function_refuses_an_empty_kernel():
+    with pytest.raises(ValueError, match=r"conv2d: the kernel of weight \(1, 1, 0, 2\) must have a positive size"):
+        F.conv2d(sg.zeros(1, 1, 4, 4), sg.zeros(1, 1, 0, 2))
+
+
+@pytest.mark.parametrize("layer", [nn.Conv1d, nn.ConvTranspose2d])
+def test_other_convolutions_name_themselves(layer):
+    with pytest.raises(ValueError, match=rf"{layer.__name__}: stride must be positive"):
+        layer(1, 1, 2, stride=0)
+
+
+@pytest.mark.parametrize("decomposed", [False, True], ids=["fused", "decomposed"])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_of_an_empty_batch_or_no_output_channels_has_gradients(groups, decomposed):
+    from somegrad.ops.dispatch import use_decompositions
+
+    for out_channels, batch in ((2, 0), (0, 2)):
+        layer = nn.Conv2d(4, out_channels, 3, groups=groups)
+        x = sg.zeros(batch, 4, 6, 3, requires_grad=True)
+        with use_decompositions(decomposed):
+            out = layer(x)
+            out.sum().backward()
+        assert out.shape == (batch, out_channels, 4, 1)
+        assert x.grad.shape == x.shape and layer.weight.grad.shape == layer.weight.shape
+        np.testing.assert_array_equal(x.grad.numpy(), 0)

@@ -421,7 +421,19 @@ def _im2row(x, kernel, stride, padding, dilation, out_hw):
 
 def _channels_last(g):
     """(N, O, Ho, Wo) -> (N * Ho * Wo, O), the gradient's rows in the order of `_im2row`."""
-    return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
+    n, out_channels, ho, wo = g.shape
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * ho * wo, out_channels)
+
+
+def _grouped(a, groups):
+    """(N, G * K, ...) -> (N, G, K, prod(...)), with K spelled out: reshape cannot infer -1
+    when another size is 0 (an empty batch, no channels)."""
+    return a.reshape(a.shape[0], groups, a.shape[1] // groups, math.prod(a.shape[2:]))
+
+
+def _grouped_weight(weight, groups):
+    """(O, C/groups, kh, kw) -> (groups, O/groups, C/groups * kh * kw)."""
+    return weight.reshape(groups, weight.shape[0] // groups, math.prod(weight.shape[1:]))
 
 
 def conv2d(x, weight, stride, padding, dilation, groups):
@@ -432,10 +444,9 @@ def conv2d(x, weight, stride, padding, dilation, groups):
     out_hw = _out_hw(x.shape, kernel, stride, padding, dilation)
     cols = _im2col(x, kernel, stride, padding, dilation, out_hw)
     if groups == 1:
-        out = np.matmul(weight.reshape(out_channels, -1), cols)
+        out = np.matmul(weight.reshape(out_channels, math.prod(weight.shape[1:])), cols)
     else:
-        cols = cols.reshape(n, groups, -1, out_hw[0] * out_hw[1])
-        out = np.matmul(weight.reshape(groups, out_channels // groups, -1), cols)
+        out = np.matmul(_grouped_weight(weight, groups), _grouped(cols, groups))
     return out.reshape((n, out_channels) + out_hw)
 
 
@@ -461,26 +472,22 @@ def _row2im(rows, input_shape, kernel, stride, padding, dilation, out_hw):
 
 
 def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, groups):
-    n = g.shape[0]
     out_hw = g.shape[2:]
     if groups == 1:
-        rows = _channels_last(g) @ weight.reshape(weight.shape[0], -1)
+        rows = _channels_last(g) @ weight.reshape(weight.shape[0], math.prod(weight.shape[1:]))
         return _row2im(rows, input_shape, weight.shape[2:], stride, padding, dilation, out_hw)
-    g3 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
-    w = weight.reshape(groups, weight.shape[0] // groups, -1)
-    cols = np.matmul(w.transpose(0, 2, 1), g3)
+    cols = np.matmul(_grouped_weight(weight, groups).transpose(0, 2, 1), _grouped(g, groups))
     dx = _col2im(cols, input_shape, weight.shape[2:], stride, padding, dilation, out_hw)
     return np.ascontiguousarray(dx)
 
 
 def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups):
-    n = x.shape[0]
     out_hw = g.shape[2:]
     if groups == 1:
         rows = _im2row(x, weight_shape[2:], stride, padding, dilation, out_hw)
         return (_channels_last(g).T @ rows).reshape(weight_shape)
-    cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
-    g4 = g.reshape(n, groups, -1, out_hw[0] * out_hw[1])
+    cols = _grouped(_im2col(x, weight_shape[2:], stride, padding, dilation, out_hw), groups)
+    g4 = _grouped(g, groups)
     grads = [np.matmul(g4[:, i], cols[:, i].transpose(0, 2, 1)).sum(0) for i in range(groups)]
     return np.concatenate(grads, 0).reshape(weight_shape)
 

@@ -35,14 +35,18 @@ class _ConvNd(Module):
         dtype=None,
     ):
         super().__init__()
+        name = type(self).__name__
+        if groups < 1:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
+                f"groups ({groups})"
             )
         if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r} is not supported (only 'zeros')")
+            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if isinstance(padding, str) and padding not in ("valid", "same"):
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, dims)
         self.stride = _tuple(stride, dims)
@@ -50,8 +54,13 @@ class _ConvNd(Module):
         self.dilation = _tuple(dilation, dims)
         self.output_padding = _tuple(output_padding, dims)
         self.groups, self.padding_mode, self.transposed = groups, padding_mode, transposed
-        if isinstance(padding, str) and padding == "same" and any(s != 1 for s in self.stride):
-            raise ValueError("padding='same' is not supported for strided convolutions")
+        for label, sizes in (("kernel_size", self.kernel_size), ("stride", self.stride), ("dilation", self.dilation)):
+            if min(sizes) < 1:
+                raise ValueError(f"{name}: {label} must be positive, got {sizes}")
+        if not isinstance(self.padding, str) and min(self.padding) < 0:
+            raise ValueError(f"{name}: padding must be non-negative, got {self.padding}")
+        if self.padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:

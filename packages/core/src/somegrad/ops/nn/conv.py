@@ -66,6 +66,14 @@ def _conv2d_infer(x, weight, stride, padding, dilation, groups):
             "conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), "
             f"got {tuple(x.shape)} and {tuple(weight.shape)}"
         )
+    if groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive integer, got {groups}")
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"conv2d: the kernel of weight {tuple(weight.shape)} must have a positive size")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride {tuple(stride)} and dilation {tuple(dilation)} must be positive")
+    if min(min(pair) for pair in padding) < 0:
+        raise ValueError(f"conv2d: padding {tuple(padding)} must be non-negative")
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         raise ValueError(
             f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels, but weight of shape "
@@ -79,22 +87,29 @@ def _conv2d_infer(x, weight, stride, padding, dilation, groups):
     return (x.shape[0], weight.shape[0]) + out_hw, x.dtype
 
 
+def _grouped_weight(weight, groups):
+    """(O, C/groups, kh, kw) -> (groups, O/groups, C/groups * kh * kw); every size spelled out,
+    since reshape cannot infer -1 when another size is 0 (an empty batch, no channels)."""
+    out_channels, group_channels, kh, kw = weight.shape
+    return weight.reshape(groups, out_channels // groups, group_channels * kh * kw)
+
+
 def _conv2d(x, weight, stride, padding, dilation, groups):
     n = x.shape[0]
     out_channels = weight.shape[0]
     kernel, out_hw = _conv_geometry(x.shape, weight.shape, stride, padding, dilation)
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
-    w = weight.reshape(groups, out_channels // groups, -1)
-    return matmul(w, cols).reshape((n, out_channels) + out_hw)
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw)
+    cols = cols.reshape(n, groups, cols.shape[1] // groups, out_hw[0] * out_hw[1])
+    return matmul(_grouped_weight(weight, groups), cols).reshape((n, out_channels) + out_hw)
 
 
 def _conv2d_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     n = g.shape[0]
     kernel, out_hw = tuple(weight.shape[2:]), tuple(g.shape[2:])
-    w = weight.reshape(groups, weight.shape[0] // groups, -1)
-    cols = matmul(w.mT, g.reshape(n, groups, -1, out_hw[0] * out_hw[1]))
+    g = g.reshape(n, groups, g.shape[1] // groups, out_hw[0] * out_hw[1])
+    cols = matmul(_grouped_weight(weight, groups).mT, g)
     return _col2im(
-        cols.reshape(n, -1, out_hw[0] * out_hw[1]),
+        cols.reshape(n, input_shape[1] * kernel[0] * kernel[1], out_hw[0] * out_hw[1]),
         input_shape,
         kernel,
         stride,
@@ -107,8 +122,9 @@ def _conv2d_input_grad(g, weight, input_shape, stride, padding, dilation, groups
 def _conv2d_weight_grad(g, x, weight_shape, stride, padding, dilation, groups):
     n = x.shape[0]
     kernel, out_hw = tuple(weight_shape[2:]), tuple(g.shape[2:])
-    cols = _im2col(x, kernel, stride, padding, dilation, out_hw).reshape(n, groups, -1, out_hw[0] * out_hw[1])
-    grad = matmul(g.reshape(n, groups, -1, out_hw[0] * out_hw[1]), cols.mT).sum(0)
+    cols = _im2col(x, kernel, stride, padding, dilation, out_hw)
+    cols = cols.reshape(n, groups, cols.shape[1] // groups, out_hw[0] * out_hw[1])
+    grad = matmul(g.reshape(n, groups, g.shape[1] // groups, out_hw[0] * out_hw[1]), cols.mT).sum(0)
     return grad.reshape(weight_shape)
 
 

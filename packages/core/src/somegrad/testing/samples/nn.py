@@ -705,6 +705,18 @@ def _conv2d_samples():
         name="bad-channels",
         call=_conv_call({}),
     )
+    for name, params, match in (
+        ("zero-stride", {"stride": 0}, "conv2d: stride (0, 0)"),
+        ("negative-padding", {"padding": -1}, "conv2d: padding ((-1, -1), (-1, -1)) must be non-negative"),
+    ):
+        yield ErrorSample(
+            (Input(values((1, 3, 5, 5))), Input(values((4, 3, 3, 3)))),
+            {},
+            ValueError,
+            match,
+            name=name,
+            call=_conv_call(params),
+        )
 
 
 def _conv_backward_samples(wrt):
