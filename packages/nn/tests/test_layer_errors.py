@@ -3,7 +3,6 @@ raise one error that names the layer or function (the fuzzed versions: tests/rel
 
 import numpy as np
 import pytest
-from nn_testing import value
 
 import somegrad as sg
 import somegrad.nn.functional as F
@@ -91,3 +90,34 @@ def test_conv2d_of_an_empty_batch_or_no_output_channels_has_gradients(groups, de
         assert out.shape == (batch, out_channels, 4, 1)
         assert x.grad.shape == x.shape and layer.weight.grad.shape == layer.weight.shape
         np.testing.assert_array_equal(x.grad.numpy(), 0)
+
+
+def test_nll_loss_refuses_an_out_of_range_target():
+    with pytest.raises(IndexError, match=r"nll_loss: Target -1 is out of bounds"):
+        F.nll_loss(sg.zeros(2, 3), sg.tensor([0, -1]))
+    assert F.nll_loss(sg.zeros(2, 3), sg.tensor([0, -1]), ignore_index=-1).item() == 0
+
+
+def test_cross_entropy_ignore_index_may_lie_outside_the_classes():
+    for ignore_index in (-1, 3):
+        loss = F.cross_entropy(sg.zeros(2, 3), sg.tensor([0, ignore_index]), ignore_index=ignore_index)
+        np.testing.assert_allclose(loss.item(), np.log(3), rtol=1e-6)
+
+
+def test_cross_entropy_unbatched_takes_a_single_class_index():
+    x = sg.tensor([0.0, 1.0, 2.0])
+    expected = F.cross_entropy(x.reshape(1, 3), sg.tensor([2])).item()
+    assert F.cross_entropy(x, sg.tensor(2)).item() == pytest.approx(expected)
+    assert F.cross_entropy(x, sg.tensor([2])).item() == pytest.approx(expected)  # (1,), as PyTorch allows
+
+
+def test_cross_entropy_with_a_misfit_weight_names_the_classes():
+    with pytest.raises(ValueError, match=r"cross_entropy: weight of shape \(2,\) doesn't fit 3 classes"):
+        F.cross_entropy(sg.zeros(4, 3), sg.tensor([0, 1, 2, 0]), weight=sg.ones(2))
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_mean_of_an_empty_batch_is_nan(smoothing):
+    assert np.isnan(F.cross_entropy(sg.zeros(0, 3), sg.zeros(0, dtype=sg.int64), label_smoothing=smoothing).item())
+    assert np.isnan(F.cross_entropy(sg.zeros(0, 3, 2), sg.zeros(0, 3, 2), label_smoothing=smoothing).item())
+    assert F.cross_entropy(sg.zeros(0, 3), sg.zeros(0, 3), reduction="sum").item() == 0

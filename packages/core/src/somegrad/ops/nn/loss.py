@@ -108,8 +108,15 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have at least 1 dimension (the classes)")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if classes == 0:
+        raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} has no classes (expected C >= 1)")
     if weight is None:
         weight = ones((classes,), dtype=input.dtype, device=input.device)
+    elif tuple(weight.shape) != (classes,):
+        raise ValueError(
+            f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {classes} classes "
+            f"(expected ({classes},))"
+        )
     elif weight.requires_grad and is_grad_enabled():
         # As in PyTorch: the class weights are constants of the loss, not something it learns.
         raise RuntimeError("cross_entropy: the derivative for 'weight' is not implemented; pass weight.detach()")
@@ -117,6 +124,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if target.dtype.is_floating_point:
         return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
     if input.ndim == 1:
+        if target.ndim > 1 or target.numel() != 1:
+            raise ValueError(
+                f"cross_entropy: expected a 0-d target (one class index) for the unbatched input of shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}"
+            )
         out = cross_entropy(
             input.reshape(1, classes),
             target.reshape(1),
@@ -132,6 +144,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             f"cross_entropy: expected target of shape {expected} (class indices) for input of shape "
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
+    _check_class_indices("cross_entropy", target, classes, ignore_index)
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = target if target.dtype is dtypes.int64 else ew.cast(target, dtypes.int64)
     params = {
@@ -141,6 +154,19 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     }
     out = apply(CROSS_ENTROPY, (flat, target.reshape(-1), weight), params)
     return out.reshape(expected) if reduction == "none" else out
+
+
+def _check_class_indices(op, target, classes, ignore_index):
+    """Each target must be a class in [0, classes) or ignore_index: an index past the end
+    would fail inside a kernel, and a negative one would pick a class from the end. This
+    reads the target back (one sync), as embedding does with its indices."""
+    bad = (target != ignore_index) & ((target < 0) | (target >= classes))
+    if bad.any().item():
+        value = int(target[bad].reshape(-1)[0].item())
+        raise IndexError(
+            f"{op}: Target {value} is out of bounds (expected a class index in [0, {classes}) "
+            f"or ignore_index {ignore_index})"
+        )
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
@@ -162,7 +188,8 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
     total = loss.sum()
     if reduction == "sum":
         return total
-    return total / float(max(1, loss.numel() if input.ndim > 1 else 1))
+    # As in PyTorch, the mean of an empty batch is 0 / 0 = nan.
+    return total / float(loss.numel())
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -177,6 +204,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise ValueError(
             f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}"
         )
+    _check_class_indices("nll_loss", target, classes, ignore_index)
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = ew.cast(target, dtypes.int64).reshape(-1)
     valid = target != ignore_index

@@ -485,6 +485,23 @@ def _cross_entropy_samples():
         name="bad-reduction",
         call=call_with(reduction="avg"),
     )
+    for name, target in (("target-past-the-classes", [0, 5, 1, 3]), ("negative-target", [0, -1, 1, 3])):
+        yield ErrorSample(
+            (Input(values((4, 5))), Input(np.array(target), I64)),
+            {},
+            IndexError,
+            f"cross_entropy: Target {target[1]} is out of bounds",
+            name=name,
+            call=call_with(),
+        )
+    yield ErrorSample(
+        (Input(values((4, 0))), Input(np.zeros(4, dtype=np.int64), I64)),
+        {},
+        ValueError,
+        "cross_entropy: input of shape (4, 0) has no classes",
+        name="no-classes",
+        call=call_with(),
+    )
 
 
 @register_samples("cross_entropy_backward")
