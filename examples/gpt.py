@@ -43,7 +43,7 @@ from somegrad.nn.models import GPT, GPTConfig  # noqa: E402
 from somegrad.nn.utils import clip_grad_norm_  # noqa: E402
 from somegrad.optim import AdamW  # noqa: E402
 from somegrad.optim.lr_scheduler import WarmupCosineLR  # noqa: E402
-from somegrad.train import load_checkpoint, save_checkpoint  # noqa: E402
+from somegrad.train import History, load_checkpoint, save_checkpoint  # noqa: E402
 
 
 def positive_int(text):
@@ -144,26 +144,6 @@ def load_saved(path, device):
     return model, checkpoint, run
 
 
-def plot_losses(history, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no loss curve (pip install matplotlib)")
-        return
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(*zip(*history["train"], strict=True), label="train (mean of 10 steps)", alpha=0.8)
-    ax.plot(*zip(*history["val"], strict=True), "o-", label="validation")
-    ax.axhline(history["unigram"], color="gray", ls="--", label="unigram entropy")
-    ax.set(xlabel="step", ylabel="loss (nats/char)", title="character-level GPT")
-    ax.legend()
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    print(f"loss curve: {path}")
-
-
 def main(argv=None):
     args = parse_args(argv)
     checkpoint_path = args.out / "checkpoint.safetensors"
@@ -215,13 +195,16 @@ def main(argv=None):
     scheduler = WarmupCosineLR(
         optimizer, warmup_steps=min(100, args.steps // 10), total_steps=args.steps, eta_min=args.lr / 10
     )
-    history = {"train": [], "val": [], "unigram": unigram}
+    # one "epoch" record per evaluation (train and validation loss, learning rate), one step
+    # record every 10 steps; written as history.csv / history.json and plotted as loss.png
+    history = History()
     step = 0
     if args.resume:
         state = load_checkpoint(
             checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, device=args.device
         )
-        step, history = state["step"], state["metadata"]["history"]
+        step = state["step"]
+        history.epochs, history.steps = state["metadata"]["history"]["epochs"], state["metadata"]["history"]["steps"]
         scheduler.total_steps = args.steps  # a larger --steps extends the cosine decay
         print(f"resumed from {checkpoint_path} at step {step}")
     n_params = sum(p.numel() for p in model.parameters())
@@ -232,7 +215,7 @@ def main(argv=None):
 
     def checkpoint():
         args.out.mkdir(parents=True, exist_ok=True)
-        run = {"config": dict(vars(config)), "chars": chars, "history": history}
+        run = {"config": dict(vars(config)), "chars": chars, "history": history.to_dict()}
         save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, step=step, metadata=run)
 
     tokens_per_step = args.batch_size * config.block_size
@@ -250,15 +233,23 @@ def main(argv=None):
         step += 1
         recent.append(loss.item())
         if step % 10 == 0:
-            history["train"].append((step, sum(recent[-10:]) / len(recent[-10:])))
+            lr = optimizer.param_groups[0]["lr"]
+            history.steps.append(
+                {"step": step, "epoch": len(history.epochs) + 1, "loss": sum(recent[-10:]) / 10, "lr": lr}
+            )
         train_loss = sum(recent[-50:]) / len(recent[-50:])
         tokens_per_second = tokens_per_step * (step - ticked_step) / (time.perf_counter() - tick)
         bar.set_postfix(loss=f"{train_loss:.3f}", tok_s=f"{tokens_per_second:,.0f}", refresh=False)
         bar.update(1)
         if step % args.eval_interval == 0 or step == args.steps:
             val_loss = evaluate(model, val, config, args.batch_size, args.eval_batches)
-            history["val"].append((step, val_loss))
+            lr = optimizer.param_groups[0]["lr"]
+            history.epochs.append(
+                {"epoch": len(history.epochs) + 1, "step": step, "loss": train_loss, "val_loss": val_loss, "lr": lr}
+            )
             checkpoint()
+            history.save(args.out / "history.csv")
+            history.save(args.out / "history.json")
             bar.write(
                 f"step {step}: train loss {train_loss:.3f}, val loss {val_loss:.3f} "
                 f"nats/char (unigram {unigram:.3f}); saved {checkpoint_path}"
@@ -267,14 +258,16 @@ def main(argv=None):
             tick, ticked_step = time.perf_counter(), step  # evaluation is not training throughput
     bar.close()
 
-    if history["val"]:
-        final = history["val"][-1][1]
+    if history.epochs:
+        final = history["val_loss"][-1]
         print(f"final val loss {final:.3f} nats/char, unigram entropy {unigram:.3f} ({final / unigram:.0%} of it)")
         (args.out / "summary.json").write_text(
             json.dumps({"step": step, "val_loss": final, "unigram_entropy": unigram}, indent=1)
         )
-        if len(history["train"]) > 1:
-            plot_losses(history, args.out / "loss.png")
+        if history.plot(args.out / "loss.png"):
+            print(f"loss curve: {args.out / 'loss.png'}")
+        else:
+            print("matplotlib is not installed: no loss curve (pip install matplotlib)")
     print(f"\nsample (prompt {args.prompt!r}, temperature {args.temperature}):\n")
     print(generate(model, chars, args.prompt, args))
     print(f"\ntotal time {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -73,6 +73,11 @@ def test_gpt_trains_checkpoints_resumes_and_samples(tmp_path):
     assert "resumed from" in second.stdout and "at step 30" in second.stdout
     resumed = json.loads((out / "summary.json").read_text())
     assert resumed["step"] == 60
+    # the history (somegrad.train.History) spans both runs: one record per evaluation
+    history = json.loads((out / "history.json").read_text())
+    assert [record["step"] for record in history["epochs"]] == [15, 30, 45, 60]
+    assert history["epochs"][-1]["val_loss"] == resumed["val_loss"]
+    assert (out / "history.csv").read_text().splitlines()[0] == "epoch,step,loss,val_loss,lr"
     assert resumed["val_loss"] < summary["val_loss"]
     assert resumed["val_loss"] < resumed["unigram_entropy"] + 0.5
 

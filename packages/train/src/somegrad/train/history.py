@@ -99,7 +99,8 @@ class History:
         metric_names = [
             k
             for k in self.keys()
-            if k not in ("epoch", "loss", "val_loss", "lr", "time", "samples_per_second") and not k.startswith("val_")
+            if k not in ("epoch", "step", "loss", "val_loss", "lr", "time", "samples_per_second")
+            and not k.startswith("val_")
         ]
         panels = 2 + bool(metric_names)
         figure = Figure(figsize=(5 * panels, 4))
@@ -107,13 +108,17 @@ class History:
         axes = figure.subplots(1, panels, squeeze=False)[0]
         epochs = self["epoch"] if self.epochs else []
         if self.steps:
-            steps_per_epoch = max(1, len(self.steps) / max(1, len(self.epochs)))
-            axes[0].plot(
-                [s["step"] / steps_per_epoch for s in self.steps],
-                [s["loss"] for s in self.steps],
-                alpha=0.3,
-                label="loss (steps)",
-            )
+            # each epoch's step records spread evenly over (epoch - 1, epoch], so that they line
+            # up with the per-epoch points however many steps were recorded
+            per_epoch: dict[Any, int] = {}
+            for record in self.steps:
+                per_epoch[record["epoch"]] = per_epoch.get(record["epoch"], 0) + 1
+            seen: dict[Any, int] = {}
+            positions = []
+            for record in self.steps:
+                seen[record["epoch"]] = seen.get(record["epoch"], 0) + 1
+                positions.append(record["epoch"] - 1 + seen[record["epoch"]] / per_epoch[record["epoch"]])
+            axes[0].plot(positions, [s["loss"] for s in self.steps], alpha=0.3, label="loss (steps)")
         for key in ("loss", "val_loss"):
             if key in self:
                 axes[0].plot(epochs, self[key], marker="o", label=key)
