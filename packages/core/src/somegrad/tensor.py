@@ -123,6 +123,7 @@ class Tensor:
         return self._data.shape
 
     def size(self, dim=None):
+        """The shape as a tuple, or the size of dimension `dim` (PyTorch returns a `torch.Size`)."""
         if dim is None:
             return self.shape
         from somegrad.ops.shapes import normalize_dim
@@ -134,9 +135,11 @@ class Tensor:
         return len(self._data.shape)
 
     def dim(self) -> int:
+        """The number of dimensions, `ndim`."""
         return self.ndim
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape (1 for a 0-d tensor)."""
         n = 1
         for s in self._data.shape:
             n *= s
@@ -148,6 +151,7 @@ class Tensor:
         return self.shape[0]
 
     def element_size(self) -> int:
+        """The size of one element in bytes (4 for float32)."""
         return self.dtype.itemsize
 
     @property
@@ -181,10 +185,12 @@ class Tensor:
         return _backend(self.device)
 
     def stride(self, dim=None):
+        """The strides in elements, a tuple, or the stride of dimension `dim`."""
         strides = self._backend().strides(self._data)
         return strides if dim is None else strides[dim]
 
     def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order without gaps (size-1 dims may have any stride)."""
         expected, strides = 1, self.stride()
         for size, stride in zip(reversed(self.shape), reversed(strides)):
             if size != 1 and stride != expected:
@@ -193,10 +199,13 @@ class Tensor:
         return True
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating point one."""
         return self.dtype.is_floating_point
 
     # --- autograd ----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return this tensor; only floating point tensors can require grad,
+        and only leaves can stop requiring it."""
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(
                 f"requires_grad_: only tensors of floating point dtype can require gradients, got {self.dtype.name}"
@@ -220,6 +229,7 @@ class Tensor:
         return out
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (no `grad_fn`, no `requires_grad`) and return it."""
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -257,9 +267,11 @@ class Tensor:
         return array if dtype is None else array.astype(dtype)
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a plain number."""
         return self.detach().numpy().tolist()
 
     def item(self):
+        """The value of a one-element tensor as a Python number; RuntimeError for any other size."""
         if self.numel() != 1:
             raise RuntimeError(f"item: a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
         return self.detach().numpy().reshape(()).item()
@@ -307,39 +319,53 @@ class Tensor:
         return out
 
     def cpu(self) -> Tensor:
+        """This tensor on the CPU (itself if it is there already)."""
         return self.to("cpu")
 
     def cuda(self, device=None) -> Tensor:
+        """This tensor on a CUDA device: `cuda()`, `cuda(1)` or `cuda("cuda:1")` (itself if it is there already)."""
         return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def type(self, dtype=None):
+        """The dtype when called without arguments, else this tensor converted to `dtype`.
+
+        PyTorch returns a type name string such as `"torch.FloatTensor"` without arguments."""
         return self.dtype if dtype is None else self.to(dtype)
 
     def float(self):
+        """This tensor as float32 (itself if it is float32 already)."""
         return self.to(dtypes.float32)
 
     def double(self):
+        """This tensor as float64 (itself if it is float64 already)."""
         return self.to(dtypes.float64)
 
     def half(self):
+        """This tensor as float16 (itself if it is float16 already)."""
         return self.to(dtypes.float16)
 
     def bfloat16(self):
+        """This tensor as bfloat16 (itself if it is bfloat16 already)."""
         return self.to(dtypes.bfloat16)
 
     def long(self):
+        """This tensor as int64 (itself if it is int64 already)."""
         return self.to(dtypes.int64)
 
     def int(self):
+        """This tensor as int32 (itself if it is int32 already)."""
         return self.to(dtypes.int32)
 
     def short(self):
+        """This tensor as int16 (itself if it is int16 already)."""
         return self.to(dtypes.int16)
 
     def bool(self):
+        """This tensor as bool (nonzero is true; itself if it is bool already)."""
         return self.to(dtypes.bool_)
 
     def byte(self):
+        """This tensor as uint8 (itself if it is uint8 already)."""
         return self.to(dtypes.uint8)
 
     # --- repr --------------------------------------------------------------------------------
@@ -474,6 +500,11 @@ def _inplace_method(fn, name):
     return method
 
 
+def _where(self, condition, other):
+    """`self` where `condition` is true, else `other`, broadcasting: `x.where(mask, 0.0)`."""
+    return _ops.where(condition, self, other)
+
+
 _METHODS = {
     # elementwise
     "add": _ops.add,
@@ -517,7 +548,7 @@ _METHODS = {
     "le": _ops.le,
     "gt": _ops.gt,
     "ge": _ops.ge,
-    "where": lambda self, cond, other: _ops.where(cond, self, other),
+    "where": _where,
     "lerp": _ops.lerp,
     "floor_divide": _ops.floor_divide,
     "remainder": _ops.remainder,
@@ -587,58 +618,68 @@ def _setitem(self, key, value):
 
 
 def _addcmul(self, t1, t2, value=1):
+    """`self + value * tensor1 * tensor2`, broadcasting."""
     return _ops.add(self, _ops.mul(_ops.mul(t1, t2), value) if value != 1 else _ops.mul(t1, t2))
 
 
 def _addcdiv(self, t1, t2, value=1):
+    """`self + value * tensor1 / tensor2`, broadcasting."""
     return _ops.add(self, _ops.mul(_ops.div(t1, t2), value) if value != 1 else _ops.div(t1, t2))
 
 
 # The in-place ops optimizers live on: a backend's in-place kernel when nothing is recorded
 # (one pass, no temporary), else the generic compute-and-write path.
 def _add_(self, other, *, alpha=1):
+    """In-place `self += alpha * other`; returns this tensor."""
     if _ops.inplace_kernel(self, "add_", (other,), {"alpha": alpha}):
         return self
     return _ops.inplace(self, lambda t: _ops.add(t, other, alpha=alpha), "add_", (other,))
 
 
 def _sub_(self, other, *, alpha=1):
+    """In-place `self -= alpha * other`; returns this tensor."""
     if _ops.inplace_kernel(self, "sub_", (other,), {"alpha": alpha}):
         return self
     return _ops.inplace(self, lambda t: _ops.sub(t, other, alpha=alpha), "sub_", (other,))
 
 
 def _mul_(self, other):
+    """In-place `self *= other`; returns this tensor."""
     if _ops.inplace_kernel(self, "mul_", (other,), {}):
         return self
     return _ops.inplace(self, lambda t: _ops.mul(t, other), "mul_", (other,))
 
 
 def _div_(self, other, *, rounding_mode=None):
+    """In-place `self /= other` (or floor/trunc division with `rounding_mode`); returns this tensor."""
     if rounding_mode is None and _ops.inplace_kernel(self, "div_", (other,), {}):
         return self
     return _ops.inplace(self, lambda t: _ops.div(t, other, rounding_mode=rounding_mode), "div_", (other,))
 
 
 def _addcmul_(self, tensor1, tensor2, *, value=1):
+    """In-place `self += value * tensor1 * tensor2`; returns this tensor."""
     if _ops.inplace_kernel(self, "addcmul_", (tensor1, tensor2), {"value": value}):
         return self
     return _ops.inplace(self, lambda t: _addcmul(t, tensor1, tensor2, value), "addcmul_", (tensor1, tensor2))
 
 
 def _addcdiv_(self, tensor1, tensor2, *, value=1):
+    """In-place `self += value * tensor1 / tensor2`; returns this tensor."""
     if _ops.inplace_kernel(self, "addcdiv_", (tensor1, tensor2), {"value": value}):
         return self
     return _ops.inplace(self, lambda t: _addcdiv(t, tensor1, tensor2, value), "addcdiv_", (tensor1, tensor2))
 
 
 def _lerp_(self, end, weight):
+    """In-place `self += weight * (end - self)`; returns this tensor."""
     if _ops.inplace_kernel(self, "lerp_", (end, weight), {}):
         return self
     return _ops.inplace(self, lambda t: _ops.lerp(t, end, weight), "lerp_", (end, weight))
 
 
 def _zero_(self):
+    """Set every element to 0 in place; returns this tensor."""
     return _ops.inplace(self, lambda t: _ops.zeros_like(t), "zero_")
 
 
@@ -666,6 +707,7 @@ def _copy_(self, source, non_blocking=False):
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill in place with normal samples of mean `mean` and standard deviation `std` (not recorded by autograd)."""
     with no_grad():
         return self.copy_(
             _ops.randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean
@@ -673,10 +715,46 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    """Fill in place with uniform samples in [a, b) (not recorded by autograd)."""
     with no_grad():
         return self.copy_(
             _ops.rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a
         )
+
+
+def _view_as(self, other):
+    """This tensor reshaped to `other`'s shape (a view where the backend allows)."""
+    return _ops.reshape(self, other.shape)
+
+
+def _expand_as(self, other):
+    """This tensor broadcast to `other`'s shape (a view)."""
+    return _ops.expand(self, other.shape)
+
+
+def _type_as(self, other):
+    """This tensor converted to `other`'s dtype (the device stays)."""
+    return self.to(other.dtype)
+
+
+def _new_zeros(self, *size, dtype=None):
+    """A tensor of shape `size` filled with 0, with this tensor's dtype (unless given) and device."""
+    return _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+
+
+def _new_ones(self, *size, dtype=None):
+    """A tensor of shape `size` filled with 1, with this tensor's dtype (unless given) and device."""
+    return _ops.ones(*size, dtype=dtype or self.dtype, device=self.device)
+
+
+def _new_tensor(self, data, dtype=None):
+    """A new tensor holding a copy of `data`, with this tensor's dtype (unless given) and device."""
+    return _ops.tensor(data, dtype=dtype or self.dtype, device=self.device)
+
+
+def _new_full(self, size, fill_value, dtype=None):
+    """A tensor of shape `size` filled with `fill_value`, with this tensor's dtype (unless given) and device."""
+    return _ops.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
 
 
 def _attach_methods():
@@ -746,15 +824,13 @@ def _attach_methods():
     ):
         setattr(Tensor, name + "_", _inplace_method(_METHODS[name], name + "_"))
     others = {
-        "view_as": lambda self, other: _ops.reshape(self, other.shape),
-        "expand_as": lambda self, other: _ops.expand(self, other.shape),
-        "type_as": lambda self, other: self.to(other.dtype),
-        "new_zeros": lambda self, *size, dtype=None: _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device),
-        "new_ones": lambda self, *size, dtype=None: _ops.ones(*size, dtype=dtype or self.dtype, device=self.device),
-        "new_tensor": lambda self, data, dtype=None: _ops.tensor(data, dtype=dtype or self.dtype, device=self.device),
-        "new_full": lambda self, size, fill_value, dtype=None: _ops.full(
-            size, fill_value, dtype=dtype or self.dtype, device=self.device
-        ),
+        "view_as": _view_as,
+        "expand_as": _expand_as,
+        "type_as": _type_as,
+        "new_zeros": _new_zeros,
+        "new_ones": _new_ones,
+        "new_tensor": _new_tensor,
+        "new_full": _new_full,
         "T": property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim))))),
         "mT": property(lambda self: _ops.transpose(self, -2, -1)),
         "__invert__": _invert,
