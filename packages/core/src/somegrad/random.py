@@ -95,10 +95,12 @@ def seed_new_backend(backend) -> None:
 
 
 def seed() -> int:
+    """Seed every random number source with fresh entropy (as `manual_seed`) and return that seed."""
     return manual_seed(_fresh_seed()).initial_seed()
 
 
 def initial_seed() -> int:
+    """The seed of the default host generator (as last set by `manual_seed` or `seed`)."""
     return default_generator.initial_seed()
 
 
@@ -113,6 +115,7 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the generator states that `get_rng_state()` returned."""
     from somegrad import backends
 
     default_generator.set_state(state["host"])
@@ -151,6 +154,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 
 def normal(mean, std, size, *, generator=None, dtype=None, device=None):
+    """Normal samples of shape `size` with mean `mean` and standard deviation `std`.
+
+    Computed as `randn(*size) * std + mean`; only PyTorch's `normal(mean, std, size)` form."""
     return randn(*size, generator=generator, dtype=dtype, device=device) * std + mean
 
 
@@ -175,14 +181,19 @@ def randperm(n, *, generator=None, dtype=None, device=None):
 
 
 def rand_like(x, *, dtype=None, device=None):
+    """Uniform samples in [0, 1) of `x`'s shape, with `x`'s dtype and device unless given."""
     return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def randn_like(x, *, dtype=None, device=None):
+    """Standard normal samples of `x`'s shape, with `x`'s dtype and device unless given."""
     return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def randint_like(x, low, high=None, *, dtype=None, device=None):
+    """Integers in [low, high) of `x`'s shape, with `x`'s dtype and device unless given.
+
+    `randint_like(x, high)` draws from [0, high), as in PyTorch."""
     return randint(low, high, x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 

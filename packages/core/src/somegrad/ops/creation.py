@@ -116,6 +116,8 @@ def from_numpy(array):
 
 
 def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor: `data` itself when it is a Tensor of the requested dtype and device,
+    else a new tensor as `tensor(data, dtype, device)` makes (PyTorch shares NumPy memory here; somegrad copies)."""
     from somegrad.tensor import Tensor
 
     if (
@@ -147,6 +149,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape `size` filled with 0, the default dtype unless given: `zeros(2, 3)` or `zeros((2, 3))`."""
     return full(
         as_shape("zeros", size),
         0,
@@ -157,6 +160,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape `size` filled with 1, the default dtype unless given: `ones(2, 3)` or `ones((2, 3))`."""
     return full(
         as_shape("ones", size), 1, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad
     )
@@ -172,19 +176,23 @@ def _like(x, dtype, device):
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `x`'s shape filled with `fill_value`, with `x`'s dtype and device unless given."""
     dtype, device = _like(x, dtype, device)
     return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `x`'s shape filled with 0, with `x`'s dtype and device unless given."""
     return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(x, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `x`'s shape filled with 1, with `x`'s dtype and device unless given."""
     return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(x, *, dtype=None, device=None, requires_grad=False):
+    """Like `zeros_like` (somegrad does not hand out uninitialised memory)."""
     return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -218,6 +226,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The (n, m) identity matrix (m = n unless given): ones on the diagonal, zeros elsewhere."""
     m = n if m is None else m
     rows = arange(n, device=device).reshape(n, 1)
     cols = arange(m, device=device)

@@ -325,6 +325,7 @@ def sub(a, b, *, alpha=1):
 
 
 def mul(a, b):
+    """`a * b`, broadcasting, with PyTorch's type promotion (Python numbers allowed on either side)."""
     return _binary(MUL, a, b)
 
 
@@ -354,10 +355,12 @@ def pow(a, b):
 
 
 def maximum(a, b):
+    """Elementwise maximum of `a` and `b`, broadcasting; at ties each side gets half the gradient, as in PyTorch."""
     return _binary(MAXIMUM, a, b)
 
 
 def minimum(a, b):
+    """Elementwise minimum of `a` and `b`, broadcasting; at ties each side gets half the gradient, as in PyTorch."""
     return _binary(MINIMUM, a, b)
 
 
@@ -374,6 +377,10 @@ def _check_integer_divisor(op, a, b):
 
 
 def floor_divide(a, b):
+    """`a // b` rounded toward negative infinity (Python's `//`, PyTorch's current `floor_divide`).
+
+    Broadcasts; the gradient is zero. Integer division by zero and bool operands raise RuntimeError.
+    For example, `sg.floor_divide(sg.tensor([-7, 7]), 2)` is `tensor([-4, 3])`."""
     _check_integer_divisor("floor_divide", a, b)
     return _binary(FLOOR_DIVIDE, a, b)
 
@@ -406,6 +413,9 @@ def _logical(spec):
         return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=dtypes.bool_)), {})
 
     logical.__name__ = spec.name
+    logical.__doc__ = (
+        f"Elementwise `{spec.name}` of `a` and `b` (nonzero is true), broadcasting; returns a bool tensor."
+    )
     return logical
 
 
@@ -413,6 +423,7 @@ logical_and, logical_or, logical_xor = (_logical(s) for s in (LOGICAL_AND, LOGIC
 
 
 def logical_not(x):
+    """Elementwise logical not (nonzero is true); returns a bool tensor of the same shape."""
     return apply(LOGICAL_NOT, (x,), {})
 
 
@@ -467,6 +478,7 @@ def _rounding(spec):
         return x if not x.dtype.is_floating_point else apply(spec, (x,), {})
 
     fn.__name__ = spec.name
+    fn.__doc__ = f"Elementwise `{spec.name}`, keeping the dtype; integer and bool tensors come back unchanged."
     return fn
 
 
@@ -484,22 +496,27 @@ def round(x, decimals=0):
 
 
 def isfinite(x):
+    """True where `x` is neither inf nor NaN; returns a bool tensor of the same shape."""
     return apply(ISFINITE, (x,), {})
 
 
 def isnan(x):
+    """True where `x` is NaN (computed as `x != x`); returns a bool tensor of the same shape."""
     return ne(x, x)
 
 
 def reciprocal(x):
+    """`1 / x` elementwise (integer inputs give the default float dtype)."""
     return div(1.0, x) if x.dtype.is_floating_point else div(1.0, _floating(x))
 
 
 def rsqrt(x):
+    """`1 / sqrt(x)` elementwise (integer inputs give the default float dtype)."""
     return reciprocal(sqrt(x))
 
 
 def square(x):
+    """`x * x` elementwise, keeping the dtype."""
     return mul(x, x)
 
 
@@ -509,10 +526,14 @@ def gelu(x, approximate="none"):
 
 
 def softplus(x, beta=1.0, threshold=20.0):
+    """`log(1 + exp(beta * x)) / beta`, computed stably; `x` itself where `beta * x > threshold`, as in PyTorch.
+
+    Integer inputs give the default float dtype."""
     return apply(SOFTPLUS, (_floating(x),), {"beta": beta, "threshold": threshold})
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """`x` where `x > 0`, else `negative_slope * x`, keeping the shape and dtype."""
     return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
 
 

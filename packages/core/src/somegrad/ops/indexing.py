@@ -202,6 +202,10 @@ def _selects_everything(basic, shape):
 
 
 def getitem(x, key):
+    """`x[key]`: ints, slices, None, Ellipsis, and integer or bool tensors (or lists) as PyTorch takes them.
+
+    Basic keys give views where the backend allows; integer and bool tensors select elements
+    (advanced indexing, with PyTorch's order of dims)."""
     basic, advanced = normalize_key(x, key)
     if not _selects_everything(basic, x.shape):
         x = apply(GETITEM, (x,), {"key": basic})

@@ -126,6 +126,9 @@ def reshape(x, *shape):
 
 
 def permute(x, *dims):
+    """`x` with its dimensions reordered to `dims` (a view): `permute(x, 0, 2, 1)` or `permute(x, (0, 2, 1))`.
+
+    x: (A, B, C) with dims (2, 0, 1) gives (C, A, B)."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
     if len(dims) != x.ndim:
@@ -137,6 +140,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    """`x` with dimensions `dim0` and `dim1` swapped (a view); x: (N, C, L) -> (N, L, C) for `transpose(x, 1, 2)`."""
     dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
     if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: nothing to swap
         return x
@@ -146,6 +150,9 @@ def transpose(x, dim0, dim1):
 
 
 def movedim(x, source, destination):
+    """`x` with dimension `source` moved to position `destination`, the others keeping their order (a view).
+
+    One dim at a time: `source` and `destination` are ints (PyTorch also takes tuples)."""
     source = normalize_dim("movedim", source, x.ndim)
     destination = normalize_dim("movedim", destination, x.ndim)
     if x.ndim == 0:
@@ -169,6 +176,7 @@ def expand(x, *shape):
 
 
 def broadcast_to(x, shape):
+    """A broadcast view of `x` with `shape`, like `expand(x, shape)`; -1 keeps a size."""
     return expand(x, tuple(shape))
 
 
@@ -179,11 +187,15 @@ def squeeze(x, dim=None):
 
 
 def unsqueeze(x, dim):
+    """`x` with a size-1 dimension inserted at `dim` (a view); x: (N, C) -> (N, 1, C) for `dim=1`."""
     dim = normalize_dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    """`x` with dims `start_dim` to `end_dim` merged into one; x: (N, C, H, W) -> (N, C*H*W) for `start_dim=1`.
+
+    A 0-d tensor becomes shape (1,)."""
     start = normalize_dim("flatten", start_dim, x.ndim)
     end = normalize_dim("flatten", end_dim, x.ndim)
     if x.ndim == 0:
@@ -194,11 +206,13 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def unflatten(x, dim, sizes):
+    """`x` with dimension `dim` split into `sizes`; x: (N, C*H*W) -> (N, C, H, W) for `unflatten(x, 1, (C, H, W))`."""
     dim = normalize_dim("unflatten", dim, x.ndim)
     return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :])
 
 
 def flip(x, dims):
+    """A copy of `x` with the order of elements reversed along each of `dims`."""
     dims = normalize_dims("flip", dims, x.ndim)
     return apply(FLIP, (x,), {"dims": dims}) if dims else x
 
@@ -242,6 +256,9 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dimension `dim`, promoting dtypes.
+
+    N tensors of shape (A, B) give (N, A, B) for `dim=0`."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
@@ -292,6 +309,9 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
+    """Split `x` into at most `chunks` pieces along `dim`, each of size `ceil(size / chunks)` but the last.
+
+    Like PyTorch, fewer than `chunks` pieces come back when the size does not allow more."""
     dim = normalize_dim("chunk", dim, x.ndim)
     if not isinstance(chunks, int) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
@@ -299,10 +319,12 @@ def chunk(x, chunks, dim=0):
 
 
 def contiguous(x):
+    """`x` itself if it is contiguous, else a contiguous copy."""
     return x if x.is_contiguous() else apply(COPY, (x,), {})
 
 
 def clone(x):
+    """A copy of `x` in new (contiguous) memory; gradients flow back to `x`."""
     return apply(COPY, (x,), {})
 
 
@@ -336,6 +358,7 @@ def tril(x, diagonal=0):
 
 
 def triu(x, diagonal=0):
+    """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 moves it up, < 0 down."""
     if x.ndim < 2:
         raise ValueError(f"triu: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
     return ew.where(_triangle_mask(x, diagonal, False), x, ew.scalar_tensor(0, x.dtype, x.device))

@@ -198,6 +198,9 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
 
 
 def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """Product over `dim` (int, tuple, or None for all). Integers and bools multiply in int64.
+
+    The gradient is exact where `x` has zeros (no division by `x`)."""
     dims = normalize_dims("prod", dim, x.ndim)
     x = ew.cast(x, dtype or _sum_dtype(x))
     return apply(PROD, (x,), {"dim": dims, "keepdim": keepdim})
@@ -273,6 +276,7 @@ def amax(x, dim=None, keepdim=False):
 
 
 def amin(x, dim=None, keepdim=False):
+    """Minimum over `dim` (int, tuple, or None for all); ties share the gradient evenly."""
     return apply(AMIN, (x,), {"dim": normalize_dims("amin", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
 
 
@@ -289,6 +293,7 @@ def argmax(x, dim=None, keepdim=False):
 
 
 def argmin(x, dim=None, keepdim=False):
+    """Index of the first minimum along `dim` (of the flattened input when `dim` is None); int64."""
     return apply(ARGMIN, (x,), {"dim": _arg_dim("argmin", x, dim), "keepdim": keepdim})
 
 
@@ -324,6 +329,10 @@ def max(x, dim=None, keepdim=False):
 
 
 def min(x, dim=None, keepdim=False):
+    """The minimum of all elements, or `(values, indices)` along `dim` (the gradient goes
+    to the position of the index, as in PyTorch). With a Tensor as `dim`: `minimum`.
+
+    `values, indices = sg.min(x, dim=1)` turns x: (N, C) into two (N,) tensors."""
     from somegrad.tensor import Tensor
 
     if isinstance(dim, Tensor):
@@ -332,14 +341,17 @@ def min(x, dim=None, keepdim=False):
 
 
 def all(x, dim=None, keepdim=False):
+    """True where every element over `dim` (int, tuple, or None for all) is nonzero; a bool tensor."""
     return apply(ALL, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("all", dim, x.ndim), "keepdim": keepdim})
 
 
 def any(x, dim=None, keepdim=False):
+    """True where some element over `dim` (int, tuple, or None for all) is nonzero; a bool tensor."""
     return apply(ANY, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("any", dim, x.ndim), "keepdim": keepdim})
 
 
 def cumsum(x, dim, *, dtype=None):
+    """Cumulative sum along `dim`, the same shape as `x`. Integers and bools sum in int64, as in PyTorch."""
     x = ew.cast(x, dtype or _sum_dtype(x))
     dim = normalize_dim("cumsum", dim, x.ndim)
     if x.ndim == 0:  # kernels scan arrays of at least one dimension (NumPy's gives shape (1,))

@@ -91,6 +91,7 @@ def register(spec: OpSpec) -> OpSpec:
 
 
 def get_op(name: str) -> OpSpec:
+    """The registered `OpSpec` named `name`; KeyError if there is none."""
     try:
         return OPS[name]
     except KeyError:
