@@ -74,14 +74,17 @@ __all__ = [
 
 # --- activations ---------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """`max(x, 0)` elementwise; with `inplace=True` it writes into `input` (as `relu_`)."""
     return input.relu_() if inplace else sg.relu(input)
 
 
 def relu_(input: Tensor) -> Tensor:
+    """`max(x, 0)` written into `input`'s memory; returns `input`."""
     return input.relu_()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """`x` where `x > 0`, else `negative_slope * x`. `inplace` is accepted and ignored (a new tensor comes back)."""
     return sg.ops.leaky_relu(input, negative_slope)
 
 
@@ -91,14 +94,17 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """`x * sigmoid(x)` (swish). `inplace` is accepted and ignored (a new tensor comes back)."""
     return sg.ops.silu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """`1 / (1 + exp(-x))` elementwise."""
     return sg.sigmoid(input)
 
 
 def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
     return sg.tanh(input)
 
 
@@ -108,34 +114,48 @@ def _softmax_dim(input, dim):
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """`exp(x) / sum(exp(x), dim)`, computed stably; the same shape as `input`.
+
+    Without `dim`, PyTorch's legacy choice: dim 0 for 0-, 1- and 3-d inputs, else dim 1 (PyTorch also warns)."""
     return sg.softmax(input, _softmax_dim(input, dim) if dim is None else dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """`x - logsumexp(x, dim)`, computed stably; the same shape as `input`.
+
+    Without `dim`, PyTorch's legacy choice: dim 0 for 0-, 1- and 3-d inputs, else dim 1 (PyTorch also warns)."""
     return sg.log_softmax(input, _softmax_dim(input, dim) if dim is None else dim, dtype=dtype)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """`log(1 + exp(beta * x)) / beta`, computed stably; `x` itself where `beta * x > threshold`."""
     return sg.ops.softplus(input, beta, threshold)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """`x` where `x > 0`, else `alpha * (exp(x) - 1)`. `inplace` is accepted and ignored."""
     return sg.where(input > 0, input, (sg.minimum(input, 0.0).expm1()) * alpha)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """`x` clamped to [min_val, max_val]. `inplace` is accepted and ignored."""
     return input.clamp(min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """`x` clamped to [0, 6]. `inplace` is accepted and ignored."""
     return input.clamp(0.0, 6.0)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """`x * tanh(softplus(x))`. `inplace` is accepted and ignored."""
     return input * softplus(input).tanh()
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: `input` halved along `dim` into `a` and `b`, returns `a * sigmoid(b)`.
+
+    An input of size 2k along `dim` gives size k there, e.g. (N, 2k) -> (N, k) for `dim=-1`."""
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -246,11 +266,15 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """`input / max(norm_p(input, dim), eps)`: unit p-norm slices along `dim`, the same shape."""
     norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
     return input / norm.clamp(min=eps)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between `x1` and `x2` along `dim`: `x1 . x2 / (max(|x1|, eps) * max(|x2|, eps))`.
+
+    x1, x2: (N, D) -> (N,) for `dim=1`; the inputs broadcast."""
     dot = (x1 * x2).sum(dim)
     return dot / ((x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps))
 
@@ -293,6 +317,9 @@ def max_pool1d(
     ceil_mode=False,
     return_indices=False,
 ) -> Tensor:
+    """Max over windows of `kernel_size` along the last dim; stride defaults to `kernel_size`.
+
+    (N, C, L) -> (N, C, L_out), computed as a max_pool2d of height 1."""
     stride = kernel_size if stride is None else stride
     return max_pool2d(
         input.unsqueeze(-2),
@@ -306,6 +333,9 @@ def max_pool1d(
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> Tensor:
+    """Mean over windows of `kernel_size` along the last dim; stride defaults to `kernel_size`.
+
+    (N, C, L) -> (N, C, L_out), computed as an avg_pool2d of height 1."""
     stride = kernel_size if stride is None else stride
     return avg_pool2d(
         input.unsqueeze(-2),
@@ -339,6 +369,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Constant padding, PyTorch's convention: `pad` lists (left, right) pairs from the LAST dim.
+
+    `pad(x, (1, 1, 2, 2))` pads the last dim by 1 and the one before it by 2 on each side.
+    Only `mode="constant"` is supported; `value` defaults to 0."""
     return sg.pad(input, pad, mode, 0.0 if value is None else value)
 
 
@@ -359,11 +393,17 @@ def _same_shape(op, input, target):
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error, `(input - target) ** 2` reduced by `reduction` ("mean", "sum" or "none").
+
+    The input and target broadcast (PyTorch warns when their shapes differ)."""
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error, `|input - target|` reduced by `reduction` ("mean", "sum" or "none").
+
+    The input and target broadcast (PyTorch warns when their shapes differ)."""
     return _reduce((input - target).abs(), reduction)
 
 
@@ -376,6 +416,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """`0.5 d^2` where `|d| < delta`, else `delta * (|d| - 0.5 delta)`, for `d = input - target`, then reduced."""
     diff = (input - target).abs()
     return _reduce(sg.where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta), reduction)
 
