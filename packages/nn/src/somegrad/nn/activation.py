@@ -24,6 +24,8 @@ __all__ = [
 
 
 class ReLU(Module):
+    """`max(x, 0)` elementwise, any shape; `inplace=True` writes into the input."""
+
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
@@ -36,6 +38,8 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """`x` where `x > 0`, else `negative_slope * x`, any shape. `inplace` is kept for the repr, not used."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -62,6 +66,8 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    """`x * sigmoid(x)` elementwise, any shape. `inplace` is accepted and ignored."""
+
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
@@ -71,16 +77,24 @@ class SiLU(Module):
 
 
 class Tanh(Module):
+    """Hyperbolic tangent, elementwise, any shape."""
+
     def forward(self, input):
         return F.tanh(input)
 
 
 class Sigmoid(Module):
+    """`1 / (1 + exp(-x))` elementwise, any shape."""
+
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Softmax(Module):
+    """Softmax along `dim`, the same shape out: `nn.Softmax(dim=-1)(x)` sums to 1 along the last dim.
+
+    Without `dim`, PyTorch's legacy choice (dim 0 for 0-, 1- and 3-d inputs, else dim 1)."""
+
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
@@ -93,6 +107,10 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """Log-softmax along `dim`, the same shape out; pairs with `NLLLoss`.
+
+    Without `dim`, PyTorch's legacy choice (dim 0 for 0-, 1- and 3-d inputs, else dim 1)."""
+
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
@@ -105,6 +123,8 @@ class LogSoftmax(Module):
 
 
 class Softplus(Module):
+    """`log(1 + exp(beta * x)) / beta`, and `x` itself where `beta * x > threshold`; any shape."""
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
@@ -117,6 +137,8 @@ class Softplus(Module):
 
 
 class ELU(Module):
+    """`x` where `x > 0`, else `alpha * (exp(x) - 1)`; any shape. `inplace` is accepted and ignored."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
@@ -129,6 +151,8 @@ class ELU(Module):
 
 
 class Hardtanh(Module):
+    """`x` clamped to [min_val, max_val]; any shape. `inplace` is accepted and ignored."""
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
         self.min_val, self.max_val = min_val, max_val
@@ -141,6 +165,8 @@ class Hardtanh(Module):
 
 
 class ReLU6(Module):
+    """`x` clamped to [0, 6]; any shape. `inplace` is accepted and ignored."""
+
     def __init__(self, inplace: bool = False):
         super().__init__()
 
@@ -149,11 +175,17 @@ class ReLU6(Module):
 
 
 class Mish(Module):
+    """`x * tanh(softplus(x))` elementwise, any shape."""
+
     def forward(self, input):
         return F.mish(input)
 
 
 class GLU(Module):
+    """Gated linear unit: splits the input in half along `dim` into `a`, `b` and returns `a * sigmoid(b)`.
+
+    (N, 2k) -> (N, k) for `dim=-1`."""
+
     def __init__(self, dim: int = -1):
         super().__init__()
         self.dim = dim
