@@ -27,16 +27,24 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    """Mean squared error between `input` and `target` (broadcasting), reduced by `reduction`.
+
+    `"mean"` gives a 0-d tensor, `"none"` the elementwise losses."""
+
     def forward(self, input, target):
         return F.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error between `input` and `target` (broadcasting), reduced by `reduction`."""
+
     def forward(self, input, target):
         return F.l1_loss(input, target, self.reduction)
 
 
 class SmoothL1Loss(_Loss):
+    """`0.5 d^2 / beta` where `|d| < beta`, else `|d| - 0.5 beta`, for `d = input - target`, then reduced."""
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
         self.beta = beta
@@ -46,6 +54,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """`0.5 d^2` where `|d| < delta`, else `delta * (|d| - 0.5 delta)`, for `d = input - target`, then reduced."""
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
         self.delta = delta
@@ -73,6 +83,10 @@ class CrossEntropyLoss(_Loss):
 
 
 class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, C, *) at class indices (N, *), reduced by `reduction`.
+
+    `weight` (C,) weighs the classes; targets equal to `ignore_index` add nothing."""
+
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
         self.register_buffer("weight", weight)
@@ -83,6 +97,8 @@ class NLLLoss(_Loss):
 
 
 class BCELoss(_Loss):
+    """Binary cross entropy of probabilities `input` against `target` (same shape), each log clamped at -100."""
+
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
         self.register_buffer("weight", weight)
@@ -92,6 +108,10 @@ class BCELoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross entropy of `sigmoid(input)` against `target` (same shape), computed stably from logits.
+
+    `pos_weight` scales the positive term (it broadcasts against `target`)."""
+
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
         self.register_buffer("weight", weight)
@@ -102,6 +122,10 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """KL divergence `target * (log target - input)` for log-probabilities `input` (`log_target`: target is log too).
+
+    `reduction="batchmean"` divides the sum by the batch size, the true KL divergence per sample."""
+
     def __init__(self, reduction: str = "mean", log_target: bool = False):
         super().__init__(reduction)
         self.log_target = log_target
