@@ -37,6 +37,10 @@ class MaxPool2d(Module):
 
 
 class MaxPool1d(MaxPool2d):
+    """Max over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size.
+
+    `return_indices` is accepted but the values alone come back."""
+
     def forward(self, input):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
@@ -75,6 +79,10 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(AvgPool2d):
+    """Mean over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size.
+
+    `divisor_override` is accepted and ignored."""
+
     def forward(self, input):
         return F.avg_pool1d(
             input,
