@@ -220,6 +220,7 @@ def equal(a, b):
 
 
 def numel(x):
+    """The number of elements of `x`; the same as `x.numel()`."""
     return x.numel()
 
 
