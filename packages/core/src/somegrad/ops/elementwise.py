@@ -335,8 +335,8 @@ def div(a, b, *, rounding_mode=None):
         return floor_divide(a, b)
     if rounding_mode == "trunc":
         q = div(a, b)
-        result = where(q < 0, q.ceil(), q.floor())
-        return result if not (q.dtype != dtypes.result_type(a, b)) else cast(result, dtypes.result_type(a, b))
+        # rounded toward zero, then back to the operands' dtype (integers stay integers)
+        return cast(where(q < 0, q.ceil(), q.floor()), dtypes.result_type(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     dtype = dtypes.result_type(a, b)
