@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import somegrad as sg
+from somegrad import testing
 from somegrad.ops.dispatch import use_decompositions
 
 RNG = np.random.default_rng(1234)
@@ -27,8 +28,9 @@ def value(t):
 
 
 def assert_close(actual, expected, atol=1e-10, rtol=1e-8):
-    actual = value(actual) if isinstance(actual, sg.Tensor) else np.asarray(actual)
-    np.testing.assert_allclose(actual, expected, atol=atol, rtol=rtol)
+    """`somegrad.testing.assert_close` with the tight float64 tolerances these references allow
+    (the expected values are NumPy float64 arrays, so dtypes are not compared)."""
+    testing.assert_close(actual, np.asarray(expected), rtol=rtol, atol=atol, check_dtype=False)
 
 
 def gradcheck(fn, inputs, directions=3, eps=1e-6, atol=1e-6, rtol=1e-5):
