@@ -338,24 +338,21 @@ def _attention_probabilities(q, k, mask, is_causal, scale):
     return p
 
 
-def scaled_dot_product_attention(q, k, v, mask, is_causal, scale):
-    return np.matmul(_attention_probabilities(q, k, mask, is_causal, scale), v)
+def attention_probabilities(q, k, mask, is_causal, scale):
+    return _attention_probabilities(q, k, mask, is_causal, scale)
 
 
-def scaled_dot_product_attention_backward(g, q, k, v, mask, is_causal, scale):
-    p = _attention_probabilities(q, k, mask, is_causal, scale)
-    batch = g.shape[:-2]
-    (length, dim), (source, value_dim) = q.shape[-2:], v.shape[-2:]
-    sizes = [math.prod(batch) * rows * cols for rows, cols in ((length, dim), (source, dim))]
-    packed = np.empty(sizes[0] + sizes[1] + math.prod(batch) * source * value_dim, dtype=g.dtype)
-    dq = packed[: sizes[0]].reshape(batch + (length, dim))
-    dk = packed[sizes[0] : sizes[0] + sizes[1]].reshape(batch + (source, dim))
-    dv = packed[sizes[0] + sizes[1] :].reshape(batch + (source, value_dim))
-    np.matmul(np.swapaxes(p, -1, -2), g, out=dv)
-    # The softmax backward, in place: ds = p * (dp - rowsum(dp * p)), scaled once for dq and dk.
-    ds = np.matmul(g, np.swapaxes(v, -1, -2))
-    row = np.einsum("...ij,...ij->...i", ds, p)
-    ds -= row[..., None]
+def attention_probabilities_backward(g, q, k, p, scale):
+    """dq and dk packed one after the other: the softmax backward in place,
+    ds = p * (g - rowsum(g * p)), scaled once for both products."""
+    batch = p.shape[:-2]
+    (length, dim), source = q.shape[-2:], k.shape[-2]
+    size_q = math.prod(batch) * length * dim
+    packed = np.empty(size_q + math.prod(batch) * source * dim, dtype=g.dtype)
+    dq = packed[:size_q].reshape(batch + (length, dim))
+    dk = packed[size_q:].reshape(batch + (source, dim))
+    row = np.einsum("...ij,...ij->...i", g, p)
+    ds = g - row[..., None]
     ds *= p
     ds *= scale
     np.matmul(ds, k, out=dq)
@@ -567,8 +564,8 @@ KERNELS = {
         "batch_norm": batch_norm,
         "cross_entropy": cross_entropy,
         "cross_entropy_backward": cross_entropy_backward,
-        "scaled_dot_product_attention": scaled_dot_product_attention,
-        "scaled_dot_product_attention_backward": scaled_dot_product_attention_backward,
+        "attention_probabilities": attention_probabilities,
+        "attention_probabilities_backward": attention_probabilities_backward,
         "conv2d": conv2d,
         "conv2d_backward_input": conv2d_backward_input,
         "conv2d_backward_weight": conv2d_backward_weight,

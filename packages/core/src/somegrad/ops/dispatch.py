@@ -47,7 +47,9 @@ def resolve(backend, spec):
     try:
         kernel = _kernels[key]
     except KeyError:
-        kernel = backend.kernels.get(spec.name)
+        # An implicit composite always decomposes: its autograd lives in the ops it is made of,
+        # so a kernel for it (which would record no graph) is never used.
+        kernel = backend.kernels.get(spec.name) if spec.decompose is None or spec.explicit else None
         if kernel is None and spec.decompose is None:
             raise NotImplementedError(
                 f"{spec.name}: backend {backend.name!r} has no kernel for this primitive op, and "

@@ -68,16 +68,18 @@ def _index_put_infer(x, values, key, accumulate):
     return x.shape, x.dtype
 
 
-GETITEM = register(
-    OpSpec(
-        "getitem",
-        "index",
-        ("x",),
-        _getitem_infer,
-        lambda g, input_shape, key: index_put(_zeros(g, input_shape), g, key, accumulate=True),
-        view=True,
-    )
-)
+def _getitem_backward(g, input_shape, key):
+    if key and len(key) == len(input_shape) and all(isinstance(k, slice) and k.step == 1 for k in key):
+        # A box of contiguous slices (split, chunk, narrow): the gradient is g padded with zeros,
+        # one allocation instead of zeros + a scatter into them.
+        from somegrad.ops.movement import PAD
+
+        widths = tuple((k.start, size - k.stop) for k, size in zip(key, input_shape))
+        return apply(PAD, (g,), {"pad": widths, "value": 0.0})
+    return index_put(_zeros(g, input_shape), g, key, accumulate=True)
+
+
+GETITEM = register(OpSpec("getitem", "index", ("x",), _getitem_infer, _getitem_backward, view=True))
 INDEX_PUT = register(
     OpSpec(
         "index_put",

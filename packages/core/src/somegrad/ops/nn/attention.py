@@ -13,29 +13,29 @@ from somegrad.ops.creation import arange, full, zeros
 from somegrad.ops.dispatch import apply
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.shapes import broadcast_shapes
+from somegrad.ops.spec import OpSpec, register
 
 
-def _attention_infer(q, k, v, mask, is_causal, scale):
-    if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
+def _check_attention(q, k, v, mask):
+    if q.ndim < 2 or k.ndim != q.ndim or (v is not None and v.ndim != q.ndim):
+        shapes = ", ".join(str(tuple(t.shape)) for t in (q, k, v) if t is not None)
         raise ValueError(
-            f"scaled_dot_product_attention: q, k, v must have the same number (>= 2) of dims, got "
-            f"{tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}"
+            f"scaled_dot_product_attention: q, k, v must have the same number (>= 2) of dims, got {shapes}"
         )
-    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+    if q.shape[-1] != k.shape[-1] or (v is not None and k.shape[-2] != v.shape[-2]):
+        shapes = ", ".join(str(tuple(t.shape)) for t in (q, k, v) if t is not None)
         raise ValueError(
-            f"scaled_dot_product_attention: expected q (..., L, E), k (..., S, E), v (..., S, Ev), got "
-            f"{tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}"
+            f"scaled_dot_product_attention: expected q (..., L, E), k (..., S, E), v (..., S, Ev), got {shapes}"
         )
-    from somegrad.ops.shapes import broadcast_shapes
-
-    batch = broadcast_shapes("scaled_dot_product_attention", q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    batch = broadcast_shapes("scaled_dot_product_attention", q.shape[:-2], k.shape[:-2])
     scores = batch + (q.shape[-2], k.shape[-2])
     if mask.ndim and broadcast_shapes("scaled_dot_product_attention", mask.shape, scores) != scores:
         raise ValueError(
             f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast "
             f"to the scores {scores}"
         )
-    return batch + (q.shape[-2], v.shape[-1]), q.dtype
+    return scores
 
 
 def _causal_mask(length, source_length, device):
@@ -43,77 +43,101 @@ def _causal_mask(length, source_length, device):
     return arange(source_length, device=device).reshape(1, -1) <= rows
 
 
-def _attention_probabilities(q, k, mask, is_causal, scale):
+# --- the probabilities: softmax(q k^T * scale + mask [causal]) --------------------------------
+# Their own op, so that the graph keeps them (the input of the product with v) and the backward
+# never recomputes them: (..., L, S) per layer is little memory next to the activations.
+def _probabilities_infer(q, k, mask, is_causal, scale):
+    return _check_attention(q, k, None, mask), q.dtype
+
+
+def _probabilities(q, k, mask, is_causal, scale):
     scores = matmul(q, k.mT) * scale + mask
     if is_causal:
         scores = ew.where(_causal_mask(q.shape[-2], k.shape[-2], q.device), scores, -math.inf)
     return rd.softmax(scores, -1)
 
 
-def _attention(q, k, v, mask, is_causal, scale):
-    return matmul(_attention_probabilities(q, k, mask, is_causal, scale), v)
+def _probabilities_grads(g, q, k, p, scale, needs_mask_grad=False):
+    # softmax backward, then the product rule of q k^T * scale
+    ds = p * (g - (g * p).sum(-1, keepdim=True))
+    return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, ds if needs_mask_grad else None
 
 
-def _attention_grads(g, q, k, v, mask, is_causal, scale):
-    # The probabilities are recomputed rather than saved, as flash attention does.
-    p = _attention_probabilities(q, k, mask, is_causal, scale)
-    dp = matmul(g, v.mT)
-    ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-    dmask = ds if mask.requires_grad else None
-    return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g), dmask
+def _probabilities_backward_sizes(q, k, p):
+    """The element counts of dq and dk, each with the batch shape of the probabilities `p`."""
+    batch = math.prod(p.shape[:-2])
+    return batch * q.shape[-2] * q.shape[-1], batch * k.shape[-2] * k.shape[-1]
 
 
-def _attention_backward_sizes(g, q, k, v):
-    """The element counts of dq, dk and dv, each with the batch shape of the output `g`."""
-    batch = math.prod(g.shape[:-2])
-    length, source = q.shape[-2], k.shape[-2]
-    return batch * length * q.shape[-1], batch * source * k.shape[-1], batch * source * v.shape[-1]
+def _probabilities_backward_infer(g, q, k, p, scale):
+    return (sum(_probabilities_backward_sizes(q, k, p)),), q.dtype
 
 
-def _attention_backward_infer(g, q, k, v, mask, is_causal, scale):
-    return (sum(_attention_backward_sizes(g, q, k, v)),), q.dtype
+def _probabilities_backward_packed(g, q, k, p, scale):
+    dq, dk, _ = _probabilities_grads(g, q, k, p, scale)
+    return mv.cat([dq.reshape(-1), dk.reshape(-1)], 0)
 
 
-def _attention_backward_packed(g, q, k, v, mask, is_causal, scale):
-    dq, dk, dv, _ = _attention_grads(g, q, k, v, mask, is_causal, scale)
-    return mv.cat([dq.reshape(-1), dk.reshape(-1), dv.reshape(-1)], 0)
-
-
-SCALED_DOT_PRODUCT_ATTENTION_BACKWARD = composite(
-    "scaled_dot_product_attention_backward",
-    ("g", "q", "k", "v", "mask"),
-    _attention_backward_infer,
+ATTENTION_PROBABILITIES_BACKWARD = composite(
+    "attention_probabilities_backward",
+    ("g", "q", "k", "p"),
+    _probabilities_backward_infer,
     None,
-    _attention_backward_packed,
-    doc="The gradients of scaled_dot_product_attention flattened one after the other: dq, dk, dv, "
-    "each with the output's batch shape.",
+    _probabilities_backward_packed,
+    doc="The gradients of attention_probabilities with respect to q and k, flattened one after "
+    "the other, each with the batch shape of the probabilities p.",
 )
 
 
-def _attention_backward(g, q, k, v, mask, is_causal, scale):
-    if is_grad_enabled() or mask.requires_grad:
-        return _attention_grads(g, q, k, v, mask, is_causal, scale)
-    packed = apply(
-        SCALED_DOT_PRODUCT_ATTENTION_BACKWARD,
-        (g, q, k, v, mask),
-        {"is_causal": is_causal, "scale": scale},
-    )
-    batch = tuple(g.shape[:-2])
-    size_q, size_k, _ = _attention_backward_sizes(g, q, k, v)
+def _probabilities_backward(g, q, k, mask, out, scale, needs_input_grad):
+    if is_grad_enabled() or needs_input_grad[2]:
+        return _probabilities_grads(g, q, k, out, scale, needs_input_grad[2])
+    packed = apply(ATTENTION_PROBABILITIES_BACKWARD, (g, q, k, out), {"scale": scale})
+    batch = tuple(out.shape[:-2])
+    size_q, _ = _probabilities_backward_sizes(q, k, out)
     dq = packed[:size_q].reshape(batch + tuple(q.shape[-2:]))
-    dk = packed[size_q : size_q + size_k].reshape(batch + tuple(k.shape[-2:]))
-    dv = packed[size_q + size_k :].reshape(batch + tuple(v.shape[-2:]))
-    return dq, dk, dv, None
+    dk = packed[size_q:].reshape(batch + tuple(k.shape[-2:]))
+    return dq, dk, None
 
 
-SCALED_DOT_PRODUCT_ATTENTION = composite(
-    "scaled_dot_product_attention",
-    ("q", "k", "v", "mask"),
-    _attention_infer,
-    _attention_backward,
-    _attention,
-    doc="softmax(q @ k^T * scale + mask [causal]) @ v; q (..., L, E), k (..., S, E), v (..., S, Ev); "
-    "mask is additive, broadcast to (..., L, S), or 0-d for none.",
+ATTENTION_PROBABILITIES = composite(
+    "attention_probabilities",
+    ("q", "k", "mask"),
+    _probabilities_infer,
+    _probabilities_backward,
+    _probabilities,
+    doc="softmax(q @ k^T * scale + mask [causal]) over the keys; q (..., L, E), k (..., S, E) -> "
+    "(..., L, S); mask is additive, broadcast to (..., L, S), or 0-d for none.",
+)
+
+
+def attention_probabilities(q, k, mask, is_causal, scale):
+    """The attention weights softmax(q @ k^T * scale + mask [causal]): (..., L, S)."""
+    return apply(ATTENTION_PROBABILITIES, (q, k, mask), {"is_causal": bool(is_causal), "scale": scale})
+
+
+# --- attention: the probabilities times v -------------------------------------------------------
+def _attention_infer(q, k, v, mask, is_causal, scale):
+    scores = _check_attention(q, k, v, mask)
+    batch = broadcast_shapes("scaled_dot_product_attention", scores[:-2], v.shape[:-2])
+    return batch + (q.shape[-2], v.shape[-1]), q.dtype
+
+
+def _attention(q, k, v, mask, is_causal, scale):
+    return matmul(attention_probabilities(q, k, mask, is_causal, scale), v)
+
+
+# An implicit composite: autograd goes through attention_probabilities and matmul, whose nodes
+# keep the probabilities for the backward.
+SCALED_DOT_PRODUCT_ATTENTION = register(
+    OpSpec(
+        "scaled_dot_product_attention",
+        "composite",
+        ("q", "k", "v", "mask"),
+        _attention_infer,
+        decompose=_attention,
+        doc="softmax(q @ k^T * scale + mask [causal]) @ v; q (..., L, E), k (..., S, E), v (..., S, Ev).",
+    )
 )
 
 
@@ -139,7 +163,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         from somegrad.random import rand
 
-        p = _attention_probabilities(query, key, mask, is_causal, scale)
+        p = attention_probabilities(query, key, mask, is_causal, scale)
         keep = rand(p.shape, dtype=p.dtype, device=p.device) >= dropout_p
         return matmul(p * keep * (1.0 / (1.0 - dropout_p)), value)
     return apply(

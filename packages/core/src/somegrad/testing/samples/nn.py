@@ -619,35 +619,102 @@ def _attention_samples():
     )
 
 
-@register_samples("scaled_dot_product_attention_backward")
-def _attention_backward_samples():
-    def case(name, q, k, v, mask=None, **params):
-        tensors = (q, k, v) if mask is None else (q, k, v, mask)
-        out_shape = _attention(*tensors, **params).shape
+def _probabilities(q, k, mask=None, is_causal=False, scale=None):
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if is_causal:
+        scores = np.where(np.tril(np.ones(scores.shape[-2:], bool)), scores, -np.inf)
+    if mask is not None:
+        scores = scores + mask
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def _call_probabilities(is_causal=False, scale=0.5):
+    def call(q, k, *mask):
+        from somegrad.ops.creation import zeros
+
+        mask = mask[0] if mask else zeros((), dtype=q.dtype, device=q.device)
+        return _nn().attention.attention_probabilities(q, k, mask, is_causal, scale)
+
+    return call
+
+
+@register_samples("attention_probabilities")
+def _probabilities_samples():
+    q, k = values((2, 3, 4), key="q"), values((2, 5, 4), key="k")
+    for dtype in FLOATS:
+        yield Sample(
+            (Input(q), Input(k)),
+            {},
+            lambda q, k: _probabilities(q, k, scale=0.5),
+            dtype,
+            name="3d",
+            call=_call_probabilities(),
+            rtol=1e-5 if dtype is F32 else None,
+        )
+    yield Sample(
+        (Input(values((2, 4, 4), key="q")), Input(values((2, 4, 4), key="k"))),
+        {},
+        lambda q, k: _probabilities(q, k, is_causal=True, scale=0.5),
+        F64,
+        name="causal",
+        call=_call_probabilities(is_causal=True),
+    )
+    yield Sample(
+        (Input(q), Input(k), Input(values((3, 5), key="m"))),
+        {},
+        lambda q, k, m: _probabilities(q, k, m, scale=0.5),
+        F64,
+        name="float-mask",
+        call=_call_probabilities(),
+    )
+    yield Sample(
+        (Input(q, layout="transposed"), Input(k, layout="stepped")),
+        {},
+        lambda q, k: _probabilities(q, k, scale=0.5),
+        F64,
+        name="non-contiguous",
+        call=_call_probabilities(),
+    )
+    yield ErrorSample(
+        (Input(q), Input(values((2, 5, 3)))),
+        {},
+        ValueError,
+        "scaled_dot_product_attention",
+        name="bad-key",
+        call=_call_probabilities(),
+    )
+
+
+@register_samples("attention_probabilities_backward")
+def _probabilities_backward_samples():
+    def case(name, q, k, mask=None, is_causal=False):
+        tensors = (q, k) if mask is None else (q, k, mask)
+        out_shape = _probabilities(*tensors, is_causal=is_causal, scale=0.5).shape
         inputs = tuple(Input(t) for t in tensors) + (Input(values(out_shape, key="g")),)
-        for wrt in range(3):
-            forward = lambda *ts, params=params: _nn().scaled_dot_product_attention(  # noqa: E731
-                *ts, **params
-            )
-            reference = lambda *arrays, params=params: _attention(*arrays, **params)  # noqa: E731
+        forward = _call_probabilities(is_causal=is_causal)
+        reference = lambda *arrays: _probabilities(*arrays, is_causal=is_causal, scale=0.5)  # noqa: E731
+        for wrt in range(2):
             for dtype in (F32, F64):
                 yield Sample(
                     inputs,
                     {},
                     _numeric_vjp(reference, wrt),
                     dtype,
-                    name=f"{name}-{'qkv'[wrt]}",
+                    name=f"{name}-{'qk'[wrt]}",
                     grad=False,
                     call=_grad_of(forward, wrt),
                     rtol=1e-4 if dtype is F32 else 1e-6,
                     atol=1e-5 if dtype is F32 else 1e-7,
                 )
 
-    q, k, v = values((2, 3, 4), key="q"), values((2, 5, 4), key="k"), values((2, 5, 2), key="v")
-    yield from case("3d", q, k, v)
-    yield from case("causal", values((2, 4, 4), key="q"), values((2, 4, 4), key="k"), v[:, :4])
-    yield from case("float-mask", q, k, v, values((3, 5), key="m"))
-    yield from case("broadcast-query", q[:1], k, v, scale=0.3)
+    q, k = values((2, 3, 4), key="q"), values((2, 5, 4), key="k")
+    yield from case("3d", q, k)
+    yield from case("causal", values((2, 4, 4), key="q"), values((2, 4, 4), key="k"), is_causal=True)
+    yield from case("float-mask", q, k, values((3, 5), key="m"))
+    yield from case("broadcast-query", q[:1], k)
 
 
 # --- convolution and pooling -----------------------------------------------------------------
