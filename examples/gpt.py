@@ -267,7 +267,7 @@ def main(argv=None):
         if history.plot(args.out / "loss.png"):
             print(f"loss curve: {args.out / 'loss.png'}")
         else:
-            print("matplotlib is not installed: no loss curve (pip install matplotlib)")
+            print("matplotlib is not installed: no loss curve (pip install 'somegrad-train[plot]')")
     print(f"\nsample (prompt {args.prompt!r}, temperature {args.temperature}):\n")
     print(generate(model, chars, args.prompt, args))
     print(f"\ntotal time {time.perf_counter() - started:.0f} s", file=sys.stderr)
