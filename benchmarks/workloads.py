@@ -302,24 +302,32 @@ def _sequential_mlp(nn, dims: tuple[int, ...]):
     return nn.Sequential(*layers)
 
 
-def mlp_somegrad(inputs: dict):
+def _classifier_somegrad(build, inputs: dict):
+    """A cross-entropy + AdamW step of the somegrad model `build(nn)`, with the shared weights."""
     sg, nn, optim = _import_somegrad("nn", "optim")
-    F = nn.functional
-    model = _sequential_mlp(nn, inputs["sizes"].mlp)
+    model = build(nn)
     inputs.setdefault("loaded", {})["somegrad"] = _load("somegrad", model, inputs["weights"])
     opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     x, y = sg.tensor(inputs["x"]), sg.tensor(inputs["y"])
-    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+    return _training_step(opt.zero_grad, lambda: nn.functional.cross_entropy(model(x), y), opt.step)
 
 
-def mlp_torch(inputs: dict):
+def _classifier_torch(build, inputs: dict):
+    """The same step in PyTorch, for the model `build(torch.nn)`."""
     torch = _import_torch()
-    model = _sequential_mlp(torch.nn, inputs["sizes"].mlp)
+    model = build(torch.nn)
     inputs.setdefault("loaded", {})["torch"] = _load("torch", model, inputs["weights"])
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
-    F = torch.nn.functional
-    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+    return _training_step(opt.zero_grad, lambda: torch.nn.functional.cross_entropy(model(x), y), opt.step)
+
+
+def mlp_somegrad(inputs: dict):
+    return _classifier_somegrad(lambda nn: _sequential_mlp(nn, inputs["sizes"].mlp), inputs)
+
+
+def mlp_torch(inputs: dict):
+    return _classifier_torch(lambda nn: _sequential_mlp(nn, inputs["sizes"].mlp), inputs)
 
 
 def mlp_tinygrad(inputs: dict):
@@ -403,23 +411,11 @@ def _cnn(nn, image: int):
 
 
 def cnn_somegrad(inputs: dict):
-    sg, nn, optim = _import_somegrad("nn", "optim")
-    F = nn.functional
-    model = _cnn(nn, inputs["sizes"].cnn_image)
-    inputs.setdefault("loaded", {})["somegrad"] = _load("somegrad", model, inputs["weights"])
-    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    x, y = sg.tensor(inputs["x"]), sg.tensor(inputs["y"])
-    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+    return _classifier_somegrad(lambda nn: _cnn(nn, inputs["sizes"].cnn_image), inputs)
 
 
 def cnn_torch(inputs: dict):
-    torch = _import_torch()
-    model = _cnn(torch.nn, inputs["sizes"].cnn_image)
-    inputs.setdefault("loaded", {})["torch"] = _load("torch", model, inputs["weights"])
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    x, y = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["y"])
-    F = torch.nn.functional
-    return _training_step(opt.zero_grad, lambda: F.cross_entropy(model(x), y), opt.step)
+    return _classifier_torch(lambda nn: _cnn(nn, inputs["sizes"].cnn_image), inputs)
 
 
 # --- 4. and 5. char GPT ------------------------------------------------------------------------

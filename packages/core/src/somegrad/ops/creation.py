@@ -12,6 +12,7 @@ from somegrad.ops.dispatch import _backend, create
 from somegrad.ops.elementwise import where
 from somegrad.ops.shapes import as_shape
 from somegrad.ops.spec import OpSpec, register
+from somegrad.tensor import Tensor
 
 
 def _full_infer(shape, dtype, fill_value):
@@ -61,8 +62,6 @@ def _dtype_of_numpy(array) -> dtypes.DType:
 
 
 def _host_array(data, dtype):
-    from somegrad.tensor import Tensor
-
     if isinstance(data, Tensor):
         return data.detach().cpu().numpy(), data.dtype
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
@@ -91,8 +90,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     Python floats become the default dtype (float32), ints int64 and bools bool; NumPy
     arrays keep their dtype. Example: `sg.tensor([[1., 2.], [3., 4.]], requires_grad=True)`.
     """
-    from somegrad.tensor import Tensor
-
     array, inferred = _host_array(data, dtype)
     dtype = dtype or inferred
     device = to_device(device) if device is not None else (data.device if isinstance(data, Tensor) else to_device(None))
@@ -106,8 +103,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 def from_numpy(array):
     """A CPU tensor over the NumPy `array`, sharing its memory where the backend allows."""
-    from somegrad.tensor import Tensor
-
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     dtype = _dtype_of_numpy(array)
@@ -118,8 +113,6 @@ def from_numpy(array):
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor: `data` itself when it is a Tensor of the requested dtype and device,
     else a new tensor as `tensor(data, dtype, device)` makes (PyTorch shares NumPy memory here; somegrad copies)."""
-    from somegrad.tensor import Tensor
-
     if (
         isinstance(data, Tensor)
         and dtype in (None, data.dtype)

@@ -17,12 +17,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes, normalize_dim
 from somegrad.ops.spec import OpSpec, register
-
-
-def _is_tensor(value):
-    from somegrad.tensor import Tensor
-
-    return isinstance(value, Tensor)
+from somegrad.tensor import Tensor
 
 
 def _key_shape(shape, key):
@@ -131,20 +126,22 @@ def _expand_key(x, key):
         key = (key,)
     items = []
     for k in key:
-        if isinstance(k, (list, tuple)) or (hasattr(k, "__array__") and not _is_tensor(k)):
+        if isinstance(k, (list, tuple)) or (hasattr(k, "__array__") and not isinstance(k, Tensor)):
             k = tensor(k, device=x.device)
             if k.dtype.is_floating_point and k.numel() == 0:
                 k = ew.cast(k, dtypes.int64)
         elif isinstance(k, bool):
             k = tensor(k, device=x.device)
-        elif not (k is None or k is Ellipsis or isinstance(k, (int, slice)) or _is_tensor(k)):
+        elif not (k is None or k is Ellipsis or isinstance(k, (int, slice)) or isinstance(k, Tensor)):
             if hasattr(k, "__index__"):
                 k = int(k.__index__())
             else:
                 raise TypeError(f"index: unsupported index of type {type(k).__name__}: {k!r}")
         items.append(k)
+    # how many dims of x the key uses: None and ... use none, a bool mask as many as it has
     consumed = sum(
-        0 if k is None or k is Ellipsis else (k.ndim if _is_tensor(k) and k.dtype is dtypes.bool_ else 1) for k in items
+        0 if k is None or k is Ellipsis else k.ndim if isinstance(k, Tensor) and k.dtype is dtypes.bool_ else 1
+        for k in items
     )
     if sum(k is Ellipsis for k in items) > 1:
         raise IndexError("index: an index can only have a single ellipsis ('...')")
@@ -218,8 +215,6 @@ def getitem(x, key):
 
 def setitem(x, key, value):
     """`x[key] = value`, in place; differentiable when `x` is not a leaf that requires grad."""
-    from somegrad.tensor import Tensor
-
     basic, advanced = normalize_key(x, key)
     if not isinstance(value, Tensor):
         value = ew.scalar_tensor(value, x.dtype, x.device) if isinstance(value, (bool, int, float)) else None

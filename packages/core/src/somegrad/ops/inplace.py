@@ -35,8 +35,6 @@ def write_into(target, result, op):
                 f"{op}: result type {result.dtype.name} can't be cast to the desired output type {target.dtype.name}"
             )
         result = result.to(target.dtype)
-    from somegrad.ops.dispatch import _backend
-
     try:
         _backend(target.device).assign(target._data, result._data)
     except ValueError as exc:

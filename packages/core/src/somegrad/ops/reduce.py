@@ -14,6 +14,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
 from somegrad.ops.spec import OpSpec, register
+from somegrad.tensor import Tensor
 
 
 def _reduce_infer(name, out_dtype=None, nonempty=False):
@@ -321,8 +322,6 @@ def _values_and_indices(name, arg, x, dim, keepdim):
 def max(x, dim=None, keepdim=False):
     """The maximum of all elements, or `(values, indices)` along `dim` (the gradient goes
     to the position of the index, as in PyTorch). With a Tensor as `dim`: `maximum`."""
-    from somegrad.tensor import Tensor
-
     if isinstance(dim, Tensor):
         return ew.maximum(x, dim)
     return _values_and_indices("max", argmax, x, dim, keepdim)
@@ -333,8 +332,6 @@ def min(x, dim=None, keepdim=False):
     to the position of the index, as in PyTorch). With a Tensor as `dim`: `minimum`.
 
     `values, indices = sg.min(x, dim=1)` turns x: (N, C) into two (N,) tensors."""
-    from somegrad.tensor import Tensor
-
     if isinstance(dim, Tensor):
         return ew.minimum(x, dim)
     return _values_and_indices("min", argmin, x, dim, keepdim)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.ops.dispatch import _backend, record
 from somegrad.ops.spec import OpSpec
+from somegrad.tensor import Tensor
 
 
 def _transfer_infer(x, device):
@@ -18,8 +19,6 @@ TRANSFER = OpSpec("transfer", "movement", ("x",), _transfer_infer, lambda g, sou
 
 def transfer(x, device):
     """`x` copied to `device` (a canonical Device)."""
-    from somegrad.tensor import Tensor
-
     source_backend, target_backend = _backend(x.device), _backend(device)
     host = source_backend.to_numpy(x._data)
     out = Tensor._make(target_backend.from_numpy(host, x.dtype, device), x.dtype, device)

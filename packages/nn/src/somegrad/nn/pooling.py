@@ -39,10 +39,12 @@ class MaxPool2d(Module):
 class MaxPool1d(MaxPool2d):
     """Max over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size.
 
-    `return_indices` is accepted but the values alone come back."""
+    `return_indices=True` and `ceil_mode=True` are refused when called (not supported)."""
 
     def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return F.max_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
 
 
 class AvgPool2d(Module):
