@@ -391,6 +391,43 @@ def test_leaves_own_their_gradients():
     assert c.grad.tolist() == [2.0, 2.0] and seed.tolist() == [1.0, 1.0]
 
 
+def _count_clones(monkeypatch):
+    calls = []
+    clone = sg.Tensor.clone
+    monkeypatch.setattr(sg.Tensor, "clone", lambda self, *a, **k: calls.append(1) or clone(self, *a, **k))
+    return calls
+
+
+def test_a_fresh_gradient_becomes_the_leafs_grad_without_a_copy(monkeypatch):
+    w = sg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    x = sg.tensor(np.ones((5, 3)))
+    clones = _count_clones(monkeypatch)
+    (x @ w).sum().backward()  # w's gradient is the result of a matmul, referenced by nothing else
+    assert clones == []
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 4), 5.0))
+    (x @ w).sum().backward()  # accumulates in place into the array it took
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((3, 4), 10.0))
+
+
+def test_a_gradient_something_else_holds_is_copied(monkeypatch):
+    # a non-leaf that retains its gradient shares it with the leaf (clone's backward is the identity)
+    a = sg.tensor([1.0, 2.0], requires_grad=True)
+    y = a.clone()
+    y.retain_grad()
+    clones = _count_clones(monkeypatch)
+    (y * sg.tensor([3.0, 4.0])).sum().backward()
+    a.grad.mul_(10)
+    assert y.grad.tolist() == [3.0, 4.0] and a.grad.tolist() == [30.0, 40.0]
+    # a hook that keeps the gradient it saw
+    kept = []
+    b = sg.tensor([[1.0, 2.0]], requires_grad=True)
+    b.register_hook(lambda g: kept.append(g))
+    (b @ sg.tensor([[1.0], [1.0]])).sum().backward()
+    b.grad.add_(1.0)
+    assert kept[0].tolist() == [[1.0, 1.0]] and b.grad.tolist() == [[2.0, 2.0]]
+    assert len(clones) == 2  # the engine copied both
+
+
 def test_setitem_of_a_value_requiring_grad_into_a_plain_tensor_records_the_graph():
     v = sg.tensor(2.0, requires_grad=True)
     x = sg.zeros(3)

@@ -121,6 +121,10 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+def relu_backward(g, out):
+    return np.multiply(g, out > 0)
+
+
 gelu = nn_kernels.gelu  # beside its backward, gelu_backward
 
 
@@ -279,6 +283,7 @@ class NumpyBackend(Backend):
             erf=erf,
             sigmoid=sigmoid,
             relu=relu,
+            relu_backward=relu_backward,
             gelu=gelu,
             silu=silu,
             softplus=softplus,
@@ -300,10 +305,11 @@ class NumpyBackend(Backend):
             copy=copy,
             full=full,
             arange=arange,
-            sum=_reduce(np.sum),
-            prod=_reduce(np.prod),
-            amax=_reduce(np.max, False),
-            amin=_reduce(np.min, False),
+            # the ufuncs' own reduce: np.sum and friends add a Python layer of argument handling
+            sum=_reduce(np.add.reduce),
+            prod=_reduce(np.multiply.reduce),
+            amax=_reduce(np.maximum.reduce, False),
+            amin=_reduce(np.minimum.reduce, False),
             all=_reduce(np.all, False),
             any=_reduce(np.any, False),
             argmax=_argreduce(np.argmax),
@@ -377,6 +383,9 @@ class NumpyBackend(Backend):
 
     def strides(self, array):
         return tuple(s // array.itemsize for s in array.strides)
+
+    def owns_memory(self, array):
+        return array.base is None and array.flags.writeable
 
     def assign(self, destination, source):
         np.copyto(destination, source)

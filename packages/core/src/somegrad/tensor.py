@@ -180,9 +180,7 @@ class Tensor:
         self._data, self.dtype, self.device = value._data, value.dtype, value.device
 
     def _backend(self):
-        from somegrad.ops.dispatch import _backend
-
-        return _backend(self.device)
+        return _ops.dispatch._backend(self.device)
 
     def stride(self, dim=None):
         """The strides in elements, a tuple, or the stride of dimension `dim`."""
@@ -274,7 +272,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number; RuntimeError for any other size."""
         if self.numel() != 1:
             raise RuntimeError(f"item: a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
-        return self.detach().numpy().reshape(()).item()
+        return self._backend().to_numpy(self._data).reshape(()).item()
 
     def __float__(self):
         return float(self.item())

@@ -12,6 +12,8 @@ No recursion anywhere, so a chain of a million ops backpropagates like a short o
 
 from __future__ import annotations
 
+import sys
+
 from somegrad.autograd.grad_mode import _unchecked_forward, is_anomaly_enabled, set_grad_enabled
 from somegrad.autograd.graph import Node
 
@@ -31,6 +33,19 @@ def sum_to_shape(grad, shape):
     if lead:
         grad = grad.reshape(shape)
     return grad
+
+
+def _take_unshared(slot):
+    """Take the gradient out of `slot` ([leaf, grad]) and return it when nothing else holds
+    it: no other reference to the tensor (the caller's `gradient`, another leaf's slot), none
+    to its array (another tensor, a view of it), and the array is not itself a view (see
+    `Backend.owns_memory`). Otherwise put it back and return None."""
+    g = slot.pop()
+    # the references counted: `g` here and getrefcount's argument; `g._data` and the argument
+    if sys.getrefcount(g) == 2 and sys.getrefcount(g._data) == 2 and g._backend().owns_memory(g._data):
+        return g
+    slot.append(g)
+    return None
 
 
 def _dependencies(roots):
@@ -177,16 +192,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     seeds = [_seed(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
     leaf_grads = _run(roots, seeds, retain_graph, create_graph)
     only = None if inputs is None else {id(t) for t in ([inputs] if not isinstance(inputs, (list, tuple)) else inputs)}
-    for leaf, g in leaf_grads.values():
+    for slot in leaf_grads.values():
+        leaf = slot[0]
         if only is not None and id(leaf) not in only:
             continue
-        if not create_graph:
-            g = g.detach()
-        if leaf.grad is None:
-            # A copy the leaf owns: g may be a read-only broadcast view (from sum's backward),
-            # the same tensor as another leaf's gradient (from add's), or the caller's
+        if leaf.grad is None and not create_graph:
+            # The leaf must own its .grad: g may be a read-only broadcast view (from sum's
+            # backward), the same tensor as another leaf's gradient (from add's), or the caller's
             # `gradient`; accumulating into it in place, or clipping it, must touch nothing else.
-            leaf.grad = g if create_graph else g.clone()
+            # A fresh array that nothing else references (a matmul's result) is taken as it is.
+            fresh = _take_unshared(slot)
+            leaf.grad = fresh.detach() if fresh is not None else slot[1].detach().clone()
+            continue
+        g = slot[1] if create_graph else slot[1].detach()
+        if leaf.grad is None:
+            leaf.grad = g
         elif create_graph:
             leaf.grad = leaf.grad + g
         else:

@@ -59,6 +59,12 @@ class Backend:
         """Write `source` (same shape and dtype) into `destination`, in place."""
         destination[...] = source
 
+    def owns_memory(self, array) -> bool:
+        """True when `array` is not a view into another array's memory. The autograd engine
+        then hands a gradient that nothing else references to a leaf's `.grad` without a
+        copy. The default, False, always copies, which is correct for any backend."""
+        return False
+
     def seed(self, seed: int) -> None:
         """Reseed this backend's random generator(s)."""
         raise NotImplementedError

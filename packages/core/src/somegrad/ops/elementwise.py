@@ -140,7 +140,32 @@ SIGMOID = unary(
     decompose=lambda x: 1 / (1 + (-x).exp()),
     explicit=True,
 )
-RELU = unary("relu", lambda g, out: g * (out > 0), decompose=lambda x: maximum(x, 0.0), explicit=True)
+
+
+def _relu_grad(g, out):
+    return g * (out > 0)
+
+
+def _relu_backward(g, out):
+    from somegrad.autograd.grad_mode import is_grad_enabled
+
+    # The fused op (one pass, no bool-to-float cast) when no graph is recorded.
+    return _relu_grad(g, out) if is_grad_enabled() else apply(RELU_BACKWARD, (g, out), {})
+
+
+RELU = unary("relu", _relu_backward, decompose=lambda x: maximum(x, 0.0), explicit=True)
+RELU_BACKWARD = register(
+    OpSpec(
+        "relu_backward",
+        "elementwise",
+        ("g", "out"),
+        lambda g, out: (out.shape, out.dtype),
+        None,
+        _relu_grad,
+        True,
+        doc="The input gradient of relu from its output: g where out > 0, else 0; g and out of one shape.",
+    )
+)
 
 
 def _gelu(x, approximate="none"):

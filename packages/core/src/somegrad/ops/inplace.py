@@ -95,10 +95,13 @@ def _kernel_operand(target, operand):
     return operand if type(operand) is int else None
 
 
-def try_inplace_kernel(target, name, operands, params) -> bool:
+def try_inplace_kernel(target, name, operands, params, written=()) -> bool:
     """Run the backend's in-place kernel `name` ("add_", "addcmul_", ...) when nothing is
     recorded and the operands already fit (see `_kernel_operand`). Returns False (and does
-    nothing) when the generic path must run."""
+    nothing) when the generic path must run.
+
+    `written` lists the operands the kernel updates besides `target` (an optimizer step's
+    state buffers, for `adam_step_`); their versions are bumped with the target's."""
     if is_grad_enabled() and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)):
         return False
     kernel = _backend(target.device).kernels.get(name)
@@ -116,4 +119,6 @@ def try_inplace_kernel(target, name, operands, params) -> bool:
     except ValueError as exc:
         raise _unwritable(name, target, exc) from None
     target._version_counter[0] += 1
+    for tensor in written:
+        tensor._version_counter[0] += 1
     return True

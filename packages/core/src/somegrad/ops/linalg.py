@@ -10,17 +10,16 @@ from somegrad.ops.spec import OpSpec, register
 
 
 def _matmul_infer(a, b):
-    if a.ndim < 2 or b.ndim < 2:
+    a_shape, b_shape = a.shape, b.shape
+    if len(a_shape) < 2 or len(b_shape) < 2:
+        raise ValueError(f"matmul: the kernel takes operands of 2 or more dims, got {a_shape} and {b_shape}")
+    if a_shape[-1] != b_shape[-2]:
         raise ValueError(
-            f"matmul: the kernel takes operands of 2 or more dims, got {tuple(a.shape)} and {tuple(b.shape)}"
+            f"matmul: shapes {a_shape} and {b_shape} cannot be multiplied "
+            f"({a_shape[-1]} columns in the first, {b_shape[-2]} rows in the second)"
         )
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(
-            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-            f"({a.shape[-1]} columns in the first, {b.shape[-2]} rows in the second)"
-        )
-    batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
-    return batch + (a.shape[-2], b.shape[-1]), a.dtype
+    batch = () if len(a_shape) == len(b_shape) == 2 else broadcast_shapes("matmul", a_shape[:-2], b_shape[:-2])
+    return batch + (a_shape[-2], b_shape[-1]), a.dtype
 
 
 # Batch dimensions that were broadcast are summed away by the engine.

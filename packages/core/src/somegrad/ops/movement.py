@@ -144,9 +144,11 @@ def transpose(x, dim0, dim1):
     dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
     if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: nothing to swap
         return x
+    if dim0 == dim1:
+        return x
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dim1, dim0
-    return permute(x, dims)
+    return apply(PERMUTE, (x,), {"dims": tuple(dims)})  # dims are valid: skip permute's checks
 
 
 def movedim(x, source, destination):

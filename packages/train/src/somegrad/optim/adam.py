@@ -32,6 +32,10 @@ class Adam(Optimizer):
     The last line is computed as ``p - lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))`` with
     ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``: the same value, one array operation fewer
     (equal to PyTorch's result up to rounding).
+
+    A backend with an ``adam_step_`` kernel (the numpy backend has one) runs each parameter's
+    update as one fused call, with the same operations in the same order; amsgrad and
+    float16/bfloat16 parameters take the generic path of Tensor in-place ops.
     """
 
     def __init__(
@@ -84,12 +88,28 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = sg.zeros_like(param)
             state["step"] += 1
             step = state["step"]
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            if not amsgrad and sg.ops.inplace_kernel(
+                param,
+                "adam_step_",
+                (grad, exp_avg, exp_avg_sq),
+                dict(
+                    lr=lr,
+                    beta1=beta1,
+                    beta2=beta2,
+                    eps=eps,
+                    weight_decay=weight_decay,
+                    decoupled_weight_decay=decoupled,
+                    step=step,
+                ),
+                written=(exp_avg, exp_avg_sq),
+            ):
+                continue  # the backend's fused step: the lines below in one call
             if weight_decay != 0:
                 if decoupled:
                     param.mul_(1 - lr * weight_decay)
                 else:
                     grad = grad + weight_decay * param
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             if amsgrad:

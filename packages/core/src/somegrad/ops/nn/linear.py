@@ -27,18 +27,21 @@ def _linear_infer(x, weight, bias):
 
 def _rows(t):
     """(..., D) -> (M, D) with M spelled out: reshape cannot infer -1 when D is 0."""
-    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
+    return t if t.ndim == 2 else t.reshape(math.prod(t.shape[:-1]), t.shape[-1])
+
+
+def _unrows(t, shape):
+    return t if len(shape) == 2 else t.reshape(shape)
 
 
 def _linear(x, weight, bias):
-    flat = _rows(x)
-    return (matmul(flat, weight.mT) + bias).reshape(x.shape[:-1] + (weight.shape[0],))
+    return _unrows(matmul(_rows(x), weight.mT) + bias, x.shape[:-1] + (weight.shape[0],))
 
 
 def _linear_backward(g, x, weight, needs_input_grad):
     g2, x2 = _rows(g), _rows(x)
     # The input's gradient is the largest matmul of the three; a first layer fed with data skips it.
-    dx = (g2 @ weight).reshape(x.shape) if needs_input_grad[0] else None
+    dx = _unrows(g2 @ weight, x.shape) if needs_input_grad[0] else None
     dweight = g2.mT @ x2 if needs_input_grad[1] else None
     return dx, dweight, g2.sum(0) if needs_input_grad[2] else None
 

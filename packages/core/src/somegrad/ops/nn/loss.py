@@ -160,6 +160,8 @@ def _check_class_indices(op, target, classes, ignore_index):
     """Each target must be a class in [0, classes) or ignore_index: an index past the end
     would fail inside a kernel, and a negative one would pick a class from the end. This
     reads the target back (one sync), as embedding does with its indices."""
+    if target.numel() == 0 or 0 <= rd.amin(target).item() <= rd.amax(target).item() < classes:
+        return  # every target is a class: the common case, in two reductions
     bad = (target != ignore_index) & ((target < 0) | (target >= classes))
     if bad.any().item():
         value = int(target[bad].reshape(-1)[0].item())

@@ -227,6 +227,46 @@ def _gelu_backward_samples():
         )
 
 
+@register_samples("relu_backward")
+def _relu_backward_samples():
+    def call(x, g):
+        from somegrad import autograd
+        from somegrad.ops.elementwise import relu
+
+        x = x.detach().requires_grad_()
+        return autograd.grad(relu(x), [x], grad_outputs=g)[0]
+
+    reference = lambda x, g: g * (x > 0)  # noqa: E731  (relu's output is positive where x is)
+    for dtype in FLOATS:
+        yield Sample(
+            (Input(values((3, 4), -2, 2)), Input(values((3, 4), key="g"))),
+            {},
+            reference,
+            dtype,
+            grad=False,
+            call=call,
+        )
+    yield Sample(
+        (Input(values((4, 3), -2, 2), layout="transposed"), Input(values((4, 3), key="g"))),
+        {},
+        reference,
+        F64,
+        name="transposed",
+        grad=False,
+        call=call,
+    )
+    # zero itself gets no gradient, as in PyTorch
+    yield Sample(
+        (Input(np.array([-1.0, 0.0, 2.0, -0.0])), Input(np.array([3.0, 5.0, 7.0, 11.0]))),
+        {},
+        reference,
+        F32,
+        name="zero",
+        grad=False,
+        call=call,
+    )
+
+
 def _softplus(x, beta, threshold):
     with np.errstate(over="ignore"):
         return np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
