@@ -16,6 +16,7 @@ from somegrad import dtypes
 from somegrad.backends import Backend
 from somegrad.backends.array_api import array_api_kernels
 from somegrad_numpy import inplace_kernels, nn_kernels
+from somegrad_numpy.memory import keep_freed_memory
 
 NATIVE = {
     dtypes.bool_: np.dtype(np.bool_),
@@ -29,7 +30,7 @@ NATIVE = {
     dtypes.float32: np.dtype(np.float32),
     dtypes.float64: np.dtype(np.float64),
 }
-_HALF = (NATIVE[dtypes.float16], NATIVE[dtypes.bfloat16])
+_HALF = frozenset((NATIVE[dtypes.float16], NATIVE[dtypes.bfloat16]))
 _F32 = np.dtype(np.float32)
 
 
@@ -278,6 +279,7 @@ class NumpyBackend(Backend):
     dtypes = tuple(NATIVE)
 
     def __init__(self):
+        keep_freed_memory()  # a training step reuses its freed arrays' pages (see memory.py)
         kernels = array_api_kernels(np, native)
         kernels.update(
             erf=erf,

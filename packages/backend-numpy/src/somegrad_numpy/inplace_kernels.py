@@ -16,7 +16,7 @@ import math
 import ml_dtypes
 import numpy as np
 
-_HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
+_HALF = frozenset((np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)))
 
 
 def _scaled(y, factor):

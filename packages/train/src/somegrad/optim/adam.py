@@ -76,6 +76,9 @@ class Adam(Optimizer):
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
+        # the parameters of the backend's adam_step_ kernel; "step" is set per parameter
+        kernel_params = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
+        kernel_params["decoupled_weight_decay"] = decoupled
         for param, grad in self._params_with_grad(group):
             state = self.state.get(param)
             if state is None:
@@ -89,20 +92,9 @@ class Adam(Optimizer):
             state["step"] += 1
             step = state["step"]
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            kernel_params["step"] = step
             if not amsgrad and sg.ops.inplace_kernel(
-                param,
-                "adam_step_",
-                (grad, exp_avg, exp_avg_sq),
-                dict(
-                    lr=lr,
-                    beta1=beta1,
-                    beta2=beta2,
-                    eps=eps,
-                    weight_decay=weight_decay,
-                    decoupled_weight_decay=decoupled,
-                    step=step,
-                ),
-                written=(exp_avg, exp_avg_sq),
+                param, "adam_step_", (grad, exp_avg, exp_avg_sq), kernel_params, written=(exp_avg, exp_avg_sq)
             ):
                 continue  # the backend's fused step: the lines below in one call
             if weight_decay != 0:

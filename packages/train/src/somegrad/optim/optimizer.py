@@ -35,6 +35,11 @@ class ParamState(MutableMapping):
     def __getitem__(self, param: Any) -> dict[str, Any]:
         return self._entries[id(param)][1]
 
+    def get(self, param: Any, default: Any = None) -> Any:
+        # MutableMapping's get goes through __getitem__ and a KeyError: this is the step's hot path
+        entry = self._entries.get(id(param))
+        return default if entry is None else entry[1]
+
     def __setitem__(self, param: Any, state: dict[str, Any]) -> None:
         self._entries[id(param)] = (param, state)
 
