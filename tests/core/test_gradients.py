@@ -202,6 +202,10 @@ MOVEMENT = {
     "movedim": lambda x: x.movedim(0, 2),
     "getitem_basic": lambda x: x[1, ::2, None, 1:],
     "getitem_ellipsis": lambda x: x[..., 1],
+    # ints and step-1 slices only: the gradient is g padded back into place
+    "getitem_int": lambda x: x[1] * x[0],
+    "getitem_int_and_slice": lambda x: x[1, 1:3],
+    "getitem_inner_ints": lambda x: x[:, 2, 1:] + x[:, 0, :3],
     "getitem_repeated": lambda x: x[:, [0, 2, 0, 0]],
     "getitem_tensor_2d": lambda x: x[sg.tensor([[1, 0], [1, 1]])],
     "getitem_mask": lambda x: x[x > 0],

@@ -449,6 +449,25 @@ def test_conv2d_double_backward():
     )
 
 
+def test_conv2d_backward_computes_only_the_gradients_that_are_needed(monkeypatch):
+    backend = sg.backends.get_backend("numpy")
+    calls = []
+    for name in ("conv2d_backward_input", "conv2d_backward_weight"):
+        kernel = backend.kernels[name]
+        monkeypatch.setitem(backend.kernels, name, lambda *a, _k=kernel, _n=name, **p: calls.append(_n) or _k(*a, **p))
+    sg.ops.dispatch.clear_kernel_cache()
+    try:
+        data, w = t64(array(2, 2, 5, 5), requires_grad=False), t64(array(3, 2, 3, 3))
+        F.conv2d(data, w, padding=1).sum().backward()  # a first layer: no input gradient to make
+        assert calls == ["conv2d_backward_weight"] and data.grad is None and w.grad is not None
+        calls.clear()
+        x, frozen = t64(array(2, 2, 5, 5)), t64(array(3, 2, 3, 3), requires_grad=False)
+        F.conv2d(x, frozen, padding=1).sum().backward()
+        assert calls == ["conv2d_backward_input"] and x.grad is not None
+    finally:
+        sg.ops.dispatch.clear_kernel_cache()
+
+
 def test_conv_transpose2d():
     x, w, b = array(2, 3, 4, 5), array(3, 2, 3, 3), array(2)
     out = F.conv_transpose2d(t64(x), t64(w), t64(b), stride=2, padding=1, output_padding=1)

@@ -504,14 +504,13 @@ def conv2d_backward_input(g, weight, input_shape, stride, padding, dilation, gro
 
 
 def conv2d_backward_weight(g, x, weight_shape, stride, padding, dilation, groups):
+    # Per sample and group, (O/G, Ho Wo) @ (Ho Wo, C/G kh kw), summed over the batch: one batched
+    # GEMM on the im2col copy, which is several times cheaper to make than the channels-last rows
+    # of _im2row (2.2 ms against 0.4 ms for the digits CNN's first layer).
     out_hw = g.shape[2:]
-    if groups == 1:
-        rows = _im2row(x, weight_shape[2:], stride, padding, dilation, out_hw)
-        return (_channels_last(g).T @ rows).reshape(weight_shape)
     cols = _grouped(_im2col(x, weight_shape[2:], stride, padding, dilation, out_hw), groups)
-    g4 = _grouped(g, groups)
-    grads = [np.matmul(g4[:, i], cols[:, i].transpose(0, 2, 1)).sum(0) for i in range(groups)]
-    return np.concatenate(grads, 0).reshape(weight_shape)
+    grads = np.matmul(_grouped(g, groups), cols.transpose(0, 1, 3, 2))
+    return np.add.reduce(grads, axis=0).reshape(weight_shape)
 
 
 # --- pooling -----------------------------------------------------------------------------------
@@ -524,12 +523,11 @@ def max_pool2d(x, kernel_size, stride, padding, dilation):
     return out
 
 
-def max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
+def max_pool2d_backward(g, x, best, kernel_size, stride, padding, dilation):
     out_hw = g.shape[2:]
     n, c, h, w = x.shape
     (top, bottom), (left, right) = padding
     xp = _pad2d(x, padding, -np.inf)
-    best = max_pool2d(x, kernel_size, stride, padding, dilation)
     taken = np.zeros(best.shape, dtype=bool)
     dxp = np.zeros(xp.shape, dtype=g.dtype)
     # Windows that don't overlap write each input once: no read-modify-write.

@@ -63,14 +63,34 @@ def _index_put_infer(x, values, key, accumulate):
     return x.shape, x.dtype
 
 
+def _box(key, input_shape):
+    """For a key of ints and step-1 slices (`qkv[0]`, split, chunk, narrow): the zero padding
+    that puts the selected box back in place, and g's shape with the dims that ints removed
+    restored as size 1. None for any other key."""
+    if not key or len(key) > len(input_shape):
+        return None
+    widths, shape = [], []
+    for k, size in zip(key, input_shape):
+        if type(k) is int:
+            start, stop = k, k + 1
+        elif isinstance(k, slice) and k.step == 1:
+            start, stop = k.start, k.stop
+        else:
+            return None
+        widths.append((start, size - stop))
+        shape.append(stop - start)
+    rest = input_shape[len(key) :]
+    return tuple(widths) + ((0, 0),) * len(rest), tuple(shape) + tuple(rest)
+
+
 def _getitem_backward(g, input_shape, key):
-    if key and len(key) == len(input_shape) and all(isinstance(k, slice) and k.step == 1 for k in key):
-        # A box of contiguous slices (split, chunk, narrow): the gradient is g padded with zeros,
-        # one allocation instead of zeros + a scatter into them.
+    box = _box(key, input_shape)
+    if box is not None:
+        # The gradient is g padded with zeros: one allocation instead of zeros + a scatter.
         from somegrad.ops.movement import PAD
 
-        widths = tuple((k.start, size - k.stop) for k, size in zip(key, input_shape))
-        return apply(PAD, (g,), {"pad": widths, "value": 0.0})
+        widths, shape = box
+        return apply(PAD, (g.reshape(shape),), {"pad": widths, "value": 0.0})
     return index_put(_zeros(g, input_shape), g, key, accumulate=True)
 
 

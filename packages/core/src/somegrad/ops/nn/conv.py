@@ -132,10 +132,14 @@ def _conv_params(stride, padding, dilation, groups):
     return {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
 
 
-def _conv2d_backward(g, x, weight, stride, padding, dilation, groups):
+def _conv2d_backward(g, x, weight, needs_input_grad, stride, padding, dilation, groups):
     params = _conv_params(stride, padding, dilation, groups)
-    dx = apply(CONV2D_BACKWARD_INPUT, (g, weight), {"input_shape": tuple(x.shape), **params})
-    dw = apply(CONV2D_BACKWARD_WEIGHT, (g, x), {"weight_shape": tuple(weight.shape), **params})
+    # A first layer fed with data needs no input gradient: its backward is half the work.
+    dx = dw = None
+    if needs_input_grad[0]:
+        dx = apply(CONV2D_BACKWARD_INPUT, (g, weight), {"input_shape": tuple(x.shape), **params})
+    if needs_input_grad[1]:
+        dw = apply(CONV2D_BACKWARD_WEIGHT, (g, x), {"weight_shape": tuple(weight.shape), **params})
     return dx, dw
 
 

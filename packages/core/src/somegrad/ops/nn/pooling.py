@@ -42,8 +42,9 @@ def _max_pool2d(x, kernel_size, stride, padding, dilation):
     return rd.amax(mv.stack(taps, -1), -1)
 
 
-def _max_pool2d_grad(g, x, kernel_size, stride, padding, dilation):
-    # The gradient goes to the first maximum of each window, as PyTorch's.
+def _max_pool2d_grad(g, x, out, kernel_size, stride, padding, dilation):
+    # The gradient goes to the first maximum of each window, as PyTorch's. (`out`, the forward's
+    # result, lets a fused kernel skip recomputing the maxima; the reference does not need it.)
     out_hw = tuple(g.shape[2:])
     xp = _pad2d(x, padding, -math.inf)
     taps = mv.stack([xp[key] for _, _, key in _window_slices(kernel_size, stride, dilation, out_hw)], -1)
@@ -56,28 +57,28 @@ def _max_pool2d_grad(g, x, kernel_size, stride, padding, dilation):
     return out[:, :, top : top + h, left : left + w]
 
 
-def _max_pool2d_backward_infer(g, x, **params):
+def _max_pool2d_backward_infer(g, x, out, **params):
     return x.shape, x.dtype
 
 
 MAX_POOL2D_BACKWARD = composite(
     "max_pool2d_backward",
-    ("g", "x"),
+    ("g", "x", "out"),
     _max_pool2d_backward_infer,
     None,
     _max_pool2d_grad,
-    doc="The input gradient of max_pool2d (to the first maximum of each window).",
+    doc="The input gradient of max_pool2d (to the first maximum of each window); out is max_pool2d(x).",
 )
 
 
-def _max_pool2d_backward(g, x, kernel_size, stride, padding, dilation):
+def _max_pool2d_backward(g, x, out, kernel_size, stride, padding, dilation):
     params = {
         "kernel_size": kernel_size,
         "stride": stride,
         "padding": padding,
         "dilation": dilation,
     }
-    return backward_op(MAX_POOL2D_BACKWARD, (g, x), params, _max_pool2d_grad)
+    return backward_op(MAX_POOL2D_BACKWARD, (g, x, out), params, _max_pool2d_grad)
 
 
 MAX_POOL2D = composite(
