@@ -180,17 +180,22 @@ def _gelu_derivative(x, g, approximate):
     return g * (0.5 * (1 + _erf(x / math.sqrt(2))) + x * pdf)
 
 
-def _gelu_grad_call(approximate):
-    """The gradient of gelu at x for the cotangent g: what runs gelu_backward."""
+def _input_grad_call(op, **params):
+    """The gradient of the elementwise op `op` at x for the cotangent g: what runs its backward op
+    (`gelu_backward`, `relu_backward`)."""
 
     def call(x, g):
         from somegrad import autograd
-        from somegrad.ops.elementwise import gelu
+        from somegrad.ops import elementwise
 
         x = x.detach().requires_grad_()
-        return autograd.grad(gelu(x, approximate), [x], grad_outputs=g)[0]
+        return autograd.grad(getattr(elementwise, op)(x, **params), [x], grad_outputs=g)[0]
 
     return call
+
+
+def _gelu_grad_call(approximate):
+    return _input_grad_call("gelu", approximate=approximate)
 
 
 @register_samples("gelu_backward")
@@ -229,13 +234,7 @@ def _gelu_backward_samples():
 
 @register_samples("relu_backward")
 def _relu_backward_samples():
-    def call(x, g):
-        from somegrad import autograd
-        from somegrad.ops.elementwise import relu
-
-        x = x.detach().requires_grad_()
-        return autograd.grad(relu(x), [x], grad_outputs=g)[0]
-
+    call = _input_grad_call("relu")
     reference = lambda x, g: g * (x > 0)  # noqa: E731  (relu's output is positive where x is)
     for dtype in FLOATS:
         yield Sample(
