@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 
 from somegrad import backends as _backends
-from somegrad.autograd.grad_mode import _Anomaly, no_grad
+from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled, no_grad
 from somegrad.autograd.grad_mode import _state as _grad_state
 from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.tensor import Tensor
 
-__all__ = ["apply", "create", "resolve", "use_decompositions", "clear_kernel_cache"]
+__all__ = ["apply", "backward_op", "create", "resolve", "use_decompositions", "clear_kernel_cache"]
 
 _kernels: dict[tuple[str, str], object] = {}
 _switches = threading.local()
@@ -118,6 +118,14 @@ def apply(spec, inputs, params):
     if _Anomaly.enabled and not getattr(_grad_state, "unchecked", False):
         _check_finite(spec, inputs, out)
     return out
+
+
+def backward_op(spec, inputs, params, formula):
+    """Run a backward as the fused op `spec` when no graph is recorded, else as the
+    differentiable `formula` (for `create_graph=True`)."""
+    if is_grad_enabled():
+        return formula(*inputs, **params)
+    return apply(spec, inputs, params)
 
 
 def record(spec, inputs, params, out):

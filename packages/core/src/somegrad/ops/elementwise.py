@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
-from somegrad.ops.dispatch import apply
+from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import OpSpec, register
 from somegrad.tensor import Tensor
@@ -147,10 +147,8 @@ def _relu_grad(g, out):
 
 
 def _relu_backward(g, out):
-    from somegrad.autograd.grad_mode import is_grad_enabled
-
     # The fused op (one pass, no bool-to-float cast) when no graph is recorded.
-    return _relu_grad(g, out) if is_grad_enabled() else apply(RELU_BACKWARD, (g, out), {})
+    return backward_op(RELU_BACKWARD, (g, out), {}, _relu_grad)
 
 
 RELU = unary("relu", _relu_backward, decompose=lambda x: maximum(x, 0.0), explicit=True)
@@ -186,12 +184,7 @@ def _gelu_grad(g, x, approximate):
 
 
 def _gelu_backward(g, x, approximate):
-    from somegrad.autograd.grad_mode import is_grad_enabled
-
-    # The fused op when no graph is recorded; the Tensor-op formula for create_graph=True.
-    if is_grad_enabled():
-        return _gelu_grad(g, x, approximate)
-    return apply(GELU_BACKWARD, (g, x), {"approximate": approximate})
+    return backward_op(GELU_BACKWARD, (g, x), {"approximate": approximate}, _gelu_grad)
 
 
 def _gelu_infer(x, approximate="none"):

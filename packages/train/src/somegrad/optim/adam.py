@@ -77,8 +77,9 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
         # the parameters of the backend's adam_step_ kernel; "step" is set per parameter
-        kernel_params = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
-        kernel_params["decoupled_weight_decay"] = decoupled
+        kernel_params = dict(
+            lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled
+        )
         for param, grad in self._params_with_grad(group):
             state = self.state.get(param)
             if state is None:

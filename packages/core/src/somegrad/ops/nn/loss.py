@@ -8,8 +8,8 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, ones
-from somegrad.ops.dispatch import apply
-from somegrad.ops.nn.composite import backward_op, composite
+from somegrad.ops.dispatch import apply, backward_op
+from somegrad.ops.nn.composite import composite
 
 
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
@@ -159,7 +159,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def _check_class_indices(op, target, classes, ignore_index):
     """Each target must be a class in [0, classes) or ignore_index: an index past the end
     would fail inside a kernel, and a negative one would pick a class from the end. This
-    reads the target back (one sync), as embedding does with its indices."""
+    reads the target's smallest and largest values back (two syncs), as embedding does with
+    its indices, and looks further only when one is out of range."""
     if target.numel() == 0 or 0 <= rd.amin(target).item() <= rd.amax(target).item() < classes:
         return  # every target is a class: the common case, in two reductions
     bad = (target != ignore_index) & ((target < 0) | (target >= classes))

@@ -8,9 +8,9 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
 from somegrad.ops.creation import ones, zeros
-from somegrad.ops.dispatch import apply
+from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.indexing import index_put
-from somegrad.ops.nn.composite import backward_op, composite
+from somegrad.ops.nn.composite import composite
 from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
 
 
