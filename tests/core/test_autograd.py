@@ -3,6 +3,7 @@ retain_grad, detach, grad modes (thread-local), version counters and its error m
 
 import threading
 import time
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -435,3 +436,39 @@ def test_setitem_of_a_value_requiring_grad_into_a_plain_tensor_records_the_graph
     assert x.requires_grad and x.tolist() == [0.0, 6.0, 0.0]
     (x * sg.tensor([1.0, 5.0, 1.0])).sum().backward()
     assert v.grad.item() == 15.0
+
+
+@pytest.mark.parametrize(
+    "op, only_for_the_constant",
+    [
+        (lambda x, c: x * c, None),  # g * x, for c, is not formed
+        (lambda x, c: c * x, None),
+        (lambda x, c: x - c, "neg"),
+        (lambda x, c: x / c, "neg"),
+        (lambda x, c: x**c, "log"),
+        (lambda x, c: sg.maximum(x, c), None),
+    ],
+)
+def test_binary_backward_skips_the_gradient_of_an_input_without_grad(monkeypatch, op, only_for_the_constant):
+    backend = sg.backends.get_backend("numpy")
+    calls = []
+    for name, kernel in list(backend.kernels.items()):
+        monkeypatch.setitem(backend.kernels, name, lambda *a, _k=kernel, _n=name, **p: calls.append(_n) or _k(*a, **p))
+    sg.ops.dispatch.clear_kernel_cache()
+
+    def backward_kernels(c):
+        x = sg.tensor([0.5, 2.0, 3.0], requires_grad=True)
+        out, g = op(x, c), sg.ones(3)
+        calls.clear()
+        (dx,) = sg.autograd.grad(out, [x], grad_outputs=g)
+        return Counter(calls), dx.numpy()
+
+    try:
+        c = sg.tensor([1.5, 2.0, 0.5])
+        both, dx_both = backward_kernels(c.detach().requires_grad_())  # first: it caches the constants (0.5)
+        constant, dx = backward_kernels(c)
+        assert constant < both  # a strict part of the work: none of it is for c
+        assert only_for_the_constant is None or only_for_the_constant not in constant
+        assert np.array_equal(dx, dx_both)  # and x's gradient is the same
+    finally:
+        sg.ops.dispatch.clear_kernel_cache()

@@ -71,7 +71,8 @@ def test_a_kernel_returning_the_wrong_shape_is_caught_by_the_dispatcher():
 
         def __init__(self):
             super().__init__()
-            self.kernels = dict(self.kernels, neg=lambda x: x[:1])
+            # linear_backward returns three gradients: here the weight's is missing
+            self.kernels = dict(self.kernels, neg=lambda x: x[:1], linear_backward=lambda g, x, w, **_: (g @ w, None, g))
 
     name = plugins.register_plugin(make_plugin(WrongBackend, "wrong", "wrong"), name="wrong-plugin")
     try:
@@ -81,6 +82,13 @@ def test_a_kernel_returning_the_wrong_shape_is_caught_by_the_dispatcher():
             match=r"neg: backend 'wrong' returned an array of shape \(1,\), but the op's shape rule says \(2,\)",
         ):
             -x
+        w = sg.ones(3, 2, device="wrong", requires_grad=True)
+        out = sg.ops.nn.linear(x.reshape(1, 2), w, sg.zeros(3, device="wrong"))
+        with pytest.raises(
+            RuntimeError,
+            match=r"linear_backward: backend 'wrong' returned no array, but the op's shape rule says \(3, 2\)",
+        ):
+            out.sum().backward()
     finally:
         plugins.unregister_plugin(name)
 

@@ -16,12 +16,15 @@ import ml_dtypes
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from somegrad.ops.nn.loss import class_index_error
+
 _HALF = frozenset((np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)))
 _F32 = np.dtype(np.float32)
 
 
 def _in_float32(kernel):
-    """Run `kernel` in float32 when its float inputs are float16/bfloat16, rounding back."""
+    """Run `kernel` in float32 when its float inputs are float16/bfloat16, rounding back
+    (each of its outputs, for a kernel that returns several)."""
 
     def wrapped(*args, **params):
         half = None
@@ -34,7 +37,10 @@ def _in_float32(kernel):
                 return kernel(*args, **params)
         args = tuple(a.astype(_F32) if isinstance(a, np.ndarray) and a.dtype == half else a for a in args)
         with np.errstate(all="ignore"):
-            return kernel(*args, **params).astype(half)
+            out = kernel(*args, **params)
+        if isinstance(out, tuple):  # several outputs (linear_backward), None for one not computed
+            return tuple(None if o is None else o.astype(half) for o in out)
+        return out.astype(half)
 
     wrapped.__name__ = kernel.__name__
     return wrapped
@@ -197,6 +203,13 @@ def linear(x, weight, bias):
     return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
 
+def linear_backward(g, x, weight, needs_input_grad):
+    g2 = g.reshape(math.prod(g.shape[:-1]), g.shape[-1])
+    dx = np.matmul(g2, weight).reshape(x.shape) if needs_input_grad[0] else None
+    dweight = np.matmul(g2.T, x.reshape(g2.shape[0], x.shape[-1])) if needs_input_grad[1] else None
+    return dx, dweight, np.add.reduce(g2, axis=0) if needs_input_grad[2] else None
+
+
 def embedding(weight, indices, padding_idx):
     return np.take(weight, indices, axis=0)
 
@@ -280,6 +293,11 @@ def batch_norm(x, weight, bias, eps):
 # The ufuncs' own reduce (np.maximum.reduce, np.add.reduce) skips the Python layer of x.max() and
 # x.sum(): on a (128, 10) batch that layer costs more than the arithmetic.
 def _class_terms(x, target, weight, ignore_index):
+    """(valid, safe, weight_t): which rows count (None when all do), each row's class index
+    (0 where the row is ignored) and each row's weight (0 where ignored)."""
+    if ignore_index < 0 and (target.size == 0 or np.minimum.reduce(target) >= 0):
+        # the common case: ignore_index is no class (the default, -100) and no target is it
+        return None, target, weight[target].astype(x.dtype, copy=False)
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
     weight_t = weight[safe].astype(x.dtype, copy=False)
@@ -292,8 +310,19 @@ def _shifted(x):
     return np.subtract(x, np.maximum.reduce(x, axis=1, keepdims=True))
 
 
+def _check_targets(target, classes, ignore_index):
+    """The op's class-index check (see `check_class_indices`), on the raw array: two reductions
+    in the common case, without the dispatches and read-backs of the Tensor version."""
+    if target.size == 0 or 0 <= np.minimum.reduce(target) <= np.maximum.reduce(target) < classes:
+        return
+    bad = (target != ignore_index) & ((target < 0) | (target >= classes))
+    if bad.any():
+        raise class_index_error("cross_entropy", int(target[bad][0]), classes, ignore_index)
+
+
 def cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
     n, classes = x.shape
+    _check_targets(target, classes, ignore_index)
     shifted = _shifted(x)
     lse = np.log(np.add.reduce(np.exp(shifted), axis=1))
     valid, safe, weight_t = _class_terms(x, target, weight, ignore_index)
@@ -302,8 +331,9 @@ def cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
     if label_smoothing:
         # sum_c w_c * -log p_c = lse * sum(w) - shifted @ w, one matrix-vector product
         smooth = lse * weight.sum() - shifted @ weight
+        smooth *= label_smoothing / classes
         loss *= 1 - label_smoothing
-        loss += (label_smoothing / classes) * smooth * valid
+        loss += smooth if valid is None else smooth * valid
     if reduction == "none":
         return loss.astype(x.dtype, copy=False)
     total = np.add.reduce(loss)
@@ -315,21 +345,19 @@ def cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
 def cross_entropy_backward(g, x, target, weight, ignore_index, label_smoothing, reduction):
     n, classes = x.shape
     valid, safe, weight_t = _class_terms(x, target, weight, ignore_index)
-    if reduction == "none":
-        row = g
-    elif reduction == "sum":
-        row = np.full(n, g, dtype=x.dtype)
-    else:
-        row = np.full(n, g / np.add.reduce(weight_t), dtype=x.dtype)
+    # d loss / d loss_i: g per row for "none", else one number (g, or g over the weights' sum)
+    row = g / np.add.reduce(weight_t) if reduction == "mean" else g
     p = _shifted(x)
     np.exp(p, out=p)
     p /= np.add.reduce(p, axis=1, keepdims=True)
     target_coefficient = row * weight_t
     if label_smoothing:
         target_coefficient *= 1 - label_smoothing
-        smooth = row * valid * (label_smoothing / classes)
+        smooth = row * (label_smoothing / classes)
+        if valid is not None:
+            smooth = smooth * valid
         p *= (target_coefficient + smooth * weight.sum()).reshape(-1, 1)
-        p -= smooth.reshape(-1, 1) * weight.reshape(1, -1)
+        p -= np.reshape(smooth, (-1, 1)) * weight.reshape(1, -1)
     else:
         p *= target_coefficient.reshape(-1, 1)
     p[np.arange(n), safe] -= target_coefficient
@@ -581,6 +609,7 @@ KERNELS = {
     for name, kernel in {
         "gelu_backward": gelu_backward,
         "linear": linear,
+        "linear_backward": linear_backward,
         "embedding_backward": embedding_backward,
         "layer_norm": layer_norm,
         "layer_norm_backward": layer_norm_backward,

@@ -67,14 +67,18 @@ def _backend(device):
 
 
 def _wrong_shape(backend, spec, data, shape):
+    got = "no array" if data is None else f"an array of shape {tuple(data.shape)}"
     return RuntimeError(
-        f"{spec.name}: backend {backend.name!r} returned an array of shape {tuple(data.shape)}, "
+        f"{spec.name}: backend {backend.name!r} returned {got}, "
         f"but the op's shape rule says {shape}; the backend's kernel is wrong"
     )
 
 
 def apply(spec, inputs, params):
-    """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor."""
+    """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor
+    (a tuple of them for an op with several outputs)."""
+    if spec.outputs != 1:
+        return _apply_several(spec, inputs, params)
     shape, dtype = spec.infer(*inputs, **params)
     first = inputs[0]
     device = first.device
@@ -118,6 +122,36 @@ def apply(spec, inputs, params):
     if _Anomaly.enabled and not getattr(_grad_state, "unchecked", False):
         _check_finite(spec, inputs, out)
     return out
+
+
+def _apply_several(spec, inputs, params):
+    """`apply` for an op with several outputs: a tuple of Tensors, None where the shape rule
+    says an output is not computed. Nothing is recorded (such ops have no backward)."""
+    metas = spec.infer(*inputs, **params)
+    device = inputs[0].device
+    for t in inputs:
+        if t.device != device:
+            raise RuntimeError(
+                f"{spec.name}: expected all tensors on the same device, but found tensors on "
+                f"{device} and {t.device}; move them with .to(device)"
+            )
+    backend = _backend(device)
+    kernel = resolve(backend, spec)
+    if kernel is None:
+        with no_grad():
+            arrays = tuple(None if t is None else t._data for t in spec.decompose(*inputs, **params))
+    else:
+        arrays = kernel(*[t._data for t in inputs], **params)
+    outs = []
+    for data, meta in zip(arrays, metas, strict=True):
+        if meta is None:
+            outs.append(None)
+            continue
+        shape, dtype = meta
+        if data is None or data.shape != shape:
+            raise _wrong_shape(backend, spec, data, shape)
+        outs.append(Tensor._make(data, dtype, device))
+    return tuple(outs)
 
 
 def backward_op(spec, inputs, params, formula):

@@ -88,21 +88,43 @@ LOGICAL_NOT = unary("logical_not", infer=_to_bool)
 ISFINITE = unary("isfinite", infer=_to_bool)
 
 # --- binary primitives ------------------------------------------------------------------
+# The binary rules compute a gradient only for an input that needs one (`needs`, the
+# engine's needs_input_grad): in `x * w` with a constant w, the product for w is never formed.
 ADD = binary("add", lambda g: (g, g))
-SUB = binary("sub", lambda g: (g, -g))
-MUL = binary("mul", lambda g, a, b: (g * b, g * a))
-DIV = binary("div", lambda g, b, out: (g / b, -g * out / b))
-# d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch does).
-POW = binary(
-    "pow",
-    lambda g, a, b, out: (
-        g * b * a ** (b - 1),
-        where((a == 0) & (b >= 0), g.zeros_like(), g * out * a.log()),
-    ),
-)
-# Ties send half of the gradient to each side, as PyTorch does.
-MAXIMUM = binary("maximum", lambda g, a, b: (g * ((a > b) + (a == b) * 0.5), g * ((b > a) + (a == b) * 0.5)))
-MINIMUM = binary("minimum", lambda g, a, b: (g * ((a < b) + (a == b) * 0.5), g * ((b < a) + (a == b) * 0.5)))
+SUB = binary("sub", lambda g, needs_input_grad: (g, -g if needs_input_grad[1] else None))
+
+
+def _mul_backward(g, a, b, needs_input_grad):
+    return (g * b if needs_input_grad[0] else None, g * a if needs_input_grad[1] else None)
+
+
+def _div_backward(g, b, out, needs_input_grad):
+    return (g / b if needs_input_grad[0] else None, -g * out / b if needs_input_grad[1] else None)
+
+
+def _pow_backward(g, a, b, out, needs_input_grad):
+    # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch does).
+    da = g * b * a ** (b - 1) if needs_input_grad[0] else None
+    db = where((a == 0) & (b >= 0), g.zeros_like(), g * out * a.log()) if needs_input_grad[1] else None
+    return da, db
+
+
+def _extremum_backward(first_wins):
+    # Ties send half of the gradient to each side, as PyTorch does.
+    def backward(g, a, b, needs_input_grad):
+        tie = (a == b) * 0.5
+        da = g * (first_wins(a, b) + tie) if needs_input_grad[0] else None
+        db = g * (first_wins(b, a) + tie) if needs_input_grad[1] else None
+        return da, db
+
+    return backward
+
+
+MUL = binary("mul", _mul_backward)
+DIV = binary("div", _div_backward)
+POW = binary("pow", _pow_backward)
+MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b))
+MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b))
 FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()))
 REMAINDER = binary("remainder", lambda g, a, b: (g, -g * floor_divide(a, b)))
 EQ = binary("eq", out_dtype=dtypes.bool_)

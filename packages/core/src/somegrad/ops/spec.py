@@ -17,7 +17,12 @@ An op spec says what an operation is, independently of any backend:
   may have the broadcast shape: the autograd engine sums them down to each input's shape;
 * `decompose(*inputs, **params)`: for composites, the reference implementation in other ops.
   A backend without a kernel of this name runs it. *Explicit* composites (`explicit=True`)
-  record one node with their own `backward`; implicit ones let autograd see the primitives.
+  record one node with their own `backward`; implicit ones let autograd see the primitives;
+* `outputs`: how many tensors the op returns (1 for nearly every op). An op with several
+  (a fused backward returning the gradients of all its inputs at once, `linear_backward`)
+  has `infer` give one `(shape, dtype)` per output, or None for an output it is asked not to
+  compute, and its kernel and decomposition a tuple to match. It records no graph (it has
+  no `backward`): its differentiable form is the formula that `backward_op` runs instead.
 
 Primitives have no `decompose`: every backend must implement them (`PRIMITIVES`).
 """
@@ -41,6 +46,7 @@ class OpSpec:
     decompose: Callable | None = None
     explicit: bool = False
     view: bool = False  # the output may share memory with the first input
+    outputs: int = 1  # several: a tuple of tensors, no backward (see the module docstring)
     # absolute error the decomposition may have against the exact result (approximations)
     decomposition_tolerance: float = 0.0
     doc: str = ""
@@ -54,6 +60,8 @@ class OpSpec:
 
     def __post_init__(self):
         self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
+        if self.outputs != 1 and (self.backward is not None or self.view or self.variadic):
+            raise ValueError(f"op {self.name!r}: an op with several outputs has no backward and is no view")
         if self.backward is None:
             return
         names = list(inspect.signature(self.backward).parameters)[1:]  # after `grad`

@@ -132,11 +132,16 @@ def composite_cases(backend):
 
 
 def error_cases(backend):
+    """Every error sample; a composite with a fused kernel here also through its decomposition
+    (a data-dependent check, such as cross_entropy's class indices, lives in both)."""
     for op in _op_names():
+        fused = _is_composite(op) and op in backend.kernels
         for sample in error_samples_for(op):
             dtype = _dtype_on(backend, sample.dtype)
             if _supported(backend, sample, dtype):
                 yield Case(sample, False, dtype)
+                if fused:
+                    yield Case(sample, True, dtype)
 
 
 _KINDS = {

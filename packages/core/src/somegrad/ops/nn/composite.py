@@ -6,6 +6,9 @@ from __future__ import annotations
 from somegrad.ops.spec import OpSpec, register
 
 
-def composite(name, inputs, infer, backward, decompose, doc=""):
-    """Declare an explicit composite op (one node, its own backward)."""
-    return register(OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, doc=doc))
+def composite(name, inputs, infer, backward, decompose, doc="", outputs=1):
+    """Declare an explicit composite op (one node, its own backward; or, with several
+    `outputs`, a fused backward op that records nothing)."""
+    return register(
+        OpSpec(name, "composite", inputs, infer, backward, decompose, explicit=True, outputs=outputs, doc=doc)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from somegrad.ops import elementwise as ew
-from somegrad.ops.dispatch import apply
+from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
 
@@ -38,12 +38,40 @@ def _linear(x, weight, bias):
     return _unrows(matmul(_rows(x), weight.mT) + bias, x.shape[:-1] + (weight.shape[0],))
 
 
-def _linear_backward(g, x, weight, needs_input_grad):
+def _linear_grads(g, x, weight, needs_input_grad):
     g2, x2 = _rows(g), _rows(x)
     # The input's gradient is the largest matmul of the three; a first layer fed with data skips it.
     dx = _unrows(g2 @ weight, x.shape) if needs_input_grad[0] else None
     dweight = g2.mT @ x2 if needs_input_grad[1] else None
     return dx, dweight, g2.sum(0) if needs_input_grad[2] else None
+
+
+def _linear_backward_infer(g, x, weight, needs_input_grad):
+    out_shape = x.shape[:-1] + weight.shape[:1]
+    if g.shape != out_shape or g.dtype is not x.dtype:
+        raise ValueError(
+            f"linear_backward: gradient of shape {tuple(g.shape)} and dtype {g.dtype.name} for an output of "
+            f"shape {out_shape} and dtype {x.dtype.name}"
+        )
+    metas = ((x.shape, x.dtype), (weight.shape, x.dtype), (weight.shape[:1], x.dtype))
+    return tuple(meta if needed else None for meta, needed in zip(metas, needs_input_grad, strict=True))
+
+
+LINEAR_BACKWARD = composite(
+    "linear_backward",
+    ("g", "x", "weight"),
+    _linear_backward_infer,
+    None,
+    _linear_grads,
+    doc="The gradients of linear for the input, the weight and the bias, in one call (three outputs, "
+    "None for each one that needs_input_grad leaves out).",
+    outputs=3,
+)
+
+
+def _linear_backward(g, x, weight, needs_input_grad):
+    params = {"needs_input_grad": needs_input_grad}
+    return backward_op(LINEAR_BACKWARD, (g, x, weight), params, _linear_grads)
 
 
 LINEAR = composite(

@@ -45,6 +45,7 @@ def _reduce_rows(loss, reduction, count):
 
 
 def _cross_entropy(x, target, weight, ignore_index, label_smoothing, reduction):
+    check_class_indices("cross_entropy", target, x.shape[1], ignore_index)
     q, count = _class_coefficients(x, target, weight, ignore_index, label_smoothing)
     return _reduce_rows(-(q * rd.log_softmax(x, 1)).sum(1), reduction, count)
 
@@ -86,8 +87,24 @@ CROSS_ENTROPY = composite(
     _cross_entropy_backward,
     _cross_entropy,
     doc="Cross entropy of logits (N, C) with class indices (N,), class weights (C,), "
-    "ignore_index and label smoothing; reduction 'none' gives (N,).",
+    "ignore_index and label smoothing; reduction 'none' gives (N,). A target that is neither a "
+    "class in [0, C) nor ignore_index raises `class_index_error` (a fused kernel checks too).",
 )
+
+_unit_weights: dict = {}
+
+
+def _unit_weight(classes, dtype, device):
+    """Class weights of ones, for a loss called without `weight`. They are an operand of the
+    op, never handed to users, so one tensor per (classes, dtype, device) is reused, as
+    `scalar_tensor` does with constants."""
+    key = (classes, dtype, device)
+    weight = _unit_weights.get(key)
+    if weight is None:
+        if len(_unit_weights) > 256:
+            _unit_weights.clear()
+        weight = _unit_weights[key] = ones((classes,), dtype=dtype, device=device)
+    return weight
 
 
 def _check_reduction(op, reduction):
@@ -111,7 +128,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if classes == 0:
         raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} has no classes (expected C >= 1)")
     if weight is None:
-        weight = ones((classes,), dtype=input.dtype, device=input.device)
+        weight = _unit_weight(classes, input.dtype, input.device)
     elif tuple(weight.shape) != (classes,):
         raise ValueError(
             f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {classes} classes "
@@ -144,7 +161,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             f"cross_entropy: expected target of shape {expected} (class indices) for input of shape "
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    _check_class_indices("cross_entropy", target, classes, ignore_index)
+    # the op checks the class indices (in its fused kernel, or in its decomposition)
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = target if target.dtype is dtypes.int64 else ew.cast(target, dtypes.int64)
     params = {
@@ -156,7 +173,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return out.reshape(expected) if reduction == "none" else out
 
 
-def _check_class_indices(op, target, classes, ignore_index):
+def check_class_indices(op, target, classes, ignore_index):
     """Each target must be a class in [0, classes) or ignore_index: an index past the end
     would fail inside a kernel, and a negative one would pick a class from the end. This
     reads the target's smallest and largest values back (two syncs), as embedding does with
@@ -165,11 +182,16 @@ def _check_class_indices(op, target, classes, ignore_index):
         return  # every target is a class: the common case, in two reductions
     bad = (target != ignore_index) & ((target < 0) | (target >= classes))
     if bad.any().item():
-        value = int(target[bad].reshape(-1)[0].item())
-        raise IndexError(
-            f"{op}: Target {value} is out of bounds (expected a class index in [0, {classes}) "
-            f"or ignore_index {ignore_index})"
-        )
+        raise class_index_error(op, int(target[bad].reshape(-1)[0].item()), classes, ignore_index)
+
+
+def class_index_error(op, value, classes, ignore_index):
+    """The error for a target `value` that is neither a class in [0, classes) nor ignore_index
+    (a fused cross_entropy kernel raises it too)."""
+    return IndexError(
+        f"{op}: Target {value} is out of bounds (expected a class index in [0, {classes}) "
+        f"or ignore_index {ignore_index})"
+    )
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
@@ -207,7 +229,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise ValueError(
             f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    _check_class_indices("nll_loss", target, classes, ignore_index)
+    check_class_indices("nll_loss", target, classes, ignore_index)
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = ew.cast(target, dtypes.int64).reshape(-1)
     valid = target != ignore_index

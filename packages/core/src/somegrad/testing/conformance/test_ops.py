@@ -167,7 +167,8 @@ def test_composite_matches_decomposition(backend, composite_case):
 
 
 def test_error(backend, error_case):
-    """Bad input raises the op's clear error, before any kernel runs, on every backend."""
+    """Bad input raises the op's clear error on every backend: the shape rule's, before any
+    kernel runs, or a data-dependent check's, from the fused kernel and the decomposition alike."""
     sample = error_case.sample
     tensors, _ = cases.make_inputs(backend, sample, error_case.dtype)
     with pytest.raises(sample.error, match=re.escape(sample.match)):

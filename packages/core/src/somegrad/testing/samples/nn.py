@@ -143,6 +143,30 @@ def _linear_samples():
     )
 
 
+@register_samples("linear_backward")
+def _linear_backward_samples():
+    forward = lambda x, w, b: _nn().linear(x, w, b)  # noqa: E731
+    for x_shape in ((4, 3), (2, 4, 3)):
+        for wrt, name in enumerate(("input", "weight", "bias")):
+            for dtype in (F32, F64):
+                yield Sample(
+                    (
+                        Input(values(x_shape)),
+                        Input(values((5, 3), key=1)),
+                        Input(values((5,), key=2)),
+                        Input(values(x_shape[:-1] + (5,), key=3)),
+                    ),
+                    {},
+                    _numeric_vjp(_linear, wrt=wrt),
+                    dtype,
+                    name=f"{len(x_shape)}d-{name}",
+                    call=_grad_of(forward, wrt=wrt),
+                    grad=False,
+                    rtol=1e-5 if dtype is F32 else 1e-7,
+                    atol=1e-5 if dtype is F32 else 1e-8,
+                )
+
+
 # --- embedding -------------------------------------------------------------------------------
 _INDICES = np.array([[0, 2, 2], [4, 0, 1]])
 
