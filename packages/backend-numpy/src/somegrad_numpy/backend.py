@@ -61,9 +61,11 @@ def _quiet(kernel):
     """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/NaN silently, and so do we.
     (Also keeps 0-d results arrays, like `_scalar_result`, in the same call.)"""
 
+    # errstate as a decorator: thread-safe, and cheaper per call than a `with` block
+    silenced = np.errstate(all="ignore")(kernel)
+
     def wrapped(*args, **params):
-        with np.errstate(all="ignore"):
-            return np.asarray(kernel(*args, **params))
+        return np.asarray(silenced(*args, **params))
 
     wrapped.__name__ = getattr(kernel, "__name__", "kernel")
     return wrapped

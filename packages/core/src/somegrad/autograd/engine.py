@@ -200,9 +200,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             # The leaf must own its .grad: g may be a read-only broadcast view (from sum's
             # backward), the same tensor as another leaf's gradient (from add's), or the caller's
             # `gradient`; accumulating into it in place, or clipping it, must touch nothing else.
-            # A fresh array that nothing else references (a matmul's result) is taken as it is.
+            # A fresh tensor that nothing else references (a matmul's result) is taken as it is:
+            # made while no graph was recorded, it has none to detach.
             fresh = _take_unshared(slot)
-            leaf.grad = fresh.detach() if fresh is not None else slot[1].detach().clone()
+            if fresh is None or fresh.requires_grad:
+                fresh = slot[1].detach().clone()
+            leaf.grad = fresh
             continue
         g = slot[1] if create_graph else slot[1].detach()
         if leaf.grad is None:

@@ -130,7 +130,7 @@ def _apply_several(spec, inputs, params):
     metas = spec.infer(*inputs, **params)
     device = inputs[0].device
     for t in inputs:
-        if t.device != device:
+        if t.device is not device and t.device != device:
             raise RuntimeError(
                 f"{spec.name}: expected all tensors on the same device, but found tensors on "
                 f"{device} and {t.device}; move them with .to(device)"
