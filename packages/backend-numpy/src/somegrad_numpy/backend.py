@@ -362,9 +362,18 @@ class NumpyBackend(Backend):
         )
         for name in float_math:
             kernels[name] = _in_float32(kernels[name])
+        # The kernels whose float results can be inf or NaN from finite or infinite inputs
+        # (inf - inf, an overflowing sum or cast): PyTorch returns them without a warning.
         quiet = {
+            "add",
+            "sub",
             "div",
             "mul",
+            "sum",
+            "prod",
+            "cumsum",
+            "matmul",
+            "cast",
             "log",
             "pow",
             "exp",
@@ -394,9 +403,10 @@ class NumpyBackend(Backend):
     # --- host transfers ------------------------------------------------------------------
     def from_numpy(self, array, dtype, device, copy=True):
         target = NATIVE[dtype]
-        if copy:
-            return np.array(array, dtype=target, copy=True)
-        return np.asarray(array, dtype=target)
+        with np.errstate(all="ignore"):  # 1e30 as float16 is inf, without a warning, as in PyTorch
+            if copy:
+                return np.array(array, dtype=target, copy=True)
+            return np.asarray(array, dtype=target)
 
     def to_numpy(self, array):
         return array

@@ -4,6 +4,7 @@ by the `somegrad.testing.plugin` pytest plugin."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -54,10 +55,17 @@ def _run(backend, case, tensors):
 def test_forward(backend, forward_case):
     """The result has the right dtype, device, shape and values (vs. the NumPy reference)."""
     case, sample = forward_case, forward_case.sample
-    tensors, host = cases.make_inputs(backend, sample, case.dtype)
-    if sample.check is not None:
-        backend.seed(1234)
-    out = _run(backend, case, tensors)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        tensors, host = cases.make_inputs(backend, sample, case.dtype)
+        if sample.check is not None:
+            backend.seed(1234)
+        out = _run(backend, case, tensors)
+    warned = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert not warned, (
+        f"{sample.op} ({case.id}): the backend warned {warned[0]!r}; inf and NaN results come back "
+        "without a warning, as in PyTorch"
+    )
     out_dtype = cases._dtype_on(backend, sample.out_dtype)
     assert out.dtype is out_dtype, f"{sample.op}: result dtype {out.dtype.name}, expected {out_dtype.name}"
     assert out.device == cases.device_of(backend), f"{sample.op}: result on {out.device}"
