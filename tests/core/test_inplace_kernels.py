@@ -74,3 +74,82 @@ def test_optimizer_style_update_under_no_grad_changes_the_parameter_in_place():
     np.testing.assert_allclose(storage, 0.75)
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         p.add_(1.0)
+
+
+# --- multi-tensor kernels ------------------------------------------------------------------------
+def _adam_lists(dtype=sg.float32, shapes=((3, 4), (5,))):
+    rng = np.random.default_rng(1)
+    params = [sg.tensor(rng.normal(size=s), dtype=dtype) for s in shapes]
+    grads = [sg.tensor(rng.normal(size=s), dtype=dtype) for s in shapes]
+    avgs = [sg.zeros(*s, dtype=dtype) for s in shapes]
+    sqs = [sg.zeros(*s, dtype=dtype) for s in shapes]
+    return params, grads, avgs, sqs
+
+
+ADAM = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=True)
+
+
+def _foreach_adam(params, grads, avgs, sqs):
+    steps = [1] * len(params)
+    return sg.ops.foreach_kernel(
+        params, "foreach_adam_step_", (grads, avgs, sqs), dict(ADAM, steps=steps), written=(avgs, sqs)
+    )
+
+
+def test_foreach_kernel_updates_every_tensor_and_bumps_the_written_versions():
+    params, grads, avgs, sqs = _adam_lists()
+    before = [p.numpy().copy() for p in params]
+    assert _foreach_adam(params, grads, avgs, sqs)
+    for p, g, m, v, p0 in zip(params, grads, avgs, sqs, before):
+        # Adam's first step: m = 0.1 g, v = 0.001 g^2, and p moves by lr * sign(g)
+        np.testing.assert_allclose(m.numpy(), 0.1 * g.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(v.numpy(), 0.001 * g.numpy() ** 2, rtol=1e-5)
+        np.testing.assert_allclose(p.numpy(), p0 - 0.1 * np.sign(g.numpy()), rtol=1e-5, atol=1e-6)
+        assert p._version == m._version == v._version == 1
+        assert g._version == 0  # read, not written
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda lists: lists[1].__setitem__(1, lists[1][1].double()),  # a gradient of another dtype
+        lambda lists: lists[0].__setitem__(1, lists[0][1].double()),  # a parameter of another dtype
+        lambda lists: lists[2].__setitem__(0, sg.zeros(4)),  # a state buffer that only broadcasts
+        lambda lists: lists[1].__setitem__(0, 1.0),  # not a tensor
+    ],
+)
+def test_foreach_kernel_leaves_a_group_it_cannot_take_untouched(spoil):
+    lists = _adam_lists()
+    spoil(lists)
+    params, grads, avgs, sqs = lists
+    before = [t.numpy().copy() for t in (*params, *avgs, *sqs)]
+    assert not _foreach_adam(params, grads, avgs, sqs)
+    for t, b in zip((*params, *avgs, *sqs), before):
+        np.testing.assert_array_equal(t.numpy(), b)
+        assert t._version == 0
+
+
+def test_foreach_kernel_that_declines_writes_nothing():
+    params, grads, avgs, sqs = _adam_lists(dtype=sg.float16)  # the numpy kernel leaves half dtypes to the core
+    before = [p.float().numpy().copy() for p in params]
+    assert not _foreach_adam(params, grads, avgs, sqs)
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.float().numpy(), b)
+        assert p._version == 0
+
+
+def test_foreach_kernel_declines_while_a_graph_is_recorded():
+    params, grads, avgs, sqs = _adam_lists()
+    params[0].requires_grad_()
+    assert not _foreach_adam(params, grads, avgs, sqs)
+    with sg.no_grad():
+        assert _foreach_adam(params, grads, avgs, sqs)
+
+
+def test_foreach_kernel_errors_name_the_kernel():
+    params, grads, avgs, sqs = _adam_lists()
+    with pytest.raises(ValueError, match="foreach_adam_step_: 2 targets but an operand list of 1"):
+        _foreach_adam(params, grads[:1], avgs, sqs)
+    avgs[1] = sg.zeros(1).expand(5)  # several elements, one memory location
+    with pytest.raises(RuntimeError, match="foreach_adam_step_: cannot write into one of these 2 tensors"):
+        _foreach_adam(params, grads, avgs, sqs)

@@ -282,14 +282,16 @@ def test_descends_a_loss_through_autograd_float32():
     "name", ["Adam", "Adam-betas-eps", "Adam-amsgrad-wd", "Adam-maximize", "AdamW", "AdamW-wd-amsgrad"]
 )
 def test_fused_adam_step_matches_the_generic_path_bit_for_bit(monkeypatch, name, dtype):
-    """The numpy backend's adam_step_ kernel runs the generic path's operations in one call;
-    the trajectories with and without it are identical, also where it declines (amsgrad, float16)."""
+    """The numpy backend's foreach_adam_step_ kernel runs the generic path's operations, for a
+    whole group in one call; the trajectories with and without it are identical, also where it
+    declines (amsgrad, float16)."""
     cls, _, kwargs = CONFIGS[name]
     kwargs = dict(kwargs, weight_decay=0.1) if name in ("Adam", "AdamW") else kwargs
     backend = sg.backends.get_backend("numpy")
     calls = []
-    fused = backend.kernels["adam_step_"]
-    monkeypatch.setitem(backend.kernels, "adam_step_", lambda *a, **k: calls.append(1) or fused(*a, **k))
+    fused = backend.kernels["foreach_adam_step_"]
+    counted = lambda params, *a, **k: calls.append(len(params)) or fused(params, *a, **k)  # noqa: E731
+    monkeypatch.setitem(backend.kernels, "foreach_adam_step_", counted)
 
     def trajectory():
         params = make_params(dtype)
@@ -304,9 +306,9 @@ def test_fused_adam_step_matches_the_generic_path_bit_for_bit(monkeypatch, name,
         return [t.detach().float().numpy() for t in (*params, state["exp_avg"], state["exp_avg_sq"])]
 
     with_kernel = trajectory()
-    # asked for every parameter at every step, but for amsgrad, which it does not cover
-    assert len(calls) == (0 if kwargs.get("amsgrad") else 20)
-    monkeypatch.delitem(backend.kernels, "adam_step_")
+    # asked once per group (two, of one parameter each) and step, but for amsgrad, which it does not cover
+    assert calls == ([] if kwargs.get("amsgrad") else [1] * 20)
+    monkeypatch.delitem(backend.kernels, "foreach_adam_step_")
     without = trajectory()
     for a, b in zip(with_kernel, without, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -5,8 +5,8 @@ The core uses them when no graph is recorded (the optimizers' step): `kernel(x, 
 out-of-place op and copy instead (float16/bfloat16, which NumPy computes poorly in place).
 Operands are arrays of x's dtype broadcastable to x's shape, or Python numbers.
 
-An optimizer-step kernel (`adam_step_`) is the same kind of kernel with more than one array
-to write: it updates the parameter and its state buffers in one call.
+A multi-tensor kernel (`foreach_adam_step_`) takes lists instead, parallel to each other: it
+updates every parameter of an optimizer's group and their state buffers in one call.
 """
 
 from __future__ import annotations
@@ -74,33 +74,40 @@ def lerp_(x, end, weight):
 
 
 # --- optimizer steps -----------------------------------------------------------------------------
-def adam_step_(param, grad, exp_avg, exp_avg_sq, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, step):
-    """One Adam/AdamW update of `param`, `exp_avg` and `exp_avg_sq`, in place.
+def foreach_adam_step_(
+    params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, steps
+):
+    """One Adam/AdamW update of every parameter in `params` (and of its `exp_avg` and
+    `exp_avg_sq`), in place, with `steps` the step number of each.
 
     The same operations, in the same order, as the optimizer's generic path (so the results are
-    bit-identical), with one scratch buffer instead of a temporary per operation and no dispatch.
+    bit-identical), in one call for the whole group: no dispatch, and one scratch buffer, sized for
+    the largest parameter, instead of a temporary per operation. The core passes arrays of one
+    dtype, so declining (float16, bfloat16) happens before anything is written.
     """
-    if param.dtype in _HALF or param.dtype.kind != "f":
+    if params[0].dtype in _HALF or params[0].dtype.kind != "f":
         return NotImplemented
-    scratch = np.empty_like(param)
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            grad = np.add(grad, np.multiply(param, weight_decay))
-    np.subtract(grad, exp_avg, out=scratch)  # exp_avg.lerp_(grad, 1 - beta1)
-    scratch *= 1 - beta1
-    exp_avg += scratch
-    exp_avg_sq *= beta2  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    np.multiply(grad, grad, out=scratch)
-    scratch *= 1 - beta2
-    exp_avg_sq += scratch
-    correction2_sqrt = math.sqrt(1 - beta2**step)
-    np.sqrt(exp_avg_sq, out=scratch)  # the denominator
-    scratch += eps * correction2_sqrt
-    np.divide(exp_avg, scratch, out=scratch)
-    scratch *= -lr * correction2_sqrt / (1 - beta1**step)
-    param += scratch
+    buffer = np.empty(max(p.size for p in params), dtype=params[0].dtype)
+    for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
+        scratch = buffer[: param.size].reshape(param.shape)
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = np.add(grad, np.multiply(param, weight_decay))
+        np.subtract(grad, exp_avg, out=scratch)  # exp_avg.lerp_(grad, 1 - beta1)
+        scratch *= 1 - beta1
+        exp_avg += scratch
+        exp_avg_sq *= beta2  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - beta2
+        exp_avg_sq += scratch
+        correction2_sqrt = math.sqrt(1 - beta2**step)
+        np.sqrt(exp_avg_sq, out=scratch)  # the denominator
+        scratch += eps * correction2_sqrt
+        np.divide(exp_avg, scratch, out=scratch)
+        scratch *= -lr * correction2_sqrt / (1 - beta1**step)
+        param += scratch
 
 
 KERNELS = {
@@ -111,5 +118,5 @@ KERNELS = {
     "addcmul_": addcmul_,
     "addcdiv_": addcdiv_,
     "lerp_": lerp_,
-    "adam_step_": adam_step_,
+    "foreach_adam_step_": foreach_adam_step_,
 }

@@ -78,6 +78,7 @@ from somegrad.ops.elementwise import (
     where,
 )
 from somegrad.ops.inplace import inplace
+from somegrad.ops.inplace import try_foreach_kernel as foreach_kernel
 from somegrad.ops.inplace import try_inplace_kernel as inplace_kernel
 from somegrad.ops.indexing import gather, getitem, index_select, masked_fill, nonzero, scatter_add, setitem
 from somegrad.ops.linalg import matmul

@@ -6,7 +6,8 @@ using changed values). When the graph is recorded, the op runs on a copy of the 
 and the tensor takes over the result's graph node, as if `x = op(x)` had run.
 
 Backends may register an in-place kernel under the op's name plus "_" (`add_`): it is used
-when no graph is recorded, which is the optimizers' hot path.
+when no graph is recorded, which is the optimizers' hot path. A multi-tensor kernel
+(`foreach_adam_step_`) updates a whole list of tensors in one call, as an optimizer step does.
 """
 
 from __future__ import annotations
@@ -95,13 +96,10 @@ def _kernel_operand(target, operand):
     return operand if type(operand) is int else None
 
 
-def try_inplace_kernel(target, name, operands, params, written=()) -> bool:
+def try_inplace_kernel(target, name, operands, params) -> bool:
     """Run the backend's in-place kernel `name` ("add_", "addcmul_", ...) when nothing is
     recorded and the operands already fit (see `_kernel_operand`). Returns False (and does
-    nothing) when the generic path must run.
-
-    `written` lists the operands the kernel updates besides `target` (an optimizer step's
-    state buffers, for `adam_step_`); their versions are bumped with the target's."""
+    nothing) when the generic path must run."""
     if is_grad_enabled() and (target.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)):
         return False
     kernel = _backend(target.device).kernels.get(name)
@@ -119,6 +117,49 @@ def try_inplace_kernel(target, name, operands, params, written=()) -> bool:
     except ValueError as exc:
         raise _unwritable(name, target, exc) from None
     target._version_counter[0] += 1
-    for tensor in written:
-        tensor._version_counter[0] += 1
+    return True
+
+
+def try_foreach_kernel(targets, name, operands, params, written=()) -> bool:
+    """Run the backend's multi-tensor in-place kernel `name` ("foreach_adam_step_") once over the
+    list `targets`, with `operands` a tuple of lists parallel to it: one call for a whole group of
+    parameters instead of one per parameter. Returns False (and does nothing) when the per-tensor
+    path must run: a graph would be recorded, the backend has no such kernel, the kernel declines
+    (returns NotImplemented, before writing anything), or a tensor does not have the first
+    target's dtype and device and its own target's shape.
+
+    `written` lists the operand lists the kernel updates besides `targets` (an optimizer's
+    state buffers); every tensor in them and in `targets` has its version bumped."""
+    if not targets:
+        return False
+    first = targets[0]
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for ts in (targets, *operands) for t in ts):
+        return False
+    kernel = _backend(first.device).kernels.get(name)
+    if kernel is None:
+        return False
+    dtype, device = first.dtype, first.device
+    for t in targets:
+        if t.dtype is not dtype or (t.device is not device and t.device != device):
+            return False
+    for tensors in operands:
+        if len(tensors) != len(targets):
+            raise ValueError(f"{name}: {len(targets)} targets but an operand list of {len(tensors)}")
+        for target, t in zip(targets, tensors):
+            if type(t) is not Tensor or t.dtype is not dtype or t._data.shape != target._data.shape:
+                return False
+            if t.device is not device and t.device != device:
+                return False
+    raw = [[t._data for t in tensors] for tensors in operands]
+    try:
+        if kernel([t._data for t in targets], *raw, **params) is NotImplemented:
+            return False
+    except ValueError as exc:
+        raise RuntimeError(
+            f"{name}: cannot write into one of these {len(targets)} tensors: it shares one memory location "
+            f"between several elements (an expand()ed view) or is read-only; clone() it first ({exc})"
+        ) from None
+    for tensors in (targets, *written):
+        for t in tensors:
+            t._version_counter[0] += 1
     return True

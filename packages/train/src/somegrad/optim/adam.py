@@ -33,9 +33,10 @@ class Adam(Optimizer):
     ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``: the same value, one array operation fewer
     (equal to PyTorch's result up to rounding).
 
-    A backend with an ``adam_step_`` kernel (the numpy backend has one) runs each parameter's
-    update as one fused call, with the same operations in the same order; amsgrad and
-    float16/bfloat16 parameters take the generic path of Tensor in-place ops.
+    A backend with a ``foreach_adam_step_`` kernel (the numpy backend has one) runs the update
+    of a whole group of parameters as one multi-tensor call, with the same operations in the
+    same order; amsgrad, float16/bfloat16 parameters and a group that mixes dtypes or devices
+    take the generic path of Tensor in-place ops.
     """
 
     def __init__(
@@ -76,10 +77,7 @@ class Adam(Optimizer):
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
-        # the parameters of the backend's adam_step_ kernel; "step" is set per parameter
-        kernel_params = dict(
-            lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled
-        )
+        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
         for param, grad in self._params_with_grad(group):
             state = self.state.get(param)
             if state is None:
@@ -91,13 +89,25 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = sg.zeros_like(param)
             state["step"] += 1
-            step = state["step"]
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            kernel_params["step"] = step
-            if not amsgrad and sg.ops.inplace_kernel(
-                param, "adam_step_", (grad, exp_avg, exp_avg_sq), kernel_params, written=(exp_avg, exp_avg_sq)
-            ):
-                continue  # the backend's fused step: the lines below in one call
+            params.append(param)
+            grads.append(grad)
+            exp_avgs.append(state["exp_avg"])
+            exp_avg_sqs.append(state["exp_avg_sq"])
+            steps.append(state["step"])
+        kernel_params = dict(
+            lr=lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled,
+            steps=steps,
+        )
+        if not amsgrad and sg.ops.foreach_kernel(
+            params, "foreach_adam_step_", (grads, exp_avgs, exp_avg_sqs), kernel_params, written=(exp_avgs, exp_avg_sqs)
+        ):
+            return  # the backend's multi-tensor step: the loop below in one call
+        for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
             if weight_decay != 0:
                 if decoupled:
                     param.mul_(1 - lr * weight_decay)
@@ -106,6 +116,7 @@ class Adam(Optimizer):
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             if amsgrad:
+                state = self.state[param]
                 exp_avg_sq = state["max_exp_avg_sq"] = sg.maximum(state["max_exp_avg_sq"], exp_avg_sq)
             correction2_sqrt = math.sqrt(1 - beta2**step)
             denominator = exp_avg_sq.sqrt().add_(eps * correction2_sqrt)
