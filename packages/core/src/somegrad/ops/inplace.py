@@ -138,15 +138,14 @@ def try_foreach_kernel(targets, name, operands, params, written=()) -> bool:
     kernel = _backend(first.device).kernels.get(name)
     if kernel is None:
         return False
-    dtype, device = first.dtype, first.device
-    for t in targets:
-        if t.dtype is not dtype or (t.device is not device and t.device != device):
-            return False
     for tensors in operands:
         if len(tensors) != len(targets):
             raise ValueError(f"{name}: {len(targets)} targets but an operand list of {len(tensors)}")
-        for target, t in zip(targets, tensors):
-            if type(t) is not Tensor or t.dtype is not dtype or t._data.shape != target._data.shape:
+    dtype, device = first.dtype, first.device
+    for target, *others in zip(targets, *operands):
+        shape = target._data.shape
+        for t in (target, *others):
+            if type(t) is not Tensor or t.dtype is not dtype or t._data.shape != shape:
                 return False
             if t.device is not device and t.device != device:
                 return False
