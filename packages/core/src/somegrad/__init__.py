@@ -238,14 +238,20 @@ def from_dlpack(array):
     return from_numpy(np.from_dlpack(array))
 
 
-_SUBPACKAGES = ("nn", "optim", "data", "train")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils")
+# names that live in a subpackage imported on first use: name -> (module, attribute)
+_LAZY = {"autocast": ("somegrad.amp", "autocast")}
 
 
 def __getattr__(name):
     # `sg.nn.Linear` after a plain `import somegrad as sg`, as with `torch.nn`: the
-    # subpackages come from other distributions, so they are imported on first access.
-    if name in _SUBPACKAGES:
-        import importlib
+    # subpackages come from other distributions (or import heavy libraries, as distributed
+    # does mpi4py), so they are imported on first access.
+    import importlib
 
+    if name in _SUBPACKAGES:
         return importlib.import_module(f"somegrad.{name}")
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'somegrad' has no attribute {name!r}")

@@ -16,10 +16,75 @@ from somegrad.autograd.grad_mode import _state as _grad_state
 from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.tensor import Tensor
 
-__all__ = ["apply", "backward_op", "create", "resolve", "use_decompositions", "clear_kernel_cache"]
+__all__ = [
+    "apply",
+    "backward_op",
+    "create",
+    "resolve",
+    "use_decompositions",
+    "clear_kernel_cache",
+    "DispatchMode",
+    "run_kernel",
+]
 
 _kernels: dict[tuple[str, str], object] = {}
 _switches = threading.local()
+
+# The active dispatch modes, innermost last. Empty, the one cost to every op is this list's
+# truth test at the top of `apply`.
+_modes: list[DispatchMode] = []
+
+
+class DispatchMode:
+    """Something that sees every op call while it is active: autocast, the profiler, capture.
+
+    `with mode:` pushes it onto the stack of active modes and pops it on exit. Each handler is
+    given the call and `proceed`, which runs it through the modes below (and finally the plain
+    dispatch); a handler returns what `proceed` returned, or something in its place. Ops that a
+    handler runs itself go through every active mode again, this one included.
+
+    * `apply(spec, inputs, params, proceed)`: an op on tensors (forward, backward rules alike);
+    * `create(spec, device, params, proceed)`: a creation or random op;
+    * `kernel(name, tensors, run)`: an in-place or multi-tensor kernel (`add_`,
+      `foreach_adam_step_`) writing into `tensors`; `run()` calls it and returns its result.
+    """
+
+    def apply(self, spec, inputs, params, proceed):
+        return proceed(spec, inputs, params)
+
+    def create(self, spec, device, params, proceed):
+        return proceed(spec, device, params)
+
+    def kernel(self, name, tensors, run):
+        return run()
+
+    def __enter__(self):
+        _modes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _modes.remove(self)
+
+
+def _through_modes(handler, plain, index, *call):
+    if index < 0:
+        return plain(*call)
+    mode = _modes[index]
+    return getattr(mode, handler)(*call, lambda *c: _through_modes(handler, plain, index - 1, *c))
+
+
+def run_kernel(name, tensors, kernel, *args, **kwargs):
+    """Call an in-place or multi-tensor `kernel(*args, **kwargs)` writing into `tensors`,
+    where the active dispatch modes see it."""
+    if not _modes:
+        return kernel(*args, **kwargs)
+
+    def step(index):
+        if index < 0:
+            return kernel(*args, **kwargs)
+        return _modes[index].kernel(name, tensors, lambda: step(index - 1))
+
+    return step(len(_modes) - 1)
 
 
 class use_decompositions:
@@ -77,6 +142,12 @@ def _wrong_shape(backend, spec, data, shape):
 def apply(spec, inputs, params):
     """Run `spec` on `inputs` (a tuple of Tensors) with keyword `params`; return a Tensor
     (a tuple of them for an op with several outputs)."""
+    if _modes:
+        return _through_modes("apply", _apply, len(_modes) - 1, spec, inputs, params)
+    return _apply(spec, inputs, params)
+
+
+def _apply(spec, inputs, params):
     if spec.outputs != 1:
         return _apply_several(spec, inputs, params)
     shape, dtype = spec.infer(*inputs, **params)
@@ -186,6 +257,12 @@ def record(spec, inputs, params, out):
 
 def create(spec, device, params):
     """Run a creation or random op (no tensor inputs) on `device`."""
+    if _modes:
+        return _through_modes("create", _create, len(_modes) - 1, spec, device, params)
+    return _create(spec, device, params)
+
+
+def _create(spec, device, params):
     shape, dtype = spec.infer(**params)
     backend = _backend(device)
     data = resolve(backend, spec)(device=device, **params)
