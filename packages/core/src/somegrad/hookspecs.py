@@ -33,3 +33,18 @@ def somegrad_register_backends(register):
     when the backend cannot run on this machine (no GPU, library missing). Registering is
     cheap and must not import heavy libraries: do that in the factory.
     """
+
+
+@hookspec
+def somegrad_register_comm_backends(register):
+    """Register the communication backends (for ``somegrad.distributed``) this plugin provides.
+
+    Call ``register(name, factory=..., device_types=(...))`` once per backend, for example
+    ``register("mpi", factory=MPIBackend, device_types=("cpu",))``. ``factory`` is called by
+    ``somegrad.distributed.init_process_group(backend=name, ...)`` with the keyword arguments
+    ``rank`` and ``world_size`` (-1 when the caller left them to the launcher) and ``timeout``
+    (a ``datetime.timedelta`` or None); it returns a ``somegrad.distributed.CommBackend`` or
+    raises ``somegrad.backends.BackendUnavailable(reason)`` when it cannot run here (library
+    missing, no GPU). ``device_types`` are the tensor device types it moves data between.
+    Registering is cheap and must not import the communication library: do that in the factory.
+    """
