@@ -1,0 +1,66 @@
+"""The differential fuzz suite's settings and its summary.
+
+    hatch run parity:run tests/fuzz -q                          # the CI run (a few thousand cases)
+    SOMEGRAD_FUZZ_SCALE=20 hatch run parity:run tests/fuzz -q   # a larger run
+    SOMEGRAD_FUZZ_SEED=7 ...                                    # other cases (the default seed is 0)
+
+`--fuzz-scale` and `--fuzz-seed` do the same when tests/fuzz is named on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+# family -> counts, filled by the tests, printed at the end of the session
+SUMMARY: dict[str, dict[str, int]] = {}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("somegrad fuzz")
+    group.addoption("--fuzz-scale", type=float, default=None, help="multiply the fuzz suite's case counts")
+    group.addoption("--fuzz-seed", type=int, default=None, help="the fuzz suite's seed (default 0)")
+
+
+def fuzz_settings(config) -> tuple[int, float]:
+    """(seed, scale) from the options or the environment."""
+
+    def option(name):
+        try:
+            return config.getoption(name)
+        except ValueError:  # the option is registered only when tests/fuzz is on the command line
+            return None
+
+    seed = option("--fuzz-seed")
+    scale = option("--fuzz-scale")
+    seed = int(os.environ.get("SOMEGRAD_FUZZ_SEED", 0)) if seed is None else seed
+    scale = float(os.environ.get("SOMEGRAD_FUZZ_SCALE", 1)) if scale is None else scale
+    return seed, scale
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not SUMMARY:
+        return
+    write = terminalreporter.write_line
+    seed, scale = fuzz_settings(terminalreporter.config)
+    terminalreporter.section(f"differential fuzz against PyTorch (seed {seed}, scale {scale:g})")
+    columns = ["cases", "match", "silent", "accepted_silent", "error", "accepted_error", "both_raised", "unclear"]
+    write(f"{'family':<20}" + "".join(f"{c:>16}" for c in columns))
+    total = dict.fromkeys(columns, 0)
+    for family, counts in sorted(SUMMARY.items()):
+        write(f"{family:<20}" + "".join(f"{counts.get(c, 0):>16}" for c in columns))
+        for c in columns:
+            total[c] += counts.get(c, 0)
+    write(f"{'total':<20}" + "".join(f"{total[c]:>16}" for c in columns))
+    classes: dict[str, int] = {}
+    for counts in SUMMARY.values():
+        for key, value in counts.items():
+            if key.startswith("class:"):
+                classes[key[6:]] = classes.get(key[6:], 0) + value
+    if classes:
+        write("accepted differences by class (tests/fuzz/fuzz_accepted.py says why):")
+        for name, count in sorted(classes.items(), key=lambda item: -item[1]):
+            write(f"  {count:>6}  {name}")
