@@ -1,6 +1,8 @@
 """In-place ops through the backends' in-place kernels agree with the out-of-place ops,
 for every dtype, broadcast operands, scalars and views; and fall back where they must."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,9 +79,17 @@ def test_optimizer_style_update_under_no_grad_changes_the_parameter_in_place():
 
 
 # --- multi-tensor kernels ------------------------------------------------------------------------
-def _adam_lists(dtype=sg.float32, shapes=((3, 4), (5,))):
+class Parameter(sg.Tensor):
+    """A Tensor subclass, as nn.Parameter is (the core's tests do not import nn)."""
+
+    __slots__ = ()
+
+
+def _adam_lists(dtype=sg.float32, shapes=((3, 4), (5,)), cls=sg.Tensor):
     rng = np.random.default_rng(1)
     params = [sg.tensor(rng.normal(size=s), dtype=dtype) for s in shapes]
+    if cls is not sg.Tensor:
+        params = [cls._make(p._data, p.dtype, p.device) for p in params]
     grads = [sg.tensor(rng.normal(size=s), dtype=dtype) for s in shapes]
     avgs = [sg.zeros(*s, dtype=dtype) for s in shapes]
     sqs = [sg.zeros(*s, dtype=dtype) for s in shapes]
@@ -92,12 +102,13 @@ ADAM = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decouple
 def _foreach_adam(params, grads, avgs, sqs):
     steps = [1] * len(params)
     return sg.ops.foreach_kernel(
-        params, "foreach_adam_step_", (grads, avgs, sqs), dict(ADAM, steps=steps), written=(avgs, sqs)
+        params, "foreach_adam_step_", (grads, avgs, sqs, None), dict(ADAM, steps=steps), written=(avgs, sqs)
     )
 
 
-def test_foreach_kernel_updates_every_tensor_and_bumps_the_written_versions():
-    params, grads, avgs, sqs = _adam_lists()
+@pytest.mark.parametrize("cls", [sg.Tensor, Parameter])
+def test_foreach_kernel_updates_every_tensor_and_bumps_the_written_versions(cls):
+    params, grads, avgs, sqs = _adam_lists(cls=cls)
     before = [p.numpy().copy() for p in params]
     assert _foreach_adam(params, grads, avgs, sqs)
     for p, g, m, v, p0 in zip(params, grads, avgs, sqs, before):
@@ -148,8 +159,89 @@ def test_foreach_kernel_declines_while_a_graph_is_recorded():
 
 def test_foreach_kernel_errors_name_the_kernel():
     params, grads, avgs, sqs = _adam_lists()
-    with pytest.raises(ValueError, match="foreach_adam_step_: 2 targets but an operand list of 1"):
+    with pytest.raises(RuntimeError, match="foreach_adam_step_: tensor lists must have the same number of tensors"):
         _foreach_adam(params, grads[:1], avgs, sqs)
     avgs[1] = sg.zeros(1).expand(5)  # several elements, one memory location
     with pytest.raises(RuntimeError, match="foreach_adam_step_: cannot write into one of these 2 tensors"):
         _foreach_adam(params, grads, avgs, sqs)
+
+
+# --- the optimizer ops ---------------------------------------------------------------------------
+def _adam_op(params, grads, avgs, sqs, maxima=None, steps=None):
+    from somegrad.ops.optim import foreach_adam_step_
+
+    foreach_adam_step_(params, grads, avgs, sqs, maxima, steps=steps or [1] * len(params), **ADAM)
+
+
+def test_adam_op_runs_each_dtype_as_one_kernel_call_and_mixed_rows_per_tensor(monkeypatch):
+    from somegrad.ops import dispatch
+
+    backend = sg.backends.get_backend("numpy")
+    calls = []
+    kernel = backend.kernels["foreach_adam_step_"]
+    monkeypatch.setitem(
+        backend.kernels,
+        "foreach_adam_step_",
+        lambda params, *a, **k: calls.append(len(params)) or kernel(params, *a, **k),
+    )
+    monkeypatch.setattr(dispatch, "_kernels", {})
+    lists = _adam_lists(shapes=((3,), (2, 2), (4,), (5,)))
+    for i in (1, 3):  # parameters 1 and 3, with all their tensors, in float64
+        for tensors in lists:
+            tensors[i] = tensors[i].double()
+    lists[1][2] = lists[1][2].double()  # parameter 2 is float32, its gradient float64: per tensor
+    expected = [_adam_reference(p, g) for p, g in zip(lists[0], lists[1])]
+    _adam_op(*lists)
+    assert sorted(calls) == [1, 2]  # float32 [0] (2 is mixed), float64 [1, 3]
+    for p, e in zip(lists[0], expected):
+        np.testing.assert_allclose(p.double().numpy(), e, rtol=1e-5, atol=1e-6)
+
+
+def _adam_reference(p, g):
+    """Adam's first step from zero moments, in float64: p - lr * g / (|g| + eps)."""
+    g = g.double().numpy()
+    return p.double().numpy() - 0.1 * g / (np.abs(g) + 1e-8)
+
+
+@pytest.mark.parametrize(
+    "spoil, error, match",
+    [
+        (lambda lists: lists[1].pop(), RuntimeError, "tensor lists must have the same number of tensors, got 2 params"),
+        (lambda lists: lists[2].__setitem__(0, sg.zeros(4)), RuntimeError, "exp_avgs[0] has shape (4,)"),
+        (lambda lists: lists[1].__setitem__(1, 0.5), TypeError, "grads[1] is a float, expected a Tensor"),
+        (
+            lambda lists: lists[0].__setitem__(0, sg.zeros(3, 4, dtype=sg.int64)),
+            RuntimeError,
+            "params[0] has dtype int64",
+        ),
+    ],
+)
+def test_adam_op_refuses_lists_that_do_not_fit_before_writing(spoil, error, match):
+    lists = _adam_lists()
+    spoil(lists)
+    before = [t.numpy().copy() for t in lists[0]]
+    with pytest.raises(error, match=re.escape(f"foreach_adam_step_: {match}")):
+        _adam_op(*lists)
+    for t, b in zip(lists[0], before):
+        np.testing.assert_array_equal(t.numpy(), b)
+
+
+def test_dispatch_modes_see_in_place_and_multi_tensor_kernels():
+    from somegrad.ops.dispatch import DispatchMode
+
+    class Recorder(DispatchMode):
+        def __init__(self):
+            self.kernels = []
+
+        def kernel(self, name, tensors, run):
+            self.kernels.append((name, len(tensors)))
+            return run()
+
+    x = sg.zeros(3)
+    lists = _adam_lists()
+    with Recorder() as recorder:
+        x.add_(1.0)
+        _adam_op(*lists)
+    assert recorder.kernels == [("add_", 1), ("foreach_adam_step_", 2)]
+    assert x.tolist() == [1.0, 1.0, 1.0]
+    assert lists[2][0]._version == 1  # the kernel ran

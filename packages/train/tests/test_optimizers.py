@@ -277,21 +277,51 @@ def test_descends_a_loss_through_autograd_float32():
     assert state["exp_avg"].dtype == sg.float32
 
 
-@pytest.mark.parametrize("dtype", [sg.float32, sg.float64, sg.float16])
-@pytest.mark.parametrize(
-    "name", ["Adam", "Adam-betas-eps", "Adam-amsgrad-wd", "Adam-maximize", "AdamW", "AdamW-wd-amsgrad"]
-)
-def test_fused_adam_step_matches_the_generic_path_bit_for_bit(monkeypatch, name, dtype):
-    """The numpy backend's foreach_adam_step_ kernel runs the generic path's operations, for a
-    whole group in one call; the trajectories with and without it are identical, also where it
-    declines (amsgrad, float16)."""
-    cls, _, kwargs = CONFIGS[name]
-    kwargs = dict(kwargs, weight_decay=0.1) if name in ("Adam", "AdamW") else kwargs
+def _count_kernel_calls(monkeypatch, name):
+    """Count the calls of the numpy backend's multi-tensor kernel `name` (one entry per call:
+    how many parameters it got)."""
+    from somegrad.ops import dispatch
+
     backend = sg.backends.get_backend("numpy")
     calls = []
-    fused = backend.kernels["foreach_adam_step_"]
-    counted = lambda params, *a, **k: calls.append(len(params)) or fused(params, *a, **k)  # noqa: E731
-    monkeypatch.setitem(backend.kernels, "foreach_adam_step_", counted)
+    kernel = backend.kernels[name]
+
+    def counted(params, *args, **kwargs):
+        calls.append(len(params))
+        return kernel(params, *args, **kwargs)
+
+    monkeypatch.setitem(backend.kernels, name, counted)
+    monkeypatch.setattr(dispatch, "_kernels", {})  # resolution is cached per (backend, op)
+    return calls
+
+
+FOREACH_CONFIGS = [
+    "SGD",
+    "SGD-momentum",
+    "SGD-dampening-wd",
+    "SGD-nesterov",
+    "SGD-maximize-wd",
+    "Adam",
+    "Adam-betas-eps",
+    "Adam-amsgrad-wd",
+    "Adam-maximize",
+    "AdamW",
+    "AdamW-wd-amsgrad",
+]
+
+
+@pytest.mark.parametrize("dtype", [sg.float32, sg.float64, sg.float16])
+@pytest.mark.parametrize("name", FOREACH_CONFIGS)
+def test_multi_tensor_step_matches_the_per_tensor_path_bit_for_bit(monkeypatch, name, dtype):
+    """The numpy backend's foreach kernel runs the op's update rule over raw arrays, for a whole
+    group in one call; the trajectories with it and through the op's decomposition (the
+    per-tensor path of Tensor in-place ops) are identical, also where it declines (float16)."""
+    from somegrad.ops.dispatch import use_decompositions
+
+    cls, _, kwargs = CONFIGS[name]
+    kwargs = dict(kwargs, weight_decay=0.1) if name in ("Adam", "AdamW") else kwargs
+    kernel_name = "foreach_sgd_step_" if cls is optim.SGD else "foreach_adam_step_"
+    calls = _count_kernel_calls(monkeypatch, kernel_name)
 
     def trajectory():
         params = make_params(dtype)
@@ -300,19 +330,75 @@ def test_fused_adam_step_matches_the_generic_path_bit_for_bit(monkeypatch, name,
             for i, p in enumerate(params):
                 p.grad = sg.tensor(gradient(p.detach().float().numpy(), i), dtype=dtype)
             opt.step()
-        state = opt.state[params[0]]
+        state = opt.state.get(params[0], {})  # plain SGD keeps none
+        buffers = [state[key] for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer") if key in state]
         # in-place updates bump the versions of the parameter and of its state, every step
-        assert params[0]._version >= state["exp_avg"]._version == 10
-        return [t.detach().float().numpy() for t in (*params, state["exp_avg"], state["exp_avg_sq"])]
+        assert params[0]._version >= 10
+        assert all(b._version >= 9 for b in buffers)
+        return [t.detach().float().numpy() for t in (*params, *buffers)]
 
     with_kernel = trajectory()
-    # asked once per group (two, of one parameter each) and step, but for amsgrad, which it does not cover
-    assert calls == ([] if kwargs.get("amsgrad") else [1] * 20)
-    monkeypatch.delitem(backend.kernels, "foreach_adam_step_")
-    without = trajectory()
+    assert calls == [1] * 20  # once per group (two, of one parameter each) and step
+    with use_decompositions():
+        without = trajectory()
+    assert len(calls) == 20  # the decomposition never asks the kernel
     for a, b in zip(with_kernel, without, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(with_kernel[0], initial_values()[0])
+
+
+def _models():
+    from somegrad import nn
+    from somegrad.nn.models import GPT
+    from somegrad.nn.models.gpt import GPTConfig
+
+    sg.manual_seed(0)
+    yield "Linear", nn.Linear(8, 4), (sg.randn(5, 8),)
+    yield "MLP", nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 10)), (sg.randn(5, 16),)
+    gpt = GPT(GPTConfig(vocab_size=32, block_size=8, n_layer=2, n_head=2, n_embd=16))
+    yield "GPT", gpt, (sg.randint(0, 32, (2, 8)),)
+
+
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda p: optim.AdamW(p, lr=1e-2),
+        lambda p: optim.Adam(p, lr=1e-2, amsgrad=True, weight_decay=1e-3),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        lambda p: optim.SGD(p, lr=0.1),
+    ],
+    ids=["AdamW", "Adam-amsgrad", "SGD-nesterov", "SGD"],
+)
+def test_nn_models_take_one_multi_tensor_call_per_step(monkeypatch, make_optimizer):
+    """nn.Parameter is a Tensor subclass: a real model's parameters go through the multi-tensor
+    kernel, once per step for the whole model, and end where the per-tensor path ends."""
+    from somegrad.ops.dispatch import use_decompositions
+
+    for label, model, inputs in _models():
+        params = list(model.parameters())
+        assert all(type(p) is not sg.Tensor for p in params)  # nn.Parameter
+        start = [p.detach().numpy().copy() for p in params]
+        results = []
+        for decomposed in (False, True):
+            with sg.no_grad():
+                for p, value in zip(params, start):
+                    p.copy_(sg.tensor(value))
+            opt = make_optimizer(params)
+            name = "foreach_sgd_step_" if isinstance(opt, optim.SGD) else "foreach_adam_step_"
+            calls = _count_kernel_calls(monkeypatch, name)
+            for _ in range(3):
+                opt.zero_grad()
+                out = model(*inputs)
+                out = out[0] if isinstance(out, tuple) else out  # GPT: (logits, loss)
+                (out.float() ** 2).mean().backward()
+                with use_decompositions(decomposed):  # the step only: the same gradients both times
+                    opt.step()
+            assert calls == ([] if decomposed else [len(params)] * 3), label
+            results.append([p.detach().numpy().copy() for p in params])
+            monkeypatch.undo()
+        for fused, reference in zip(*results, strict=True):
+            np.testing.assert_array_equal(fused, reference)
+        assert any(not np.array_equal(a, b) for a, b in zip(results[0], start)), label
 
 
 def test_step_records_no_graph():

@@ -5,16 +5,18 @@ The core uses them when no graph is recorded (the optimizers' step): `kernel(x, 
 out-of-place op and copy instead (float16/bfloat16, which NumPy computes poorly in place).
 Operands are arrays of x's dtype broadcastable to x's shape, or Python numbers.
 
-A multi-tensor kernel (`foreach_adam_step_`) takes lists instead, parallel to each other: it
-updates every parameter of an optimizer's group and their state buffers in one call.
+A multi-tensor kernel (`foreach_adam_step_`, `foreach_sgd_step_`) takes lists instead, parallel
+to each other: it updates every parameter of an optimizer's group and their state buffers in one
+call, running the op's update rule (written once, in `somegrad.ops.optim`) over the raw arrays
+with the kernels above.
 """
 
 from __future__ import annotations
 
-import math
-
 import ml_dtypes
 import numpy as np
+
+from somegrad.ops.optim import InplaceOps, adam_update, sgd_update
 
 _HALF = frozenset((np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)))
 
@@ -74,40 +76,55 @@ def lerp_(x, end, weight):
 
 
 # --- optimizer steps -----------------------------------------------------------------------------
-def foreach_adam_step_(
-    params, grads, exp_avgs, exp_avg_sqs, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, steps
-):
-    """One Adam/AdamW update of every parameter in `params` (and of its `exp_avg` and
-    `exp_avg_sq`), in place, with `steps` the step number of each.
+# `add` and `sqrt` return new arrays; NumPy would turn 0-d results into scalars, which are not writable.
+def _add(x, y, alpha=1):
+    return np.asarray(np.add(x, _scaled(y, alpha)))
 
-    The same operations, in the same order, as the optimizer's generic path (so the results are
-    bit-identical), in one call for the whole group: no dispatch, and one scratch buffer, sized for
-    the largest parameter, instead of a temporary per operation. The core passes arrays of one
-    dtype, so declining (float16, bfloat16) happens before anything is written.
-    """
-    if params[0].dtype in _HALF or params[0].dtype.kind != "f":
+
+def _sqrt(x):
+    return np.sqrt(x, out=np.empty_like(x))
+
+
+def _maximum_(x, y):
+    np.maximum(x, y, out=x)
+
+
+# The update rules of `somegrad.ops.optim`, run over raw arrays: the same operations, in the same
+# order, as the per-tensor path runs through these kernels, so the results are the same bits.
+ARRAY_OPS = InplaceOps(
+    mul_=mul_,
+    add_=add_,
+    add=_add,
+    lerp_=lerp_,
+    addcmul_=addcmul_,
+    addcdiv_=addcdiv_,
+    sqrt=_sqrt,
+    maximum_=_maximum_,
+    copy_=np.copyto,
+)
+
+
+def _declines(params):
+    # The core passes arrays of one dtype: declining happens before anything is written.
+    return params[0].dtype in _HALF or params[0].dtype.kind != "f"
+
+
+def foreach_adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, steps, **hyper):
+    """`somegrad.ops.optim.adam_update` for every parameter of a group, in one call."""
+    if _declines(params):
         return NotImplemented
-    buffer = np.empty(max(p.size for p in params), dtype=params[0].dtype)
-    for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
-        scratch = buffer[: param.size].reshape(param.shape)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = np.add(grad, np.multiply(param, weight_decay))
-        np.subtract(grad, exp_avg, out=scratch)  # exp_avg.lerp_(grad, 1 - beta1)
-        scratch *= 1 - beta1
-        exp_avg += scratch
-        exp_avg_sq *= beta2  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - beta2
-        exp_avg_sq += scratch
-        correction2_sqrt = math.sqrt(1 - beta2**step)
-        np.sqrt(exp_avg_sq, out=scratch)  # the denominator
-        scratch += eps * correction2_sqrt
-        np.divide(exp_avg, scratch, out=scratch)
-        scratch *= -lr * correction2_sqrt / (1 - beta1**step)
-        param += scratch
+    maxima = [None] * len(params) if max_exp_avg_sqs is None else max_exp_avg_sqs
+    for row in zip(params, grads, exp_avgs, exp_avg_sqs, maxima, steps, strict=True):
+        adam_update(ARRAY_OPS, *row, **hyper)
+
+
+def foreach_sgd_step_(params, grads, momentum_buffers, *, fresh, **hyper):
+    """`somegrad.ops.optim.sgd_update` for every parameter of a group, in one call."""
+    if _declines(params):
+        return NotImplemented
+    buffers = [None] * len(params) if momentum_buffers is None else momentum_buffers
+    for row in zip(params, grads, buffers, fresh, strict=True):
+        sgd_update(ARRAY_OPS, *row, **hyper)
 
 
 KERNELS = {
@@ -119,4 +136,5 @@ KERNELS = {
     "addcdiv_": addcdiv_,
     "lerp_": lerp_,
     "foreach_adam_step_": foreach_adam_step_,
+    "foreach_sgd_step_": foreach_sgd_step_,
 }

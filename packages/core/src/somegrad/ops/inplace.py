@@ -7,17 +7,21 @@ and the tensor takes over the result's graph node, as if `x = op(x)` had run.
 
 Backends may register an in-place kernel under the op's name plus "_" (`add_`): it is used
 when no graph is recorded, which is the optimizers' hot path. A multi-tensor kernel
-(`foreach_adam_step_`) updates a whole list of tensors in one call, as an optimizer step does.
+(`foreach_adam_step_`, declared as an op in `somegrad.ops.optim`) updates a whole list of
+tensors in one call, as an optimizer step does. Both run through `dispatch.run_kernel`, so
+that active dispatch modes (the profiler, capture) see them.
 """
 
 from __future__ import annotations
 
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.ops import dispatch
 from somegrad.ops.dispatch import _backend
 from somegrad.ops.shapes import broadcast_shapes
+from somegrad.ops.spec import OPS
 from somegrad.tensor import Tensor
 
-__all__ = ["inplace", "write_into"]
+__all__ = ["inplace", "write_into", "try_inplace_kernel", "try_foreach_kernel", "run_foreach_kernel"]
 
 
 def _can_hold(target_dtype, result_dtype) -> bool:
@@ -84,7 +88,7 @@ def _kernel_operand(target, operand):
     """`operand` as the in-place kernel takes it (a raw array or a Python number), or None
     when it does not already fit: same dtype and device, a shape that broadcasts to the
     target's, or a number of the target's kind."""
-    if type(operand) is Tensor:
+    if isinstance(operand, Tensor):  # nn.Parameter and any other subclass too
         if operand.dtype is not target.dtype or operand.device is not target.device:
             return None
         shape = operand._data.shape
@@ -112,53 +116,79 @@ def try_inplace_kernel(target, name, operands, params) -> bool:
             return False
         raw.append(value)
     try:
-        if kernel(target._data, *raw, **params) is NotImplemented:
-            return False
+        if dispatch._modes:
+            result = dispatch.run_kernel(name, (target,), kernel, target._data, *raw, **params)
+        else:
+            result = kernel(target._data, *raw, **params)
     except ValueError as exc:
         raise _unwritable(name, target, exc) from None
+    if result is NotImplemented:
+        return False
     target._version_counter[0] += 1
     return True
 
 
 def try_foreach_kernel(targets, name, operands, params, written=()) -> bool:
     """Run the backend's multi-tensor in-place kernel `name` ("foreach_adam_step_") once over the
-    list `targets`, with `operands` a tuple of lists parallel to it: one call for a whole group of
-    parameters instead of one per parameter. Returns False (and does nothing) when the per-tensor
-    path must run: a graph would be recorded, the backend has no such kernel, the kernel declines
-    (returns NotImplemented, before writing anything), or a tensor does not have the first
-    target's dtype and device and its own target's shape.
+    list `targets`, with `operands` a tuple of lists parallel to it (None for an optional list
+    that is absent, passed on as None): one call for a whole group of parameters instead of one
+    per parameter. Returns False (and does nothing) when the per-tensor path must run: a graph
+    would be recorded, the backend has no such kernel, the kernel declines (returns
+    NotImplemented, before writing anything), or a tensor does not have the first target's
+    dtype and device and its own target's shape. Tensors may be any Tensor subclass
+    (`nn.Parameter`).
 
     `written` lists the operand lists the kernel updates besides `targets` (an optimizer's
     state buffers); every tensor in them and in `targets` has its version bumped."""
     if not targets:
         return False
-    first = targets[0]
-    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for ts in (targets, *operands) for t in ts):
-        return False
-    kernel = _backend(first.device).kernels.get(name)
-    if kernel is None:
-        return False
-    for tensors in operands:
+    present = [tensors for tensors in operands if tensors is not None]
+    for tensors in present:
         if len(tensors) != len(targets):
-            raise ValueError(f"{name}: {len(targets)} targets but an operand list of {len(tensors)}")
+            raise RuntimeError(
+                f"{name}: tensor lists must have the same number of tensors, got {len(targets)} and {len(tensors)}"
+            )
+    first = targets[0]
     dtype, device = first.dtype, first.device
-    for target, *others in zip(targets, *operands):
+    for target, *others in zip(targets, *present):
+        if not isinstance(target, Tensor):
+            return False
         shape = target._data.shape
         for t in (target, *others):
-            if type(t) is not Tensor or t.dtype is not dtype or t._data.shape != shape:
+            if not isinstance(t, Tensor) or t.dtype is not dtype or t._data.shape != shape:
                 return False
             if t.device is not device and t.device != device:
                 return False
-    raw = [[t._data for t in tensors] for tensors in operands]
+    return run_foreach_kernel(targets, name, operands, params, written)
+
+
+def run_foreach_kernel(targets, name, operands, params, written=()) -> bool:
+    """`try_foreach_kernel` for lists known to fit (one dtype and device, each row one shape):
+    resolve the kernel (an op's, so `use_decompositions` turns it off), run it where dispatch
+    modes see it, bump the versions. False when the per-tensor path must run instead."""
+    if is_grad_enabled() and any(t.requires_grad for ts in (targets, *operands) if ts is not None for t in ts):
+        return False
+    backend = _backend(targets[0].device)
+    spec = OPS.get(name)
+    kernel = backend.kernels.get(name) if spec is None else dispatch.resolve(backend, spec)
+    if kernel is None:
+        return False
+    raw = [None if tensors is None else [t._data for t in tensors] for tensors in operands]
+    arrays = [t._data for t in targets]
     try:
-        if kernel([t._data for t in targets], *raw, **params) is NotImplemented:
-            return False
+        if dispatch._modes:
+            result = dispatch.run_kernel(name, targets, kernel, arrays, *raw, **params)
+        else:
+            result = kernel(arrays, *raw, **params)
     except ValueError as exc:
         raise RuntimeError(
             f"{name}: cannot write into one of these {len(targets)} tensors: it shares one memory location "
             f"between several elements (an expand()ed view) or is read-only; clone() it first ({exc})"
         ) from None
+    if result is NotImplemented:
+        return False
     for tensors in (targets, *written):
-        for t in tensors:
-            t._version_counter[0] += 1
+        if tensors is not None:
+            for t in tensors:
+                t._version_counter[0] += 1
     return True

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import somegrad as sg
+from somegrad.ops.optim import foreach_adam_step_
 
 from .optimizer import Optimizer, check_hyperparameters
 
@@ -33,10 +33,11 @@ class Adam(Optimizer):
     ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``: the same value, one array operation fewer
     (equal to PyTorch's result up to rounding).
 
-    A backend with a ``foreach_adam_step_`` kernel (the numpy backend has one) runs the update
-    of a whole group of parameters as one multi-tensor call, with the same operations in the
-    same order; amsgrad, float16/bfloat16 parameters and a group that mixes dtypes or devices
-    take the generic path of Tensor in-place ops.
+    A step is one call of the multi-tensor op ``somegrad.ops.optim.foreach_adam_step_`` per group,
+    where the update rule is written (``adam_update``): a backend with a kernel for it (the numpy
+    backend has one) updates each run of parameters of one dtype and device in one call; float16
+    and bfloat16 parameters, and backends without the kernel, take the per-tensor path of Tensor
+    in-place ops, the op's reference decomposition.
     """
 
     def __init__(
@@ -74,10 +75,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
-        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+        amsgrad = group["amsgrad"]
+        params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = [], [], [], [], [], []
         for param, grad in self._params_with_grad(group):
             state = self.state.get(param)
             if state is None:
@@ -86,42 +85,33 @@ class Adam(Optimizer):
                     "exp_avg": sg.zeros_like(param),
                     "exp_avg_sq": sg.zeros_like(param),
                 }
-                if amsgrad:
-                    state["max_exp_avg_sq"] = sg.zeros_like(param)
+            if amsgrad and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = sg.zeros_like(param)
             state["step"] += 1
             params.append(param)
             grads.append(grad)
             exp_avgs.append(state["exp_avg"])
             exp_avg_sqs.append(state["exp_avg_sq"])
+            if amsgrad:
+                max_exp_avg_sqs.append(state["max_exp_avg_sq"])
             steps.append(state["step"])
-        kernel_params = dict(
-            lr=lr,
+        if not params:
+            return
+        beta1, beta2 = group["betas"]
+        foreach_adam_step_(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            max_exp_avg_sqs if amsgrad else None,
+            steps=steps,
+            lr=group["lr"],
             beta1=beta1,
             beta2=beta2,
-            eps=eps,
-            weight_decay=weight_decay,
-            decoupled_weight_decay=decoupled,
-            steps=steps,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
         )
-        if not amsgrad and sg.ops.foreach_kernel(
-            params, "foreach_adam_step_", (grads, exp_avgs, exp_avg_sqs), kernel_params, written=(exp_avgs, exp_avg_sqs)
-        ):
-            return  # the backend's multi-tensor step: the loop below in one call
-        for param, grad, exp_avg, exp_avg_sq, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
-            if weight_decay != 0:
-                if decoupled:
-                    param.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad + weight_decay * param
-            exp_avg.lerp_(grad, 1 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            if amsgrad:
-                state = self.state[param]
-                exp_avg_sq = state["max_exp_avg_sq"] = sg.maximum(state["max_exp_avg_sq"], exp_avg_sq)
-            correction2_sqrt = math.sqrt(1 - beta2**step)
-            denominator = exp_avg_sq.sqrt().add_(eps * correction2_sqrt)
-            step_size = lr * correction2_sqrt / (1 - beta1**step)
-            param.addcdiv_(exp_avg, denominator, value=-step_size)
 
 
 class AdamW(Adam):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import somegrad as sg
+from somegrad.ops.optim import foreach_sgd_step_
+
 from .optimizer import Optimizer, check_hyperparameters
 
 __all__ = ["SGD"]
@@ -23,6 +26,9 @@ class SGD(Optimizer):
 
     Defaults as PyTorch: ``lr=1e-3``, ``momentum=0``, ``dampening=0``, ``weight_decay=0``,
     ``nesterov=False``, ``maximize=False``. State per parameter: ``momentum_buffer``.
+
+    A step is one call of the multi-tensor op ``somegrad.ops.optim.foreach_sgd_step_`` per group,
+    where the update rule is written (``sgd_update``); see :class:`Adam` for how it runs.
     """
 
     def __init__(
@@ -58,17 +64,30 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        momentum = group["momentum"]
+        params, grads, buffers, fresh = [], [], [], []
         for param, grad in self._params_with_grad(group):
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            params.append(param)
+            grads.append(grad)
             if momentum != 0:
                 state = self.state.setdefault(param, {})
                 buffer = state.get("momentum_buffer")
+                fresh.append(buffer is None)
                 if buffer is None:
-                    buffer = state["momentum_buffer"] = grad.detach().clone()
-                else:
-                    buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
-                grad = grad + momentum * buffer if nesterov else buffer
-            param.add_(grad, alpha=-lr)
+                    buffer = state["momentum_buffer"] = sg.zeros_like(param)
+                buffers.append(buffer)
+            else:
+                fresh.append(False)
+        if not params:
+            return
+        foreach_sgd_step_(
+            params,
+            grads,
+            buffers if momentum != 0 else None,
+            fresh=fresh,
+            lr=group["lr"],
+            momentum=momentum,
+            dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"],
+        )
