@@ -137,7 +137,7 @@ def _check_lists(op, params, named_lists):
         for i, (param, t) in enumerate(zip(params, tensors)):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{op}: {list_name}[{i}] is a {type(t).__name__}, expected a Tensor")
-            if t.shape != param.shape:
+            if t._data.shape != param._data.shape:
                 raise RuntimeError(
                     f"{op}: {list_name}[{i}] has shape {tuple(t.shape)}, but its parameter has shape "
                     f"{tuple(param.shape)}"
@@ -156,12 +156,16 @@ def _runs(params, lists):
     their parameter's dtype and device, grouped by it; and the rows that cannot (mixed)."""
     groups: dict[tuple, list[int]] = {}
     mixed = []
+    present = [ts for ts in lists if ts is not None]
     for i, param in enumerate(params):
         dtype, device = param.dtype, param.device
-        if all(ts is None or (ts[i].dtype is dtype and ts[i].device == device) for ts in lists):
-            groups.setdefault((dtype, device), []).append(i)
+        for ts in present:
+            t = ts[i]
+            if t.dtype is not dtype or (t.device is not device and t.device != device):
+                mixed.append(i)
+                break
         else:
-            mixed.append(i)
+            groups.setdefault((dtype, device), []).append(i)
     return list(groups.values()), mixed
 
 
