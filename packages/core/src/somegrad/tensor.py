@@ -13,8 +13,14 @@ from somegrad import dtypes
 from somegrad.autograd.grad_mode import no_grad
 
 if TYPE_CHECKING:
+    # The op methods, in-place variants and operators that ops declare (`x.exp()`, `x + y`),
+    # generated from the op registry; at run time they are attached from it at the end of
+    # this module.
+    from somegrad._tensor_methods import TensorMethods
     from somegrad.autograd.graph import Node
     from somegrad.device import Device
+else:
+    TensorMethods = object
 
 __all__ = ["Tensor", "ValuesIndices"]
 
@@ -26,7 +32,7 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     Build one with `somegrad.tensor(data)`, `somegrad.zeros(...)` and friends.
@@ -55,49 +61,6 @@ class Tensor:
     _grad_hooks: list | None
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
-    if TYPE_CHECKING:
-        # The op methods (`x.sum()`, `x.exp()`, `x + y`, ...) are attached from the op tables at
-        # the end of this module. To a type checker, named methods are attributes of unknown
-        # type, and the operators (looked up on the type, not through __getattr__) give Tensors.
-        def __getattr__(self, name: str) -> Any: ...
-        def __add__(self, other: Any) -> Tensor: ...
-        def __radd__(self, other: Any) -> Tensor: ...
-        def __iadd__(self, other: Any) -> Tensor: ...
-        def __sub__(self, other: Any) -> Tensor: ...
-        def __rsub__(self, other: Any) -> Tensor: ...
-        def __isub__(self, other: Any) -> Tensor: ...
-        def __mul__(self, other: Any) -> Tensor: ...
-        def __rmul__(self, other: Any) -> Tensor: ...
-        def __imul__(self, other: Any) -> Tensor: ...
-        def __truediv__(self, other: Any) -> Tensor: ...
-        def __rtruediv__(self, other: Any) -> Tensor: ...
-        def __itruediv__(self, other: Any) -> Tensor: ...
-        def __floordiv__(self, other: Any) -> Tensor: ...
-        def __rfloordiv__(self, other: Any) -> Tensor: ...
-        def __mod__(self, other: Any) -> Tensor: ...
-        def __rmod__(self, other: Any) -> Tensor: ...
-        def __pow__(self, other: Any) -> Tensor: ...
-        def __rpow__(self, other: Any) -> Tensor: ...
-        def __matmul__(self, other: Any) -> Tensor: ...
-        def __rmatmul__(self, other: Any) -> Tensor: ...
-        def __and__(self, other: Any) -> Tensor: ...
-        def __rand__(self, other: Any) -> Tensor: ...
-        def __or__(self, other: Any) -> Tensor: ...
-        def __ror__(self, other: Any) -> Tensor: ...
-        def __xor__(self, other: Any) -> Tensor: ...
-        def __lt__(self, other: Any) -> Tensor: ...
-        def __le__(self, other: Any) -> Tensor: ...
-        def __gt__(self, other: Any) -> Tensor: ...
-        def __ge__(self, other: Any) -> Tensor: ...
-        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
-        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
-        def __neg__(self) -> Tensor: ...
-        def __pos__(self) -> Tensor: ...
-        def __abs__(self) -> Tensor: ...
-        def __invert__(self) -> Tensor: ...
-        def __getitem__(self, key: Any) -> Tensor: ...
-        def __setitem__(self, key: Any, value: Any) -> None: ...
-
     @classmethod
     def _make(cls, data, dtype, device):
         t = object.__new__(cls)
@@ -120,7 +83,8 @@ class Tensor:
     # --- metadata --------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+        # a tuple whatever the backend's arrays use (a torch.Size, a list); free for a tuple
+        return tuple(self._data.shape)
 
     def size(self, dim=None):
         """The shape as a tuple, or the size of dimension `dim` (PyTorch returns a `torch.Size`)."""
@@ -195,6 +159,17 @@ class Tensor:
                 return False
             expected *= size
         return True
+
+    def view(self, *shape) -> Tensor:
+        """This tensor with another shape, sharing its memory (`x.view(2, -1)`); RuntimeError
+        where its layout allows no view (a transposed tensor flattened, say): `reshape` copies then."""
+        out = _ops.reshape(self, *shape)
+        if out._version_counter is not self._version_counter:
+            raise RuntimeError(
+                f"view: a tensor of shape {tuple(self.shape)} and strides {self.stride()} cannot be viewed as "
+                f"shape {tuple(out.shape)} without copying its memory; use .reshape(...) instead"
+            )
+        return out
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating point one."""
@@ -574,7 +549,6 @@ _METHODS = {
     "topk": _ops.topk,
     # movement
     "reshape": _ops.reshape,
-    "view": _ops.reshape,
     "permute": _ops.permute,
     "transpose": _ops.transpose,
     "expand": _ops.expand,
@@ -855,6 +829,25 @@ def _attach_methods():
     }
     for name, fn in others.items():
         setattr(Tensor, name, fn)
+    _attach_declared()
+
+
+def _attach_declared():
+    """The methods, in-place variants and operators the op declarations name (see
+    `somegrad.ops.spec.public`)."""
+    from somegrad.ops.surface import tensor_members
+
+    members = tensor_members()
+    for name, (kind, fn, _spec) in members.items():
+        if kind == "method":
+            setattr(Tensor, name, _method(fn, name))
+        elif kind == "reflected":
+            setattr(Tensor, name, _reflected(fn, name))
+        elif kind == "inplace":
+            setattr(Tensor, name, _inplace_method(fn, name))
+    for name, (kind, variant, _spec) in members.items():
+        if kind == "inplace_operator":  # `x += y` is `x.add_(y)`
+            setattr(Tensor, name, getattr(Tensor, variant))
 
 
 _attach_methods()

@@ -24,6 +24,7 @@ __all__ = [
     "use_decompositions",
     "clear_kernel_cache",
     "DispatchMode",
+    "check_declarations",
     "run_kernel",
 ]
 
@@ -150,6 +151,8 @@ def apply(spec, inputs, params):
 def _apply(spec, inputs, params):
     if spec.outputs != 1:
         return _apply_several(spec, inputs, params)
+    if spec.accepted_dtypes:
+        _check_accepted(spec, inputs)
     shape, dtype = spec.infer(*inputs, **params)
     first = inputs[0]
     device = first.device
@@ -166,21 +169,30 @@ def _apply(spec, inputs, params):
     kernel = resolve(backend, spec)
     if kernel is None:
         if not spec.explicit:
-            return spec.decompose(*inputs, **params)
+            out = spec.decompose(*inputs, **params)
+            if getattr(_switches, "check", False):
+                _check_result(backend, spec, out._data, out.dtype, shape, dtype, "its decomposition")
+            return out
         with no_grad():
-            data = spec.decompose(*inputs, **params)._data
-    elif spec.variadic:
-        data = kernel([t._data for t in inputs], **params)
-    elif len(inputs) == 1:
-        data = kernel(first._data, **params)
-    elif len(inputs) == 2:
-        data = kernel(first._data, inputs[1]._data, **params)
+            result = spec.decompose(*inputs, **params)
+        data = result._data
+        _check_result(backend, spec, data, result.dtype, shape, dtype, "its decomposition")
     else:
-        data = kernel(*[t._data for t in inputs], **params)
-    if data.shape != shape and shape is not None:  # None: data-dependent (nonzero)
-        raise _wrong_shape(backend, spec, data, shape)
+        if spec.variadic:
+            data = kernel([t._data for t in inputs], **params)
+        elif len(inputs) == 1:
+            data = kernel(first._data, **params)
+        elif len(inputs) == 2:
+            data = kernel(first._data, inputs[1]._data, **params)
+        else:
+            data = kernel(*[t._data for t in inputs], **params)
+        if data is None or (data.shape != shape and shape is not None):  # None: data-dependent (nonzero)
+            raise _wrong_shape(backend, spec, data, shape)
+        if _dtype_name(data.dtype) != dtype.name:
+            raise _wrong_dtype(backend, spec, data, dtype)
     out = Tensor._make(data, dtype, device)
-    if spec.view:
+    aliased = spec.view and _is_view(data, first._data)
+    if aliased:
         out._version_counter = first._version_counter
         out._base = first if first._base is None else first._base
     if (
@@ -189,10 +201,88 @@ def _apply(spec, inputs, params):
         and dtype.is_floating_point
         and getattr(_grad_state, "enabled", True)
     ):
-        record(spec, inputs, params, out)
+        record(spec, inputs, params, out, aliased)
     if _Anomaly.enabled and not getattr(_grad_state, "unchecked", False):
         _check_finite(spec, inputs, out)
     return out
+
+
+class check_declarations:
+    """While active (in this thread), the result of every implicit composite is checked against
+    its op's shape and dtype rule, as kernels' results always are (the conformance suite runs
+    with it on; it costs a comparison per composite)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = getattr(_switches, "check", False)
+        _switches.check = self.enabled
+
+    def __exit__(self, *exc):
+        _switches.check = self.prev
+
+
+def _check_accepted(spec, inputs):
+    accepted = spec.accepted_dtypes
+    for i, t in enumerate(inputs):
+        allowed = accepted[0] if spec.variadic else accepted[i]
+        if allowed is not None and t.dtype not in allowed:
+            name = spec.inputs[0 if spec.variadic else i].lstrip("*")
+            expected = ", ".join(d.name for d in sorted(allowed, key=lambda d: (d.category, d.itemsize, d.name)))
+            raise RuntimeError(
+                f"{spec.name}: input {name!r} has dtype {t.dtype.name}, but the op accepts only {expected}"
+            )
+
+
+def _is_view(result, source) -> bool:
+    """Whether the array `result` shares `source`'s memory, asked of the arrays themselves: both
+    lead to the same base array (NumPy's and CuPy's `.base`). Arrays that cannot tell (no `.base`)
+    count as views, the safe side: a copy taken for a view only makes in-place checks stricter."""
+    if result is source:
+        return True
+    base = getattr(result, "base", _unknown)
+    if base is _unknown:
+        return True
+    if base is None:
+        return False
+    while base.base is not None:
+        base = base.base
+    root = source if source.base is None else source.base
+    while root.base is not None:
+        root = root.base
+    return base is root
+
+
+_unknown = object()
+_native_names: dict = {}
+
+
+def _dtype_name(native) -> str:
+    """The somegrad name of a backend's array dtype: NumPy's and CuPy's `float32`, ml_dtypes'
+    `bfloat16`, `torch.float32` or `array_api_strict.float32` of an outside backend."""
+    name = _native_names.get(native)
+    if name is None:
+        name = _native_names[native] = str(getattr(native, "name", native)).rsplit(".", 1)[-1]
+    return name
+
+
+def _wrong_dtype(backend, spec, data, dtype):
+    return RuntimeError(
+        f"{spec.name}: backend {backend.name!r} returned an array of dtype {_dtype_name(data.dtype)}, "
+        f"but the op's dtype rule says {dtype.name}; the backend's kernel is wrong"
+    )
+
+
+def _check_result(backend, spec, data, got_dtype, shape, dtype, source):
+    if shape is not None and tuple(data.shape) != shape:
+        raise RuntimeError(
+            f"{spec.name}: {source} returned shape {tuple(data.shape)}, but the op's shape rule says {shape}"
+        )
+    if got_dtype is not dtype:
+        raise RuntimeError(
+            f"{spec.name}: {source} returned dtype {got_dtype.name}, but the op's dtype rule says {dtype.name}"
+        )
 
 
 def _apply_several(spec, inputs, params):
@@ -221,6 +311,8 @@ def _apply_several(spec, inputs, params):
         shape, dtype = meta
         if data is None or data.shape != shape:
             raise _wrong_shape(backend, spec, data, shape)
+        if _dtype_name(data.dtype) != dtype.name:
+            raise _wrong_dtype(backend, spec, data, dtype)
         outs.append(Tensor._make(data, dtype, device))
     return tuple(outs)
 
@@ -233,7 +325,7 @@ def backward_op(spec, inputs, params, formula):
     return apply(spec, inputs, params)
 
 
-def record(spec, inputs, params, out):
+def record(spec, inputs, params, out, aliased=False):
     """Attach a graph node to `out` so the backward can reach `inputs`."""
     saved = {}
     names = spec.inputs
@@ -251,7 +343,7 @@ def record(spec, inputs, params, out):
         meta.append((t._data.shape, t.dtype))
     node = out.grad_fn = Node(spec, params, saved, edges, meta)
     out.requires_grad = True
-    if spec.view:
+    if aliased:
         node.view_of = (inputs[0]._version_counter, inputs[0]._version_counter[1])
 
 
@@ -266,8 +358,10 @@ def _create(spec, device, params):
     shape, dtype = spec.infer(**params)
     backend = _backend(device)
     data = resolve(backend, spec)(device=device, **params)
-    if data.shape != shape:
+    if data is None or data.shape != shape:
         raise _wrong_shape(backend, spec, data, shape)
+    if _dtype_name(data.dtype) != dtype.name:
+        raise _wrong_dtype(backend, spec, data, dtype)
     return Tensor._make(data, dtype, device)
 
 

@@ -25,15 +25,55 @@ An op spec says what an operation is, independently of any backend:
   no `backward`): its differentiable form is the formula that `backward_op` runs instead.
 
 Primitives have no `decompose`: every backend must implement them (`PRIMITIVES`).
+
+The dtype rule is data too: `accepts` is the set of dtypes the op's tensor inputs may have
+(None: any; a dict maps input names to sets, for ops whose inputs differ, such as `where`'s
+bool condition), and `infer`'s dtype is the result's. Dispatch refuses an input outside the
+set and checks that the kernel returned the inferred dtype and shape.
+
+`view` says the op *may* return a view of its first input (reshape, expand, getitem...):
+whether it did is asked of the backend for each result, so a `reshape` that had to copy gets
+its own version counter.
+
+An op's public surface comes from the same declaration: `public(spec, ...)` marks the function
+beside the spec as the op's public function (its export), and names the Tensor methods,
+in-place variants and operators it provides. `somegrad.ops` exports, and `Tensor` gets its
+methods, from the registry; `somegrad/_tensor_methods.py`, generated from it, lets type
+checkers see them.
 """
 
 from __future__ import annotations
 
+import dis
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["OpSpec", "OPS", "PRIMITIVES", "register", "get_op"]
+from somegrad import dtypes as _dtypes
+
+__all__ = [
+    "OpSpec",
+    "OPS",
+    "PRIMITIVES",
+    "register",
+    "get_op",
+    "public",
+    "ANY",
+    "FLOATING",
+    "INTEGRAL",
+    "INTEGERS",
+    "NUMERIC",
+    "BOOL",
+    "INDEX",
+]
+
+ANY = None
+FLOATING = frozenset(_dtypes.floating_dtypes)
+INTEGRAL = frozenset((_dtypes.bool_, *_dtypes.integer_dtypes))  # bool and the integers
+INTEGERS = frozenset(_dtypes.integer_dtypes)
+NUMERIC = frozenset((*_dtypes.integer_dtypes, *_dtypes.floating_dtypes))  # everything but bool
+BOOL = frozenset((_dtypes.bool_,))
+INDEX = frozenset((_dtypes.int64,))  # indices are int64, as in PyTorch
 
 
 @dataclass(eq=False)
@@ -50,6 +90,15 @@ class OpSpec:
     # absolute error the decomposition may have against the exact result (approximations)
     decomposition_tolerance: float = 0.0
     doc: str = ""
+    # the dtypes the tensor inputs may have: None (any), a frozenset, or {input name: frozenset}
+    accepts: frozenset | dict | None = None
+    # the public surface, set by `public()`: the function, and what Tensor gets from it
+    function: Callable | None = field(default=None, repr=False)
+    methods: tuple[str, ...] = ()
+    inplace: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    export: bool = True  # False: a Tensor method only (`Tensor.masked_fill_`-style surface)
     # filled in by __post_init__: which of the backward's arguments the forward must keep
     saved_inputs: tuple[int, ...] = field(init=False, default=())
     saves_output: bool = field(init=False, default=False)
@@ -57,9 +106,18 @@ class OpSpec:
     wants_input_shape: bool = field(init=False, default=False)
     wants_needs_input_grad: bool = field(init=False, default=False)
     variadic: bool = field(init=False, default=False)  # one list of tensors: cat(tensors)
+    # per input position, the accepted dtypes (None: any); empty when every input takes any
+    accepted_dtypes: tuple = field(init=False, default=())
 
     def __post_init__(self):
         self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
+        if isinstance(self.accepts, dict):
+            unknown = set(self.accepts) - {n.lstrip("*") for n in self.inputs}
+            if unknown:
+                raise ValueError(f"op {self.name!r}: accepts names no input {sorted(unknown)}")
+            self.accepted_dtypes = tuple(self.accepts.get(n.lstrip("*")) for n in self.inputs)
+        elif self.accepts is not None:
+            self.accepted_dtypes = tuple(self.accepts for _ in self.inputs)
         if self.outputs != 1 and (self.backward is not None or self.view or self.variadic):
             raise ValueError(f"op {self.name!r}: an op with several outputs has no backward and is no view")
         if self.backward is None:
@@ -74,6 +132,11 @@ class OpSpec:
         self.wants_needs_input_grad = "needs_input_grad" in names
         special = ("out", "input_shape", "needs_input_grad")
         self.backward_params = tuple(n for n in names if n not in input_names and n not in special)
+        unused = [n for n in names if n not in _read_names(self.backward)]
+        if unused:
+            # Every parameter of a backward is saved by the forward: one it never reads would
+            # keep a tensor alive for nothing (an attention mask, say).
+            raise ValueError(f"op {self.name!r}: the backward never reads its parameters {unused}; drop them")
 
     @property
     def is_primitive(self) -> bool:
@@ -87,6 +150,17 @@ class OpSpec:
         return f"OpSpec({self.name!r}, kind={self.kind!r})"
 
 
+def _read_names(fn) -> set[str]:
+    """The local names `fn` reads (its parameters that its body uses), from its bytecode."""
+    code = fn.__code__
+    read = set(code.co_cellvars)  # read by a nested function
+    for instruction in dis.get_instructions(code):
+        if instruction.opname.startswith("LOAD_"):
+            value = instruction.argval
+            read.update(value if isinstance(value, tuple) else (value,))
+    return read
+
+
 OPS: dict[str, OpSpec] = {}
 
 
@@ -96,6 +170,36 @@ def register(spec: OpSpec) -> OpSpec:
         raise ValueError(f"op {spec.name!r} is declared twice")
     OPS[spec.name] = spec
     return spec
+
+
+def public(spec: OpSpec, *, methods=(), inplace=(), operators=(), aliases=(), export=True):
+    """Decorator: `fn` is the public function of `spec` (exported from `somegrad` under its own
+    name and `aliases`), and Tensor gets it as the methods `methods` (called as
+    `fn(self, ...)`), the in-place variants `inplace` (`x.exp_()` writes `exp(x)` into x) and
+    the `operators` (`"__add__"`; `"__radd__"` calls `fn(other, self)`, `"__iadd__"` is the
+    first in-place variant). `methods=True` means one method of the function's name, and
+    `inplace=True` one variant named after it with a trailing underscore. An in-place variant
+    is a name (computed out of place and written back, see `somegrad.ops.inplace`) or a
+    `(name, function)` pair for one written by hand (one that tries a backend's in-place kernel
+    first); a method may be such a pair too, where its arguments differ from the function's
+    (`x.where(condition, y)` is `where(condition, x, y)`). `export=False`: a Tensor method only, not a `somegrad` function.
+
+        @public(EXP, methods=True, inplace=True)
+        def exp(x): ...
+    """
+
+    def decorate(fn):
+        if spec.function is not None:
+            raise ValueError(f"op {spec.name!r} has a public function already: {spec.function.__name__}")
+        spec.function = fn
+        spec.methods = (fn.__name__,) if methods is True else tuple(methods)
+        spec.inplace = (fn.__name__ + "_",) if inplace is True else tuple(inplace)
+        spec.operators = tuple(operators)
+        spec.aliases = tuple(aliases)
+        spec.export = export
+        return fn
+
+    return decorate
 
 
 def get_op(name: str) -> OpSpec:

@@ -14,7 +14,7 @@ from somegrad.ops.dispatch import apply
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
 from somegrad.ops.shapes import broadcast_shapes
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import FLOATING, OpSpec, public, register
 
 
 def _check_attention(q, k, v, mask):
@@ -89,7 +89,7 @@ ATTENTION_PROBABILITIES_BACKWARD = composite(
 )
 
 
-def _probabilities_backward(g, q, k, mask, out, scale, needs_input_grad):
+def _probabilities_backward(g, q, k, out, scale, needs_input_grad):
     if is_grad_enabled() or needs_input_grad[2]:
         return _probabilities_grads(g, q, k, out, scale, needs_input_grad[2])
     packed = apply(ATTENTION_PROBABILITIES_BACKWARD, (g, q, k, out), {"scale": scale})
@@ -137,10 +137,12 @@ SCALED_DOT_PRODUCT_ATTENTION = register(
         _attention_infer,
         decompose=_attention,
         doc="softmax(q @ k^T * scale + mask [causal]) @ v; q (..., L, E), k (..., S, E), v (..., S, Ev).",
+        accepts=FLOATING,
     )
 )
 
 
+@public(SCALED_DOT_PRODUCT_ATTENTION, export=False)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
     """Attention as in PyTorch: query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev).
 

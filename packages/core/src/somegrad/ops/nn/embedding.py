@@ -8,6 +8,7 @@ from somegrad.ops.creation import arange, zeros
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import scatter_add
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import FLOATING, INTEGERS, public
 
 
 def _embedding_infer(weight, indices, padding_idx):
@@ -45,6 +46,7 @@ EMBEDDING_BACKWARD = composite(
     _embedding_backward_backward,
     _embedding_backward_formula,
     doc="The weight gradient of embedding: g scatter-added into rows `indices`.",
+    accepts={"g": FLOATING, "indices": INTEGERS},
 )
 
 
@@ -60,9 +62,11 @@ EMBEDDING = composite(
     _embedding_backward,
     lambda weight, indices, padding_idx: weight[indices],
     doc="Rows of weight (num_embeddings, dim) at integer indices (*) -> (*, dim).",
+    accepts={"weight": FLOATING, "indices": INTEGERS},
 )
 
 
+@public(EMBEDDING, export=False)
 def embedding(input, weight, padding_idx=None):
     """Rows of `weight` at the integer `input`: (*) -> (*, embedding_dim). The row at
     `padding_idx` gets no gradient."""

@@ -8,6 +8,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import public
 
 
 def _check_shapes(x, weight):
@@ -84,6 +85,7 @@ LINEAR = composite(
 )
 
 
+@public(LINEAR, export=False)
 def linear(x, weight, bias=None):
     """`x @ weight.T + bias`. x: (*, in_features), weight: (out_features, in_features).
 

@@ -10,6 +10,7 @@ from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, ones
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import FLOATING, INTEGERS
 
 
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
@@ -67,6 +68,7 @@ CROSS_ENTROPY_BACKWARD = composite(
     None,
     _cross_entropy_grad,
     doc="The logits' gradient of cross_entropy over class indices.",
+    accepts={"g": FLOATING, "x": FLOATING, "target": INTEGERS, "weight": FLOATING},
 )
 
 
@@ -89,6 +91,7 @@ CROSS_ENTROPY = composite(
     doc="Cross entropy of logits (N, C) with class indices (N,), class weights (C,), "
     "ignore_index and label smoothing; reduction 'none' gives (N,). A target that is neither a "
     "class in [0, C) nor ignore_index raises `class_index_error` (a fused kernel checks too).",
+    accepts={"x": FLOATING, "target": INTEGERS, "weight": FLOATING},
 )
 
 _unit_weights: dict = {}

@@ -10,6 +10,7 @@ from somegrad.ops import movement as mv
 from somegrad.ops.creation import ones, zeros
 from somegrad.ops.dispatch import apply
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import public
 
 
 def _normalized(x, dims, eps):
@@ -106,6 +107,7 @@ LAYER_NORM = composite(
 )
 
 
+@public(LAYER_NORM, export=False)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the last `len(normalized_shape)` dims of `input`."""
     if isinstance(normalized_shape, int):
@@ -160,6 +162,7 @@ BATCH_NORM = composite(
 )
 
 
+@public(BATCH_NORM, export=False)
 def batch_norm_train(input, weight, bias, eps=1e-5):
     """Normalise (N, C, *) per channel with the batch's mean and biased variance."""
     input = ew._floating(input)

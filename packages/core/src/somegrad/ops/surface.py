@@ -1,0 +1,184 @@
+"""The public surface, derived from the op registry: exports, Tensor methods, typing stubs.
+
+Every op declares its public function, methods, in-place variants and operators beside its
+spec (`somegrad.ops.spec.public`). This module reads them back:
+
+* `exports()`: name -> function, what `somegrad.ops` (and so `somegrad`) exports;
+* `tensor_members()`: name -> (kind, function), what `Tensor` gets ("method", "inplace",
+  "reflected" or "inplace_operator");
+* `render_tensor_stub()` / `render_ops_stub()`: the typing stubs that let a type checker
+  see those methods and functions (`somegrad/_tensor_methods.pyi`,
+  `somegrad/ops/__init__.pyi`). They are generated, checked in, and a test checks they are
+  current: `python scripts/generate_stubs.py` rewrites them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from somegrad.ops.spec import OPS
+
+__all__ = ["exports", "tensor_members", "render_tensor_stub", "render_ops_stub", "write_stubs"]
+
+# `__radd__` calls fn(other, self); `__iadd__` is the in-place variant; the rest call fn(self, other).
+REFLECTED = frozenset(
+    f"__r{name}__"
+    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor")
+    + ("lshift", "rshift")
+)
+INPLACE_OPERATORS = frozenset(
+    f"__i{name}__"
+    for name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor")
+    + ("lshift", "rshift")
+)
+
+
+def _declared():
+    return [spec for spec in OPS.values() if spec.function is not None]
+
+
+def exports() -> dict:
+    """Every public op function under its name and aliases."""
+    names: dict = {}
+    for spec in _declared():
+        if not spec.export:
+            continue
+        for name in (spec.function.__name__, *spec.aliases):
+            if name in names and names[name] is not spec.function:
+                raise ValueError(f"two ops export the name {name!r}: {names[name].__module__} and {spec.name!r}")
+            names[name] = spec.function
+    return names
+
+
+def tensor_members() -> dict:
+    """name -> (kind, function, spec) for every Tensor member an op declares."""
+    members: dict = {}
+
+    def add(name, kind, fn, spec):
+        if name in members:
+            raise ValueError(f"ops {members[name][2].name!r} and {spec.name!r} both declare Tensor.{name}")
+        members[name] = (kind, fn, spec)
+
+    for spec in _declared():
+        for entry in spec.methods:
+            name, fn = entry if isinstance(entry, tuple) else (entry, None)
+            add(name, "method", fn or spec.function, spec)
+        for entry in spec.inplace:
+            name, fn = entry if isinstance(entry, tuple) else (entry, None)
+            add(name, "inplace" if fn is None else "method", fn or spec.function, spec)
+        for name in spec.operators:
+            if name in REFLECTED:
+                add(name, "reflected", spec.function, spec)
+            elif name in INPLACE_OPERATORS:
+                target = spec.inplace[0] if spec.inplace else None
+                if target is None:
+                    raise ValueError(f"op {spec.name!r}: operator {name} needs an in-place variant")
+                add(name, "inplace_operator", target[0] if isinstance(target, tuple) else target, spec)
+            else:
+                add(name, "method", spec.function, spec)
+    return members
+
+
+# --- typing stubs --------------------------------------------------------------------------------
+_HEADER = "# Generated from the op registry by `python scripts/generate_stubs.py`; do not edit.\n"
+
+
+def _parameters(fn, drop_first):
+    params = list(inspect.signature(fn).parameters.values())
+    if drop_first:
+        params = params[1:]
+    parts, star_done = [], False
+    for p in params:
+        annotation = "Any" if p.annotation is inspect.Parameter.empty else str(p.annotation)
+        default = "" if p.default is inspect.Parameter.empty else " = ..."
+        if p.kind is p.VAR_POSITIONAL:
+            parts.append(f"*{p.name}: {annotation}")
+            star_done = True
+        elif p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}: {annotation}")
+        else:
+            if p.kind is p.KEYWORD_ONLY and not star_done:
+                parts.append("*")
+                star_done = True
+            if p.kind is p.POSITIONAL_ONLY:
+                parts.append(f"__{p.name}: {annotation}{default}")
+            else:
+                parts.append(f"{p.name}: {annotation}{default}")
+    return parts
+
+
+def _returns(fn) -> str:
+    annotation = inspect.signature(fn).return_annotation
+    return "Tensor" if annotation is inspect.Signature.empty else str(annotation)
+
+
+def render_tensor_stub() -> str:
+    """The stub of `TensorMethods`, the class Tensor derives from for type checkers only."""
+    lines = [
+        _HEADER,
+        "from typing import Any",
+        "",
+        "from somegrad.tensor import Tensor, ValuesIndices",
+        "",
+        "class TensorMethods:",
+        '    """The Tensor methods, in-place variants and operators that ops declare."""',
+        "",
+    ]
+    for name, (kind, fn, _spec) in sorted(tensor_members().items()):
+        if kind == "reflected":
+            lines.append(f"    def {name}(self, other: Any) -> Tensor: ...")
+        elif kind in ("inplace", "inplace_operator"):
+            params = ", ".join(["self", *_parameters(fn, drop_first=True)])
+            lines.append(f"    def {name}({params}) -> Tensor: ...")
+        else:
+            params = ", ".join(["self", *_parameters(fn, drop_first=True)])
+            lines.append(f"    def {name}({params}) -> {_returns(fn)}: ...")
+    return "\n".join(lines) + "\n"
+
+
+def render_ops_stub() -> str:
+    """The stub of `somegrad.ops`: every exported function with its signature."""
+    names = exports()
+    lines = [
+        _HEADER,
+        "from typing import Any",
+        "",
+        "from somegrad.ops import dispatch as dispatch",
+        "from somegrad.ops.inplace import inplace as inplace",
+        "from somegrad.ops.inplace import try_foreach_kernel as foreach_kernel",
+        "from somegrad.ops.inplace import try_inplace_kernel as inplace_kernel",
+        "from somegrad.ops.transfer import transfer as transfer",
+        "from somegrad.ops.spec import OPS as OPS",
+        "from somegrad.ops.spec import PRIMITIVES as PRIMITIVES",
+        "from somegrad.ops.spec import OpSpec as OpSpec",
+        "from somegrad.ops.spec import get_op as get_op",
+        "from somegrad.ops.spec import primitives as primitives",
+        "from somegrad.tensor import Tensor, ValuesIndices",
+        "",
+    ]
+    for name, fn in sorted(names.items()):
+        params = ", ".join(_parameters(fn, drop_first=False))
+        lines.append(f"def {name}({params}) -> {_returns(fn)}: ...")
+    lines += ["", f"__all__ = {sorted(names)!r}"]
+    return "\n".join(lines) + "\n"
+
+
+_CORE = Path(__file__).resolve().parent.parent
+STUBS = {
+    _CORE / "_tensor_methods.pyi": render_tensor_stub,
+    _CORE / "ops" / "__init__.pyi": render_ops_stub,
+}
+
+
+def write_stubs(check: bool = False) -> list[Path]:
+    """Rewrite the stubs (or, with `check`, only list those that are out of date)."""
+    stale = []
+    for path, render in STUBS.items():
+        text = render()
+        if not path.exists() or path.read_text() != text:
+            stale.append(path)
+            if not check:
+                path.write_text(text)
+    return stale
+
