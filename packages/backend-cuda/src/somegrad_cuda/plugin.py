@@ -24,3 +24,11 @@ def _make_backend():
 @somegrad.hookimpl
 def somegrad_register_backends(register):
     register("cuda", device_type="cuda", factory=_make_backend)
+
+
+@somegrad.hookimpl
+def somegrad_register_comm_backends(register):
+    # CuPy, NCCL and mpi4py are imported by the factory, in init_process_group, never here
+    from somegrad_cuda.nccl import create_nccl_backend
+
+    register("nccl", factory=create_nccl_backend, device_types=("cuda",))

@@ -61,7 +61,7 @@ _previous_excepthook = None
 
 
 def get_debug_level() -> str:
-    """"OFF", "INFO" or "DETAIL" (from SOMEGRAD_DISTRIBUTED_DEBUG, like TORCH_DISTRIBUTED_DEBUG).
+    """ "OFF", "INFO" or "DETAIL" (from SOMEGRAD_DISTRIBUTED_DEBUG, like TORCH_DISTRIBUTED_DEBUG).
 
     In DETAIL mode every collective first compares its name, shape, dtype and root across
     ranks, so that ranks calling different collectives, or the same one with different

@@ -15,6 +15,7 @@ from somegrad.data.dataset import (
     TensorDataset,
     random_split,
 )
+from somegrad.data.distributed import DistributedSampler
 from somegrad.data.idx import IDXFormatError, read_idx, write_idx
 from somegrad.data.loader import DataLoader
 from somegrad.data.mnist import MNIST
@@ -38,6 +39,7 @@ __all__ = [
     "RandomSampler",
     "SubsetRandomSampler",
     "BatchSampler",
+    "DistributedSampler",
     "DataLoader",
     "default_collate",
     "default_convert",
