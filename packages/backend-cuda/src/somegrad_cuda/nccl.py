@@ -44,7 +44,7 @@ def _import_nccl():
     try:
         from mpi4py import MPI
     except ImportError as exc:
-        raise BackendUnavailable(f"the nccl backend meets its peers through MPI, but mpi4py is missing ({exc})") from None
+        raise BackendUnavailable(f"the nccl backend meets its peers through MPI; mpi4py is missing ({exc})") from None
     return cupy, nccl, MPI
 
 

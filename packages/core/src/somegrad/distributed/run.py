@@ -31,8 +31,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 def find_mpiexec(explicit: str | None = None) -> str:
     """The mpiexec to use: `explicit`, $SOMEGRAD_MPIEXEC, the one beside this Python (the mpich
     wheel puts it there), or the first on PATH."""
-    candidates = [explicit, os.environ.get("SOMEGRAD_MPIEXEC"), os.path.join(os.path.dirname(sys.executable), "mpiexec")]
-    for candidate in candidates:
+    beside_python = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    for candidate in (explicit, os.environ.get("SOMEGRAD_MPIEXEC"), beside_python):
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     found = shutil.which("mpiexec")
