@@ -259,17 +259,19 @@ def kernel_params(backend, params):
 
 
 def call(backend, sample, tensors):
-    """Run the sample's op on `tensors` through the dispatcher (or the sample's public call)."""
+    """Run the sample's op on `tensors` through the dispatcher (or the sample's public call),
+    with every implicit composite's result checked against its declaration."""
     from somegrad.ops import OPS, dispatch
 
-    if sample.call is not None:
-        return sample.call(*tensors)
-    spec = OPS[sample.op]
-    params = kernel_params(backend, sample.params)
-    if not spec.inputs:
-        params = {k: (_dtype_on(backend, v) if isinstance(v, dtypes.DType) else v) for k, v in params.items()}
-        return dispatch.create(spec, device_of(backend), params)
-    return dispatch.apply(spec, tuple(tensors), params)
+    with dispatch.check_declarations():
+        if sample.call is not None:
+            return sample.call(*tensors)
+        spec = OPS[sample.op]
+        params = kernel_params(backend, sample.params)
+        if not spec.inputs:
+            params = {k: (_dtype_on(backend, v) if isinstance(v, dtypes.DType) else v) for k, v in params.items()}
+            return dispatch.create(spec, device_of(backend), params)
+        return dispatch.apply(spec, tuple(tensors), params)
 
 
 def expected_output(sample, host, out_dtype):

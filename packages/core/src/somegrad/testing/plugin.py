@@ -26,14 +26,29 @@ def pytest_addoption(parser):
 
 
 def selected_backends(config) -> list[str]:
-    """The backends named with --somegrad-backend, or every registered one."""
+    """The backends named with --somegrad-backend (a backend's name, or a device type such as
+    `cpu` for the backend serving it), or every registered one."""
     names = config.getoption("somegrad_backend", default=None) or []
-    names = [n for option in names for n in option.split(",") if n.strip()]
-    if names:
-        return names
+    names = [n.strip() for option in names for n in option.split(",") if n.strip()]
     from somegrad import backends
 
-    return [info.name for info in backends.backends()]
+    registered = backends.backends()
+    if not names:
+        return [info.name for info in registered]
+    by_name = {info.name: info for info in registered}
+    by_device = {}
+    for info in registered:
+        by_device.setdefault(info.device_type, info.name)
+    selected = []
+    for name in names:
+        if name in by_name:
+            selected.append(name)
+        elif name in by_device:
+            selected.append(by_device[name])
+        else:
+            known = ", ".join(f"{info.name} (device {info.device_type})" for info in registered) or "none"
+            raise pytest.UsageError(f"--somegrad-backend {name}: no such backend or device type; registered: {known}")
+    return list(dict.fromkeys(selected))
 
 
 def pytest_generate_tests(metafunc):

@@ -10,8 +10,10 @@ or from a backend's own repository, in `tests/test_conformance.py`:
 
 It checks each op's forward against a NumPy reference (dtype, shape, device and values),
 gradients against finite differences in float64 (or against the reference backend where the
-backend has no float64), composites through their fused kernel and their decomposition,
-and that bad input raises the same clear error on every backend.
+backend has no float64), composites through their fused kernel and their decomposition
+(implicit composites' results against their declared shape and dtype), that bad input
+raises the same clear error on every backend, and that binary ops promote Python numbers as
+PyTorch does.
 """
 
 from somegrad.testing.conformance.test_ops import (  # noqa: F401
@@ -22,6 +24,7 @@ from somegrad.testing.conformance.test_ops import (  # noqa: F401
     test_forward,
     test_gradient,
     test_no_missing_primitives,
+    test_python_scalars_promote_like_tensors_of_their_result_type,
     test_random_ops_follow_the_seed,
 )
 
@@ -34,4 +37,5 @@ __all__ = [
     "test_composite_matches_decomposition",
     "test_error",
     "test_random_ops_follow_the_seed",
+    "test_python_scalars_promote_like_tensors_of_their_result_type",
 ]

@@ -197,3 +197,43 @@ def test_random_ops_follow_the_seed(backend):
         backend.set_rng_state(state)
         assert np.array_equal(cases.to_host(backend, cases.call(backend, sample, [])), second), name
     assert device is not None
+
+
+def _binary_public_functions():
+    return [
+        spec
+        for spec in OPS.values()
+        if spec.kind == "elementwise" and len(spec.inputs) == 2 and spec.function is not None and spec.export
+    ]
+
+
+def test_python_scalars_promote_like_tensors_of_their_result_type(backend):
+    """A binary op's public function given a Python number computes what it computes for a tensor
+    of the number converted to PyTorch's result dtype (`x + 2.5` with int x is float32)."""
+    import somegrad as sg
+
+    device = cases.device_of(backend)
+    checked = 0
+    for spec in _binary_public_functions():
+        fn = spec.function
+        for dtype in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            if dtype not in backend.dtypes:
+                continue
+            x = sg.tensor([[0, 1, 3], [2, 1, 0]], device=device).to(dtype)
+            for scalar in (2, 2.5, True):
+                for swapped in (False, True):
+                    wide = sg.full(x.shape, scalar, dtype=dtypes.result_type(x, scalar), device=device)
+                    args, reference_args = ((scalar, x), (wide, x)) if swapped else ((x, scalar), (x, wide))
+                    try:
+                        expected = fn(*reference_args)
+                    except Exception as exc:
+                        with pytest.raises(type(exc)):
+                            fn(*args)
+                        continue
+                    out = fn(*args)
+                    label = f"{spec.name}({'scalar, x' if swapped else 'x, scalar'}) with {dtype.name} x, {scalar!r}"
+                    assert out.dtype is expected.dtype, f"{label}: {out.dtype.name}, expected {expected.dtype.name}"
+                    assert_close(cases.to_host(backend, out), cases.to_host(backend, expected), equal_nan=True, msg=label)
+                    checked += 1
+    if _binary_public_functions():
+        assert checked, "no binary op took a Python scalar"
