@@ -180,7 +180,8 @@ def parametrize(metafunc, names):
             for case in _KINDS[kind](backend):
                 extra = [case.sample.op] if wants_op else []
                 case_id = f"{name}-{case.id}"
-                params.append(pytest.param(name, case, *extra, id=case_id, marks=known_failure(kind, case_id)))
+                marks = known_failure(kind, case_id, getattr(backend, "known_failures", ()))
+                params.append(pytest.param(name, case, *extra, id=case_id, marks=marks))
         elif wants_op:
             params.extend(pytest.param(name, op, id=f"{name}-{op}") for op in _op_names())
         else:
@@ -188,14 +189,15 @@ def parametrize(metafunc, names):
     metafunc.parametrize(argnames, params)
 
 
-def known_failure(kind, case_id):
-    """An xfail(strict=True) mark for a case listed in `known_failures.KNOWN_FAILURES`."""
+def known_failure(kind, case_id, backend_failures=()):
+    """An xfail(strict=True) mark for a case listed in `known_failures.KNOWN_FAILURES` (the
+    core's) or in the backend's own `known_failures` attribute (entries of the same form)."""
     import pytest
 
     from somegrad.testing.conformance.known_failures import KNOWN_FAILURES
 
     test = kind.removesuffix("_case")
-    for kinds, pattern, reason in KNOWN_FAILURES:
+    for kinds, pattern, reason in (*KNOWN_FAILURES, *backend_failures):
         if test in kinds and re.fullmatch(pattern, case_id):
             return (pytest.mark.xfail(strict=True, reason=reason),)
     return ()
