@@ -41,8 +41,9 @@ class ArrayStrictBackend(Backend):
         self.dtypes = tuple(self.native_dtypes)
         kernels = array_api_kernels(xp, self.native)
         # The standard's indexing is narrower than NumPy's (no index arrays beside slices, no
-        # assignment through index arrays): these kernels stay within it.
-        kernels.update(getitem=self._getitem, index_put=self._index_put, scatter_add=self._scatter_add)
+        # assignment through index arrays): these kernels stay within it. (The shared
+        # scatter_add already does.)
+        kernels.update(getitem=self._getitem, index_put=self._index_put)
         kernels.update(
             uniform=self._uniform,
             normal=self._normal,
@@ -159,15 +160,6 @@ class ArrayStrictBackend(Backend):
         targets = self._getitem(self._positions(x.shape), key)
         values = xp.broadcast_to(values, targets.shape)
         return self._scatter(x, targets, values, accumulate)
-
-    def _scatter_add(self, x, index, src, dim):
-        src = src[tuple(slice(0, s) for s in index.shape)]
-        grids = list(xp.meshgrid(*[xp.arange(s, dtype=xp.int64) for s in index.shape], indexing="ij"))
-        grids[dim] = index
-        targets = xp.zeros(index.shape, dtype=xp.int64)
-        for d, grid in enumerate(grids):
-            targets = targets * x.shape[d] + grid
-        return self._scatter(x, targets, src, accumulate=True)
 
 
 def _is_array(k):

@@ -25,7 +25,8 @@ def array_api_kernels(xp, native):
         return xp.astype(x, native(dtype))
 
     def sign(x):
-        return xp.sign(x)
+        # the standard's sign is for numbers; the sign of a bool is itself (as in PyTorch)
+        return xp.asarray(x, copy=True) if x.dtype == native_bool else xp.sign(x)
 
     def round_half_even(x):
         return xp.round(x)
@@ -100,20 +101,23 @@ def array_api_kernels(xp, native):
         return xp.reshape(_scatter_add_flat(flat, targets, flat_values), x.shape)
 
     def _scatter_add_flat(flat, targets, values):
-        # Sort by target, sum runs of equal targets, add once per distinct target.
+        # Sort by target, sum runs of equal targets, then let every position find its run by a
+        # binary search: a gather, not an assignment through an index array, which the standard
+        # does not require (array-api-strict refuses it).
         order = xp.argsort(targets, stable=True)
         targets, values = xp.take(targets, order), xp.take(values, order)
         if targets.shape[0] == 0:
             return flat
-        sums = xp.cumulative_sum(values, include_initial=True)
+        sums = xp.cumulative_sum(values, include_initial=True, dtype=values.dtype)  # the standard widens small ints
         is_last = xp.concat([targets[1:] != targets[:-1], xp.asarray([True], device=_device(flat))])
         ends = xp.nonzero(is_last)[0]
         starts = xp.concat([xp.asarray([0], dtype=ends.dtype, device=_device(flat)), ends[:-1] + 1])
         run_sums = xp.take(sums, ends + 1) - xp.take(sums, starts)
         unique = xp.take(targets, ends)
-        flat = xp.asarray(flat, copy=True)
-        flat[unique] = xp.take(flat, unique) + run_sums
-        return flat
+        positions = xp.arange(flat.shape[0], dtype=unique.dtype, device=_device(flat))
+        run = xp.minimum(xp.searchsorted(unique, positions), unique.shape[0] - 1)
+        hit = xp.take(unique, run) == positions
+        return flat + xp.where(hit, xp.take(run_sums, run), xp.zeros_like(flat))
 
     def gather(x, index, dim):
         x = x[tuple(slice(0, s) if d != dim else slice(None) for d, s in enumerate(index.shape))]
@@ -121,10 +125,15 @@ def array_api_kernels(xp, native):
 
     def scatter_add(x, index, src, dim):
         src = src[tuple(slice(0, s) for s in index.shape)]
-        grids = xp.meshgrid(*[xp.arange(s, dtype=native_int64, device=_device(x)) for s in index.shape], indexing="ij")
+        aranges = [xp.arange(s, dtype=native_int64, device=_device(x)) for s in index.shape]
+        grids = list(xp.meshgrid(*aranges, indexing="ij"))  # a tuple in some libraries (NumPy 2)
         grids[dim] = index
         strides = [math.prod(x.shape[d + 1 :]) for d in range(x.ndim)]
-        targets = sum(g * s for g, s in zip(grids, strides)) if x.ndim else xp.zeros((), dtype=native_int64)
+        targets = (
+            sum(g * s for g, s in zip(grids, strides))
+            if x.ndim
+            else xp.zeros((), dtype=native_int64, device=_device(x))
+        )
         flat = _scatter_add_flat(xp.reshape(x, (-1,)), xp.reshape(targets, (-1,)), xp.reshape(src, (-1,)))
         return xp.reshape(flat, x.shape)
 
@@ -154,6 +163,7 @@ def array_api_kernels(xp, native):
     from somegrad import dtypes
 
     native_int64 = native(dtypes.int64)
+    native_bool = native(dtypes.bool_)
 
     return {
         "neg": xp.negative,
