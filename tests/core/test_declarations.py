@@ -70,16 +70,12 @@ def test_a_kernel_returning_the_wrong_shape_is_caught(numpy_backend, monkeypatch
 
 def test_an_implicit_composite_is_checked_against_its_declaration_when_asked():
     # A wrong shape rule: the decomposition sums over dim 0, the rule claims dim 1.
-    wrong = OpSpec(
-        "wrong_rule", "composite", ("x",), lambda x: ((x.shape[0],), x.dtype), decompose=lambda x: x.sum(0)
-    )
+    wrong = OpSpec("wrong_rule", "composite", ("x",), lambda x: ((x.shape[0],), x.dtype), decompose=lambda x: x.sum(0))
     x = sg.ones(2, 3)
     assert dispatch.apply(wrong, (x,), {}).shape == (3,)  # unchecked: the fast path
     with dispatch.check_declarations(), pytest.raises(RuntimeError, match=r"wrong_rule: .* shape \(3,\).*\(2,\)"):
         dispatch.apply(wrong, (x,), {})
-    wrong_dtype = OpSpec(
-        "wrong_dtype", "composite", ("x",), lambda x: (x.shape, sg.float64), decompose=lambda x: x * 2
-    )
+    wrong_dtype = OpSpec("wrong_dtype", "composite", ("x",), lambda x: (x.shape, sg.float64), decompose=lambda x: x * 2)
     with dispatch.check_declarations(), pytest.raises(RuntimeError, match="dtype float32, .* says float64"):
         dispatch.apply(wrong_dtype, (x,), {})
 

@@ -21,8 +21,16 @@ def test_mypy_infers_tensors_through_chains_and_flags_unknown_methods(tmp_path):
     pytest.importorskip("mypy")
     snippet = Path(__file__).with_name("snippet.py")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path),
-         str(snippet)],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path),
+            str(snippet),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -181,4 +181,3 @@ def write_stubs(check: bool = False) -> list[Path]:
             if not check:
                 path.write_text(text)
     return stale
-

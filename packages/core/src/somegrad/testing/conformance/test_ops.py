@@ -233,7 +233,9 @@ def test_python_scalars_promote_like_tensors_of_their_result_type(backend):
                     out = fn(*args)
                     label = f"{spec.name}({'scalar, x' if swapped else 'x, scalar'}) with {dtype.name} x, {scalar!r}"
                     assert out.dtype is expected.dtype, f"{label}: {out.dtype.name}, expected {expected.dtype.name}"
-                    assert_close(cases.to_host(backend, out), cases.to_host(backend, expected), equal_nan=True, msg=label)
+                    assert_close(
+                        cases.to_host(backend, out), cases.to_host(backend, expected), equal_nan=True, msg=label
+                    )
                     checked += 1
     if _binary_public_functions():
         assert checked, "no binary op took a Python scalar"
