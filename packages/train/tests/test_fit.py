@@ -60,10 +60,12 @@ def test_fit_learns_and_records_history(setup, loss_fn):
         "val_loss",
         "val_accuracy",
         "lr",
+        "step",
         "time",
         "samples_per_second",
     ]
     assert history["epoch"] == [1, 2, 3, 4, 5, 6]
+    assert history["step"] == [4, 8, 12, 16, 20, 24]
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert history["val_accuracy"][-1] > 0.9
     assert len(history.steps) == 6 * 4  # 60 samples in batches of 16
@@ -279,8 +281,21 @@ def test_epoch_logger(setup, loss_fn, caplog):
     assert epoch_lines[1].startswith("epoch 2/2  loss ") and " val_loss " in epoch_lines[1]
     assert lines[0].startswith("step 1  loss ")
     with caplog.at_level(logging.INFO, logger="somegrad.train"):
-        fit(model, train, loss_fn, opt, epochs=1, callbacks=[EpochLogger()], progress=False)
+        logger = logging.getLogger("somegrad.train")
+        fit(model, train, loss_fn, opt, epochs=1, callbacks=[EpochLogger(logger.info)], progress=False)
     assert "epoch 1/1" in caplog.text
+
+
+def test_fit_prints_epoch_summaries_by_default_and_is_quiet_on_request(setup, loss_fn, capsys):
+    model, opt, train, val = setup(n=32)
+    fit(model, train, loss_fn, opt, epochs=2, val_loader=val, progress=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert " val_loss " in lines[1] and " step " not in lines[1]
+    fit(model, train, loss_fn, opt, epochs=1, progress=False, verbose=False)
+    # an EpochLogger of one's own replaces the default one
+    fit(model, train, loss_fn, opt, epochs=1, progress=False, callbacks=[EpochLogger(lambda line: None)])
+    assert capsys.readouterr().out == ""
 
 
 def test_history_files(setup, loss_fn, tmp_path, caplog):
@@ -341,11 +356,76 @@ def test_progress_bar_shows_loss_lr_and_throughput():
     assert quiet.getvalue() == ""
 
 
-def test_no_progress_output_when_not_a_terminal(setup, loss_fn, capsys):
-    model, opt, train, _ = setup(n=16)
-    fit(model, train, loss_fn, opt, epochs=1, progress=True)
-    captured = capsys.readouterr()
-    assert captured.err == "" and captured.out == ""
+def test_progress_under_a_pipe_is_plain_lines(setup, loss_fn, capsys):
+    # capsys replaces stderr with something that is not a terminal, as a pipe or a log file is
+    model, opt, train, _ = setup(n=64)
+    fit(model, train, loss_fn, opt, epochs=2, progress=True, verbose=False)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "\r" not in "".join(err)  # one closing line per epoch, no bar redraws
+    assert err[0].startswith("epoch 1/2  4/4 batches  loss ") and " samples/s  " in err[0]
+    assert err[1].startswith("epoch 2/2  4/4 batches")
+    fit(model, train, loss_fn, opt, epochs=1, progress=False, verbose=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_plain_lines_come_every_interval():
+    stream = io.StringIO()
+    bar = ProgressBar(range(5), total=5, desc="epoch 1/1", file=stream, interval=0.0)
+    for _ in bar:
+        bar.update(0.5, 0.01, 100.0)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert [line.split("  ")[1] for line in lines] == [
+        "1/5 batches",
+        "2/5 batches",
+        "3/5 batches",
+        "4/5 batches",
+        "5/5 batches",
+        "5/5 batches",
+    ]
+    assert bar.kind is None  # closed
+    unknown = io.StringIO()
+    bar = ProgressBar(iter(range(3)), total=None, desc="eval", file=unknown, interval=3600.0)
+    assert list(bar) == [0, 1, 2]
+    bar.close()
+    assert unknown.getvalue().startswith("eval  3 batches  ")
+
+
+def test_progress_in_a_notebook_uses_tqdm_auto(setup, loss_fn, monkeypatch, capsys):
+    """A Jupyter kernel (an IPython whose shell is a ZMQInteractiveShell) gets tqdm.auto's bar:
+    the widget where ipywidgets is installed, else tqdm's text bar in the cell."""
+    import sys
+    import types
+
+    class ZMQInteractiveShell:
+        pass
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: ZMQInteractiveShell()
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    from somegrad.train.progress import in_notebook
+
+    assert in_notebook()
+    seen = []
+    import tqdm.auto
+
+    original = tqdm.auto.tqdm
+
+    def recording(*args, **kwargs):
+        bar = original(*args, file=sys.stderr, **kwargs)
+        seen.append(bar)
+        return bar
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", recording)
+    bar = ProgressBar(range(3), total=3, desc="epoch 1/1")
+    assert bar.kind == "notebook" and list(bar) == [0, 1, 2]
+    bar.close()
+    model, opt, train, _ = setup(n=32)
+    fit(model, train, loss_fn, opt, epochs=1, verbose=False)
+    assert len(seen) == 2 and seen[1].n == 2  # the fit's bar went through both batches
+    assert "epoch 1/1" in capsys.readouterr().err
+    fake.get_ipython = lambda: None  # plain IPython in a terminal is no notebook
+    assert not in_notebook()
 
 
 @pytest.mark.parametrize(

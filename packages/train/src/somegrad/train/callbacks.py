@@ -6,7 +6,6 @@ optimizer, scheduler, history, epoch, step) and may set ``state.stop_training = 
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .history import History
+from .ranks import barrier, is_main_process
 
 __all__ = [
     "TrainingState",
@@ -100,8 +100,11 @@ class EarlyStopping(Callback):
             Keras; 0 stops at the first epoch that does not improve).
         min_delta: smallest change that counts as an improvement (default 0).
         restore_best_weights: at the end of ``fit``, load the weights of the best epoch.
+        verbose: print a line saying when and why training stopped (rank 0 only).
+        print_fn: where that line goes (default ``print``).
 
-    Attributes: ``best``, ``best_epoch``, ``stopped_epoch`` (0 if it never stopped).
+    Attributes: ``best``, ``best_epoch``, ``stopped_epoch`` (0 if it never stopped) and
+    ``reason`` (the line, or None).
     """
 
     def __init__(
@@ -111,8 +114,13 @@ class EarlyStopping(Callback):
         patience: int = 5,
         min_delta: float = 0.0,
         restore_best_weights: bool = False,
+        verbose: bool = True,
+        print_fn: Callable[[str], Any] | None = None,
     ) -> None:
         self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.verbose = verbose
+        self.print_fn = print_fn or print
+        self.reason: str | None = None
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
         self.patience = patience
@@ -133,6 +141,7 @@ class EarlyStopping(Callback):
     def on_fit_start(self, state: TrainingState) -> None:
         self.wait = 0
         self.stopped_epoch = 0
+        self.reason = None
 
     def on_epoch_end(self, state: TrainingState, logs: dict[str, Any]) -> None:
         value = self._monitor.value(logs)
@@ -147,10 +156,24 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             state.stop_training = True
             self.stopped_epoch = state.epoch
+            better = "below" if self._monitor.mode == "min" else "above"
+            since = f"since epoch {self.best_epoch}" if self.best_epoch else "since the start"
+            self.reason = (
+                f"EarlyStopping: stopped after epoch {state.epoch}/{state.epochs}: {self._monitor.monitor} "
+                f"{value:.6g} has not gone {better} the best {self.best:.6g} by more than {self._monitor.min_delta:g} "
+                f"{since} ({self.wait} epoch{'s' if self.wait != 1 else ''}, patience {self.patience})"
+            )
+            if self.verbose and is_main_process():
+                self.print_fn(self.reason)
 
     def on_fit_end(self, state: TrainingState) -> None:
         if self.restore_best_weights and self._best_weights is not None:
             state.model.load_state_dict(self._best_weights)
+            if self.verbose and is_main_process():
+                self.print_fn(
+                    f"EarlyStopping: restored the weights of epoch {self.best_epoch} "
+                    f"({self._monitor.monitor} {self.best:.6g})"
+                )
 
 
 class ModelCheckpoint(Callback):
@@ -167,7 +190,10 @@ class ModelCheckpoint(Callback):
         weights_only: save ``model.state_dict()`` alone (``sg.save``), not a full checkpoint.
 
     Attributes: ``best``, ``best_path`` (the last file written for the best value).
-    Resume with :func:`somegrad.train.load_checkpoint` and ``fit(..., start_epoch=epoch)``.
+    Resume with :func:`somegrad.train.load_checkpoint` and ``fit(..., start_epoch=epoch,
+    start_step=step)``. Under several processes rank 0 writes the file and every rank waits
+    for it (so that any rank may read it at once); the decision to save is the same on every
+    rank, since ``fit`` averages the results across ranks.
     """
 
     def __init__(
@@ -194,49 +220,66 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and not improved:
             return
         path = self.path.format(**logs)
+        if is_main_process():
+            self._save(state, path, value, logs)
+        barrier()
+        if improved:
+            self._monitor.best = value
+            self.best_path = path
+
+    def _save(self, state: TrainingState, path: str, value: float, logs: dict[str, Any]) -> None:
         if self.weights_only:
             import somegrad as sg
 
             sg.save(state.model.state_dict(), path)
-        else:
-            from .checkpoint import save_checkpoint
+            return
+        from .checkpoint import save_checkpoint
 
-            save_checkpoint(
-                path,
-                model=state.model,
-                optimizer=state.optimizer,
-                scheduler=state.scheduler,
-                epoch=state.epoch,
-                step=state.step,
-                metadata={"monitor": self._monitor.monitor, "value": value, "logs": logs},
-            )
-        if improved:
-            self._monitor.best = value
-            self.best_path = path
+        save_checkpoint(
+            path,
+            model=state.model,
+            optimizer=state.optimizer,
+            scheduler=state.scheduler,
+            epoch=state.epoch,
+            step=state.step,
+            metadata={"monitor": self._monitor.monitor, "value": value, "logs": logs},
+        )
 
 
 class EpochLogger(Callback):
     """Write one line per epoch: ``epoch 3/10  loss 0.4210  val_loss 0.4533  lr 0.001  2.1s``.
 
+    ``fit`` adds one printing to stdout unless ``verbose=False`` or one is among its callbacks.
+
     Args:
-        print_fn: where lines go (default: the ``somegrad.train`` logger at INFO level; pass
-            ``print`` to see them without configuring logging).
+        print_fn: where lines go (default ``print``, flushed; pass
+            ``logging.getLogger("somegrad.train").info`` to send them to a logger).
         every_n_steps: also write the running loss every that many optimizer steps.
+
+    Only rank 0 of a data-parallel run writes.
     """
 
     def __init__(self, print_fn: Callable[[str], Any] | None = None, every_n_steps: int | None = None) -> None:
-        self.print_fn = print_fn or logging.getLogger("somegrad.train").info
+        self.print_fn = print_fn or _print_flushed
         self.every_n_steps = every_n_steps
 
     def on_step_end(self, state: TrainingState, logs: dict[str, Any]) -> None:
+        if not is_main_process():
+            return
         if self.every_n_steps and state.step % self.every_n_steps == 0:
             self.print_fn(f"step {state.step}  loss {logs['loss']:.4f}  lr {logs['lr']:.3g}")
 
     def on_epoch_end(self, state: TrainingState, logs: dict[str, Any]) -> None:
+        if not is_main_process():
+            return
         parts = [f"epoch {state.epoch}/{state.epochs}"]
         for key, value in logs.items():
-            if key in ("epoch", "time", "samples_per_second"):
+            if key in ("epoch", "step", "time", "samples_per_second"):
                 continue
             parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
         parts.append(f"{logs.get('time', 0.0):.1f}s")
         self.print_fn("  ".join(parts))
+
+
+def _print_flushed(line: str) -> None:
+    print(line, flush=True)

@@ -15,10 +15,11 @@ import somegrad as sg
 from somegrad.data.collate import move_to_device
 from somegrad.optim.lr_scheduler import ReduceLROnPlateau
 
-from .callbacks import Callback, TrainingState
+from .callbacks import Callback, EpochLogger, TrainingState
 from .history import HISTORY_SUFFIXES, History
 from .metrics import resolve_metrics
 from .progress import ProgressBar
+from .ranks import is_main_process, mean_across_ranks
 
 __all__ = ["train_one_epoch", "evaluate", "fit"]
 
@@ -48,7 +49,10 @@ class _Averages:
         self.samples += n
 
     def means(self) -> dict[str, float]:
-        return {key: total / max(self.samples, 1) for key, total in self.totals.items()}
+        """The means over every rank of a data-parallel run (this process's alone otherwise);
+        `samples` becomes the total over the ranks."""
+        means, self.samples = mean_across_ranks(self.totals, self.samples)
+        return means
 
 
 def _as_float(value: Any) -> float:
@@ -87,10 +91,14 @@ def train_one_epoch(
         accumulate: step the optimizer every this many batches, with each batch's loss divided
             by ``accumulate`` (an epoch's leftover batches are stepped at its end).
         device: move each batch there first (``DataLoader(device=...)`` does the same).
-        progress: show a tqdm bar (loss, lr, samples/s) when stderr is a terminal.
+        progress: show the loss, lr and samples/s as the epoch goes (see
+            :class:`~somegrad.train.progress.ProgressBar`: a bar on a terminal or in a notebook,
+            plain lines elsewhere; rank 0 only).
 
     Returns:
-        ``{"loss": ..., <metric>: ..., "samples_per_second": ...}``.
+        ``{"loss": ..., <metric>: ..., "samples_per_second": ...}``, averaged over every rank of
+        a data-parallel run (weighted by the ranks' sample counts); ``samples_per_second`` counts
+        the samples of all ranks.
     """
     if not isinstance(accumulate, int) or accumulate < 1:
         raise ValueError(f"train_one_epoch: accumulate must be an integer >= 1, got {accumulate!r}")
@@ -140,8 +148,8 @@ def train_one_epoch(
         bar.close()
     if averages.samples == 0:
         raise ValueError(f"train_one_epoch: the loader yielded no batches ({loader!r})")
-    elapsed = time.perf_counter() - started
     results = averages.means()
+    elapsed = time.perf_counter() - started
     results["samples_per_second"] = averages.samples / max(elapsed, 1e-9)
     return results
 
@@ -174,7 +182,8 @@ def evaluate(
     """Mean loss and metrics of ``model`` over ``loader``, in eval mode and under ``no_grad``.
 
     The model's previous train/eval mode is restored afterwards. Returns ``{"loss": ...,
-    <metric>: ...}`` (no ``"loss"`` without ``loss_fn``).
+    <metric>: ...}`` (no ``"loss"`` without ``loss_fn``), averaged over every rank of a
+    data-parallel run (each rank evaluating its shard of ``loader``).
     """
     metric_fns = resolve_metrics(metrics)
     was_training = getattr(model, "training", True)
@@ -222,6 +231,8 @@ def fit(
     device: Any = None,
     scheduler_interval: str = "epoch",
     start_epoch: int = 0,
+    start_step: int | None = None,
+    verbose: bool = True,
 ) -> History:
     """Train for ``epochs`` epochs, validating after each; returns the :class:`History`.
 
@@ -236,11 +247,26 @@ def fit(
         metrics: names (``"accuracy"``) or functions, recorded for training and validation.
         callbacks: :class:`Callback` objects (EarlyStopping, ModelCheckpoint, EpochLogger...).
         grad_clip, accumulate, device: as for :func:`train_one_epoch`.
-        progress: a tqdm bar per epoch when stderr is a terminal; ``False`` turns it off.
+        progress: show each epoch's progress (a bar on a terminal or in a notebook, plain lines
+            in a pipe or log); ``False`` turns it off.
         history_path: after every epoch, write the history there as ``.csv`` (epochs) or
             ``.json`` (epochs and steps); at the end also a ``.png`` plot beside it when
-            matplotlib is installed.
+            matplotlib is installed. When resuming (``start_epoch > 0``) an existing file's
+            first ``start_epoch`` epochs (and their steps, from a ``.json``) are kept and the
+            new epochs appended.
         start_epoch: the number of epochs already done (after ``load_checkpoint``).
+        start_step: the number of optimizer steps already done (the checkpoint's ``step``);
+            by default the resumed history's last step, else ``start_epoch`` times the
+            steps of an epoch when the loader has a length.
+        verbose: print one summary line per epoch (``epoch 2/10  loss 0.41  val_loss 0.45 ...``)
+            unless an :class:`EpochLogger` is among the callbacks; ``False`` is quiet.
+
+    Under several processes (``somegrad.distributed`` initialised, the model wrapped in
+    ``DistributedDataParallel``, the loader sharded by ``DistributedSampler``), the results are
+    averaged across ranks, so every rank makes the same decisions (early stopping, checkpoints,
+    ReduceLROnPlateau); only rank 0 shows progress, prints and writes the history file, and
+    ``ModelCheckpoint`` saves on rank 0 while the others wait. A sampler with ``set_epoch`` gets
+    the epoch number before each epoch, so shuffling differs per epoch and resumes exactly.
     """
     if scheduler_interval not in ("epoch", "step"):
         raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
@@ -248,6 +274,8 @@ def fit(
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     if not isinstance(start_epoch, int) or not 0 <= start_epoch <= epochs:
         raise ValueError(f"fit: start_epoch must be an integer in [0, epochs={epochs}], got {start_epoch!r}")
+    if start_step is not None and (not isinstance(start_step, int) or start_step < 0):
+        raise ValueError(f"fit: start_step must be a non-negative integer or None, got {start_step!r}")
     if history_path is not None:
         history_path = os.fspath(history_path)
         suffix = os.path.splitext(history_path)[1].lower()
@@ -256,12 +284,29 @@ def fit(
     metric_fns = resolve_metrics(metrics)
     plateau = isinstance(scheduler, ReduceLROnPlateau)
     step_scheduler = scheduler if scheduler_interval == "step" else None
-    state = TrainingState(model=model, optimizer=optimizer, scheduler=scheduler, epoch=start_epoch, epochs=epochs)
+    main = is_main_process()
+    history = History()
+    if start_epoch > 0 and history_path is not None and os.path.exists(history_path):
+        history = History.load(history_path).truncate(start_epoch)
+    state = TrainingState(
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        history=history,
+        epoch=start_epoch,
+        epochs=epochs,
+        step=_resumed_step(start_step, start_epoch, history, loader, accumulate),
+    )
     callbacks = list(callbacks)
+    if verbose and main and not any(isinstance(c, EpochLogger) for c in callbacks):
+        callbacks.append(EpochLogger(print))
     for callback in callbacks:
         callback.on_fit_start(state)
+    sampler = getattr(loader, "sampler", None)
     for epoch in range(start_epoch, epochs):
         state.epoch = epoch
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
         for callback in callbacks:
             callback.on_epoch_start(state)
         lr = _lr(optimizer)
@@ -287,6 +332,7 @@ def fit(
             val_results = evaluate(model, val_loader, loss_fn, metrics=metric_fns, device=device)
             logs.update({f"val_{name}": value for name, value in val_results.items()})
         logs["lr"] = lr
+        logs["step"] = state.step
         logs["time"] = time.perf_counter() - started
         logs["samples_per_second"] = train_results["samples_per_second"]
         state.epoch = epoch + 1
@@ -296,7 +342,7 @@ def fit(
             else:
                 scheduler.step()
         state.history.epochs.append(logs)
-        if history_path is not None:
+        if history_path is not None and main:
             state.history.save(history_path)
         for callback in callbacks:
             callback.on_epoch_end(state, logs)
@@ -304,6 +350,24 @@ def fit(
             break
     for callback in callbacks:
         callback.on_fit_end(state)
-    if history_path is not None and state.history.epochs:
+    if history_path is not None and state.history.epochs and main:
         state.history.plot(os.path.splitext(history_path)[0] + ".png")
     return state.history
+
+
+def _resumed_step(start_step, start_epoch, history, loader, accumulate) -> int:
+    """The optimizer steps done before ``start_epoch``: given, else the resumed history's last
+    step record, else the epochs' steps counted from the loader's length."""
+    if start_step is not None:
+        return start_step
+    if start_epoch == 0:
+        return 0
+    if history.epochs and "step" in history.epochs[-1]:
+        return int(history.epochs[-1]["step"])
+    if history.steps:
+        return int(history.steps[-1]["step"])
+    try:
+        batches = len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
+    return start_epoch * -(-batches // accumulate)
