@@ -14,8 +14,7 @@ import pytest
 import somegrad as sg
 from somegrad import optim
 from somegrad.data import DataLoader, TensorDataset
-from somegrad.train import ModelCheckpoint, fit, load_checkpoint, save_checkpoint
-from somegrad.train import ranks
+from somegrad.train import ModelCheckpoint, fit, load_checkpoint, ranks, save_checkpoint
 
 
 def build(tiny_classifier, make_blobs, seed=0, d_hidden=8):
