@@ -3,8 +3,9 @@
 Each kernel computes what its op's decomposition computes, in few passes over memory:
 in-place ufuncs with `out=`, `einsum` for row-wise dot products, and one BLAS matmul for
 convolutions (im2col through a strided window view). Loops run over kernel taps or groups,
-never over elements or the batch. float16/bfloat16 inputs run in float32 and are rounded
-back, as in the rest of the backend.
+never over elements or the batch. The window geometry (output sizes, the taps' slices) is the
+core's, from `somegrad.ops.nn.conv`. float16/bfloat16 inputs run in float32 and are rounded
+back, as in the rest of the backend (see `table.py`).
 """
 
 from __future__ import annotations
@@ -12,73 +13,18 @@ from __future__ import annotations
 import functools
 import math
 
-import ml_dtypes
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from somegrad.ops.nn.conv import _window_slices as _taps
+from somegrad.ops.nn.conv import conv_output_size
 from somegrad.ops.nn.loss import class_index_error
-
-_HALF = frozenset((np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)))
-_F32 = np.dtype(np.float32)
-
-
-def _in_float32(kernel):
-    """Run `kernel` in float32 when its float inputs are float16/bfloat16, rounding back
-    (each of its outputs, for a kernel that returns several)."""
-    silenced = np.errstate(all="ignore")(kernel)  # a decorator: cheaper per call than `with`
-
-    def wrapped(*args, **params):
-        half = None
-        for a in args:
-            if a.dtype in _HALF:  # every positional argument is an array
-                half = a.dtype
-                break
-        if half is None:
-            return silenced(*args, **params)
-        out = silenced(*[a.astype(_F32) if a.dtype == half else a for a in args], **params)
-        if isinstance(out, tuple):  # several outputs (linear_backward), None for one not computed
-            return tuple(None if o is None else o.astype(half) for o in out)
-        return out.astype(half)
-
-    wrapped.__name__ = kernel.__name__
-    return wrapped
-
+from somegrad_numpy.special import erf, erfc32
 
 # --- gelu --------------------------------------------------------------------------------------
 _SQRT_HALF = 1 / math.sqrt(2)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-# Numerical Recipes' erfc(a) = t * exp(-a^2 + P(t)), t = 1 / (1 + a/2): relative error < 1.2e-7
-# for every a >= 0. Coefficients of P from the highest power down.
-_ERFC_FIT = (
-    0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
-    -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
-)  # fmt: skip
-
-
-def _erfc32(a, gaussian=False):
-    """erfc(a) for a >= 0, float32; with `gaussian`, also exp(-a^2)."""
-    t = a * 0.5
-    t += 1
-    np.reciprocal(t, out=t)
-    poly = np.full_like(a, _ERFC_FIT[0])
-    for c in _ERFC_FIT[1:]:
-        poly *= t
-        poly += c
-    if not gaussian:
-        poly -= np.square(a)
-        np.exp(poly, out=poly)
-        poly *= t
-        return poly
-    gauss = np.square(a)
-    np.negative(gauss, out=gauss)
-    np.exp(gauss, out=gauss)
-    np.exp(poly, out=poly)
-    poly *= t
-    poly *= gauss
-    return poly, gauss
-
-
 # The float32 erf fit takes some 25 passes; over blocks that stay in the cache they cost
 # cache bandwidth, not memory bandwidth (about twice as fast on a million elements).
 _BLOCK = 1 << 16
@@ -90,12 +36,6 @@ def _blockwise(kernel, out, *inputs):
         block = slice(start, start + _BLOCK)
         kernel(out[block], *(a[block] for a in inputs))
     return out
-
-
-def _erf64(x):
-    from somegrad_numpy.backend import erf  # float64 to ~1e-14; the backend imports this module
-
-    return erf(x)
 
 
 # The tanh approximation is x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3), since
@@ -125,7 +65,7 @@ def _gelu_exact32(out, x):
     # tiny, and no series for small |x|, where the fit's absolute error is far below x's own.
     a = np.abs(x)
     a *= _SQRT_HALF
-    tail = _erfc32(a)
+    tail = erfc32(a)
     tail *= a
     tail *= _SQRT_HALF
     np.maximum(x, 0, out=out)
@@ -137,7 +77,7 @@ def gelu(x, approximate):
     if approximate == "tanh":
         return _blockwise(_gelu_tanh, np.empty_like(x), x).reshape(shape)
     if x.dtype == np.float64:
-        out = _erf64(x * _SQRT_HALF)
+        out = erf(x * _SQRT_HALF)
         out += 1
     else:
         return _blockwise(_gelu_exact32, np.empty_like(x), x).reshape(shape)
@@ -166,7 +106,7 @@ def _gelu_tanh_grad(out, g, x):
 def _gelu_exact_grad(out, g, x):
     # cdf(x) + x pdf(x), pdf(x) = exp(-x^2 / 2) / sqrt(2 pi)
     if x.dtype == np.float64:
-        cdf = _erf64(x * _SQRT_HALF)
+        cdf = erf(x * _SQRT_HALF)
         cdf += 1
         cdf *= 0.5
         gauss = np.square(x)
@@ -176,7 +116,7 @@ def _gelu_exact_grad(out, g, x):
         # cdf(x) = erfc(|x| / sqrt(2)) / 2 for x < 0, 1 - that for x >= 0: exact in both tails.
         a = np.abs(x)
         a *= _SQRT_HALF
-        half, gauss = _erfc32(a, gaussian=True)
+        half, gauss = erfc32(a, gaussian=True)
         half *= 0.5
         cdf = np.multiply(half, -2)
         cdf += 1
@@ -434,27 +374,8 @@ def _im2col(x, kernel, stride, padding, dilation, out_hw):
     return cols.reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
 
 
-def _out_size(size, kernel, stride, padding, dilation):
-    return (size + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def _out_hw(shape, kernel, stride, padding, dilation):
-    return tuple(_out_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
-
-
-def _taps(kernel, stride, dilation, out_hw):
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    for i in range(kh):
-        for j in range(kw):
-            yield (
-                i,
-                j,
-                (
-                    Ellipsis,
-                    slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
-                    slice(j * dw, j * dw + sw * (wo - 1) + 1, sw),
-                ),
-            )
+    return tuple(conv_output_size(shape[2 + d], kernel[d], stride[d], padding[d], dilation[d]) for d in (0, 1))
 
 
 def _im2row(x, kernel, stride, padding, dilation, out_hw):
@@ -514,7 +435,7 @@ def _row2im(rows, input_shape, kernel, stride, padding, dilation, out_hw):
     (top, bottom), (left, right) = padding
     rows = rows.reshape(n, out_hw[0], out_hw[1], c, kernel[0], kernel[1])
     out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=rows.dtype)
-    for i, j, (_, hs, ws) in _taps(kernel, stride, dilation, out_hw):
+    for i, j, (_, _, hs, ws) in _taps(kernel, stride, dilation, out_hw):
         out[:, hs, ws] += rows[..., i, j]
     return np.ascontiguousarray(out[:, top : top + h, left : left + w].transpose(0, 3, 1, 2))
 
@@ -603,26 +524,24 @@ def avg_pool2d_backward(g, input_shape, kernel_size, stride, padding, dilation, 
 
 
 KERNELS = {
-    name: _in_float32(kernel)
-    for name, kernel in {
-        "gelu_backward": gelu_backward,
-        "linear": linear,
-        "linear_backward": linear_backward,
-        "embedding_backward": embedding_backward,
-        "layer_norm": layer_norm,
-        "layer_norm_backward": layer_norm_backward,
-        "batch_norm": batch_norm,
-        "cross_entropy": cross_entropy,
-        "cross_entropy_backward": cross_entropy_backward,
-        "attention_probabilities": attention_probabilities,
-        "attention_probabilities_backward": attention_probabilities_backward,
-        "conv2d": conv2d,
-        "conv2d_backward_input": conv2d_backward_input,
-        "conv2d_backward_weight": conv2d_backward_weight,
-        "max_pool2d": max_pool2d,
-        "max_pool2d_backward": max_pool2d_backward,
-        "avg_pool2d": avg_pool2d,
-        "avg_pool2d_backward": avg_pool2d_backward,
-    }.items()
+    "gelu": gelu,
+    "gelu_backward": gelu_backward,
+    "linear": linear,
+    "linear_backward": linear_backward,
+    "embedding": embedding,
+    "embedding_backward": embedding_backward,
+    "layer_norm": layer_norm,
+    "layer_norm_backward": layer_norm_backward,
+    "batch_norm": batch_norm,
+    "cross_entropy": cross_entropy,
+    "cross_entropy_backward": cross_entropy_backward,
+    "attention_probabilities": attention_probabilities,
+    "attention_probabilities_backward": attention_probabilities_backward,
+    "conv2d": conv2d,
+    "conv2d_backward_input": conv2d_backward_input,
+    "conv2d_backward_weight": conv2d_backward_weight,
+    "max_pool2d": max_pool2d,
+    "max_pool2d_backward": max_pool2d_backward,
+    "avg_pool2d": avg_pool2d,
+    "avg_pool2d_backward": avg_pool2d_backward,
 }
-KERNELS["embedding"] = embedding  # a gather: exact in any dtype
