@@ -100,7 +100,7 @@ def test_arange(args, kwargs, expected):
 def test_arange_errors():
     with pytest.raises(ValueError, match="arange: step must be nonzero"):
         sg.arange(0, 5, 0)
-    with pytest.raises(ValueError, match="arange: upper bound and larger bound inconsistent"):
+    with pytest.raises(ValueError, match="arange: upper bound and lower bound inconsistent"):
         sg.arange(0, 5, -1)
 
 

@@ -16,6 +16,7 @@ Promotion follows PyTorch, not NumPy:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = [
@@ -38,6 +39,12 @@ __all__ = [
     "result_type",
     "get_default_dtype",
     "set_default_dtype",
+    "integer_bounds",
+    "float_max",
+    "python_number",
+    "value_fits",
+    "check_value_fits",
+    "exactly_representable",
 ]
 
 
@@ -138,6 +145,99 @@ _PROMOTION = {(a, b): _promote_pair(a, b) for a in all_dtypes for b in all_dtype
 def promote_types(a: DType, b: DType) -> DType:
     """The smallest dtype both `a` and `b` convert to without losing their category."""
     return _PROMOTION[(a, b)]
+
+
+_INTEGER_BOUNDS = {
+    uint8: (0, 2**8 - 1),
+    int8: (-(2**7), 2**7 - 1),
+    int16: (-(2**15), 2**15 - 1),
+    int32: (-(2**31), 2**31 - 1),
+    int64: (-(2**63), 2**63 - 1),
+}
+_FLOAT_MAX = {
+    float16: 65504.0,
+    bfloat16: 3.3895313892515355e38,
+    float32: 3.4028234663852886e38,
+    float64: 1.7976931348623157e308,
+}
+
+
+def integer_bounds(dtype: DType) -> tuple[int, int]:
+    """The smallest and largest value of an integer dtype: `(-128, 127)` for int8."""
+    return _INTEGER_BOUNDS[dtype]
+
+
+def float_max(dtype: DType) -> float:
+    """The largest finite value of a floating point dtype: 65504.0 for float16."""
+    return _FLOAT_MAX[dtype]
+
+
+def python_number(value):
+    """`value` as a Python bool, int or float when it is one, or a NumPy scalar of those kinds
+    (`np.float32(3)` gives 3.0, `np.int64(2)` gives 2); None for anything else."""
+    if isinstance(value, (bool, int, float)):
+        return value if type(value) in (bool, int, float) else value.item()
+    kind_of = type(value)
+    if kind_of.__module__ == "numpy" and kind_of.__name__ != "ndarray" and hasattr(value, "item"):
+        kind = getattr(getattr(value, "dtype", None), "kind", "")
+        if kind in "biuf" and kind:
+            return value.item()
+    return None
+
+
+# (significand bits, smallest exponent of a normal number as math.frexp gives it)
+_SIGNIFICAND = {float16: (11, -13), bfloat16: (8, -125), float32: (24, -125), float64: (53, -1021)}
+
+
+def exactly_representable(value, dtype: DType) -> bool:
+    """Whether the Python number `value` is exactly a value of the floating dtype `dtype` (NaN
+    and the infinities are): `exactly_representable(2049, float16)` is False (float16 holds 2048
+    and 2050), `exactly_representable(0.5, bfloat16)` True."""
+    try:
+        as_float = float(value)
+    except OverflowError:
+        return False
+    if as_float != value:  # an int that not even float64 holds
+        return False
+    if as_float == 0 or not math.isfinite(as_float):
+        return True
+    if abs(as_float) > _FLOAT_MAX[dtype]:
+        return False
+    bits, min_exponent = _SIGNIFICAND[dtype]
+    significand, exponent = math.frexp(as_float)
+    bits -= max(0, min_exponent - exponent)  # subnormals have fewer bits
+    return bits > 0 and math.ldexp(significand, bits).is_integer()
+
+
+def value_fits(value, dtype: DType) -> bool:
+    """Whether the Python number `value` converts to `dtype` without overflow, by PyTorch's rule:
+    bools always fit; into an integer dtype, NaN and inf never, and other numbers when they lie
+    within its range, where uint8 also takes ints down to -255 (they wrap, as `a + 255 * b`
+    stands for `a - b`); into a floating dtype, anything but finite values past its largest.
+
+    `value_fits(300, uint8)` is False, `value_fits(-1, uint8)` True (it becomes 255),
+    `value_fits(2.7, int8)` True (it becomes 2), `value_fits(1e40, float32)` False."""
+    if isinstance(value, bool) or dtype is bool_:
+        return True
+    if dtype.is_floating_point:
+        if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+            return True
+        return -_FLOAT_MAX[dtype] <= value <= _FLOAT_MAX[dtype]
+    low, high = _INTEGER_BOUNDS[dtype]
+    if isinstance(value, float):
+        # compared as C++ compares a double with the limit converted to double
+        return float(low) <= value <= float(high)
+    if dtype.kind == "uint":
+        return -high <= value <= high
+    return low <= value <= high
+
+
+def check_value_fits(op: str, value, dtype: DType) -> None:
+    """Raise `ValueOverflowError` (a RuntimeError) naming `op` unless `value_fits(value, dtype)`."""
+    if not value_fits(value, dtype):
+        from somegrad.errors import ValueOverflowError
+
+        raise ValueOverflowError(f"{op}: value {value!r} cannot be converted to type {dtype.name} without overflow")
 
 
 # Process-wide, as in PyTorch: threads (data loader workers) see the same default.

@@ -11,6 +11,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.device import device as to_device
+from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops import creation
 from somegrad.ops.dispatch import apply, create
 from somegrad.ops.shapes import as_shape
@@ -131,7 +132,7 @@ def _from_host(values, dtype, device, requires_grad=False):
 def _float_dtype(op, dtype):
     dtype = dtype or dtypes.get_default_dtype()
     if not dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point dtype, got {dtype.name}")
+        raise UnsupportedDTypeError(f"{op}: expected a floating point dtype, got {dtype.name}")
     return dtype
 
 
@@ -167,7 +168,7 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None)
     if high is None:
         low, high = 0, low
     if low >= high:
-        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+        raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
     shape, dtype = as_shape("randint", (size,) if isinstance(size, int) else tuple(size)), dtype or dtypes.int64
     if generator is not None:
         return _from_host(generator._rng.integers(low, high, shape), dtype, device)

@@ -8,6 +8,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.device import device as to_device
+from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from somegrad.ops.dispatch import _backend, create
 from somegrad.ops.elementwise import where
 from somegrad.ops.shapes import as_shape
@@ -20,11 +21,15 @@ def _full_infer(shape, dtype, fill_value):
 
 
 def _arange_infer(start, stop, step, dtype):
+    if dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("arange: not implemented for bool; make an integer range and compare it")
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        raise ArgumentError(f"arange: unsupported range: {start} -> {stop} in steps of {step}")
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise ArgumentError("arange: step must be nonzero")
     if (stop - start) * step < 0 and start != stop:
-        raise ValueError(
-            f"arange: upper bound and larger bound inconsistent with step sign (start={start}, end={stop}, step={step})"
+        raise ArgumentError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start={start}, end={stop}, step={step})"
         )
     return (max(0, math.ceil((stop - start) / step)),), dtype
 
@@ -42,9 +47,11 @@ RANDINT = register(OpSpec("randint", "random", (), _random_infer, doc="Integers 
 
 def _multinomial_infer(probs, num_samples, replacement):
     if probs.ndim not in (1, 2):
-        raise ValueError(f"multinomial: probs must be 1-d or 2-d, got shape {tuple(probs.shape)}")
+        raise ShapeError(f"multinomial: probs must be 1-d or 2-d, got shape {tuple(probs.shape)}")
+    if not probs.dtype.is_floating_point:
+        raise DTypeError(f"multinomial: probs must have a floating point dtype, got {probs.dtype.name}")
     if not replacement and num_samples > probs.shape[-1]:
-        raise ValueError(
+        raise ArgumentError(
             f"multinomial: cannot draw {num_samples} samples without replacement from {probs.shape[-1]} categories"
         )
     return probs.shape[:-1] + (num_samples,), dtypes.int64
@@ -61,9 +68,36 @@ def _dtype_of_numpy(array) -> dtypes.DType:
         raise TypeError(f"tensor: numpy dtype {array.dtype} is not supported by somegrad") from None
 
 
+def _check_python_values(array, dtype):
+    """Python numbers (not arrays, which convert as a cast does) must fit an integer dtype, as
+    in PyTorch: `tensor([300], dtype=uint8)` and `tensor([nan], dtype=int32)` raise."""
+    if array.dtype.kind == "u" and array.size and int(array.max()) > dtypes.integer_bounds(dtypes.int64)[1]:
+        # NumPy holds Python ints in [2**63, 2**64) as uint64; PyTorch reads every int as int64
+        if dtype is None or not dtype.is_floating_point:
+            raise ValueError(f"tensor: {int(array.max())} is too large for int64, the type of Python ints in tensors")
+        return
+    if dtype is None or dtype is dtypes.bool_ or dtype.is_floating_point or not array.size or array.dtype.kind == "b":
+        return
+    if array.dtype.kind == "f":
+        nan = np.isnan(array)
+        if nan.any():
+            dtypes.check_value_fits("tensor", float("nan"), dtype)
+        finite = array[~nan]
+        extremes = (float(finite.min()), float(finite.max())) if finite.size else ()
+    else:
+        extremes = (int(array.min()), int(array.max()))
+    for value in extremes:
+        dtypes.check_value_fits("tensor", value, dtype)
+
+
 def _host_array(data, dtype):
     if isinstance(data, Tensor):
         return data.detach().cpu().numpy(), data.dtype
+    if not isinstance(data, (bool, int, float)) and dtypes.python_number(data) is not None:
+        # A NumPy scalar keeps its dtype, and its value is checked as a Python number's is.
+        array = np.asarray(data)
+        _check_python_values(array, dtype)
+        return array, dtype or _dtype_of_numpy(array)
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
         array = np.asarray(data)
         if array.dtype.kind in "fiub" and array.dtype.name not in ("float128", "longdouble"):
@@ -78,6 +112,7 @@ def _host_array(data, dtype):
             f"tensor: expected numbers or nested lists of numbers with a regular shape, got {type(data).__name__} "
             f"(numpy made dtype {array.dtype} of it)"
         )
+    _check_python_values(array, dtype)
     if dtype is None:
         kind = array.dtype.kind
         dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.get_default_dtype()
@@ -128,17 +163,36 @@ def _place(device):
     return _backend(device).canonical_device(device)
 
 
+def check_fill_value(op, value, dtype):
+    """A number written into tensors of `dtype` (`full`, `fill_`, `x[i] = v`) must fit it, as in
+    PyTorch: NaN into an integer tensor, 300 into uint8 or 1e40 into float32 raise
+    `ValueOverflowError`. float16 and bfloat16 take any number (too large ones become inf), as
+    PyTorch's fill does."""
+    if dtype not in (dtypes.float16, dtypes.bfloat16):
+        dtypes.check_value_fits(op, value, dtype)
+
+
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given)."""
+    """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given).
+
+    The value must fit the dtype (`check_fill_value`): `full((2,), 300, dtype=sg.uint8)` raises."""
     shape = as_shape("full", (size,) if isinstance(size, int) else tuple(size))
+    number = dtypes.python_number(fill_value)
+    if number is not None:
+        fill_value = number
     if dtype is None:
-        dtype = (
-            dtypes.scalar_dtype(fill_value)
-            if isinstance(fill_value, (bool, int, float))
-            else dtypes.get_default_dtype()
-        )
+        dtype = dtypes.scalar_dtype(fill_value) if number is not None else dtypes.get_default_dtype()
+    if number is not None:
+        check_fill_value("full", fill_value, dtype)
     out = create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
     return out.requires_grad_(True) if requires_grad else out
+
+
+def constant(shape, value, dtype, device):
+    """A tensor of `shape` holding the Python number `value` converted to `dtype` as a cast
+    converts (out-of-range ints wrap, NaN into integers is undefined): the operands that ops
+    make of Python numbers (`int8_tensor + 1000` wraps, as in PyTorch). Users call `full`."""
+    return create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": value})
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -203,8 +257,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from `start` to `end`, both included."""
     if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+        raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
     dtype = dtype or dtypes.get_default_dtype()
+    if dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("linspace: not implemented for bool")
+    for bound in (start, end):
+        dtypes.check_value_fits("linspace", bound, dtype)
     if steps == 1:
         out = full((1,), start, dtype=dtype, device=device)
     else:
@@ -221,6 +279,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The (n, m) identity matrix (m = n unless given): ones on the diagonal, zeros elsewhere."""
     m = n if m is None else m
+    for name, size in (("n", n), ("m", m)):
+        if size < 0:
+            raise ArgumentError(f"eye: {name} must be greater or equal to 0, got {size}")
     rows = arange(n, device=device).reshape(n, 1)
     cols = arange(m, device=device)
     out = (rows == cols).to(dtype or dtypes.get_default_dtype())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
+from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import OpSpec, register
@@ -103,8 +104,9 @@ def _div_backward(g, b, out, needs_input_grad):
 
 
 def _pow_backward(g, a, b, out, needs_input_grad):
-    # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (as PyTorch does).
-    da = g * b * a ** (b - 1) if needs_input_grad[0] else None
+    # d/da a**b = b * a**(b - 1), taken as 0 where b == 0 (at a == 0 the formula is 0 * inf);
+    # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (both as PyTorch does).
+    da = where(b == 0, 0.0, g * b * a ** (b - 1)) if needs_input_grad[0] else None
     db = where((a == 0) & (b >= 0), g.zeros_like(), g * out * a.log()) if needs_input_grad[1] else None
     return da, db
 
@@ -122,6 +124,7 @@ def _extremum_backward(first_wins):
 
 MUL = binary("mul", _mul_backward)
 DIV = binary("div", _div_backward)
+_IN_FLOAT32_WITH_SCALARS = (ADD, SUB, MUL, DIV)  # see _inexact_scalar
 POW = binary("pow", _pow_backward)
 MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b))
 MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b))
@@ -211,7 +214,7 @@ def _gelu_backward(g, x, approximate):
 
 def _gelu_infer(x, approximate="none"):
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return x.shape, x.dtype
 
 
@@ -263,7 +266,7 @@ LEAKY_RELU = unary(
 
 def _clamp_infer(x, min=None, max=None):
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     return x.shape, x.dtype
 
 
@@ -297,29 +300,61 @@ def scalar_tensor(value, dtype, device):
     key = (type(value), value, dtype, device)
     cached = _scalars.get(key)
     if cached is None:
-        from somegrad.ops.creation import full
+        from somegrad.ops.creation import constant
 
         if len(_scalars) > 4096:
             _scalars.clear()
-        cached = _scalars[key] = full((), value, dtype=dtype, device=device)
+        cached = _scalars[key] = constant((), value, dtype, device)
     return cached
 
 
-def _operands(op, *values, out_dtype=None):
-    """Tensors of one dtype for an elementwise op over tensors and Python scalars."""
-    device = None
-    for v in values:
-        if isinstance(v, Tensor):
-            device = v.device
-            break
-        if not isinstance(v, (bool, int, float)):
+class _Dimensioned:
+    """What a NumPy array operand counts as in type promotion: PyTorch makes a tensor of it
+    that takes part as a tensor with dimensions, even when it is 0-d (`float32_tensor +
+    np.array(1.0)` is float64)."""
+
+    ndim = 1
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+def _operand(op, v, device):
+    """A Tensor, a Python number, or None for what an elementwise op does not take. NumPy
+    scalars count as the Python numbers they hold (a NumPy bool as a float, as in PyTorch);
+    NumPy arrays become tensors on `device`."""
+    if isinstance(v, Tensor) or type(v) in (bool, int, float):
+        return v
+    number = dtypes.python_number(v)
+    if number is not None:
+        return float(number) if isinstance(number, bool) else number
+    if type(v).__name__ == "ndarray" and device is not None:
+        from somegrad.ops.creation import tensor
+
+        return tensor(v, device=device)
+    return None
+
+
+def _promotion_stand_in(original, converted):
+    return (
+        _Dimensioned(converted.dtype)
+        if isinstance(converted, Tensor) and not isinstance(original, Tensor)
+        else converted
+    )
+
+
+def _operands(op, *values, out_dtype=None, compute_dtype=None):
+    """Tensors of one dtype for an elementwise op over tensors and Python numbers (NumPy
+    scalars and arrays too): the result dtype by PyTorch's promotion, or `compute_dtype`."""
+    device = next((v.device for v in values if isinstance(v, Tensor)), None)
+    converted = [_operand(op, v, device) for v in values]
+    for v, c in zip(values, converted):
+        if c is None:
             raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
-    dtype = out_dtype or dtypes.result_type(*values)
+    dtype = compute_dtype or out_dtype or dtypes.result_type(*map(_promotion_stand_in, values, converted))
     result = []
-    for v in values:
+    for v in converted:
         if not isinstance(v, Tensor):
-            if not isinstance(v, (bool, int, float)):
-                raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
             v = scalar_tensor(v, dtype, device)
         elif v.dtype is not dtype:
             v = cast(v, dtype)
@@ -327,10 +362,31 @@ def _operands(op, *values, out_dtype=None):
     return result
 
 
+_LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
+
+
+def _inexact_scalar(dtype, *values):
+    """Whether a Python number among `values` is not exactly a value of the low precision
+    `dtype`: PyTorch's add, sub, mul and div then compute in float32 (the scalar there as a
+    float32) and round once, so `float16_zeros * 2**31` is 0, not 0 * inf = NaN. For a scalar
+    that `dtype` holds exactly, float32 then rounding gives the same bits as float16 itself."""
+    return any(
+        not isinstance(v, Tensor)
+        and (number := dtypes.python_number(v)) is not None
+        and not dtypes.exactly_representable(number, dtype)
+        for v in values
+    )
+
+
 def _binary(spec, a, b, out_dtype=None):
     if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and out_dtype is None:
         return apply(spec, (a, b), {})
-    return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=out_dtype)), {})
+    operands = _operands(spec.name, a, b, out_dtype=out_dtype)
+    dtype = operands[0].dtype
+    if dtype in _LOW_PRECISION and spec in _IN_FLOAT32_WITH_SCALARS and _inexact_scalar(dtype, a, b):
+        wide = _operands(spec.name, a, b, compute_dtype=dtypes.float32)
+        return cast(apply(spec, tuple(wide), {}), dtype)
+    return apply(spec, tuple(operands), {})
 
 
 def _floating(x):
@@ -345,9 +401,20 @@ def cast(x, dtype):
     return apply(CAST, (x,), {"dtype": dtype})
 
 
+def _times_alpha(op, a, b, alpha):
+    """`b * alpha` in the dtype that `a` and `b` promote to: alpha takes no part in promotion
+    and is not applied in b's own dtype first (as PyTorch: `float64 - int32 * 3` does not wrap)."""
+    dtype = dtypes.result_type(*(v if isinstance(v, Tensor) else _operand(op, v, None) for v in (a, b)))
+    if isinstance(alpha, float) and not dtype.is_floating_point:
+        raise ArgumentError(f"{op}: for integral input tensors, argument alpha must not be a floating point number")
+    if not isinstance(b, Tensor):
+        b = _operands(op, a, b)[1]
+    return cast(mul(cast(b, dtype), alpha), dtype)
+
+
 def add(a, b, *, alpha=1):
     """`a + alpha * b`, broadcasting."""
-    return _binary(ADD, a, b if alpha == 1 else mul(b, alpha))
+    return _binary(ADD, a, b if alpha == 1 else _times_alpha("add", a, b, alpha))
 
 
 def _is_bool(v):
@@ -361,7 +428,7 @@ def sub(a, b, *, alpha=1):
             "sub: subtraction, the `-` operator, with a bool operand is not supported; use `^` or "
             "logical_xor() (or `~` / logical_not() to invert a mask)"
         )
-    return _binary(SUB, a, b if alpha == 1 else mul(b, alpha))
+    return _binary(SUB, a, b if alpha == 1 else _times_alpha("sub", a, b, alpha))
 
 
 def mul(a, b):
@@ -371,14 +438,14 @@ def mul(a, b):
 
 def div(a, b, *, rounding_mode=None):
     """True division (integers give the default float dtype), or floor/trunc division."""
+    if rounding_mode not in (None, "floor", "trunc"):
+        raise ArgumentError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
         q = div(a, b)
         # rounded toward zero, then back to the operands' dtype (integers stay integers)
         return cast(where(q < 0, q.ceil(), q.floor()), dtypes.result_type(a, b))
-    if rounding_mode is not None:
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     dtype = dtypes.result_type(a, b)
     return _binary(DIV, a, b, out_dtype=dtype if dtype.is_floating_point else dtypes.get_default_dtype())
 
@@ -387,10 +454,19 @@ def pow(a, b):
     """`a ** b`; a Python number for `b` is the common, cheaper case. Integers to negative
     integer powers are refused (PyTorch refuses them for a number; for a tensor exponent it
     returns 0 or ±1)."""
-    if not dtypes.result_type(a, b).is_floating_point:
+    b = dtypes.python_number(b) if dtypes.python_number(b) is not None else b
+    dtype = dtypes.result_type(a, b)
+    if dtype is dtypes.bool_:
+        # a ** b of booleans is 1 except 0 ** 1, and stays bool (as in PyTorch)
+        return logical_or(a, (not b) if isinstance(b, bool) else logical_not(b))
+    if not dtype.is_floating_point:
         negative = b < 0 if isinstance(b, (bool, int)) else bool((b < 0).any())
         if negative:
             raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float base")
+    if dtype is dtypes.float32 and isinstance(b, float) and not dtypes.exactly_representable(b, dtype):
+        # PyTorch raises float32 to a Python float exponent in double precision: 1e-50 is not 0
+        # there, and `tensor([0., 2.]) ** 1e-50` is [0, 1].
+        return cast(_binary(POW, cast(a, dtypes.float64), b), dtype)
     return _binary(POW, a, b)
 
 
@@ -435,8 +511,9 @@ def _compare(spec):
     def compare(a, b):
         if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype:
             return apply(spec, (a, b), {})
+        device = a.device if isinstance(a, Tensor) else getattr(b, "device", None)
         for v in (a, b):
-            if not isinstance(v, (Tensor, bool, int, float)):
+            if _operand(spec.name, v, device) is None:
                 return NotImplemented  # lets `tensor == "text"` fall back to False
         return apply(spec, tuple(_operands(spec.name, a, b)), {})
 
@@ -473,7 +550,12 @@ def where(condition, a, b):
         raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
     if condition.dtype is not dtypes.bool_:
         condition = cast(condition, dtypes.bool_)
+    a_in, b_in = a, b
     a, b = _operands("where", a, b)
+    for given, operand in ((a_in, a), (b_in, b)):
+        if not isinstance(given, Tensor) and operand.dtype not in _LOW_PRECISION:
+            # a number must fit the result (`where(mask, int8_x, 1000)` raises, as in PyTorch)
+            dtypes.check_value_fits("where", dtypes.python_number(given), operand.dtype)
     return apply(WHERE, (condition, a, b), {})
 
 
@@ -556,7 +638,9 @@ def rsqrt(x):
 
 
 def square(x):
-    """`x * x` elementwise, keeping the dtype."""
+    """`x * x` elementwise, keeping the dtype; bool tensors give int64 (as `x ** 2` does in PyTorch)."""
+    if x.dtype is dtypes.bool_:
+        x = cast(x, dtypes.int64)
     return mul(x, x)
 
 
@@ -585,12 +669,25 @@ def clamp(x, min=None, max=None):
         if max is not None:
             x = minimum(x, max)
         return x
+    bounds = {}
     for name, bound in (("min", min), ("max", max)):
-        if bound is not None and not isinstance(bound, (int, float)):
+        number = dtypes.python_number(bound) if bound is not None else None
+        if bound is not None and number is None:
             raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(bound).__name__}")
-    if not x.dtype.is_floating_point and any(isinstance(b, float) for b in (min, max)):
-        x = _floating(x)
-    return apply(CLAMP, (x,), {"min": min, "max": max})
+        bounds[name] = number
+    if min is None and max is None:
+        raise ArgumentError("clamp: at least one of min and max must be given")
+    # The result dtype is the promotion of x and the bounds (bool with an int bound: int64,
+    # an integer tensor with a float bound: the default float), and each bound must fit it.
+    dtype = dtypes.result_type(x, *(b for b in bounds.values() if b is not None))
+    if dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("clamp: not implemented for bool tensors with bool bounds")
+    for name, bound in bounds.items():
+        if bound is not None:
+            dtypes.check_value_fits("clamp", bound, dtype)
+            if dtype is dtypes.uint8 and bound < 0:
+                bounds[name] = bound + 256  # wraps, as PyTorch's conversion does
+    return apply(CLAMP, (cast(x, dtype),), bounds)
 
 
 def lerp(start, end, weight):

@@ -13,6 +13,7 @@ which differs from NumPy's when a slice separates an int from an index tensor).
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes, normalize_dim
@@ -53,13 +54,13 @@ def _index_put_infer(x, values, key, accumulate):
     target = _key_shape(x.shape, key)
     try:
         broadcast_shapes("index_put", values.shape, target)
-    except ValueError:
-        raise ValueError(
+    except ShapeError:
+        raise ShapeError(
             f"index_put: shape mismatch: value tensor of shape {tuple(values.shape)} cannot be broadcast "
             f"to indexing result of shape {target}"
         ) from None
     if broadcast_shapes("index_put", values.shape, target) != target:
-        raise ValueError(f"index_put: value of shape {tuple(values.shape)} does not fit the indexed shape {target}")
+        raise ShapeError(f"index_put: value of shape {tuple(values.shape)} does not fit the indexed shape {target}")
     return x.shape, x.dtype
 
 
@@ -237,9 +238,13 @@ def setitem(x, key, value):
     """`x[key] = value`, in place; differentiable when `x` is not a leaf that requires grad."""
     basic, advanced = normalize_key(x, key)
     if not isinstance(value, Tensor):
-        value = ew.scalar_tensor(value, x.dtype, x.device) if isinstance(value, (bool, int, float)) else None
-        if value is None:
+        number = dtypes.python_number(value)
+        if number is None:
             raise TypeError(f"setitem: expected a Tensor or a Python number as the value, got {type(value).__name__}")
+        from somegrad.ops.creation import check_fill_value
+
+        check_fill_value("setitem", number, x.dtype)  # x[0] = nan into an integer tensor raises
+        value = ew.scalar_tensor(number, x.dtype, x.device)
     if value.device != x.device:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")
     value = ew.cast(value, x.dtype)
@@ -248,10 +253,10 @@ def setitem(x, key, value):
         indexed = _key_shape(indexed, advanced)
     try:
         fits = broadcast_shapes("setitem", value.shape, indexed) == indexed
-    except ValueError:
+    except ShapeError:
         fits = False
     if not fits:
-        raise ValueError(
+        raise ShapeError(
             f"setitem: shape mismatch: a value of shape {tuple(value.shape)} cannot be broadcast to the "
             f"indexed shape {indexed}"
         )
@@ -270,12 +275,12 @@ def setitem(x, key, value):
 # --- gather / scatter and friends ------------------------------------------------------------
 def _gather_infer(x, index, dim):
     if index.ndim != x.ndim:
-        raise ValueError(
+        raise ShapeError(
             f"gather: index must have as many dimensions as the input ({x.ndim}), got shape {tuple(index.shape)}"
         )
     for d in range(x.ndim):
         if d != dim and index.shape[d] > x.shape[d]:
-            raise ValueError(
+            raise ShapeError(
                 f"gather: index shape {tuple(index.shape)} is larger than input shape {tuple(x.shape)} at dimension {d}"
             )
     return index.shape, x.dtype
@@ -283,13 +288,13 @@ def _gather_infer(x, index, dim):
 
 def _scatter_add_infer(x, index, src, dim):
     if not (index.ndim == x.ndim == src.ndim):
-        raise ValueError(
+        raise ShapeError(
             f"scatter_add: input {tuple(x.shape)}, index {tuple(index.shape)} and src {tuple(src.shape)} "
             "must have the same number of dimensions"
         )
     for d in range(x.ndim):
         if index.shape[d] > src.shape[d] or (d != dim and index.shape[d] > x.shape[d]):
-            raise ValueError(
+            raise ShapeError(
                 f"scatter_add: index shape {tuple(index.shape)} does not fit input {tuple(x.shape)} / "
                 f"src {tuple(src.shape)} at dimension {d}"
             )
@@ -327,16 +332,16 @@ def _pad_to(t, shape):
     return pad(t, widths)
 
 
-def _index_tensor(op, x, index, dim):
+def _index_tensor(op, x, index, dim, out_of_range=IndexOutOfRangeError):
     if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
-        raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype.name}")
+        raise DTypeError(f"{op}: index must be an integer tensor, got {index.dtype.name}")
     if index.device != x.device:
         raise RuntimeError(f"{op}: index is on {index.device} but the input is on {x.device}")
     if index.numel():
         low, high = int(index.min().item()), int(index.max().item())
         size = x.shape[dim] if x.ndim else 1
         if low < 0 or high >= size:
-            raise IndexError(
+            raise out_of_range(
                 f"{op}: index {low if low < 0 else high} is out of bounds for dimension {dim} with size {size}"
             )
     return ew.cast(index, dtypes.int64)
@@ -365,26 +370,39 @@ def index_select(x, dim, index):
     """The slices of `x` at `index` (int32 or int64, 0-d or 1-d) along `dim`."""
     dim = normalize_dim("index_select", dim, x.ndim)
     if index.ndim > 1:
-        raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {tuple(index.shape)}")
+        raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {tuple(index.shape)}")
     if index.dtype not in (dtypes.int32, dtypes.int64):
-        raise TypeError(f"index_select: index must be int32 or int64, got {index.dtype.name}")
-    index = _index_tensor("index_select", x, index, dim)
+        raise DTypeError(f"index_select: index must be int32 or int64, got {index.dtype.name}")
+    index = _index_tensor("index_select", x, index, dim, out_of_range=IndexError)
     if x.ndim == 0:
         if index.numel() != 1:
-            raise IndexError(f"index_select: a 0-d input takes exactly one index, got {index.numel()}")
+            raise IndexOutOfRangeError(f"index_select: a 0-d input takes exactly one index, got {index.numel()}")
         return x.clone()
     return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
 
 
 def masked_fill(x, mask, value):
-    """`x` with `value` wherever `mask` (broadcast to x's shape) is true."""
+    """`x` with `value` (a number or a 0-d tensor) wherever `mask` is true, broadcasting the two.
+
+    The value must fit x's dtype, as in PyTorch: NaN into an integer tensor, 300 into uint8 or
+    70000 into float16 raise `ValueOverflowError`."""
     if mask.dtype is not dtypes.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype.name}")
-    if not isinstance(value, (bool, int, float)):
-        value = value.to(x.dtype)
-    else:
-        value = ew.scalar_tensor(value, x.dtype, x.device)
+        raise DTypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype.name}")
     broadcast_shapes("masked_fill", x.shape, mask.shape)
+    number = dtypes.python_number(value)
+    if number is not None:
+        dtypes.check_value_fits("masked_fill", number, x.dtype)
+        value = ew.scalar_tensor(number, x.dtype, x.device)
+    elif isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ArgumentError(
+                f"masked_fill: only supports a 0-dimensional value tensor, got one of shape {tuple(value.shape)}"
+            )
+        if value.dtype is not x.dtype:
+            dtypes.check_value_fits("masked_fill", value.item(), x.dtype)
+            value = value.to(x.dtype)
+    else:
+        raise TypeError(f"masked_fill: value must be a number or a 0-d Tensor, got {type(value).__name__}")
     return ew.where(mask, value, x)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes
@@ -12,9 +13,9 @@ from somegrad.ops.spec import OpSpec, register
 def _matmul_infer(a, b):
     a_shape, b_shape = a.shape, b.shape
     if len(a_shape) < 2 or len(b_shape) < 2:
-        raise ValueError(f"matmul: the kernel takes operands of 2 or more dims, got {a_shape} and {b_shape}")
+        raise ShapeError(f"matmul: the kernel takes operands of 2 or more dims, got {a_shape} and {b_shape}")
     if a_shape[-1] != b_shape[-2]:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a_shape} and {b_shape} cannot be multiplied "
             f"({a_shape[-1]} columns in the first, {b_shape[-2]} rows in the second)"
         )
@@ -37,14 +38,14 @@ def matmul(a, b):
     row vector and a 1-D `b` a column vector; their added dimension is removed again.
     """
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
         )
     if a.dtype is not b.dtype:
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a, b = ew.cast(a, dtype), ew.cast(b, dtype)
     if a.dtype is dtypes.bool_:
-        raise TypeError("matmul: bool tensors are not supported; convert them with .int() or .float()")
+        raise UnsupportedDTypeError("matmul: bool tensors are not supported; convert them with .int() or .float()")
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
     if squeeze_a:
         a = a.reshape(1, a.shape[0])

@@ -10,6 +10,7 @@ import builtins
 import math
 
 from somegrad import dtypes
+from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import as_shape, normalize_dim, normalize_dims
@@ -18,7 +19,7 @@ from somegrad.ops.spec import OpSpec, register
 
 def _reshape_infer(x, shape):
     if math.prod(shape) != math.prod(x.shape):
-        raise ValueError(
+        raise ShapeError(
             f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)} ({x.numel()} elements)"
         )
     return shape, x.dtype
@@ -26,7 +27,7 @@ def _reshape_infer(x, shape):
 
 def _permute_infer(x, dims):
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(
+        raise ArgumentError(
             f"permute: dims {dims} is not a permutation of the {x.ndim} dimensions of shape {tuple(x.shape)}"
         )
     return tuple(x.shape[d] for d in dims), x.dtype
@@ -35,10 +36,10 @@ def _permute_infer(x, dims):
 def _expand_infer(x, shape):
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
+        raise ShapeError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
     for i, size in enumerate(x.shape):
         if size != 1 and size != shape[lead + i]:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: the input size {size} at dimension {i} must match the target size "
                 f"{shape[lead + i]} (or be 1); input shape {tuple(x.shape)}, target {shape}"
             )
@@ -51,7 +52,7 @@ def _flip_infer(x, dims):
 
 def _pad_infer(x, pad, value):
     if len(pad) != x.ndim:
-        raise ValueError(f"pad: expected one (before, after) pair per dimension, got {pad} for shape {tuple(x.shape)}")
+        raise ShapeError(f"pad: expected one (before, after) pair per dimension, got {pad} for shape {tuple(x.shape)}")
     return tuple(s + b + a for s, (b, a) in zip(x.shape, pad)), x.dtype
 
 
@@ -64,7 +65,7 @@ def _cat_infer(*tensors, dim):
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(
+            raise ShapeError(
                 f"cat: sizes of tensors must match except in dimension {dim}; got shapes {shapes} (tensor {i} differs)"
             )
     size = builtins.sum(t.shape[dim] for t in tensors)
@@ -112,13 +113,13 @@ def reshape(x, *shape):
         shape = shape[0]
     shape = tuple(int(s) for s in shape)
     if any(s < -1 for s in shape):
-        raise ValueError(f"reshape: invalid shape {shape} for input of shape {tuple(x.shape)}: sizes must be >= -1")
+        raise ArgumentError(f"reshape: invalid shape {shape} for input of shape {tuple(x.shape)}: sizes must be >= -1")
     if -1 in shape:
         if shape.count(-1) > 1:
-            raise ValueError(f"reshape: only one dimension can be inferred (-1), got {shape}")
+            raise ArgumentError(f"reshape: only one dimension can be inferred (-1), got {shape}")
         known = math.prod(s for s in shape if s != -1)
         if known == 0 or x.numel() % known:
-            raise ValueError(f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)}")
+            raise ShapeError(f"reshape: shape {shape} is invalid for input of shape {tuple(x.shape)}")
         shape = tuple(x.numel() // known if s == -1 else s for s in shape)
     if shape == x.shape:
         return x
@@ -132,7 +133,7 @@ def permute(x, *dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
     if len(dims) != x.ndim:
-        raise ValueError(f"permute: expected {x.ndim} dims for shape {tuple(x.shape)}, got {tuple(dims)}")
+        raise ArgumentError(f"permute: expected {x.ndim} dims for shape {tuple(x.shape)}, got {tuple(dims)}")
     dims = tuple(normalize_dim("permute", d, x.ndim) for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
@@ -170,7 +171,7 @@ def expand(x, *shape):
         shape = tuple(shape[0])
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
+        raise ShapeError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
     shape = as_shape("expand", tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)))
     if shape == x.shape:
         return x
@@ -203,7 +204,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return reshape(x, (1,))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
@@ -224,13 +225,13 @@ def pad(x, pad, mode="constant", value=0.0):
     from the LAST dimension: `pad(x, (1, 1, 2, 2))` pads the last dim by 1 and the one
     before it by 2 on each side."""
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise ArgumentError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(
+        raise ArgumentError(
             f"pad: expected an even number of at most {2 * x.ndim} values for shape {tuple(x.shape)}, got {tuple(pad)}"
         )
     if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+        raise ArgumentError(f"pad: negative padding {tuple(pad)} is not supported")
     if x.ndim == 0:  # nothing to pad (and NumPy's pad takes no widths for a 0-d array)
         return clone(x)
     pairs = [(0, 0)] * x.ndim
@@ -249,7 +250,7 @@ def cat(tensors, dim=0):
         dtype = dtypes.promote_types(dtype, t.dtype)
     for i, t in enumerate(tensors):
         if t.ndim == 0:
-            raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; use stack")
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; use stack")
     tensors = [ew.cast(t, dtype) for t in tensors]
     dim = normalize_dim("cat", dim, tensors[0].ndim)
     if len(tensors) == 1:
@@ -263,10 +264,10 @@ def stack(tensors, dim=0):
     N tensors of shape (A, B) give (N, A, B) for `dim=0`."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise ArgumentError("stack: expected a non-empty list of tensors")
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}")
+        raise ShapeError(f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}")
     dim = normalize_dim("stack", dim, tensors[0].ndim + 1)
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
@@ -276,14 +277,14 @@ def narrow(x, dim, start, length):
     from the end. The range must fit, as in PyTorch."""
     dim = normalize_dim("narrow", dim, x.ndim)
     if x.ndim == 0:
-        raise IndexError("narrow: cannot be applied to a 0-dim tensor")
+        raise ShapeError("narrow: cannot be applied to a 0-dim tensor")
     size = x.shape[dim]
     start, length = int(start), int(length)
     if not -size <= start <= size:
         raise IndexError(f"narrow: start ({start}) is out of range for dimension {dim} of size {size}")
     start = start + size if start < 0 else start
     if length < 0 or start + length > size:
-        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension {dim} of size {size}")
+        raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension {dim} of size {size}")
     key = (slice(None),) * dim + (slice(start, start + length),)
     return x[key]
 
@@ -295,14 +296,14 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+            raise ArgumentError(f"split: split_size must be positive, got {step}")
         sizes = [builtins.min(step, size - s) for s in range(0, size, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
         if any(not isinstance(s, int) or s < 0 for s in sizes):
-            raise ValueError(f"split: sizes must be non-negative ints, got {sizes}")
+            raise ArgumentError(f"split: sizes must be non-negative ints, got {sizes}")
         if builtins.sum(sizes) != size:
-            raise ValueError(f"split: sizes {sizes} do not add up to {size}, the size of dimension {dim}")
+            raise ShapeError(f"split: sizes {sizes} do not add up to {size}, the size of dimension {dim}")
     pieces, start = [], 0
     for s in sizes:
         pieces.append(narrow(x, dim, start, s))
@@ -316,7 +317,7 @@ def chunk(x, chunks, dim=0):
     Like PyTorch, fewer than `chunks` pieces come back when the size does not allow more."""
     dim = normalize_dim("chunk", dim, x.ndim)
     if not isinstance(chunks, int) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        raise ArgumentError(f"chunk: chunks must be a positive int, got {chunks!r}")
     return split(x, builtins.max(1, -(-x.shape[dim] // chunks)), dim)
 
 
@@ -335,7 +336,7 @@ def repeat(x, *sizes):
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
     if len(sizes) < x.ndim:
-        raise ValueError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
+        raise ArgumentError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
     sizes = as_shape("repeat", tuple(sizes))  # non-negative ints
     x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
     expanded = expand(
@@ -355,12 +356,12 @@ def _triangle_mask(x, diagonal, lower):
 def tril(x, diagonal=0):
     """The lower triangle of the last two dims (the rest set to 0)."""
     if x.ndim < 2:
-        raise ValueError(f"tril: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise ShapeError(f"tril: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
     return ew.where(_triangle_mask(x, diagonal, True), x, ew.scalar_tensor(0, x.dtype, x.device))
 
 
 def triu(x, diagonal=0):
     """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 moves it up, < 0 down."""
     if x.ndim < 2:
-        raise ValueError(f"triu: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise ShapeError(f"triu: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
     return ew.where(_triangle_mask(x, diagonal, False), x, ew.scalar_tensor(0, x.dtype, x.device))

@@ -10,6 +10,7 @@ import builtins
 
 from somegrad import dtypes
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
@@ -97,8 +98,13 @@ ANY = reduction("any", out_dtype=dtypes.bool_)
 
 def _arg_infer(name):
     def infer(x, dim, keepdim):
-        if x.numel() == 0:
-            raise IndexError(f"{name}: expected a non-empty input, got shape {tuple(x.shape)}")
+        # Along a dim of non-zero size the result of an empty input is empty, as in PyTorch.
+        if x.numel() == 0 and (dim is None or x.shape[dim] == 0):
+            where = "the whole input" if dim is None else f"dim {dim}"
+            raise IndexError(
+                f"{name}: expected a non-empty reduction over {where}, got shape {tuple(x.shape)} "
+                "(there is no position of the extremum of nothing)"
+            )
         if dim is None:
             shape = tuple(1 for _ in x.shape) if keepdim else ()
         else:
@@ -212,7 +218,7 @@ _LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
 
 def _float_only(op, x):
     if not x.dtype.is_floating_point:
-        raise TypeError(
+        raise DTypeError(
             f"{op}: could not infer output dtype: the input has dtype {x.dtype.name}, but {op} needs a "
             f"floating point input; convert it with .float()"
         )
@@ -302,6 +308,11 @@ def _values_and_indices(name, arg, x, dim, keepdim):
     from somegrad.ops.indexing import gather
 
     if dim is None:
+        if x.numel() == 0:
+            raise IndexOutOfRangeError(
+                f"{name}: expected reduction dim to be specified for an empty input of shape {tuple(x.shape)}; "
+                "pass dim="
+            )
         return (amax if name == "max" else amin)(x)
     dim = normalize_dim(name, dim, x.ndim)
     from somegrad.tensor import ValuesIndices
@@ -310,8 +321,10 @@ def _values_and_indices(name, arg, x, dim, keepdim):
         from somegrad.ops.creation import zeros
 
         return ValuesIndices(x.clone(), zeros((), dtype=dtypes.int64, device=x.device))
-    if x.numel() == 0:
-        raise IndexError(f"{name}: expected a non-empty input, got shape {tuple(x.shape)}")
+    if x.shape[dim] == 0:
+        raise IndexError(
+            f"{name}: expected reduction dim {dim} to have non-zero size, but the input has shape {tuple(x.shape)}"
+        )
     indices = arg(x, dim, keepdim=True)
     values = gather(x, dim, indices)
     if not keepdim:
@@ -337,14 +350,22 @@ def min(x, dim=None, keepdim=False):
     return _values_and_indices("min", argmin, x, dim, keepdim)
 
 
+def _logical_reduction(spec, x, dim, keepdim):
+    out = apply(spec, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims(spec.name, dim, x.ndim), "keepdim": keepdim})
+    # uint8 inputs give uint8 results (0 or 1), as in PyTorch; every other dtype gives bool.
+    return ew.cast(out, dtypes.uint8) if x.dtype is dtypes.uint8 else out
+
+
 def all(x, dim=None, keepdim=False):
-    """True where every element over `dim` (int, tuple, or None for all) is nonzero; a bool tensor."""
-    return apply(ALL, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("all", dim, x.ndim), "keepdim": keepdim})
+    """True where every element over `dim` (int, tuple, or None for all) is nonzero; a bool
+    tensor (uint8 for a uint8 input, as in PyTorch)."""
+    return _logical_reduction(ALL, x, dim, keepdim)
 
 
 def any(x, dim=None, keepdim=False):
-    """True where some element over `dim` (int, tuple, or None for all) is nonzero; a bool tensor."""
-    return apply(ANY, (ew.cast(x, dtypes.bool_),), {"dim": normalize_dims("any", dim, x.ndim), "keepdim": keepdim})
+    """True where some element over `dim` (int, tuple, or None for all) is nonzero; a bool
+    tensor (uint8 for a uint8 input, as in PyTorch)."""
+    return _logical_reduction(ANY, x, dim, keepdim)
 
 
 def cumsum(x, dim, *, dtype=None):
@@ -357,18 +378,42 @@ def cumsum(x, dim, *, dtype=None):
 
 
 def logsumexp(x, dim, keepdim=False):
-    """`log(sum(exp(x), dim))`, computed stably."""
+    """`log(sum(exp(x), dim))`, computed stably. `dim=()` reduces every dimension with
+    `keepdim=True` and is refused without it, as in PyTorch."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        # PyTorch reduces every dim for dim=() with keepdim (as sum does), and raises without it.
+        if not keepdim:
+            raise ArgumentError(
+                f"logsumexp: dim=() without keepdim=True is refused (as in PyTorch) for an input of shape "
+                f"{tuple(x.shape)}; name the dims to reduce"
+            )
+        dim = None
     x = ew._floating(x)
     return apply(LOGSUMEXP, (x,), {"dim": normalize_dims("logsumexp", dim, x.ndim), "keepdim": keepdim})
 
 
+def _softmax_input(op, x, dim, dtype):
+    """The input softmax computes on, and its dim. As in PyTorch, integer and bool inputs
+    need `dtype=`: they raise, except an empty one, which comes back as it is."""
+    dim = normalize_dim(op, dim, x.ndim)
+    if dtype is not None:
+        return ew.cast(x, dtype), dim
+    if not x.dtype.is_floating_point and x.numel():
+        raise UnsupportedDTypeError(
+            f"{op}: not implemented for {x.dtype.name} inputs; pass dtype=somegrad.float32 or convert with .float()"
+        )
+    return x, dim
+
+
 def softmax(x, dim, dtype=None):
-    """`exp(x) / sum(exp(x), dim)`, computed stably. x: (..., C, ...), the same shape out."""
-    x = ew.cast(x, dtype) if dtype is not None else ew._floating(x)
-    return apply(SOFTMAX, (x,), {"dim": normalize_dim("softmax", dim, x.ndim)})
+    """`exp(x) / sum(exp(x), dim)`, computed stably. x: (..., C, ...), the same shape out.
+
+    Integer inputs need `dtype` (as in PyTorch)."""
+    x, dim = _softmax_input("softmax", x, dim, dtype)
+    return apply(SOFTMAX, (x,), {"dim": dim}) if x.dtype.is_floating_point else x.clone()
 
 
 def log_softmax(x, dim, dtype=None):
-    """`x - logsumexp(x, dim)`, computed stably."""
-    x = ew.cast(x, dtype) if dtype is not None else ew._floating(x)
-    return apply(LOG_SOFTMAX, (x,), {"dim": normalize_dim("log_softmax", dim, x.ndim)})
+    """`x - logsumexp(x, dim)`, computed stably. Integer inputs need `dtype` (as in PyTorch)."""
+    x, dim = _softmax_input("log_softmax", x, dim, dtype)
+    return apply(LOG_SOFTMAX, (x,), {"dim": dim}) if x.dtype.is_floating_point else x.clone()

@@ -5,11 +5,14 @@ Each raises the clear error an op's user sees, naming the op.
 
 from __future__ import annotations
 
+from somegrad.errors import ArgumentError, ShapeError
+
 __all__ = ["broadcast_shapes", "normalize_dim", "normalize_dims", "reduced_shape", "as_shape"]
 
 
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape `shapes` broadcast to, like PyTorch; a ValueError naming `op` if they don't."""
+    """The shape `shapes` broadcast to, like PyTorch; a `ShapeError` (a RuntimeError, as PyTorch
+    raises) naming `op` if they don't."""
     first = shapes[0]
     if len(shapes) == 2:
         second = shapes[1]
@@ -29,7 +32,7 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
                 if d != 1:
                     if size != 1 and d != size:
                         shown = " and ".join(str(tuple(s)) for s in shapes)
-                        raise ValueError(
+                        raise ShapeError(
                             f"{op}: shapes {shown} cannot be broadcast together: size {size} and "
                             f"size {d} differ at dimension {axis} (sizes must match or be 1)"
                         )
@@ -61,7 +64,7 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     dims = tuple(normalize_dim(op, d, ndim) for d in dim)
     if len(set(dims)) != len(dims):
-        raise ValueError(f"{op}: dim {tuple(dim)} names a dimension more than once")
+        raise ArgumentError(f"{op}: dim {tuple(dim)} names a dimension more than once")
     return tuple(sorted(dims)) if ndim else ()
 
 
@@ -82,6 +85,6 @@ def as_shape(op: str, size) -> tuple[int, ...]:
         if not isinstance(s, int) or isinstance(s, bool):
             raise TypeError(f"{op}: sizes must be ints, got {size!r}")
         if s < 0:
-            raise ValueError(f"{op}: sizes must be non-negative, got {tuple(size)}")
+            raise ShapeError(f"{op}: sizes must be non-negative, got {tuple(size)}")
         shape.append(s)
     return tuple(shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import gather
 from somegrad.ops.shapes import normalize_dim
@@ -39,6 +40,10 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     dim = normalize_dim("topk", dim, x.ndim)
     size = x.shape[dim] if x.ndim else 1
     if not 0 <= k <= size:
-        raise ValueError(f"topk: k ({k}) is out of range for dimension {dim} of size {size}")
+        raise ArgumentError(f"topk: k ({k}) is out of range for dimension {dim} of size {size}")
+    if x.dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("topk: not implemented for bool tensors; convert them with .int()")
+    if x.ndim == 0:  # the one element and its index, for k 0 or 1 alike (as PyTorch)
+        return ValuesIndices(x.clone(), argsort(x))
     indices = argsort(x, dim, descending=largest).narrow(dim, 0, k)
     return ValuesIndices(gather(x, dim, indices), indices)

@@ -3,6 +3,7 @@ window helpers that pooling shares."""
 
 from __future__ import annotations
 
+from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops.creation import zeros
@@ -62,26 +63,26 @@ def _conv_geometry(x_shape, weight_shape, stride, padding, dilation):
 
 def _conv2d_infer(x, weight, stride, padding, dilation, groups):
     if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             "conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), "
             f"got {tuple(x.shape)} and {tuple(weight.shape)}"
         )
     if groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive integer, got {groups}")
+        raise ArgumentError(f"conv2d: groups must be a positive integer, got {groups}")
     if min(weight.shape[2:]) < 1:
-        raise ValueError(f"conv2d: the kernel of weight {tuple(weight.shape)} must have a positive size")
+        raise ShapeError(f"conv2d: the kernel of weight {tuple(weight.shape)} must have a positive size")
     if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"conv2d: stride {tuple(stride)} and dilation {tuple(dilation)} must be positive")
+        raise ArgumentError(f"conv2d: stride {tuple(stride)} and dilation {tuple(dilation)} must be positive")
     if min(min(pair) for pair in padding) < 0:
-        raise ValueError(f"conv2d: padding {tuple(padding)} must be non-negative")
+        raise ArgumentError(f"conv2d: padding {tuple(padding)} must be non-negative")
     if x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels, but weight of shape "
             f"{tuple(weight.shape)} with groups={groups} expects {weight.shape[1] * groups}"
         )
     kernel, out_hw = _conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     if min(out_hw) <= 0:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: kernel {kernel} (dilation {dilation}) is larger than the padded input {tuple(x.shape)}"
         )
     return (x.shape[0], weight.shape[0]) + out_hw, x.dtype
@@ -198,7 +199,7 @@ def _pair(op, name, value):
         return (value, value)
     value = tuple(int(v) for v in value)
     if len(value) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value}")
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got {value}")
     return value
 
 
@@ -207,14 +208,14 @@ def _conv_padding(padding, kernel, dilation, stride):
         return ((0, 0), (0, 0))
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+            raise ArgumentError("conv2d: padding='same' is not supported for strided convolutions")
         pads = []
         for k, d in zip(kernel, dilation, strict=True):
             total = d * (k - 1)
             pads.append((total // 2, total - total // 2))  # the extra one goes after, as PyTorch
         return tuple(pads)
     if isinstance(padding, str):
-        raise ValueError(f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
+        raise ArgumentError(f"conv2d: padding must be 'valid', 'same', an int or a pair, got {padding!r}")
     ph, pw = _pair("conv2d", "padding", padding)
     return ((ph, ph), (pw, pw))
 
@@ -228,6 +229,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     weight = ew.cast(weight, input.dtype)
     stride, dilation = _pair("conv2d", "stride", stride), _pair("conv2d", "dilation", dilation)
     params = _conv_params(stride, _conv_padding(padding, weight.shape[2:], dilation, stride), dilation, int(groups))
+    if bias is not None and tuple(bias.shape) != tuple(weight.shape[:1]):
+        raise ShapeError(
+            f"conv2d: expected bias of shape {tuple(weight.shape[:1])} for weight {tuple(weight.shape)}, "
+            f"got {tuple(bias.shape)}"
+        )
     out = apply(CONV2D, (input, weight), params)
     if bias is not None:
         out = out + ew.cast(bias, input.dtype).reshape(1, -1, 1, 1)
@@ -252,7 +258,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         _pair("conv_transpose2d", "output_padding", output_padding),
     )
     if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
-        raise ValueError(
+        raise ShapeError(
             f"conv_transpose2d: expected input (N, C_in, H, W) and weight (C_in, C_out/groups, kh, kw), got "
             f"{tuple(input.shape)} and {tuple(weight.shape)}"
         )
@@ -263,7 +269,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     # output_padding adds rows/cols at the end that no input reaches: pad them after.
     params = _conv_params(stride, ((ph, ph - oh), (pw, pw - ow)), dilation, int(groups))
     if ph - oh < 0 or pw - ow < 0:
-        raise ValueError("conv_transpose2d: output_padding larger than padding is not supported")
+        raise ArgumentError("conv_transpose2d: output_padding larger than padding is not supported")
     shape = (n, weight.shape[1] * groups, out_h, out_w)
     out = apply(CONV2D_BACKWARD_INPUT, (input, weight), {"input_shape": shape, **params})
     if bias is not None:

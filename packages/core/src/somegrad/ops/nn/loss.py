@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from somegrad import dtypes
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
@@ -15,14 +16,14 @@ from somegrad.ops.spec import FLOATING, INTEGERS
 
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
     if x.ndim != 2:
-        raise ValueError(f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}")
+        raise ShapeError(f"cross_entropy: the op takes logits of shape (N, C), got {tuple(x.shape)}")
     if target.shape != x.shape[:1]:
-        raise ValueError(
+        raise ShapeError(
             f"cross_entropy: expected target of shape {x.shape[:1]} for logits {tuple(x.shape)}, "
             f"got {tuple(target.shape)}"
         )
     if weight.shape != x.shape[1:]:
-        raise ValueError(f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes")
+        raise ShapeError(f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {x.shape[1]} classes")
     return (x.shape[:1] if reduction == "none" else ()), x.dtype
 
 
@@ -123,17 +124,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input = ew._floating(input)
     if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have at least 1 dimension (the classes)")
+        raise ShapeError("cross_entropy: input must have at least 1 dimension (the classes)")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     if classes == 0:
-        raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} has no classes (expected C >= 1)")
+        raise ShapeError(f"cross_entropy: input of shape {tuple(input.shape)} has no classes (expected C >= 1)")
     if weight is None:
         weight = _unit_weight(classes, input.dtype, input.device)
     elif tuple(weight.shape) != (classes,):
-        raise ValueError(
+        raise ShapeError(
             f"cross_entropy: weight of shape {tuple(weight.shape)} doesn't fit {classes} classes "
             f"(expected ({classes},))"
         )
@@ -199,7 +200,7 @@ def class_index_error(op, value, classes, ignore_index):
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(
+        raise ShapeError(
             f"cross_entropy: target probabilities must have the input's shape {tuple(input.shape)}, "
             f"got {tuple(target.shape)}"
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from somegrad import dtypes
+from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
@@ -11,6 +13,7 @@ from somegrad.ops.creation import ones, zeros
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.indexing import index_put
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import NUMERIC
 from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
 
 
@@ -21,15 +24,15 @@ def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
 def _pool_infer(name):
     def infer(x, kernel_size, stride, padding, dilation, **params):
         if x.ndim != 4:
-            raise ValueError(f"{name}: expected input (N, C, H, W), got {tuple(x.shape)}")
+            raise ShapeError(f"{name}: expected input (N, C, H, W), got {tuple(x.shape)}")
         for k, p in zip(kernel_size, padding, strict=True):
             if p[0] * 2 > k:
-                raise ValueError(
+                raise ArgumentError(
                     f"{name}: padding should be at most half of the kernel size, got padding {p[0]} for kernel {k}"
                 )
         out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
         if min(out_hw) <= 0:
-            raise ValueError(f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}")
+            raise ShapeError(f"{name}: kernel {kernel_size} is larger than the padded input {tuple(x.shape)}")
         return x.shape[:2] + out_hw, x.dtype
 
     return infer
@@ -88,6 +91,7 @@ MAX_POOL2D = composite(
     _max_pool2d_backward,
     _max_pool2d,
     doc="The maximum of each (dilated) window of (N, C, H, W); padding is ((top, bottom), (left, right)).",
+    accepts=NUMERIC,  # integers keep their dtype (their padding is laid by the public function)
 )
 
 
@@ -178,7 +182,8 @@ def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
+    """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size. Integer
+    inputs keep their dtype, as in PyTorch."""
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
     if input.ndim == 3:
@@ -190,7 +195,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         "padding": padding,
         "dilation": _pair("max_pool2d", "dilation", dilation),
     }
-    return apply(MAX_POOL2D, (ew._floating(input),), params)
+    if input.dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("max_pool2d: not implemented for bool; convert the input with .int()")
+    if not input.dtype.is_floating_point and any(p for pair in padding for p in pair):
+        # Integer maxima keep their dtype (as in PyTorch); their padding is the dtype's smallest
+        # value, laid here, since a kernel pads with -inf, which integers do not hold.
+        _pool_infer("max_pool2d")(input, **params)  # the errors, for the sizes the user gave
+        (top, bottom), (left, right) = padding
+        low = dtypes.integer_bounds(input.dtype)[0]
+        input = mv.pad(input, (left, right, top, bottom), value=low)
+        params["padding"] = ((0, 0), (0, 0))
+    return apply(MAX_POOL2D, (input,), params)
 
 
 def avg_pool2d(

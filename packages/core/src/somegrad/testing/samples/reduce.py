@@ -324,13 +324,24 @@ def _arg_reduction(op, reference, public):
             name="negdim",
             call=lambda t: public(t, -1),
         )
-        yield ErrorSample(
-            (Input(np.zeros((0, 3))),),
-            {"dim": 1, "keepdim": False},
-            IndexError,
-            "expected a non-empty input",
-            name="empty",
-        )
+        # Along a dim of non-zero size, an empty input gives an empty result (as in PyTorch).
+        for keepdim in (False, True):
+            yield Sample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": 1, "keepdim": keepdim},
+                lambda x, dim, keepdim: reference(x, axis=dim, keepdims=keepdim),
+                F64,
+                dtypes.int64,
+                name=f"empty-keepdim{keepdim}",
+            )
+        for dim in (0, None):
+            yield ErrorSample(
+                (Input(np.zeros((0, 3))),),
+                {"dim": dim, "keepdim": False},
+                IndexError,
+                "expected a non-empty reduction",
+                name=f"empty-dim{dim}",
+            )
 
     return samples
 
