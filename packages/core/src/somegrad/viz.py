@@ -3,6 +3,7 @@
 y = (x @ w + b).relu().sum()
 print(sg.viz.graph(y))                       # DOT text
 sg.viz.graph(y, path="graph.svg")            # rendered, when the graphviz package and binary exist
+sg.viz.graph(loss, params=model)             # parameter leaves named "transformer.h.0.attn.c_attn.weight"
 """
 
 from __future__ import annotations
@@ -16,10 +17,25 @@ def _shape(shape) -> str:
     return str(tuple(shape))
 
 
-def graph(tensor, path: str | None = None) -> str:
+def _names(params) -> dict[int, str]:
+    if params is None:
+        return {}
+    items = params.named_parameters() if hasattr(params, "named_parameters") else params.items()
+    names: dict[int, str] = {}
+    for name, tensor in items:
+        names.setdefault(id(tensor), name)  # a tied weight keeps its first name
+    return names
+
+
+def graph(tensor, path: str | None = None, params=None) -> str:
     """The graph that produced `tensor` as DOT text: one box per op (name, output shape and
     dtype), one ellipse per leaf (shape, dtype, whether it requires grad). With `path`
-    ("graph.svg", "graph.png"), also render it with the `graphviz` package."""
+    ("graph.svg", "graph.png"), also render it with the `graphviz` package.
+
+    `params`: a module (anything with `named_parameters()`) or a dict name -> tensor, as
+    torchviz's `make_dot(y, params=dict(model.named_parameters()))`; those leaves are labelled
+    with their names."""
+    names = _names(params)
     lines = ["digraph somegrad {", '  rankdir="BT";', '  node [fontname="Helvetica", fontsize=10];']
     ids: dict[int, str] = {}
 
@@ -48,7 +64,8 @@ def graph(tensor, path: str | None = None) -> str:
                 stack.append(edge)
         else:
             flag = "requires_grad" if item.requires_grad else "no grad"
-            label = f"leaf\\n{_shape(item.shape)} {item.dtype.name}\\n{flag}"
+            title = names.get(id(item), "leaf").replace('"', '\\"')
+            label = f"{title}\\n{_shape(item.shape)} {item.dtype.name}\\n{flag}"
             lines.append(f'  {node_id(item)} [label="{label}", shape=ellipse, style=filled, fillcolor="#e8f5d8"];')
     lines.append("}")
     dot = "\n".join(lines)

@@ -100,4 +100,18 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "KLDivLoss",
+    "models",
+    "parallel",
 ]
+
+# Imported on first access (`sg.nn.models.GPT` after a plain `import somegrad as sg`): models
+# are built from the layers above, and parallel needs somegrad.distributed.
+_LAZY_SUBMODULES = ("models", "parallel")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"somegrad.nn.{name}")
+    raise AttributeError(f"module 'somegrad.nn' has no attribute {name!r}")

@@ -11,12 +11,17 @@
     Trainable params: 58
 
 A module that owns no parameters of its own (a container) shows 0; parameters shared by
-several modules (tied embeddings) count once in the totals.
+several modules (tied embeddings) count once in the totals, and a note under the table says
+by how much the rows add up to more.
+
+    >>> print(gpt.summary((1, 32), dtype=sg.int64))     # token ids: an integer input
+    >>> print(gpt.summary(idx))                          # or an example tensor
 """
 
 from __future__ import annotations
 
 import somegrad as sg
+from somegrad.dtypes import DType
 from somegrad.tensor import Tensor
 
 __all__ = ["summary"]
@@ -31,19 +36,36 @@ def _shapes(output) -> str:
     return "-"
 
 
-def summary(model, input_size=None, *, input_data=None, dtype=None, device=None) -> str:
+def summary(model, input_size=None, *, input_data=None, dtype=None, dtypes=None, device=None) -> str:
     """Run one forward pass (under no_grad) and return a table with each submodule's name
     and type, its output shape(s) and its own parameter count, then the totals.
 
-    Give `input_size` (a shape; a zeros tensor of `dtype`, default float32, is fed) or
-    `input_data` (a tensor, or a tuple of positional arguments, e.g. token ids for a GPT).
+    Give `input_size` (a shape; a zeros tensor of `dtype`, default float32, is fed: pass an
+    integer dtype, `sg.int64` or "int64", for token ids; `dtypes=[sg.int64]` as torchinfo) or
+    example inputs: a tensor (positionally in place of `input_size`, or as `input_data`) or a
+    tuple of positional arguments as `input_data`.
     """
+    if isinstance(input_size, Tensor):
+        input_data, input_size = input_size, None
     if input_data is None:
         if input_size is None:
             raise ValueError("summary: give input_size (a shape) or input_data (example inputs)")
+        if isinstance(input_size, int):
+            input_size = (input_size,)
+        try:
+            shape = tuple(int(size) for size in input_size)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"summary: input_size must be a shape such as (1, 32) or a tensor, got {input_size!r}"
+            ) from None
+        if dtypes is not None:
+            if dtype is not None:
+                raise ValueError("summary: give dtype or dtypes, not both")
+            dtype = dtypes[0] if isinstance(dtypes, (list, tuple)) else dtypes
+        dtype = sg.get_default_dtype() if dtype is None else _as_dtype(dtype)
         if device is None:
             device = next((p.device for p in model.parameters()), None)
-        input_data = sg.zeros(tuple(input_size), dtype=dtype or sg.get_default_dtype(), device=device)
+        input_data = sg.zeros(shape, dtype=dtype, device=device)
     arguments = input_data if isinstance(input_data, tuple) else (input_data,)
     rows = []
     handles = []
@@ -77,4 +99,28 @@ def summary(model, input_size=None, *, input_data=None, dtype=None, device=None)
     lines = [f"{'Layer (type)':<{name_width}}{'Output shape':<{shape_width}}{'Params':>{count_width}}", rule]
     lines += [f"{n:<{name_width}}{s:<{shape_width}}{c:>{count_width},}" for n, s, c in unique]
     lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}"]
+    listed = sum(row[2] for row in unique)
+    if listed > total:
+        lines.append(
+            f"Note: the rows add up to {listed:,}, more than the total, because some modules share "
+            f"parameters (tied weights: {', '.join(_shared(model))}); shared ones count once in the total"
+        )
     return "\n".join(lines)
+
+
+def _as_dtype(dtype):
+    if isinstance(dtype, str):
+        found = getattr(sg, dtype, None)
+        if not isinstance(found, DType):
+            raise TypeError(f"summary: unknown dtype {dtype!r}")
+        return found
+    return dtype
+
+
+def _shared(model) -> list[str]:
+    """The names of the modules' parameters that another module's parameter is, "a = b"."""
+    owners: dict[int, list[str]] = {}
+    for module_name, module in model.named_modules():
+        for name, p in module.named_parameters(recurse=False):
+            owners.setdefault(id(p), []).append(f"{module_name}.{name}" if module_name else name)
+    return [" = ".join(names) for names in owners.values() if len(names) > 1]
