@@ -29,13 +29,14 @@ b = 4  # per-rank batch; the reference sees world * b
 if which == "mlp":
     def build():
         return MLP(12, [24, 16], 5)
-    data = [(rng.standard_normal((world * b, 12)).astype(np.float32), rng.integers(0, 5, world * b)) for _ in range(20)]
+    data = [(x, rng.integers(0, 5, world * b)) for x in rng.standard_normal((20, world * b, 12)).astype(np.float32)]
     def loss_of(model, x, y):
         return F.cross_entropy(model(x), y)
 elif which == "cnn":
     def build():
         return CNN(in_channels=1, num_classes=4, image_size=8, channels=(3, 4), hidden=8, batch_norm=True)
-    data = [(rng.standard_normal((world * b, 1, 8, 8)).astype(np.float32), rng.integers(0, 4, world * b)) for _ in range(20)]
+    images = rng.standard_normal((20, world * b, 1, 8, 8)).astype(np.float32)
+    data = [(x, rng.integers(0, 4, world * b)) for x in images]
     def loss_of(model, x, y):
         return F.cross_entropy(model(x), y)
 else:

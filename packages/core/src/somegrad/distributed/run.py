@@ -71,7 +71,12 @@ def build_command(options: argparse.Namespace) -> tuple[list[str], dict[str, str
     if options.nproc < 1:
         raise ValueError(f"somegrad.distributed.run: -n must be at least 1, got {options.nproc}")
     env = dict(os.environ)
-    threads = options.threads if options.threads is not None else int(env.get("OMP_NUM_THREADS", "1"))
+    threads = options.threads
+    if threads is None:
+        inherited = env.get("OMP_NUM_THREADS") or "1"
+        if not inherited.isdigit():
+            raise ValueError(f"somegrad.distributed.run: OMP_NUM_THREADS={inherited!r} is not a number of threads")
+        threads = int(inherited)
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
     command = [find_mpiexec(options.mpiexec), "-n", str(options.nproc)]
