@@ -208,7 +208,9 @@ ACCEPTED = [
         "PyTorch's logsumexp with dim=() reduces every dim and then fails on its own output shape; "
         "somegrad reduces every dim. Checked: equal to PyTorch with every dim named.",
         "theirs",
-        lambda o: _theirs(o, r"output with shape \[\] doesn't match the broadcast shape") and "logsumexp" in o.case.body,
+        lambda o: (
+            _theirs(o, r"output with shape \[\] doesn't match the broadcast shape") and "logsumexp" in o.case.body
+        ),
         _all_dims,
     ),
     # --- both return, and PyTorch's answer is wrong by its own rules -----------------------------
@@ -221,6 +223,7 @@ ACCEPTED = [
         _all_dims,
     ),
 ]
+
 
 def _empty_result(outcome: Outcome, torch) -> str:
     ours, theirs = outcome.ours.value, outcome.theirs.value

@@ -69,7 +69,9 @@ def values(rng: random.Random, shape: tuple, dtype: str, edges: bool = True, hug
 
 
 def shape(rng: random.Random, max_rank: int = 3, max_size: int = 3, empty: bool = True) -> tuple:
-    return tuple(rng.randint(0 if empty and rng.random() < 0.1 else 1, max_size) for _ in range(rng.randint(0, max_rank)))
+    return tuple(
+        rng.randint(0 if empty and rng.random() < 0.1 else 1, max_size) for _ in range(rng.randint(0, max_rank))
+    )
 
 
 def broadcast_partner(rng: random.Random, base: tuple) -> tuple:
@@ -216,7 +218,10 @@ def elementwise_binary(rng: random.Random, budget: int):
         yield Case(
             "elementwise_binary",
             f"return {rng.choice(BINARY)}",
-            [Input(values(rng, base, left, not grad), left, grad), Input(values(rng, other, right, not grad), right, grad)],
+            [
+                Input(values(rng, base, left, not grad), left, grad),
+                Input(values(rng, other, right, not grad), right, grad),
+            ],
             grad=grad,
         )
 
@@ -242,7 +247,9 @@ def elementwise_unary(rng: random.Random, budget: int):
             yield Case("elementwise_unary", f"return {rng.choice(UNARY_GRAD)}", [Input(data, dtype, True)], grad=True)
         else:
             dtype = rng.choice(DTYPE_NAMES)
-            yield Case("elementwise_unary", f"return {rng.choice(UNARY)}", [Input(values(rng, shape(rng), dtype), dtype)])
+            yield Case(
+                "elementwise_unary", f"return {rng.choice(UNARY)}", [Input(values(rng, shape(rng), dtype), dtype)]
+            )
 
 
 REDUCTIONS = [
@@ -257,7 +264,14 @@ REDUCTIONS = [
     "a.var({dim})",
     "a.logsumexp({dim})",
 ]
-SINGLE_DIM = ["a.max({dim})", "a.min({dim})", "a.argmax({dim})", "a.argmin({dim})", "a.cumsum({dim})", "a.softmax({dim})"]
+SINGLE_DIM = [
+    "a.max({dim})",
+    "a.min({dim})",
+    "a.argmax({dim})",
+    "a.argmin({dim})",
+    "a.cumsum({dim})",
+    "a.softmax({dim})",
+]
 
 
 def dim_forms(rng: random.Random, ndim: int, single: bool) -> str:
@@ -342,7 +356,9 @@ def indexing(rng: random.Random, budget: int):
             if rng.random() < 0.3:
                 mask = "a > 0" if dtype != "bool" else "a"
                 index = mask
-            yield Case("indexing", f"return a[{index}]", [Input(values(rng, base, dtype, not grad), dtype, grad)], grad=grad)
+            yield Case(
+                "indexing", f"return a[{index}]", [Input(values(rng, base, dtype, not grad), dtype, grad)], grad=grad
+            )
             continue
         # setitem: a scalar, or a tensor that broadcasts to the selection
         if rng.random() < 0.5:
@@ -393,13 +409,45 @@ def matmul(rng: random.Random, budget: int):
         yield Case(
             "matmul",
             body,
-            [Input(values(rng, left_shape, left, not grad), left, grad), Input(values(rng, right_shape, right, not grad), right, grad)],
+            [
+                Input(values(rng, left_shape, left, not grad), left, grad),
+                Input(values(rng, right_shape, right, not grad), right, grad),
+            ],
             grad=grad,
         )
 
 
-VIEWS = ["x[1:]", "x[:, 0]", "x[..., ::2]", "x.T", "x.transpose(0, 1)", "x.reshape(-1)", "x.view(-1)", "x[0]", "x.unsqueeze(0)", "x.permute(1, 0)", "x[:, 1:]", "x.squeeze()", "x.flatten()", "x.expand(2, 3, 4)[0]"]
-INPLACE_ON_VIEW = ["v.add_(b)", "v.mul_(b)", "v.sub_(b)", "v.div_(b)", "v.zero_()", "v.fill_(2.5)", "v.copy_(b)", "v.clamp_(-1, 1)", "v += b", "v *= 2", "v.neg_()", "v.exp_()", "v.relu_()"]
+VIEWS = [
+    "x[1:]",
+    "x[:, 0]",
+    "x[..., ::2]",
+    "x.T",
+    "x.transpose(0, 1)",
+    "x.reshape(-1)",
+    "x.view(-1)",
+    "x[0]",
+    "x.unsqueeze(0)",
+    "x.permute(1, 0)",
+    "x[:, 1:]",
+    "x.squeeze()",
+    "x.flatten()",
+    "x.expand(2, 3, 4)[0]",
+]
+INPLACE_ON_VIEW = [
+    "v.add_(b)",
+    "v.mul_(b)",
+    "v.sub_(b)",
+    "v.div_(b)",
+    "v.zero_()",
+    "v.fill_(2.5)",
+    "v.copy_(b)",
+    "v.clamp_(-1, 1)",
+    "v += b",
+    "v *= 2",
+    "v.neg_()",
+    "v.exp_()",
+    "v.relu_()",
+]
 
 
 def inplace_on_views(rng: random.Random, budget: int):

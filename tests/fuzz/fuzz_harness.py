@@ -191,7 +191,8 @@ def compare_values(ours, theirs, dtype, where: str) -> str:
             bad = ours != theirs
         if np.any(bad):
             index = tuple(int(i) for i in np.argwhere(bad)[0]) if ours.ndim else ()
-            return f"{where}: values differ at {index}: {ours[index]!r} vs {theirs[index]!r} ({int(bad.sum())} of {bad.size})"
+            count = f"{int(bad.sum())} of {bad.size}"
+            return f"{where}: values differ at {index}: {ours[index]!r} vs {theirs[index]!r} ({count})"
         return ""
     if isinstance(theirs, float) and isinstance(ours, float) and (math.isnan(theirs) and math.isnan(ours)):
         return ""

@@ -111,4 +111,6 @@ def test_the_cases_are_seeded_and_fit_ci():
     first = [case.source() for family in FAMILIES for case in generate(family, 0)]
     again = [case.source() for family in FAMILIES for case in generate(family, 0)]
     assert first == again and 2000 <= len(first) <= 10_000
-    assert [case.source() for case in generate("reductions", 1)] != [case.source() for case in generate("reductions", 0)]
+    assert [case.source() for case in generate("reductions", 1)] != [
+        case.source() for case in generate("reductions", 0)
+    ]

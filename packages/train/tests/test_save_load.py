@@ -7,6 +7,7 @@ import json
 import math
 import os
 import pickle
+import re
 import struct
 import subprocess
 import sys
@@ -378,3 +379,135 @@ def test_write_atomically_removes_the_temporary_file_on_error(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         write_atomically(target, fail)
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["out.txt"]
+
+
+# --- what save refuses before touching the old file ----------------------------------------------
+
+
+def _old_file(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    sg.save({"w": sg.arange(3.0)}, path)
+    return path, path.read_bytes()
+
+
+def test_a_tensor_named_metadata_is_refused_before_the_old_file_is_touched(tmp_path):
+    """`__metadata__` is the header's own key: a tensor of that name made a file that neither
+    somegrad nor safetensors could load, and replaced the good one."""
+    path, before = _old_file(tmp_path)
+    with pytest.raises(ValueError, match=r"a tensor may not be named '__metadata__'"):
+        sg.save({"__metadata__": sg.ones(2), "w": sg.ones(1)}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt.safetensors"]
+    # the key is fine where it names no tensor, or one deeper in the structure
+    sg.save({"__metadata__": {"x": sg.ones(2)}, "n": {"__metadata__": 1}}, path)
+    loaded = sg.load(path)
+    assert loaded["n"] == {"__metadata__": 1} and loaded["__metadata__"]["x"].tolist() == [1.0, 1.0]
+
+
+def _deep(levels, leaf):
+    value = leaf
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "obj, message",
+    [
+        (_deep(5000, sg.ones(1)), r"nested more than 100 levels deep at '0.0.0.0"),
+        (_deep(101, 1), r"nested more than 100 levels deep"),
+        ({"a": {"b": {}}}, None),  # placeholder for the cycle, built below
+    ],
+    ids=["5000 deep", "101 deep", "cycle"],
+)
+def test_deep_or_self_referencing_structures_are_refused_clearly(tmp_path, obj, message):
+    if message is None:
+        obj["a"]["b"]["again"] = obj
+        message = r"the dict at 'a.b.again' contains itself \(a reference cycle\)"
+    path, before = _old_file(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        sg.save(obj, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+def test_self_referencing_and_deep_metadata_are_refused_clearly(tmp_path):
+    path, before = _old_file(tmp_path)
+    loop: list = [1]
+    loop.append(loop)
+    with pytest.raises(ValueError, match=r"the list at 'metadata.1' contains itself"):
+        sg.save({"w": sg.ones(1)}, path, metadata=loop)
+    with pytest.raises(ValueError, match=r"nested more than 100 levels deep"):
+        sg.save({"w": sg.ones(1)}, path, metadata=_deep(5000, 1))
+    assert path.read_bytes() == before
+
+
+def test_a_list_may_repeat_an_object_that_is_not_a_cycle(tmp_path):
+    shared = {"lr": 0.1}
+    path = _saved(tmp_path, {"groups": [shared, shared]})
+    assert sg.load(path) == {"groups": [{"lr": 0.1}, {"lr": 0.1}]}
+
+
+def test_100_levels_round_trip(tmp_path):
+    """MAX_NESTING levels save and load (the loader refuses only what save never writes)."""
+    obj = _deep(100, sg.tensor([2.0]))
+    loaded = sg.load(_saved(tmp_path, obj))
+    for _ in range(100):
+        loaded = loaded[0]
+    assert loaded.tolist() == [2.0]
+
+
+# --- temporary files left by killed saves --------------------------------------------------------
+
+KILLED_SAVE_CHILD = """
+import os, signal, sys
+import safetensors.numpy
+import somegrad as sg
+real = safetensors.numpy.save_file
+def save_then_die(tensors, filename, metadata=None):
+    real(tensors, filename, metadata=metadata)  # the temporary file is complete, not yet renamed
+    os.kill(os.getpid(), signal.SIGKILL)
+safetensors.numpy.save_file = save_then_die
+sg.save({"x": sg.zeros(100_000)}, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_temporaries_of_killed_saves_are_named_and_removed_by_the_next_save(tmp_path, subprocess_env):
+    """kill -9 during a save leaves its temporary file (the old file is intact); its name says
+    what it is, and the next save of the same target removes it: after three killed saves one
+    temporary file is left, not three. Other targets' files are left alone."""
+    path = tmp_path / "ckpt.safetensors"
+    sg.save({"x": sg.ones(4)}, path)
+    before = path.read_bytes()
+    (tmp_path / ".other.safetensors.somegrad-partial-1-0123abcd.tmp").write_bytes(b"not ours to remove")
+    for _ in range(3):
+        result = subprocess.run(
+            [sys.executable, "-c", KILLED_SAVE_CHILD, str(path)], env=subprocess_env, capture_output=True, timeout=60
+        )
+        assert result.returncode == -9, result.stderr
+    assert path.read_bytes() == before
+    left = sorted(name for name in os.listdir(tmp_path) if name.startswith(".ckpt"))
+    assert len(left) == 1
+    assert all(re.fullmatch(r"\.ckpt\.safetensors\.somegrad-partial-\d+-[0-9a-f]{8}\.tmp", name) for name in left)
+    sg.save({"x": sg.zeros(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == [".other.safetensors.somegrad-partial-1-0123abcd.tmp", "ckpt.safetensors"]
+    assert sg.load(path)["x"].tolist() == [0.0, 0.0]
+
+
+def test_a_save_in_progress_in_a_live_process_keeps_its_temporary(tmp_path):
+    """Only a dead process's temporary files go: a concurrent save's (here: this process's
+    parent, which is alive) stays."""
+    from somegrad.serialization import remove_stale_temporaries
+
+    path = tmp_path / "ckpt.safetensors"
+    live = tmp_path / f".ckpt.safetensors.somegrad-partial-{os.getppid()}-0123abcd.tmp"
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".ckpt.safetensors.somegrad-partial-{int(dead_pid.stdout)}-89abcdef.tmp"
+    legacy = tmp_path / f".ckpt.safetensors.{int(dead_pid.stdout)}.0badf00d.tmp"  # the earlier naming
+    for file in (live, dead, legacy):
+        file.write_bytes(b"partial")
+    removed = remove_stale_temporaries(path)
+    if sys.platform == "win32":
+        assert removed == []
+    else:
+        assert sorted(removed) == sorted([dead.name, legacy.name])
+        assert live.exists() and not dead.exists() and not legacy.exists()

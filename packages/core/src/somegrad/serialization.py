@@ -14,7 +14,13 @@ header's ``__metadata__`` as JSON (key ``"somegrad"``), the tensors are named by
 Every file somegrad writes also records a CRC-32 of each tensor's bytes, dtype and shape and of its
 JSON parts (key ``"somegrad.crc32"``), so a flipped bit is reported instead of loaded. Writing is
 atomic: the data goes to a temporary file in the same folder, which is flushed, fsynced and then
-renamed over the target, so a crash leaves either the old file or the new one.
+renamed over the target, so a crash leaves either the old file or the new one. The temporary file
+is named ``.<target>.somegrad-partial-<pid>-<random>.tmp``; one left behind by a process that was
+killed is removed by the next save of the same target.
+
+Loading reads the header first (`somegrad.serialization_header` bounds everything it can make the
+loader do), then each tensor by its offset into memory of its own: a hostile file costs at most its
+header's parsing, a corrupt one no more memory than its tensors.
 """
 
 from __future__ import annotations
@@ -24,12 +30,28 @@ import math
 import os
 import re
 import secrets
-import struct
+import sys
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+
+from somegrad.serialization_header import (
+    CODES as _CODES,
+)
+from somegrad.serialization_header import (
+    MAX_HEADER_BYTES,
+    MAX_RANK,
+    Header,
+    SerializationError,
+    open_regular_file,
+    parse_json,
+    read_header,
+)
+from somegrad.serialization_header import (
+    fail as _fail,
+)
 
 __all__ = ["save", "load", "load_metadata", "SerializationError", "write_atomically"]
 
@@ -37,41 +59,10 @@ FORMAT_VERSION = 1
 STRUCTURE_KEY = "somegrad"
 METADATA_KEY = "somegrad.metadata"
 CHECKSUM_KEY = "somegrad.crc32"
-MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself enforces
-
-# somegrad dtype name <-> safetensors dtype code
-_CODES = {
-    "float64": "F64",
-    "float32": "F32",
-    "float16": "F16",
-    "bfloat16": "BF16",
-    "int64": "I64",
-    "int32": "I32",
-    "int16": "I16",
-    "int8": "I8",
-    "uint8": "U8",
-    "bool": "BOOL",
-}
-_NAMES = {code: name for name, code in _CODES.items()}
-_ITEMSIZE = {
-    "F64": 8,
-    "F32": 4,
-    "F16": 2,
-    "BF16": 2,
-    "I64": 8,
-    "I32": 4,
-    "I16": 2,
-    "I8": 1,
-    "U8": 1,
-    "BOOL": 1,
-}
-
-
-class SerializationError(ValueError):
-    """A file that ``somegrad.load`` refuses: truncated, corrupt, hostile or not safetensors.
-
-    The message names the file and the problem.
-    """
+# How deeply save() nests dicts, lists and tuples (and metadata): each level is three JSON levels
+# in the header, which must stay well inside what JSON parsers (and Python's recursion) allow.
+MAX_NESTING = 100
+__all__ += ["MAX_HEADER_BYTES", "MAX_RANK", "MAX_NESTING"]
 
 
 def _numpy_dtype(code: str) -> np.dtype:
@@ -82,6 +73,9 @@ def _numpy_dtype(code: str) -> np.dtype:
     return np.dtype({"BOOL": "bool"}.get(code, _NAMES[code]))
 
 
+_NAMES = {code: name for name, code in _CODES.items()}
+
+
 def _crc(data: Any) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
 
@@ -89,17 +83,69 @@ def _crc(data: Any) -> int:
 # --- writing -------------------------------------------------------------------------------------
 
 
+_PARTIAL = "somegrad-partial"
+
+
+def _temporary_name(path: str) -> str:
+    """``.<name>.somegrad-partial-<pid>-<8 hex>.tmp`` beside `path`: hidden, and saying what it is."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{_PARTIAL}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def _process_is_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there: never guess, keep the file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[str]:
+    """Remove the temporary files that saves of `path` left behind when their process died (kill -9,
+    power loss): those of a process that no longer runs. Returns the names removed.
+
+    A save in progress in another live process keeps its file. The older naming
+    ``.<name>.<pid>.<8 hex>.tmp`` is recognised too.
+    """
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:{_PARTIAL}-(\d+)-|(\d+)\.)[0-9a-f]{{8}}\.tmp")
+    removed = []
+    try:
+        candidates = os.listdir(folder)
+    except OSError:
+        return removed
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate)
+        if match is None:
+            continue
+        pid = int(match.group(1) or match.group(2))
+        if pid == os.getpid() or _process_is_alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(folder, candidate))
+            removed.append(candidate)
+        except OSError:
+            pass
+    return removed
+
+
 def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
     """Call ``write(temporary_path)``, then make that file appear at ``path`` atomically.
 
-    The temporary file sits in the same folder (so the rename cannot cross file systems); it is
-    fsynced before ``os.replace`` and the folder is fsynced after, so after a crash or power loss
-    ``path`` holds either its old content or the complete new one. On any error the temporary
-    file is removed and ``path`` is untouched.
+    The temporary file sits in the same folder (so the rename cannot cross file systems), named
+    ``.<name>.somegrad-partial-<pid>-<random>.tmp``; it is fsynced before ``os.replace`` and the
+    folder is fsynced after, so after a crash or power loss ``path`` holds either its old content
+    or the complete new one. On any error the temporary file is removed and ``path`` is untouched;
+    temporary files of ``path`` left by killed processes are removed first.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    remove_stale_temporaries(path)
+    temporary = _temporary_name(path)
     try:
         write(temporary)
         descriptor = os.open(temporary, os.O_RDONLY)
@@ -134,11 +180,18 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Any = None) -> Non
     """Save tensors (a state dict, or any nesting of dicts/lists/tuples) to a safetensors file.
 
     Args:
-        obj: ``{name: Tensor}``, or nested dicts, lists and tuples of tensors and JSON values.
-            Dict keys may be strings, integers, floats, booleans or None.
+        obj: ``{name: Tensor}``, or nested dicts, lists and tuples of tensors and JSON values,
+            at most ``MAX_NESTING`` (100) levels deep and without cycles. Dict keys may be
+            strings, integers, floats, booleans or None. No tensor may be named ``__metadata__``
+            (the header's own key).
         path: the file to write (atomically: it is replaced only once the new file is complete).
         metadata: optional JSON-serialisable value stored in the header; read it back with
             :func:`load_metadata` without loading the tensors.
+
+    Raises:
+        TypeError: something that files cannot hold (nothing is pickled).
+        ValueError: a cycle, nesting deeper than ``MAX_NESTING``, or a tensor named ``__metadata__``.
+            Nothing is written then: an existing file at ``path`` is untouched.
 
     Example::
 
@@ -153,7 +206,12 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Any = None) -> Non
             f"{type(path).__name__}; file objects cannot be written atomically"
         )
     arrays: dict[str, np.ndarray] = {}
-    structure = _encode(obj, "", arrays)
+    structure = _encode(obj, "", arrays, set())
+    if "__metadata__" in arrays:
+        raise ValueError(
+            "somegrad.save: a tensor may not be named '__metadata__': safetensors files keep their "
+            "metadata under that key; rename it (the file was not written)"
+        )
     structure_json = _dumps({"format_version": FORMAT_VERSION, "structure": structure})
     header_metadata = {STRUCTURE_KEY: structure_json}
     checksums: dict[str, Any] = {
@@ -164,6 +222,7 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Any = None) -> Non
         STRUCTURE_KEY: _crc(structure_json.encode()),
     }
     if metadata is not None:
+        _check_json_nesting(metadata, "metadata", set())
         try:
             header_metadata[METADATA_KEY] = _dumps(metadata)
         except (TypeError, ValueError) as exc:
@@ -213,7 +272,37 @@ def _tensor_to_numpy(tensor: Any, where: str) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
+def _short(where: str) -> str:
+    where = where or "<root>"
+    return where if len(where) <= 80 else f"{where[:40]}...{where[-30:]}"
+
+
+def _enter(value: Any, where: str, active: set[int]) -> None:
+    """Refuse a container that contains itself, or nesting past MAX_NESTING (`active`: the ids of
+    the containers on the path to `value`)."""
+    if id(value) in active:
+        raise ValueError(
+            f"somegrad.save: the {type(value).__name__} at '{_short(where)}' contains itself (a reference "
+            "cycle); files hold trees of values, nothing was written"
+        )
+    if len(active) >= MAX_NESTING:
+        raise ValueError(
+            f"somegrad.save: nested more than {MAX_NESTING} levels deep at '{_short(where)}'; "
+            "flatten the structure (nothing was written)"
+        )
+
+
+def _check_json_nesting(value: Any, where: str, active: set[int]) -> None:
+    if isinstance(value, (dict, list, tuple)):
+        _enter(value, where, active)
+        active.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _check_json_nesting(item, _join(where, key), active)
+        active.discard(id(value))
+
+
+def _encode(value: Any, where: str, arrays: dict[str, np.ndarray], active: set[int]) -> Any:
     """The JSON form of ``value``: containers are tagged objects, tensors become references."""
     import somegrad as sg
 
@@ -223,27 +312,36 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
             name += "_"
         arrays[name] = _tensor_to_numpy(value, where)
         return {"tensor": name}
-    if isinstance(value, Mapping):
-        items = []
-        for key, item in value.items():
-            if not (key is None or isinstance(key, (str, int, float))):
-                raise TypeError(
-                    f"somegrad.save: dict key {key!r} at '{where}' is a {type(key).__name__}; "
-                    "keys must be str, int, float, bool or None"
-                )
-            items.append([_encode_scalar(key, where), _encode(item, _join(where, key), arrays)])
-        return {"dict": items}
-    if isinstance(value, (list, tuple)):
-        kind = "tuple" if isinstance(value, tuple) else "list"
-        return {kind: [_encode(item, _join(where, i), arrays) for i, item in enumerate(value)]}
+    if isinstance(value, (Mapping, list, tuple)):
+        _enter(value, where, active)
+        active.add(id(value))
+        try:
+            return _encode_container(value, where, arrays, active)
+        finally:
+            active.discard(id(value))
     if value is None or isinstance(value, (bool, int, float, str)):
         return _encode_scalar(value, where)
     if isinstance(value, np.generic):
         return _encode_scalar(value.item(), where)
     raise TypeError(
-        f"somegrad.save: cannot store a {type(value).__name__} at '{where or '<root>'}'; only "
+        f"somegrad.save: cannot store a {type(value).__name__} at '{_short(where)}'; only "
         "tensors, dicts, lists, tuples, str, int, float, bool and None (nothing is pickled)"
     )
+
+
+def _encode_container(value: Any, where: str, arrays: dict[str, np.ndarray], active: set[int]) -> Any:
+    if isinstance(value, Mapping):
+        items = []
+        for key, item in value.items():
+            if not (key is None or isinstance(key, (str, int, float))):
+                raise TypeError(
+                    f"somegrad.save: dict key {key!r} at '{_short(where)}' is a {type(key).__name__}; "
+                    "keys must be str, int, float, bool or None"
+                )
+            items.append([_encode_scalar(key, where), _encode(item, _join(where, key), arrays, active)])
+        return {"dict": items}
+    kind = "tuple" if isinstance(value, tuple) else "list"
+    return {kind: [_encode(item, _join(where, i), arrays, active) for i, item in enumerate(value)]}
 
 
 def _encode_scalar(value: Any, where: str) -> Any:
@@ -259,148 +357,105 @@ def _join(where: str, key: Any) -> str:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[str, bytes, dict[str, Any], int]:
-    path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    return path, raw, *_parse_header(path, raw)
-
-
-def _fail(path: str, problem: str) -> SerializationError:
-    return SerializationError(f"somegrad.load: {path}: {problem}")
-
-
-def _parse_header(path: str, raw: bytes) -> tuple[dict[str, Any], int]:
-    """Check the header completely before anything else reads the file."""
-    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise _fail(
-            path,
-            "this is a pickle (as torch.save writes); somegrad never unpickles, re-save the tensors as safetensors",
-        )
-    if raw[:4] == b"PK\x03\x04":
-        raise _fail(
-            path,
-            "this is a zip archive (torch.save's format), not safetensors; "
-            "somegrad never unpickles, re-save the tensors as safetensors",
-        )
-    if len(raw) < 8:
-        raise _fail(path, f"truncated: {len(raw)} bytes, too short for the 8-byte header length")
-    (header_length,) = struct.unpack("<Q", raw[:8])
-    if header_length > MAX_HEADER_BYTES or header_length > len(raw) - 8:
-        raise _fail(
-            path,
-            f"bad header length {header_length}: the file has {len(raw) - 8} bytes after it "
-            "(truncated, or not a safetensors file)",
-        )
-    try:
-        header = json.loads(raw[8 : 8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _fail(path, f"corrupt header, not valid JSON ({exc})") from None
-    if not isinstance(header, dict):
-        raise _fail(path, f"corrupt header: expected a JSON object, got {type(header).__name__}")
-    metadata = header.get("__metadata__", {})
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise _fail(path, "corrupt header: __metadata__ must map strings to strings")
-
-    data_start = 8 + header_length
-    data_size = len(raw) - data_start
-    ranges = []
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
-            raise _fail(path, f"corrupt header entry for tensor '{name}': {info!r}")
-        code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if code not in _ITEMSIZE:
-            raise _fail(
-                path,
-                f"tensor '{name}' has dtype {code!r}, which somegrad does not know (known: {', '.join(_ITEMSIZE)})",
-            )
-        if not isinstance(shape, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
-        ):
-            raise _fail(path, f"tensor '{name}' has a bad shape {shape!r}")
-        if (
-            not isinstance(offsets, list)
-            or len(offsets) != 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)
-            or not 0 <= offsets[0] <= offsets[1]
-        ):
-            raise _fail(path, f"tensor '{name}' has bad data_offsets {offsets!r}")
-        if offsets[1] > data_size:
-            raise _fail(
-                path,
-                f"tensor '{name}' has data_offsets {offsets} past the end of the data "
-                f"({data_size} bytes): the file is truncated or corrupt",
-            )
-        expected = math.prod(shape) * _ITEMSIZE[code]
-        if offsets[1] - offsets[0] != expected:
-            raise _fail(
-                path,
-                f"tensor '{name}' of {code} {tuple(shape)} needs {expected} bytes, its "
-                f"data_offsets {offsets} span {offsets[1] - offsets[0]}",
-            )
-        ranges.append((offsets[0], offsets[1], name))
-    position = 0
-    for begin, end, name in sorted(ranges):
-        if begin != position:
-            problem = "overlaps another" if begin < position else "leaves a gap before it"
-            raise _fail(path, f"tensor '{name}' at data_offsets [{begin}, {end}] {problem}")
-        position = end
-    if position != data_size:
-        raise _fail(path, f"{data_size - position} bytes of data after the last tensor")
-    return header, data_start
-
-
-def _check(path: str, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    metadata = header.get("__metadata__", {})
+def _check_header(header: Header) -> dict[str, Any] | None:
+    """Everything but the tensors' bytes: the somegrad entries are all there or all absent, their
+    checksums match, and the checksum record names the header's tensors with their dtypes and
+    shapes. Returns the per-tensor record ({name: [code, shape, crc]}), or None for a file written
+    by another tool (nothing to verify against)."""
+    path, metadata = header.path, header.metadata
     has_structure, has_checksums = STRUCTURE_KEY in metadata, CHECKSUM_KEY in metadata
-    if has_structure != has_checksums:
-        missing = CHECKSUM_KEY if has_structure else STRUCTURE_KEY
+    if has_structure != has_checksums or (METADATA_KEY in metadata and not has_checksums):
+        missing = CHECKSUM_KEY if not has_checksums else STRUCTURE_KEY
         raise _fail(path, f"corrupt header: '{missing}' is missing from __metadata__")
     if not has_checksums:
-        return  # written by another tool: nothing to verify against
-    try:
-        checksums = json.loads(metadata[CHECKSUM_KEY])
-        tensors = checksums["tensors"]
-        if not isinstance(tensors, dict):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        raise _fail(path, "corrupt header: the checksum record is not valid") from None
-    if set(tensors) != set(arrays):
-        raise _fail(path, "corrupt header: the tensor names differ from the checksum record")
+        return None
+    checksums = parse_json(path, metadata[CHECKSUM_KEY], "checksum record")
+    tensors = checksums.get("tensors") if isinstance(checksums, dict) else None
+    if not isinstance(tensors, dict):
+        raise _fail(path, "corrupt header: the checksum record is not valid")
     for key in (STRUCTURE_KEY, METADATA_KEY):
         if (key in metadata) != (key in checksums) or (
             key in metadata and _crc(metadata[key].encode()) != checksums[key]
         ):
             raise _fail(path, f"checksum mismatch in the header's '{key}' entry: the file is corrupt")
-    for name, array in arrays.items():
-        code, shape = _CODES[_dtype_name(array)], list(array.shape)
-        if tensors[name] != [code, shape, _crc(_raw_bytes(array))]:
-            raise _fail(path, f"checksum mismatch for tensor '{name}': the file is corrupt")
+    if METADATA_KEY in metadata:  # load does not return it, but agrees with load_metadata about it
+        parse_json(path, metadata[METADATA_KEY], "metadata")
+    names = {entry.name for entry in header.entries}
+    if set(tensors) != names:
+        raise _fail(path, "corrupt header: the tensor names differ from the checksum record")
+    for entry in header.entries:
+        record = tensors[entry.name]
+        if not isinstance(record, list) or len(record) != 3 or record[:2] != [entry.code, list(entry.shape)]:
+            raise _fail(path, f"checksum mismatch for tensor {entry.name!r}'s dtype or shape: the file is corrupt")
+    return tensors
 
 
-def _decode(node: Any, tensors: dict[str, Any], path: str) -> Any:
+def _structure(header: Header) -> Any:
+    """The decoded structure document's tree, or None for a flat file; checked as load checks it."""
+    path, metadata = header.path, header.metadata
+    if STRUCTURE_KEY not in metadata:
+        return None
+    document = parse_json(path, metadata[STRUCTURE_KEY], "structure metadata")
+    if not isinstance(document, dict) or "format_version" not in document or "structure" not in document:
+        raise _fail(path, "corrupt structure metadata")
+    version = document["format_version"]
+    if version != FORMAT_VERSION:
+        raise _fail(path, f"written in format version {str(version)[:20]}; this somegrad reads {FORMAT_VERSION}")
+    return document["structure"]
+
+
+def _decode(node: Any, tensors: dict[str, Any], path: str, depth: int = 0) -> Any:
+    """The value that `_encode` encoded as `node`; `depth`: how many containers hold it."""
     if isinstance(node, dict):
         if len(node) != 1:
             raise _fail(path, f"corrupt structure metadata: unexpected object {node!r:.80}")
         ((kind, content),) = node.items()
+        if kind in ("dict", "list", "tuple") and depth >= MAX_NESTING:  # save() never writes deeper
+            raise _fail(path, f"corrupt structure metadata: nested more than {MAX_NESTING} levels deep")
+        deeper = depth + 1
         if kind == "tensor":
-            if content not in tensors:
-                raise _fail(path, f"corrupt structure metadata: no tensor named {content!r}")
+            if not isinstance(content, str) or content not in tensors:
+                raise _fail(path, f"corrupt structure metadata: no tensor named {content!r:.80}")
             return tensors[content]
-        if kind == "dict":
-            return {_decode(key, tensors, path): _decode(item, tensors, path) for key, item in content}
-        if kind == "list":
-            return [_decode(item, tensors, path) for item in content]
-        if kind == "tuple":
-            return tuple(_decode(item, tensors, path) for item in content)
+        if kind == "dict" and isinstance(content, list):
+            items = {}
+            for pair in content:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise _fail(path, "corrupt structure metadata: a dict item is not a [key, value] pair")
+                key = _decode(pair[0], tensors, path, deeper)
+                try:
+                    items[key] = _decode(pair[1], tensors, path, deeper)
+                except TypeError:  # an unhashable key
+                    raise _fail(path, f"corrupt structure metadata: bad dict key {pair[0]!r:.80}") from None
+            return items
+        if kind in ("list", "tuple") and isinstance(content, list):
+            items = [_decode(item, tensors, path, deeper) for item in content]
+            return items if kind == "list" else tuple(items)
         if kind == "float" and content in ("inf", "-inf", "nan"):
             return float(content)
-        raise _fail(path, f"corrupt structure metadata: unknown entry kind {kind!r}")
+        raise _fail(path, f"corrupt structure metadata: unknown entry kind {kind!r:.40}")
     if isinstance(node, list):
         raise _fail(path, "corrupt structure metadata: untagged list")
     return node
+
+
+def _read_tensor(file: Any, header: Header, entry: Any) -> np.ndarray:
+    """One tensor's bytes, read at its offset into a fresh writable array (nothing else is read)."""
+    count = math.prod(entry.shape)  # bounded: read_header checked it against the file's size
+    array = np.empty(count, dtype=_numpy_dtype(entry.code))
+    buffer = memoryview(array.view(np.uint8).reshape(-1))
+    file.seek(header.data_start + entry.begin)
+    filled = 0
+    while filled < len(buffer):
+        got = file.readinto(buffer[filled:])
+        if not got:
+            raise _fail(header.path, f"truncated while reading tensor {entry.name!r} (did the file change?)")
+        filled += got
+    if entry.code == "BOOL" and array.view(np.uint8).max(initial=0) > 1:
+        raise _fail(header.path, f"tensor {entry.name!r} of BOOL holds bytes other than 0 and 1")
+    if sys.byteorder == "big":
+        array = array.byteswap().view(array.dtype.newbyteorder(">"))
+    return array.reshape(entry.shape)
 
 
 def load(path: str | os.PathLike[str], *, device: Any = None, map_location: Any = None) -> Any:
@@ -411,59 +466,48 @@ def load(path: str | os.PathLike[str], *, device: Any = None, map_location: Any 
         device: where the tensors go (default ``"cpu"``); ``map_location`` is an alias for
             PyTorch users.
 
+    The header is read and checked first (never the whole file: a hostile header costs at most
+    its own parsing), then each tensor is read at its offset. Only regular files are read.
+
     Raises:
         SerializationError (a ValueError): the file is truncated, corrupt (checksum mismatch),
-            hostile (bad header length, offsets past the end, unknown dtype) or a pickle.
+            hostile (bad header length, offsets past the end, unknown dtype, rank over 64,
+            duplicate names, deep nesting), a pickle, or not a regular file (FIFO, device).
         FileNotFoundError: no such file.
     """
-    import safetensors
-
-    path, raw, header, _ = _read(path)
-    try:
-        entries = safetensors.deserialize(raw)
-    except Exception as exc:  # the header was checked above; this is a last line of defence
-        raise _fail(path, f"not a valid safetensors file ({exc})") from None
-    arrays = {}
-    for name, info in entries:
-        dtype = _numpy_dtype(info["dtype"])
-        arrays[name] = np.frombuffer(info["data"], dtype=dtype).reshape(info["shape"])
-    _check(path, header, arrays)
+    path = os.fspath(path)
+    file, size = open_regular_file(path)
+    with file:
+        header = read_header(path, file, size)
+        record = _check_header(header)
+        structure = _structure(header)
+        arrays = {entry.name: _read_tensor(file, header, entry) for entry in header.entries}
+    if record is not None:
+        for name, array in arrays.items():
+            if _crc(_raw_bytes(array)) != record[name][2]:
+                raise _fail(path, f"checksum mismatch for tensor {name!r}: the file is corrupt")
     target = device if device is not None else map_location
     tensors = {name: _to_tensor(array, target) for name, array in arrays.items()}
-    metadata = header.get("__metadata__", {})
-    if STRUCTURE_KEY not in metadata:
-        order = [name for name in header if name != "__metadata__"]
-        return {name: tensors[name] for name in order}
-    try:
-        document = json.loads(metadata[STRUCTURE_KEY])
-        version = document["format_version"]
-        structure = document["structure"]
-    except (ValueError, KeyError, TypeError):
-        raise _fail(path, "corrupt structure metadata") from None
-    if version != FORMAT_VERSION:
-        raise _fail(path, f"written in format version {version}; this somegrad reads {FORMAT_VERSION}")
-    try:
-        return _decode(structure, tensors, path)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, SerializationError):
-            raise
-        raise _fail(path, f"corrupt structure metadata ({exc})") from None
+    if structure is None:
+        return tensors
+    return _decode(structure, tensors, path)
 
 
 def load_metadata(path: str | os.PathLike[str]) -> Any:
     """The ``metadata`` given to :func:`save` (``None`` if there was none), without loading
-    tensors. The header is checked as :func:`load` checks it."""
-    path, _, header, _ = _read(path)
-    metadata = header.get("__metadata__", {})
-    if METADATA_KEY not in metadata:
+    tensors. The header is checked as :func:`load` checks it (everything but the tensors' bytes),
+    so a file whose header ``load`` refuses is refused here too."""
+    path = os.fspath(path)
+    file, size = open_regular_file(path)
+    with file:
+        header = read_header(path, file, size)
+    _check_header(header)
+    structure = _structure(header)
+    if structure is not None:
+        _decode(structure, {entry.name: None for entry in header.entries}, path)
+    if METADATA_KEY not in header.metadata:
         return None
-    try:
-        checksums = json.loads(metadata[CHECKSUM_KEY])
-        if _crc(metadata[METADATA_KEY].encode()) != checksums[METADATA_KEY]:
-            raise ValueError
-        return json.loads(metadata[METADATA_KEY])
-    except (ValueError, KeyError, TypeError):
-        raise _fail(path, "corrupt or mismatched metadata in the header") from None
+    return parse_json(path, header.metadata[METADATA_KEY], "metadata")
 
 
 def _to_tensor(array: np.ndarray, device: Any) -> Any:
