@@ -186,3 +186,100 @@ def test_import_exposes_the_nn_package():
     from somegrad import nn as imported
 
     assert imported is nn and somegrad.nn is nn and hasattr(imported, "Module")
+
+
+# --- the KV cache ---------------------------------------------------------------------------------
+
+
+def test_cached_forward_gives_the_full_forwards_logits():
+    from somegrad.nn.models import KVCache
+
+    sg.manual_seed(0)
+    model = tiny().double().eval()
+    idx = sg.randint(0, 11, (2, 8))
+    full, _ = model(idx)
+    cache = KVCache(model.config)
+    with sg.no_grad():
+        prefix, _ = model(idx[:, :3], kv_cache=cache)  # a prompt of 3
+        middle, _ = model(idx[:, 3:6], kv_cache=cache)  # 3 more at once: the bottom-right causal mask
+        steps = [model(idx[:, t : t + 1], kv_cache=cache)[0] for t in (6, 7)]  # one at a time
+    pieces = sg.cat([prefix, middle, *steps], 1)
+    np.testing.assert_allclose(pieces.numpy(), full.numpy(force=True), atol=1e-12)
+    assert cache.length == 8 and tuple(cache.keys[0].shape) == (2, 2, 8, 8)
+    with pytest.raises(ValueError, match="length 1 after 8 cached positions, the block size is only 8"):
+        model(idx[:, :1], kv_cache=cache)
+    cache.reset()
+    again, _ = model(idx[:, :2], kv_cache=cache)
+    np.testing.assert_allclose(again.numpy(force=True), full[:, :2].numpy(force=True), atol=1e-12)
+
+
+@pytest.mark.parametrize("new_tokens", [5, 20])  # within the context, and well past it (block 8)
+@pytest.mark.parametrize("temperature, top_k", [(0, None), (1.0, None), (0.8, 3)])
+def test_cached_generation_equals_the_uncached_path(new_tokens, temperature, top_k):
+    sg.manual_seed(1)
+    model = tiny()
+    prompt = sg.randint(0, 11, (3, 2))
+    outputs = []
+    for use_cache in (True, False):
+        sg.manual_seed(7)  # the same random numbers for the draws
+        outputs.append(model.generate(prompt, new_tokens, temperature=temperature, top_k=top_k, use_cache=use_cache))
+    assert outputs[0].shape == (3, 2 + new_tokens)
+    assert outputs[0].tolist() == outputs[1].tolist()
+
+
+def test_cached_sampling_draws_from_the_uncached_distribution():
+    """The next-token probabilities of the cached and uncached paths agree at every step of a
+    sampled continuation (so the draws are from the same distribution), not only the argmax."""
+    from somegrad.nn import functional as F
+    from somegrad.nn.models import KVCache
+
+    sg.manual_seed(2)
+    model = tiny().eval()
+    sg.manual_seed(3)
+    out = model.generate(sg.randint(0, 11, (2, 1)), 7, temperature=1.0)
+    cache = KVCache(model.config)
+    with sg.no_grad():
+        for t in range(out.shape[1]):
+            cached = F.softmax(model(out[:, t : t + 1], kv_cache=cache)[0][:, -1], -1)
+            plain = F.softmax(model(out[:, : t + 1])[0][:, -1], -1)
+            np.testing.assert_allclose(cached.numpy(), plain.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_generate_keeps_the_training_mode_and_records_no_graph():
+    model = tiny()
+    out = model.generate(sg.zeros(1, 1, dtype=sg.int64), 3)
+    assert model.training and not out.requires_grad
+
+
+# --- gradient checkpointing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_gradient_checkpointing_gives_the_same_gradients(dropout):
+    sg.manual_seed(4)
+    plain = tiny(dropout=dropout)
+    checkpointed = tiny(dropout=dropout, gradient_checkpointing=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    idx = sg.randint(0, 11, (2, 8))
+    results = []
+    for model in (plain, checkpointed):
+        sg.manual_seed(5)  # dropout masks: the recomputation must draw the same ones
+        _, loss = model(idx, idx)
+        loss.backward()
+        results.append((loss.item(), [p.grad.numpy().copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # what the graph holds: one checkpoint node per block instead of the blocks' ops
+    _, loss = checkpointed(idx, idx)
+    names, stack, seen = set(), [loss.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sg.autograd.Node) and id(node) not in seen:
+            seen.add(id(node))
+            names.add(node.name())
+            stack.extend(node.next_functions)
+    assert "CheckpointBackward0" in names and "ScaledDotProductAttentionBackward0" not in names
+    checkpointed.eval()
+    _, loss = checkpointed(idx, idx)  # eval: no checkpointing
+    assert loss.grad_fn is not None

@@ -72,11 +72,13 @@ def _check_finite(node, grads):
             )
 
 
-def _run(roots, seeds, retain_graph, create_graph, capture=None):
+def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True):
     """Walk the graph from `roots` (Nodes or leaf tensors) with `seeds`; return leaf grads.
 
     `capture` maps the grad_fn of non-leaf tensors we want gradients of (autograd.grad) to
     a slot in the result; leaves are always returned rather than accumulated when capturing.
+    `leaf_hooks=False` leaves the leaves' hooks to the caller (a node whose backward is a
+    backward of its own, as checkpoint's: the outer walk runs them once).
     """
     grads: dict = {}
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, grad]
@@ -140,7 +142,7 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None):
                 node.release()
             for edge, ig, meta in zip(node.edges, input_grads, node.input_meta):
                 send(edge, ig, meta)
-    for leaf, g in leaf_grads.values():
+    for leaf, g in leaf_grads.values() if leaf_hooks else ():
         for hook in leaf._grad_hooks or ():
             result = hook(g)
             if result is not None:
@@ -222,6 +224,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Example: `dx, = sg.autograd.grad(y, [x], create_graph=True)` then differentiate `dx`
     again for second derivatives.
     """
+    return _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, leaf_hooks=True)
+
+
+def inner_grad(outputs, inputs, grad_outputs, create_graph=False):
+    """`grad(..., allow_unused=True)` for the backward of a node that runs a backward of its
+    own (activation checkpointing): the leaves' hooks are not run here, since the outer walk
+    runs them when it accumulates what this returns."""
+    return _grad(outputs, inputs, grad_outputs, None, create_graph, True, leaf_hooks=False)
+
+
+def _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, leaf_hooks):
     single_output = not isinstance(outputs, (list, tuple))
     outputs = [outputs] if single_output else list(outputs)
     inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
@@ -234,7 +247,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots = [_root(t, "autograd.grad") for t in outputs]
     seeds = [_seed(t, g, "autograd.grad") for t, g in zip(outputs, grad_outputs)]
     capture = {t.grad_fn: None for t in inputs if t.grad_fn is not None}
-    leaf_grads = _run(roots, seeds, retain_graph, create_graph, capture=capture)
+    leaf_grads = _run(roots, seeds, retain_graph, create_graph, capture=capture, leaf_hooks=leaf_hooks)
     results = []
     for i, t in enumerate(inputs):
         if t.grad_fn is not None:
