@@ -59,7 +59,6 @@ def _median_ms(values):
 
 # --- one rank ------------------------------------------------------------------------------------
 def _somegrad_rank(args, inputs, rank, world):
-    import numpy as np
     import workloads
 
     import somegrad as sg
@@ -100,7 +99,6 @@ def _somegrad_rank(args, inputs, rank, world):
     result = _time_rank(args, step, unsynced if ddp else None, comm_cost if ddp else None, reducer_seconds)
     result["buckets"] = len(ddp.reducer.buckets) if ddp else 0
     result["parameters"] = int(sum(p.numel() for p in model.parameters()))
-    del np
     return result
 
 

@@ -3,6 +3,9 @@
 import time
 
 RAISES = r"""
+import sys
+import time
+
 import somegrad as sg
 import somegrad.distributed as dist
 
@@ -10,28 +13,32 @@ dist.init_process_group("mpi")
 rank = dist.get_rank()
 dist.barrier()
 if rank == 1:
+    sys.stderr.write(f"RAISED AT {time.time()}\n")
     raise ValueError("rank 1 failed on purpose")
 dist.all_reduce(sg.ones(3))  # rank 0 waits here for a rank that is gone
 """
 
 
+def seconds_to_end(result):
+    """From rank 1's raise to the end of the whole job (start-up time, which load stretches, left out)."""
+    raised = float(result.stderr.split("RAISED AT ")[1].split()[0])
+    return time.time() - raised
+
+
 def test_a_rank_that_raises_ends_every_rank_within_seconds(ranks):
-    start = time.monotonic()
-    result = ranks.run(RAISES, n=2, timeout=60)
-    elapsed = time.monotonic() - start
+    result = ranks.run(RAISES, n=2, timeout=120)
     assert result.returncode != 0
     assert "ValueError: rank 1 failed on purpose" in result.stderr, result.stderr
-    assert elapsed < 20, f"the job took {elapsed:.1f} s to end"
+    assert seconds_to_end(result) < 10, f"the job took {seconds_to_end(result):.1f} s to end after the error"
 
 
 def test_a_rank_that_raises_under_the_launcher(ranks):
     import sys
 
-    start = time.monotonic()
-    result = ranks.run(RAISES, timeout=60, launcher=[sys.executable, "-m", "somegrad.distributed.run", "-n", "2"])
+    result = ranks.run(RAISES, timeout=120, launcher=[sys.executable, "-m", "somegrad.distributed.run", "-n", "2"])
     assert result.returncode != 0
     assert "ValueError: rank 1 failed on purpose" in result.stderr, result.stderr
-    assert time.monotonic() - start < 20
+    assert seconds_to_end(result) < 10
 
 
 MISMATCH = r"""

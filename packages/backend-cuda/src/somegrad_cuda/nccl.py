@@ -116,7 +116,7 @@ class NCCLBackend(CommBackend):
             raise DistBackendError(f"{name} failed in NCCL: {exc}") from exc
         done = self.stream.record()
         work = Work(lambda: done.done, lambda: self.cupy.cuda.get_current_stream().wait_event(done), name)
-        work._keep = keep
+        work.keep_alive = keep
         return work
 
     def _widened(self, array, reducing=True):

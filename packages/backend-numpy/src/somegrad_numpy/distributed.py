@@ -111,7 +111,7 @@ class MPIBackend(CommBackend):
         except self.MPI.Exception as exc:
             raise DistBackendError(f"{name} failed in MPI: {exc}") from exc
         work = Work(request.Test, request.Wait, name)
-        work._keep = (request, keep)  # the buffers must outlive the request
+        work.keep_alive = (request, keep)  # the buffers must outlive the request
         return work
 
     # --- collectives -------------------------------------------------------------------------
@@ -163,7 +163,7 @@ class MPIBackend(CommBackend):
         source = self.MPI.ANY_SOURCE if src is None else src
         request = self.comm.Irecv(spec, source=source, tag=tag)
         work = Work(lambda: request.Test(status), lambda: request.Wait(status), "recv")
-        work._keep = (request, spec)
+        work.keep_alive = (request, spec)
         work.source = src
 
         def record_source():

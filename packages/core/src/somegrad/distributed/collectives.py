@@ -344,7 +344,7 @@ def recv(tensor, src=None, group=None, tag=0) -> int:
     """Receive into `tensor` from rank `src` (any rank when None); returns the sender's rank."""
     work = irecv(tensor, src, group, tag)
     work.wait(_group("recv", group).timeout)
-    return work.source if src is None else src
+    return src if src is not None else int(work.source if work.source is not None else -1)
 
 
 def barrier(group=None, async_op=False, device_ids=None):

@@ -66,6 +66,10 @@ class Work:
         self._result: list = []
         self._exception: BaseException | None = None
         self.name = name
+        #: the sender's rank, for a receive
+        self.source: int | None = None
+        #: what the backend must keep alive until the operation is done (buffers, requests)
+        self.keep_alive: tuple = ()
 
     def then(self, callback: Callable[[], None]) -> Work:
         """Run `callback()` when the operation completes (at once if it already has); returns self."""
@@ -82,6 +86,7 @@ class Work:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
+        self.keep_alive = ()
 
     def _call(self, function):
         try:
