@@ -51,18 +51,37 @@ def info(out=sys.stdout) -> None:
     if not infos:
         print("  none installed: pip install somegrad-numpy for the CPU", file=out)
     for entry in infos:
-        devices = ""
-        if entry.backend is not None:
-            count = entry.backend.device_count()
-            devices = f" ({count} device{'s' if count != 1 else ''})"
-        line = f"  {entry.name:<10} device={entry.device_type:<6} {entry.status}{devices}"
-        if entry.reason:
-            line += f": {entry.reason}"
-        print(line, file=out)
+        print(_backend_line(entry), file=out)
+    owners = {device_type: info.name for device_type, info in sorted(backends._by_device_type.items())}
+    if owners:
+        choices = backends.selected_backends()
+        print("\ndevice types:", file=out)
+        for device_type, name in owners.items():
+            claimants = [i.name for i in infos if i.device_type == device_type and i.name != name]
+            how = f"selected by {choices[device_type][1]}" if choices.get(device_type, ("",))[0] == name else "default"
+            also = f"; also claimed by {', '.join(claimants)} (inactive)" if claimants else ""
+            print(f"  {device_type:<8} -> {name} ({how}{also})", file=out)
     if plugins.plugin_errors:
         print("\nplugins that failed to load:", file=out)
         for name, reason in sorted(plugins.plugin_errors.items()):
             print(f"  {name}: {reason}", file=out)
+
+
+def _backend_line(entry) -> str:
+    """One backend's line; a backend whose device_count() raises is reported, not fatal."""
+    from somegrad.plugins import contained, describe
+
+    devices = ""
+    if entry.backend is not None:
+        try:
+            count = entry.backend.device_count()
+            devices = f" ({count} device{'s' if count != 1 else ''})"
+        except contained as exc:
+            devices = f" (device_count() failed: {describe(exc)})"
+    line = f"  {entry.name:<10} device={entry.device_type:<6} {entry.status}{devices}"
+    if entry.plugin and entry.status != "available":
+        line += f" [plugin {entry.plugin}]"
+    return line + (f": {entry.reason}" if entry.reason else "")
 
 
 def ops_report(backend_name: str, out=sys.stdout) -> int:
