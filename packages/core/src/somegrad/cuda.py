@@ -19,6 +19,11 @@ __all__ = [
     "memory_reserved",
     "empty_cache",
     "manual_seed",
+    "manual_seed_all",
+    "seed",
+    "seed_all",
+    "initial_seed",
+    "current_device",
 ]
 
 
@@ -69,4 +74,40 @@ def empty_cache() -> None:
 
 
 def manual_seed(seed: int) -> None:
-    _backend().seed(seed)
+    """Seed the GPU's generator; silently does nothing without a GPU, as in PyTorch (so a
+    script can seed every device unconditionally)."""
+    global _initial_seed
+    seed = int(seed)
+    if is_available():
+        _backend().seed(seed)
+        _initial_seed = seed
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the generators of every GPU: the cuda backend has one generator for all of its
+    devices, so this is `manual_seed`. Nothing happens without a GPU."""
+    manual_seed(seed)
+
+
+def seed() -> None:
+    """Seed the GPU's generator with fresh entropy (nothing happens without a GPU)."""
+    from somegrad.random import _fresh_seed
+
+    manual_seed(_fresh_seed())
+
+
+seed_all = seed
+_initial_seed: int | None = None
+
+
+def initial_seed() -> int:
+    """The seed the GPU's generator was last given (by this module or `sg.manual_seed`)."""
+    state = _backend().get_rng_state()
+    return int(state.get("seed", _initial_seed or 0))
+
+
+def current_device() -> int:
+    """The index of the device that `"cuda"` without an index means: always 0 in somegrad."""
+    if not is_available():
+        raise RuntimeError("cuda.current_device: no CUDA device is available")
+    return 0

@@ -13,11 +13,37 @@ No recursion anywhere, so a chain of a million ops backpropagates like a short o
 from __future__ import annotations
 
 import sys
+import threading
 
 from somegrad.autograd.grad_mode import _unchecked_forward, is_anomaly_enabled, set_grad_enabled
 from somegrad.autograd.graph import Node
 
-__all__ = ["backward", "grad"]
+__all__ = ["backward", "grad", "current_node"]
+
+_walk = threading.local()  # .node: the node whose backward runs now in this thread
+
+# Objects told of every node's backward while they are here (the profiler):
+# `observer.node(node, run)` calls `run()` (the node's backward) and returns its result.
+_observers: list = []
+
+
+def current_node():
+    """The graph node whose backward is running in this thread, or None outside a backward.
+
+    Ops that run while it is set are that node's backward (the profiler says so; autocast
+    leaves them alone, as PyTorch's does)."""
+    return getattr(_walk, "node", None)
+
+
+def _apply_node(node, g):
+    previous = getattr(_walk, "node", None)
+    _walk.node = node
+    try:
+        if _observers:
+            return _observers[-1].node(node, lambda: node.apply(g))
+        return node.apply(g)
+    finally:
+        _walk.node = previous
 
 
 def sum_to_shape(grad, shape):
@@ -134,11 +160,13 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
                 # The ops a backward rule is made of go unchecked (in this thread only), so
                 # that the error names the node ("sqrt"), not the `div` inside its rule.
                 with _unchecked_forward():
-                    input_grads = node.apply(g)
+                    input_grads = _apply_node(node, g)
                 _check_finite(node, input_grads)
             else:
-                input_grads = node.apply(g)
-            if not retain_graph:
+                input_grads = _apply_node(node, g)
+            if not retain_graph and node.saved:
+                # a node that saved nothing has nothing to free, and can run again (as in
+                # PyTorch: a second backward through `x + 1` works; autocast's cached casts rely on it)
                 node.release()
             for edge, ig, meta in zip(node.edges, input_grads, node.input_meta):
                 send(edge, ig, meta)

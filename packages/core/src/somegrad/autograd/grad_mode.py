@@ -34,14 +34,23 @@ def _decorate(make_context, fn):
         @functools.wraps(fn)
         def generator(*args, **kwargs):
             gen = fn(*args, **kwargs)
-            with make_context():
-                request = next(gen)
-            while True:
-                try:
-                    with make_context():
-                        request = gen.send((yield request))
-                except StopIteration as stop:
-                    return stop.value
+            try:
+                with make_context():
+                    request = next(gen)
+                while True:
+                    try:
+                        received = yield request
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as exc:
+                        with make_context():
+                            request = gen.throw(exc)
+                    else:
+                        with make_context():
+                            request = gen.send(received)
+            except StopIteration as stop:
+                return stop.value
 
         return generator
 
@@ -112,8 +121,8 @@ class _GradModeContext:
 class no_grad(_GradModeContext):
     """Context manager and decorator: ops inside record no graph (in this thread).
 
-        @sg.no_grad()             # or @sg.no_grad
-        def evaluate(model, x): ...
+    @sg.no_grad()             # or @sg.no_grad
+    def evaluate(model, x): ...
     """
 
     mode = False
