@@ -101,8 +101,18 @@ def test_plain_call_without_grad_and_errors():
         checkpoint(uses_closure, sg.ones(1, 2))
     with pytest.raises(TypeError, match="use_reentrant must be a bool"):
         checkpoint(linear, sg.ones(1, 2), use_reentrant="no")
-    out = checkpoint(linear, sg.ones(1, 2)).sum()
+    x = sg.ones(1, 2)
+    out = checkpoint(linear, x).sum()
     out.backward(retain_graph=True)
     out.backward()  # retain_graph keeps the node's inputs, as for any op
     with pytest.raises(RuntimeError, match="trying to backward through the graph a second time"):
+        out.backward()
+
+
+def test_an_argument_changed_in_place_before_the_backward_is_an_error():
+    linear = nn.Linear(2, 2)
+    x = sg.ones(1, 2)
+    out = checkpoint(linear, x).sum()
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="checkpoint: one of the tensors needed for the gradient has been modified"):
         out.backward()

@@ -36,14 +36,12 @@ def current_node():
 
 
 def _apply_node(node, g):
-    previous = getattr(_walk, "node", None)
+    # `node` stays current while its gradients are sent on (summed to shape, cast), so the ops
+    # that takes count as its backward too; `_run` restores the previous one when it is done
     _walk.node = node
-    try:
-        if _observers:
-            return _observers[-1].node(node, lambda: node.apply(g))
-        return node.apply(g)
-    finally:
-        _walk.node = previous
+    if _observers:
+        return _observers[-1].node(node, lambda: node.apply(g))
+    return node.apply(g)
 
 
 def sum_to_shape(grad, shape):
@@ -132,44 +130,48 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
                 slot[1] = slot[1] + g
 
     counts = _dependencies(roots)
-    with set_grad_enabled(create_graph):
-        for root, seed in zip(roots, seeds):
-            if isinstance(root, Node):
-                previous = grads.get(root)
-                grads[root] = seed if previous is None else previous + seed
-                if counts.get(root, 0) == 0 and root not in ready:
-                    ready.append(root)
-            else:
-                send(root, seed, (root.shape, root.dtype))
-        anomaly = is_anomaly_enabled()
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node)
-            if node.pre_hooks:
-                for hook in node.pre_hooks:
-                    result = hook(g)
-                    if result is not None:
-                        g = result
-            if node.retained is not None:
-                owner = node.retained()
-                if owner is not None:
-                    owner.grad = g if create_graph else g.detach()
-            if capture is not None and node in capture:
-                capture[node] = g
-            if anomaly:
-                # The ops a backward rule is made of go unchecked (in this thread only), so
-                # that the error names the node ("sqrt"), not the `div` inside its rule.
-                with _unchecked_forward():
+    outer = getattr(_walk, "node", None)  # set when this walk runs inside a node's backward (checkpoint)
+    try:
+        with set_grad_enabled(create_graph):
+            for root, seed in zip(roots, seeds):
+                if isinstance(root, Node):
+                    previous = grads.get(root)
+                    grads[root] = seed if previous is None else previous + seed
+                    if counts.get(root, 0) == 0 and root not in ready:
+                        ready.append(root)
+                else:
+                    send(root, seed, (root.shape, root.dtype))
+            anomaly = is_anomaly_enabled()
+            while ready:
+                node = ready.pop()
+                g = grads.pop(node)
+                if node.pre_hooks:
+                    for hook in node.pre_hooks:
+                        result = hook(g)
+                        if result is not None:
+                            g = result
+                if node.retained is not None:
+                    owner = node.retained()
+                    if owner is not None:
+                        owner.grad = g if create_graph else g.detach()
+                if capture is not None and node in capture:
+                    capture[node] = g
+                if anomaly:
+                    # The ops a backward rule is made of go unchecked (in this thread only), so
+                    # that the error names the node ("sqrt"), not the `div` inside its rule.
+                    with _unchecked_forward():
+                        input_grads = _apply_node(node, g)
+                    _check_finite(node, input_grads)
+                else:
                     input_grads = _apply_node(node, g)
-                _check_finite(node, input_grads)
-            else:
-                input_grads = _apply_node(node, g)
-            if not retain_graph and node.saved:
-                # a node that saved nothing has nothing to free, and can run again (as in
-                # PyTorch: a second backward through `x + 1` works; autocast's cached casts rely on it)
-                node.release()
-            for edge, ig, meta in zip(node.edges, input_grads, node.input_meta):
-                send(edge, ig, meta)
+                if not retain_graph and node.saved:
+                    # a node that saved nothing has nothing to free, and can run again (as in
+                    # PyTorch: a second backward through `x + 1` works; autocast's cached casts rely on it)
+                    node.release()
+                for edge, ig, meta in zip(node.edges, input_grads, node.input_meta):
+                    send(edge, ig, meta)
+    finally:
+        _walk.node = outer
     for leaf, g in leaf_grads.values() if leaf_hooks else ():
         for hook in leaf._grad_hooks or ():
             result = hook(g)

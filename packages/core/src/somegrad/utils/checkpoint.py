@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 
 from somegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from somegrad.autograd.graph import Node
+from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.ops.dispatch import DispatchMode
 from somegrad.tensor import Tensor
 
@@ -104,12 +104,14 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
     if not wanted or not differentiable:
         return outputs
 
-    def backward(grad):
+    def backward(grad, inputs=()):
+        # `inputs`: the tensor arguments, read through their SavedTensors, so that one changed in
+        # place since the forward is an error (as for any op's saved tensors)
         current = _get_rng_state() if preserve_rng_state else None
         if preserve_rng_state:
             _set_rng_state(rng_state)
         try:
-            detached = {id(a): a.detach().requires_grad_(a.requires_grad) for a in tensor_args}
+            detached = {id(a): a.detach().requires_grad_(a.requires_grad) for a in inputs}
             again = [detached.get(id(a), a) if isinstance(a, Tensor) else a for a in args]
             with enable_grad():
                 recomputed = fn(*again, **kwargs)
@@ -130,9 +132,10 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
     spec = _CheckpointSpec(backward)
     meta = [(t._data.shape, t.dtype) for t in wanted]
     edges = [t.grad_fn if t.grad_fn is not None else t for t in wanted]
+    saved = {"inputs": [SavedTensor(t) for t in tensor_args]}
     if len(differentiable) == 1:
         out = differentiable[0]
-        out.grad_fn = Node(spec, {}, {}, edges, meta)
+        out.grad_fn = Node(spec, {}, saved, edges, meta)
         out.requires_grad = True
         return outputs
     # Several outputs share one node: it produces their concatenation, and each output is a
@@ -140,7 +143,7 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
     from somegrad.ops import movement
 
     packed = movement.cat([o.detach().reshape(-1).to(differentiable[0].dtype) for o in differentiable])
-    packed.grad_fn = Node(spec, {}, {}, edges, meta)
+    packed.grad_fn = Node(spec, {}, saved, edges, meta)
     packed.requires_grad = True
     replaced, offset = {}, 0
     for o in differentiable:
