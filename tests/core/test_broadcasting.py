@@ -49,11 +49,11 @@ def test_three_way_broadcast_and_gradient_shapes(shapes):
 
 def test_mismatched_shapes_error_names_op_and_both_shapes():
     with pytest.raises(
-        ValueError,
+        RuntimeError,
         match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together: size 3 and size 4 differ at dimension -1",
     ):
         sg.zeros(2, 3) + sg.zeros(4)
-    with pytest.raises(ValueError, match=r"mul: shapes \(2, 3\) and \(3, 3\)"):
+    with pytest.raises(RuntimeError, match=r"mul: shapes \(2, 3\) and \(3, 3\)"):
         sg.zeros(2, 3) * sg.zeros(3, 3)
-    with pytest.raises(ValueError, match=r"where: shapes"):
+    with pytest.raises(RuntimeError, match=r"where: shapes"):
         sg.where(sg.zeros(2, dtype=sg.bool), sg.zeros(3), 1.0)

@@ -74,7 +74,7 @@ def test_constants():
         out = like(x)
         assert out.shape == (2, 3) and out.dtype is sg.float64 and (out == value).all().item()
     assert sg.zeros_like(x, dtype=sg.int8).dtype is sg.int8
-    with pytest.raises(ValueError, match="zeros: sizes must be non-negative"):
+    with pytest.raises(RuntimeError, match="zeros: sizes must be non-negative"):
         sg.zeros(-1)
     with pytest.raises(TypeError, match="zeros: sizes must be ints"):
         sg.zeros(2.5)
@@ -98,9 +98,9 @@ def test_arange(args, kwargs, expected):
 
 
 def test_arange_errors():
-    with pytest.raises(ValueError, match="arange: step must be nonzero"):
+    with pytest.raises(RuntimeError, match="arange: step must be nonzero"):
         sg.arange(0, 5, 0)
-    with pytest.raises(ValueError, match="arange: upper bound and lower bound inconsistent"):
+    with pytest.raises(RuntimeError, match="arange: upper bound and lower bound inconsistent"):
         sg.arange(0, 5, -1)
 
 
@@ -126,9 +126,9 @@ def test_random_shapes_dtypes_and_ranges():
     assert sg.randint_like(sg.zeros(4, dtype=sg.int32), 2).dtype is sg.int32
     assert sorted(sg.randperm(6).tolist()) == list(range(6))
     assert sg.rand(2, 3, requires_grad=True).requires_grad
-    with pytest.raises(TypeError, match="rand: expected a floating point dtype, got int64"):
+    with pytest.raises(NotImplementedError, match="rand: not implemented for int64; expected a floating point dtype"):
         sg.rand(2, dtype=sg.int64)
-    with pytest.raises(ValueError, match=r"randint: low \(5\) must be less than high \(5\)"):
+    with pytest.raises(RuntimeError, match=r"randint: low \(5\) must be less than high \(5\)"):
         sg.randint(5, 5, (2,))
 
 

@@ -240,9 +240,9 @@ def test_gather_errors():
     x = sg.zeros(2, 3)
     with pytest.raises(IndexError, match="gather: index 3 is out of bounds for dimension 1 with size 3"):
         x.gather(1, sg.tensor([[3]]))
-    with pytest.raises(ValueError, match="gather: index must have as many dimensions"):
+    with pytest.raises(RuntimeError, match="gather: index must have as many dimensions"):
         x.gather(1, sg.tensor([0]))
-    with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
+    with pytest.raises(RuntimeError, match="masked_fill: mask must be a bool tensor"):
         x.masked_fill(sg.zeros(3), 1.0)
 
 

@@ -114,7 +114,7 @@ def test_split_and_chunk():
     assert [p.tolist() for p in x.split([2, 8])] == [[0, 1], [2, 3, 4, 5, 6, 7, 8, 9]]
     assert [p.shape for p in x.chunk(3)] == [(4,), (4,), (2,)]
     assert [p.shape for p in sg.zeros(2, 6).chunk(2, dim=1)] == [(2, 3), (2, 3)]
-    with pytest.raises(ValueError, match=r"split: sizes \[2, 2\] do not add up to 10"):
+    with pytest.raises(RuntimeError, match=r"split: sizes \[2, 2\] do not add up to 10"):
         x.split([2, 2])
 
 
@@ -126,7 +126,7 @@ def test_sort_is_stable_and_topk_returns_indices():
     assert values.tolist() == [3, 3, 2, 1, 1] and indices.tolist() == [0, 4, 2, 1, 3]
     top = sg.tensor([[1.0, 5.0, 3.0], [6.0, 4.0, 2.0]]).topk(2)
     assert top.values.tolist() == [[5.0, 3.0], [6.0, 4.0]] and top.indices.tolist() == [[1, 2], [0, 1]]
-    with pytest.raises(ValueError, match=r"topk: k \(4\) is out of range"):
+    with pytest.raises(RuntimeError, match=r"topk: k \(4\) is out of range"):
         sg.zeros(3).topk(4)
 
 
@@ -170,7 +170,7 @@ def test_multinomial_draws_valid_categories_reproducibly():
     assert sorted(without.tolist()) == [0, 2]
     counts = np.bincount(sg.multinomial(sg.tensor([1.0, 3.0]), 4000, replacement=True).numpy(), minlength=2)
     assert 0.7 < counts[1] / 4000 < 0.8
-    with pytest.raises(ValueError, match="cannot draw 4 samples without replacement from 3 categories"):
+    with pytest.raises(RuntimeError, match="cannot draw 4 samples without replacement from 3 categories"):
         sg.multinomial(probs, 4)
 
 
@@ -179,21 +179,21 @@ def test_multinomial_draws_valid_categories_reproducibly():
     [
         (
             lambda: arange(2, 3).reshape(4, 2),
-            ValueError,
+            RuntimeError,
             r"reshape: shape \(4, 2\) is invalid for input of shape \(2, 3\)",
         ),
-        (lambda: arange(2, 3).permute(0, 0), ValueError, "permute: dims"),
+        (lambda: arange(2, 3).permute(0, 0), RuntimeError, "permute: dims"),
         (
             lambda: arange(2, 3).expand(4, 3),
-            ValueError,
+            RuntimeError,
             "expand: the input size 2 at dimension 0 must match the target size 4",
         ),
         (
             lambda: sg.cat([arange(2, 3), arange(3, 2)]),
-            ValueError,
+            RuntimeError,
             r"cat: sizes of tensors must match except in dimension 0; got shapes \(2, 3\), \(3, 2\)",
         ),
-        (lambda: sg.stack([arange(2), arange(3)]), ValueError, "stack: expects each tensor to be equal size"),
+        (lambda: sg.stack([arange(2), arange(3)]), RuntimeError, "stack: expects each tensor to be equal size"),
         (
             lambda: arange(2, 3).sum(2),
             IndexError,
@@ -202,11 +202,15 @@ def test_multinomial_draws_valid_categories_reproducibly():
         (lambda: arange(2, 3).transpose(0, -3), IndexError, "transpose: dimension out of range"),
         (lambda: arange(2, 3).softmax(5), IndexError, "softmax: dimension out of range"),
         (lambda: arange(2, 3).sum(1.5), TypeError, "sum: dim must be an int or a tuple of ints, got float"),
-        (lambda: arange(2, 3).sum((0, -2)), ValueError, "names a dimension more than once"),
-        (lambda: arange(3).tril(), ValueError, "tril: input must have at least 2 dimensions"),
-        (lambda: arange(2, 3) @ arange(2, 3), ValueError, r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied"),
+        (lambda: arange(2, 3).sum((0, -2)), RuntimeError, "names a dimension more than once"),
+        (lambda: arange(3).tril(), RuntimeError, "tril: input must have at least 2 dimensions"),
+        (
+            lambda: arange(2, 3) @ arange(2, 3),
+            RuntimeError,
+            r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied",
+        ),
         (lambda: sg.zeros(2, 0).amax(1), IndexError, "amax: expected reduction dim 1 to have non-zero size"),
-        (lambda: sg.tensor([1, 2]).mean(), TypeError, "mean: could not infer output dtype.*int64"),
+        (lambda: sg.tensor([1, 2]).mean(), RuntimeError, "mean: could not infer output dtype.*int64"),
         (lambda: sg.zeros(2, 3).argmax(2), IndexError, "argmax: dimension out of range"),
     ],
 )

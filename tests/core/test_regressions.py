@@ -109,3 +109,261 @@ def test_cross_entropy_refuses_a_weight_that_wants_a_gradient():
     with pytest.raises(RuntimeError, match="derivative for 'weight' is not implemented"):
         F.cross_entropy(sg.randn(2, 3), sg.tensor([0, 1]), weight=weight)
     F.cross_entropy(sg.randn(2, 3), sg.tensor([0, 1]), weight=weight.detach())
+
+
+# --- found by outside test suites (each also checked against PyTorch in test_pytorch_regressions.py)
+def test_gradient_of_x_to_the_zero_at_zero_is_zero_like_finite_differences():
+    from gradient_checks import check_gradients
+
+    at_zero = np.array([0.0, 2.0, -1.5])
+    check_gradients(lambda x: x**0, at_zero)
+    check_gradients(lambda x: sg.pow(x, sg.zeros(3, dtype=sg.float64)), at_zero)
+    weight = sg.nn.Parameter(sg.zeros(2, 3, dtype=sg.float64))
+    (weight**0).sum().backward()
+    assert weight.grad.tolist() == [[0.0] * 3] * 2
+    # the second derivative too
+    x = sg.tensor(at_zero, requires_grad=True)
+    (g,) = sg.autograd.grad((x**0).sum(), x, create_graph=True)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [sg.int32, sg.int64, sg.uint8, sg.int8])
+def test_max_pool2d_keeps_integer_dtypes(dtype):
+    import somegrad.nn.functional as F
+
+    values = np.arange(-12, 13).reshape(1, 1, 5, 5) % 37
+    x = sg.tensor(values, dtype=dtype)
+    for padding in (0, 1):
+        out = F.max_pool2d(x, 2, padding=padding)
+        expected = F.max_pool2d(sg.tensor(values, dtype=sg.float64), 2, padding=padding)
+        assert out.dtype is dtype
+        assert out.tolist() == expected.to(dtype).tolist()
+    pool = sg.nn.MaxPool2d(2)
+    assert pool(x).dtype is dtype
+    with pytest.raises(NotImplementedError, match="max_pool2d: not implemented for bool"):
+        F.max_pool2d(x.bool(), 2)
+
+
+def test_linspace_refuses_bool_and_bounds_that_do_not_fit():
+    with pytest.raises(NotImplementedError, match="linspace: not implemented for bool"):
+        sg.linspace(0, 1, 3, dtype=sg.bool)
+    with pytest.raises(RuntimeError, match="linspace: value 300 cannot be converted to type uint8 without overflow"):
+        sg.linspace(0, 300, 4, dtype=sg.uint8)
+    assert sg.linspace(-1, 1, 5, dtype=sg.int8).tolist() == [-1, 0, 0, 0, 1]
+
+
+def _fill(dtype, value):
+    return sg.zeros(3, dtype=dtype).fill_(value)
+
+
+def _setitem(dtype, value):
+    x = sg.zeros(3, dtype=dtype)
+    x[0] = value
+    return x
+
+
+_WRITES = {
+    "fill_": _fill,
+    "setitem": _setitem,
+    "full": lambda dtype, value: sg.full((2,), value, dtype=dtype),
+    "full_like": lambda dtype, value: sg.full_like(sg.zeros(2, dtype=dtype), value),
+    "tensor": lambda dtype, value: sg.tensor([value, 1], dtype=dtype),
+    "masked_fill": lambda dtype, value: sg.zeros(2, dtype=dtype).masked_fill(sg.tensor([True, False]), value),
+}
+
+
+@pytest.mark.parametrize("write", list(_WRITES))
+@pytest.mark.parametrize(
+    "dtype, value",
+    [
+        (sg.int32, math.nan),
+        (sg.int64, math.inf),
+        (sg.int8, -math.inf),
+        (sg.int32, 1e10),
+        (sg.int32, 2**31),
+        (sg.uint8, 300),
+        (sg.uint8, -256),
+        (sg.uint8, -2.5),
+        (sg.int8, 128),
+        (sg.int16, math.nan),
+        (sg.float32, 1e40),
+    ],
+)
+def test_numbers_that_do_not_fit_an_integer_dtype_raise(write, dtype, value):
+    if write == "tensor" and dtype.is_floating_point:
+        assert _WRITES[write](dtype, value).tolist() == [math.inf, 1.0]  # tensor() rounds floats as a cast
+        return
+    with pytest.raises(RuntimeError, match=f"value .* cannot be converted to type {dtype.name} without overflow"):
+        _WRITES[write](dtype, value)
+
+
+@pytest.mark.parametrize("write", list(_WRITES))
+def test_numbers_that_fit_or_wrap_are_written_as_pytorch_writes_them(write):
+    assert _WRITES[write](sg.uint8, -1).tolist()[0] == 255  # negative ints wrap into uint8
+    assert _WRITES[write](sg.int8, 2.7).tolist()[0] == 2
+    assert _WRITES[write](sg.int32, -(2**31)).tolist()[0] == -(2**31)
+
+
+def test_python_ints_past_int64_are_refused_by_tensor():
+    with pytest.raises(ValueError, match="too large for int64"):
+        sg.tensor([2**63, 1])
+    assert sg.tensor([2**63], dtype=sg.float32).tolist() == [2.0**63]
+
+
+def test_float16_times_a_large_python_number_is_computed_in_float32():
+    x = sg.tensor([-0.0, 0.0, 1.5, 1000.0], dtype=sg.float16)
+    for scalar in (2**31, 70000, 1e5, 1e-8):
+        expected = (x.numpy().astype(np.float32) * np.float32(scalar)).astype(np.float16)
+        np.testing.assert_array_equal((x * scalar).numpy(), expected)
+        assert (x * scalar).dtype is sg.float16
+    assert (x * 2**31).tolist()[:2] == [0.0, 0.0]  # not 0 * inf = NaN
+    assert (x / 1e5).tolist()[2] == float(np.float16(np.float32(1.5) / np.float32(1e5)))
+    y = sg.tensor([0.0, 1.0], dtype=sg.bfloat16)
+    assert (y * 2**31).tolist() == [0.0, 2.0**31]
+    # gradients flow through the float32 computation
+    w = sg.tensor([1.0, 2.0], dtype=sg.float16, requires_grad=True)
+    (w * 1e-8).sum().backward()
+    assert w.grad.dtype is sg.float16 and w.grad.tolist() == [float(np.float16(1e-8))] * 2
+
+
+def test_float32_to_a_tiny_python_exponent_keeps_it():
+    assert (sg.tensor([0.0, 2.0]) ** 1e-50).tolist() == [0.0, 1.0]
+    assert (sg.tensor([False, True]) ** 1e-50).tolist() == [0.0, 1.0]
+    assert (sg.tensor([0.5, 2.0]) ** 1e40).tolist() == [0.0, math.inf]
+    x = sg.tensor([0.5, 2.0], requires_grad=True)
+    (x**1e-50).sum().backward()
+    assert x.grad.dtype is sg.float32 and x.grad.tolist() == [2e-50 * 0, 0.0]
+
+
+def test_tensors_combine_with_numpy_arrays_and_scalars():
+    x = sg.tensor([1.0, 2.0])
+    out = x + np.array([1.0, 2.5])
+    assert out.dtype is sg.float64 and out.tolist() == [2.0, 4.5]
+    assert (x + np.array([1, 2])).dtype is sg.float32  # PyTorch's promotion between tensors
+    assert (x + np.array(1.0)).dtype is sg.float64  # a 0-d array counts as a tensor with dims
+    assert (x == np.array([1.0, 3.0])).tolist() == [True, False]
+    assert (np.array([1.0, 2.0]) + x).tolist() == [2.0, 4.0]
+    ints = sg.tensor([1, 2], dtype=sg.int8)
+    assert (ints * np.int64(3)).dtype is sg.int8
+    assert (ints * np.float32(1.5)).dtype is sg.float32 and (ints * np.float32(1.5)).tolist() == [1.5, 3.0]
+    assert (sg.tensor([1.0], dtype=sg.float16) * np.float64(3)).dtype is sg.float16
+    assert (np.float32(3) * ints).tolist() == [3.0, 6.0]
+    assert (ints < np.float32(1.5)).tolist() == [True, False]
+    assert x.clamp(max=np.float32(1.5)).tolist() == [1.0, 1.5]
+    assert (x ** np.float32(2)).tolist() == [1.0, 4.0]
+    assert ints.masked_fill(sg.tensor([True, False]), np.int64(7)).tolist() == [7, 2]
+
+
+def test_square_and_clamp_of_bool_give_int64():
+    mask = sg.tensor([True, False])
+    assert mask.square().dtype is sg.int64 and mask.square().tolist() == [1, 0]
+    assert sg.tensor([3], dtype=sg.int8).square().dtype is sg.int8
+    assert mask.clamp(min=0).dtype is sg.int64
+    assert mask.clamp(min=0.5).tolist() == [1.0, 0.5]
+    assert sg.tensor([1, 7], dtype=sg.int8).clamp(min=0.5).dtype is sg.float32
+    assert sg.tensor([3, 1, 2], dtype=sg.uint8).clamp(-1, 2).tolist() == [2, 2, 2]  # -1 is 255 in uint8
+    with pytest.raises(RuntimeError, match="clamp: value 1000 cannot be converted to type int8"):
+        sg.tensor([1], dtype=sg.int8).clamp(max=1000)
+    with pytest.raises(NotImplementedError, match="clamp: not implemented for bool"):
+        mask.clamp(max=True)
+
+
+def test_all_and_any_of_uint8_give_uint8():
+    x = sg.tensor([[6, 0], [1, 1]], dtype=sg.uint8)
+    assert x.all().dtype is sg.uint8 and x.all().item() == 0
+    assert x.any(1, keepdim=True).dtype is sg.uint8 and x.any(1, keepdim=True).tolist() == [[1], [1]]
+    assert sg.tensor([1, 0], dtype=sg.int32).any().dtype is sg.bool
+
+
+def test_softmax_of_integers_needs_a_dtype():
+    empty = sg.zeros(0, dtype=sg.int64)
+    assert sg.softmax(empty, 0).dtype is sg.int64 and sg.softmax(empty, 0).shape == (0,)
+    with pytest.raises(NotImplementedError, match="softmax: not implemented for int64"):
+        sg.softmax(sg.tensor([1, 2]), 0)
+    with pytest.raises(NotImplementedError, match="log_softmax: not implemented for int64"):
+        sg.tensor([1, 2]).log_softmax(0)
+    assert sg.softmax(sg.tensor([1, 2]), 0, dtype=sg.float64).dtype is sg.float64
+
+
+def test_logsumexp_of_an_empty_dim_list():
+    x = sg.tensor([[1.0, 2.0], [3.0, 5.0]], dtype=sg.float64)
+    with pytest.raises(RuntimeError, match=r"logsumexp: dim=\(\) without keepdim=True"):
+        x.logsumexp(())
+    out = x.logsumexp([], keepdim=True)
+    assert out.shape == (1, 1) and out.item() == pytest.approx(math.log(sum(math.exp(v) for v in (1, 2, 3, 5))))
+    assert x.sum(()).item() == 11.0  # sum still reduces everything
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_and_min_along_a_non_empty_dim_of_an_empty_tensor(op):
+    values, indices = getattr(sg.zeros(0, 3), op)(dim=1)
+    assert values.shape == indices.shape == (0,) and indices.dtype is sg.int64
+    values, indices = getattr(sg, op)(sg.zeros(0, 3), dim=1, keepdim=True)
+    assert values.shape == (0, 1)
+    with pytest.raises(IndexError, match=f"{op}: expected reduction dim 0 to have non-zero size"):
+        getattr(sg.zeros(0, 3), op)(dim=0)
+    with pytest.raises(RuntimeError, match=f"{op}: expected reduction dim to be specified"):
+        getattr(sg.zeros(0, 3), op)()
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_argmax_along_a_non_empty_dim_of_an_empty_tensor(op):
+    assert getattr(sg.zeros(0, 3), op)(1).shape == (0,)
+    assert getattr(sg.zeros(3, 0, 2), op)(2, keepdim=True).shape == (3, 0, 1)
+    with pytest.raises(IndexError, match=f"{op}: expected a non-empty reduction over dim 0"):
+        getattr(sg.zeros(0, 3), op)(0)
+
+
+def test_topk_of_a_zero_dim_tensor():
+    values, indices = sg.topk(sg.tensor(1.5), 1)
+    assert values.shape == indices.shape == () and values.item() == 1.5 and indices.item() == 0
+    with pytest.raises(RuntimeError, match=r"topk: k \(2\) is out of range for dimension 0 of size 1"):
+        sg.topk(sg.tensor(1.5), 2)
+
+
+def test_alpha_is_applied_in_the_promoted_dtype():
+    a, b = sg.tensor([1.0], dtype=sg.float64), sg.tensor([2**31 - 1], dtype=sg.int32)
+    assert a.sub(b, alpha=3).tolist() == [1.0 - 3 * (2**31 - 1)]
+    assert sg.tensor([-1], dtype=sg.int32).add(sg.tensor([255], dtype=sg.uint8), alpha=2).tolist() == [509]
+    assert sg.tensor(-5, dtype=sg.int8).add(sg.tensor([True, False]), alpha=2).dtype is sg.int8
+    assert sg.tensor([True, False]).add(sg.tensor([True, True]), alpha=2).tolist() == [True, True]
+    with pytest.raises(RuntimeError, match="add: for integral input tensors, argument alpha must not be a floating"):
+        sg.tensor([1]).add(1, alpha=2.5)
+
+
+def test_pow_of_bools_stays_bool():
+    assert sg.pow(sg.tensor([True, False]), False).tolist() == [True, True]
+    assert sg.pow(sg.tensor([True, False]), True).tolist() == [True, False]
+    assert sg.pow(sg.tensor([True, False]), False).dtype is sg.bool
+
+
+def test_where_refuses_a_number_that_does_not_fit():
+    with pytest.raises(RuntimeError, match="where: value 1000 cannot be converted to type int8"):
+        sg.where(sg.tensor([True]), sg.tensor([1], dtype=sg.int8), 1000)
+    half = sg.where(sg.tensor([False]), sg.tensor([1.0], dtype=sg.float16), 1e5)
+    assert half.tolist() == [math.inf]  # as PyTorch: float16 takes it as inf
+
+
+@pytest.mark.parametrize(
+    "call, old_class",
+    [
+        (lambda: sg.ones(2, 3) @ sg.ones(2, 3), ValueError),
+        (lambda: sg.ones(2, 3) + sg.ones(2, 4), ValueError),
+        (lambda: sg.ones(4).reshape(-1, -1, 2), ValueError),
+        (lambda: sg.ones(2, 3).permute(0, 0), ValueError),
+        (lambda: sg.ones(2, 3).flip((0, 0)), ValueError),
+        (lambda: sg.nn.functional.conv2d(sg.ones(1, 1, 2, 2), sg.ones(1, 1, 3, 3)), ValueError),
+        (lambda: sg.div(sg.ones(2), 2, rounding_mode="x"), ValueError),
+        (lambda: sg.ones(2, dtype=sg.int32).mean(), TypeError),
+        (lambda: sg.ones(2, 2, dtype=sg.bool) @ sg.ones(2, 2, dtype=sg.bool), TypeError),
+        (lambda: sg.nn.functional.max_pool2d(sg.ones(1, 1, 2, 2), 3), ValueError),
+        (lambda: sg.gather(sg.zeros(3), 0, sg.tensor([5])), IndexError),
+    ],
+)
+def test_mistakes_raise_runtime_errors_that_are_also_the_old_class(call, old_class):
+    from somegrad import errors
+
+    with pytest.raises(RuntimeError) as raised:
+        call()
+    assert isinstance(raised.value, old_class)
+    assert type(raised.value).__module__ == errors.__name__

@@ -51,7 +51,8 @@ class IndexOutOfRangeError(RuntimeError, IndexError):
     as a RuntimeError where plain indexing raises IndexError."""
 
 
-class ValueOverflowError(RuntimeError):
+class ValueOverflowError(RuntimeError, ValueError):
     """A Python number that the target dtype cannot hold: NaN, inf or an out-of-range value
     written into an integer tensor, `1e40` into a float32 one (PyTorch's "value cannot be
-    converted to type ... without overflow")."""
+    converted to type ... without overflow", a RuntimeError; a ValueError too, which PyTorch
+    raises for Python ints beyond int64)."""

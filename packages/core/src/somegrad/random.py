@@ -132,7 +132,7 @@ def _from_host(values, dtype, device, requires_grad=False):
 def _float_dtype(op, dtype):
     dtype = dtype or dtypes.get_default_dtype()
     if not dtype.is_floating_point:
-        raise UnsupportedDTypeError(f"{op}: expected a floating point dtype, got {dtype.name}")
+        raise UnsupportedDTypeError(f"{op}: not implemented for {dtype.name}; expected a floating point dtype")
     return dtype
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.device import device as to_device
-from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
+from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError, ValueOverflowError
 from somegrad.ops.dispatch import _backend, create
 from somegrad.ops.elementwise import where
 from somegrad.ops.shapes import as_shape
@@ -68,14 +68,26 @@ def _dtype_of_numpy(array) -> dtypes.DType:
         raise TypeError(f"tensor: numpy dtype {array.dtype} is not supported by somegrad") from None
 
 
-def _check_python_values(array, dtype):
+def _int64_overflow(data):
+    """The first Python int in the nested lists `data` that int64 does not hold, or None."""
+    if isinstance(data, (list, tuple)):
+        return next((v for v in map(_int64_overflow, data) if v is not None), None)
+    if isinstance(data, int) and not isinstance(data, bool) and not -(2**63) <= data < 2**63:
+        return data
+    return None
+
+
+def _check_python_values(array, dtype, data=None):
     """Python numbers (not arrays, which convert as a cast does) must fit an integer dtype, as
     in PyTorch: `tensor([300], dtype=uint8)` and `tensor([nan], dtype=int32)` raise."""
-    if array.dtype.kind == "u" and array.size and int(array.max()) > dtypes.integer_bounds(dtypes.int64)[1]:
-        # NumPy holds Python ints in [2**63, 2**64) as uint64; PyTorch reads every int as int64
-        if dtype is None or not dtype.is_floating_point:
-            raise ValueError(f"tensor: {int(array.max())} is too large for int64, the type of Python ints in tensors")
-        return
+    if array.dtype.kind in "uf" and array.size and float(np.abs(array).max()) >= 2.0**63 and data is not None:
+        # NumPy holds Python ints past int64 as uint64, or as float64 beside other ints; PyTorch
+        # reads every Python int as int64 and raises (ValueError) for one it does not hold.
+        huge = _int64_overflow(data)
+        if huge is not None and (dtype is None or not dtype.is_floating_point):
+            raise ValueOverflowError(f"tensor: value {huge} is too large for int64, the type of Python ints in tensors")
+        if huge is not None:
+            return
     if dtype is None or dtype is dtypes.bool_ or dtype.is_floating_point or not array.size or array.dtype.kind == "b":
         return
     if array.dtype.kind == "f":
@@ -112,7 +124,7 @@ def _host_array(data, dtype):
             f"tensor: expected numbers or nested lists of numbers with a regular shape, got {type(data).__name__} "
             f"(numpy made dtype {array.dtype} of it)"
         )
-    _check_python_values(array, dtype)
+    _check_python_values(array, dtype, data)
     if dtype is None:
         kind = array.dtype.kind
         dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.get_default_dtype()
@@ -163,11 +175,11 @@ def _place(device):
     return _backend(device).canonical_device(device)
 
 
-def check_fill_value(op, value, dtype):
-    """A number written into tensors of `dtype` (`full`, `fill_`, `x[i] = v`) must fit it, as in
-    PyTorch: NaN into an integer tensor, 300 into uint8 or 1e40 into float32 raise
-    `ValueOverflowError`. float16 and bfloat16 take any number (too large ones become inf), as
-    PyTorch's fill does."""
+def check_assigned_value(op, value, dtype):
+    """A number assigned into tensors of `dtype` (`x[i] = v`, `where(mask, x, v)`) must fit it,
+    as in PyTorch: NaN into an integer tensor, 300 into uint8 or 1e40 into float32 raise
+    `ValueOverflowError`; float16 and bfloat16 take any number (too large ones become inf)
+    there, as PyTorch's assignment does. `full` and `fill_` check every dtype."""
     if dtype not in (dtypes.float16, dtypes.bfloat16):
         dtypes.check_value_fits(op, value, dtype)
 
@@ -175,7 +187,9 @@ def check_fill_value(op, value, dtype):
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given).
 
-    The value must fit the dtype (`check_fill_value`): `full((2,), 300, dtype=sg.uint8)` raises."""
+    The value must fit the dtype, as in PyTorch: `full((2,), 300, dtype=sg.uint8)`,
+    `full((2,), nan, dtype=sg.int32)` and `full((2,), 1e5, dtype=sg.float16)` raise
+    `ValueOverflowError`."""
     shape = as_shape("full", (size,) if isinstance(size, int) else tuple(size))
     number = dtypes.python_number(fill_value)
     if number is not None:
@@ -183,7 +197,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if number is not None else dtypes.get_default_dtype()
     if number is not None:
-        check_fill_value("full", fill_value, dtype)
+        dtypes.check_value_fits("full", fill_value, dtype)
     out = create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
     return out.requires_grad_(True) if requires_grad else out
 
@@ -225,6 +239,9 @@ def _like(x, dtype, device):
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `x`'s shape filled with `fill_value`, with `x`'s dtype and device unless given."""
     dtype, device = _like(x, dtype, device)
+    number = dtypes.python_number(fill_value)
+    if number is not None:
+        dtypes.check_value_fits("full_like", number, dtype)
     return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

@@ -124,7 +124,7 @@ def _extremum_backward(first_wins):
 
 MUL = binary("mul", _mul_backward)
 DIV = binary("div", _div_backward)
-_IN_FLOAT32_WITH_SCALARS = (ADD, SUB, MUL, DIV)  # see _inexact_scalar
+_IN_FLOAT32_WITH_SCALARS = (MUL, DIV)  # see _inexact_scalar
 POW = binary("pow", _pow_backward)
 MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b))
 MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b))
@@ -454,7 +454,10 @@ def pow(a, b):
     """`a ** b`; a Python number for `b` is the common, cheaper case. Integers to negative
     integer powers are refused (PyTorch refuses them for a number; for a tensor exponent it
     returns 0 or ±1)."""
-    b = dtypes.python_number(b) if dtypes.python_number(b) is not None else b
+    device = next((v.device for v in (a, b) if isinstance(v, Tensor)), None)
+    a, b = (
+        v if isinstance(v, Tensor) or _operand("pow", v, device) is None else _operand("pow", v, device) for v in (a, b)
+    )
     dtype = dtypes.result_type(a, b)
     if dtype is dtypes.bool_:
         # a ** b of booleans is 1 except 0 ** 1, and stays bool (as in PyTorch)
@@ -553,9 +556,11 @@ def where(condition, a, b):
     a_in, b_in = a, b
     a, b = _operands("where", a, b)
     for given, operand in ((a_in, a), (b_in, b)):
-        if not isinstance(given, Tensor) and operand.dtype not in _LOW_PRECISION:
+        if not isinstance(given, Tensor) and type(given).__name__ != "ndarray":
+            from somegrad.ops.creation import check_assigned_value
+
             # a number must fit the result (`where(mask, int8_x, 1000)` raises, as in PyTorch)
-            dtypes.check_value_fits("where", dtypes.python_number(given), operand.dtype)
+            check_assigned_value("where", dtypes.python_number(given), operand.dtype)
     return apply(WHERE, (condition, a, b), {})
 
 

@@ -241,9 +241,9 @@ def setitem(x, key, value):
         number = dtypes.python_number(value)
         if number is None:
             raise TypeError(f"setitem: expected a Tensor or a Python number as the value, got {type(value).__name__}")
-        from somegrad.ops.creation import check_fill_value
+        from somegrad.ops.creation import check_assigned_value
 
-        check_fill_value("setitem", number, x.dtype)  # x[0] = nan into an integer tensor raises
+        check_assigned_value("setitem", number, x.dtype)  # x[0] = nan into an integer tensor raises
         value = ew.scalar_tensor(number, x.dtype, x.device)
     if value.device != x.device:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")

@@ -13,8 +13,8 @@ from somegrad.ops.creation import ones, zeros
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.indexing import index_put
 from somegrad.ops.nn.composite import composite
-from somegrad.ops.spec import NUMERIC
 from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
+from somegrad.ops.spec import NUMERIC
 
 
 def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
