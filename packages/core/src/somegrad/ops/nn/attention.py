@@ -6,6 +6,7 @@ import math
 
 from somegrad import dtypes
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
@@ -20,18 +21,18 @@ from somegrad.ops.spec import FLOATING, OpSpec, public, register
 def _check_attention(q, k, v, mask):
     if q.ndim < 2 or k.ndim != q.ndim or (v is not None and v.ndim != q.ndim):
         shapes = ", ".join(str(tuple(t.shape)) for t in (q, k, v) if t is not None)
-        raise ValueError(
+        raise ShapeError(
             f"scaled_dot_product_attention: q, k, v must have the same number (>= 2) of dims, got {shapes}"
         )
     if q.shape[-1] != k.shape[-1] or (v is not None and k.shape[-2] != v.shape[-2]):
         shapes = ", ".join(str(tuple(t.shape)) for t in (q, k, v) if t is not None)
-        raise ValueError(
+        raise ShapeError(
             f"scaled_dot_product_attention: expected q (..., L, E), k (..., S, E), v (..., S, Ev), got {shapes}"
         )
     batch = broadcast_shapes("scaled_dot_product_attention", q.shape[:-2], k.shape[:-2])
     scores = batch + (q.shape[-2], k.shape[-2])
     if mask.ndim and broadcast_shapes("scaled_dot_product_attention", mask.shape, scores) != scores:
-        raise ValueError(
+        raise ShapeError(
             f"scaled_dot_product_attention: attn_mask of shape {tuple(mask.shape)} doesn't broadcast "
             f"to the scores {scores}"
         )
@@ -154,7 +155,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     query = ew._floating(query)
     key, value = ew.cast(key, query.dtype), ew.cast(value, query.dtype)
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
+        raise ArgumentError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     if attn_mask is None:
         mask = zeros((), dtype=query.dtype, device=query.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import DTypeError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.creation import arange, zeros
 from somegrad.ops.dispatch import apply
@@ -13,9 +14,9 @@ from somegrad.ops.spec import FLOATING, INTEGERS, public
 
 def _embedding_infer(weight, indices, padding_idx):
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
+        raise ShapeError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
     if indices.dtype.is_floating_point or indices.dtype is dtypes.bool_:
-        raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype.name}")
+        raise DTypeError(f"embedding: indices must be an integer tensor, got {indices.dtype.name}")
     return indices.shape + (weight.shape[1],), weight.dtype
 
 

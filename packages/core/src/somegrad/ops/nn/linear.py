@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from somegrad.errors import DTypeError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.linalg import matmul
@@ -13,7 +14,7 @@ from somegrad.ops.spec import public
 
 def _check_shapes(x, weight):
     if weight.ndim != 2 or x.ndim < 1 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input of shape {tuple(x.shape)} and weight of shape {tuple(weight.shape)} don't fit "
             f"(expected weight (out_features, {x.shape[-1] if x.ndim else '?'}))"
         )
@@ -22,7 +23,7 @@ def _check_shapes(x, weight):
 def _linear_infer(x, weight, bias):
     _check_shapes(x, weight)
     if bias.shape not in ((weight.shape[0],), ()):
-        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}")
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} doesn't fit out_features {weight.shape[0]}")
     return x.shape[:-1] + (weight.shape[0],), x.dtype
 
 
@@ -50,7 +51,7 @@ def _linear_grads(g, x, weight, needs_input_grad):
 def _linear_backward_infer(g, x, weight, needs_input_grad):
     out_shape = x.shape[:-1] + weight.shape[:1]
     if g.shape != out_shape or g.dtype is not x.dtype:
-        raise ValueError(
+        raise ShapeError(
             f"linear_backward: gradient of shape {tuple(g.shape)} and dtype {g.dtype.name} for an output of "
             f"shape {out_shape} and dtype {x.dtype.name}"
         )
@@ -92,7 +93,7 @@ def linear(x, weight, bias=None):
     x and weight must share a dtype, as in PyTorch (an integer x is refused, not truncated).
     """
     if weight.dtype is not x.dtype:
-        raise TypeError(
+        raise DTypeError(
             f"linear: input of dtype {x.dtype.name} and weight of dtype {weight.dtype.name} differ; "
             f"convert the input (e.g. x.float()) or the layer (e.g. layer.to({x.dtype.name}))"
         )

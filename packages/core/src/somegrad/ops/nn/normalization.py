@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.errors import ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops.creation import ones, zeros
@@ -30,13 +31,13 @@ def _normalized_input_grad(g, xhat, rstd, weight, dims):
 def _layer_norm_infer(x, weight, bias, normalized_shape, eps):
     n = len(normalized_shape)
     if tuple(x.shape[x.ndim - n :]) != tuple(normalized_shape) or x.ndim < n:
-        raise ValueError(
+        raise ShapeError(
             f"layer_norm: normalized_shape {tuple(normalized_shape)} must match the last dimensions of the "
             f"input of shape {tuple(x.shape)}"
         )
     for name, t in (("weight", weight), ("bias", bias)):
         if tuple(t.shape) != tuple(normalized_shape):
-            raise ValueError(
+            raise ShapeError(
                 f"layer_norm: {name} of shape {tuple(t.shape)} must have normalized_shape {tuple(normalized_shape)}"
             )
     return x.shape, x.dtype
@@ -124,12 +125,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def _batch_norm_infer(x, weight, bias, eps):
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}")
+        raise ShapeError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {tuple(x.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if tuple(t.shape) != (x.shape[1],):
-            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels")
+            raise ShapeError(f"batch_norm: {name} of shape {tuple(t.shape)} doesn't fit {x.shape[1]} channels")
     if x.numel() == x.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"batch_norm: expected more than 1 value per channel when training, got input {tuple(x.shape)}"
         )
     return x.shape, x.dtype
