@@ -9,14 +9,14 @@ whatever order its hooks ran in. When the last expected gradient has arrived, th
 for every bucket and the averaged gradients become the parameters' `.grad`, all before
 `backward()` returns.
 
-Two ways to hear of a gradient, whichever the autograd engine offers:
-
-* `register_post_accumulate_grad_hook(hook)` (PyTorch's): `hook(param)` once `param.grad` holds
-  this backward's sum; the bucket takes a copy, and the average is written back into `.grad`.
-* `register_hook(hook)` on the leaf: `hook(grad)` with this backward's gradient before it is
-  accumulated; the bucket takes `param.grad + grad` and the hook returns a view of the bucket
-  slot, which holds the average once the buckets are waited for, and which the engine copies
-  into `.grad` after the last hook.
+The reducer hears of a gradient through a hook on each parameter (`Tensor.register_hook`):
+`hook(grad)` gets this backward's gradient before the engine accumulates it. The bucket takes
+`param.grad + grad` (so gradients accumulated under `no_sync()` are averaged too), and the hook
+returns a view of the parameter's slot in the bucket, which holds the average once the buckets
+have been waited for, and which the engine copies into `.grad` after the walk. How much of the
+communication overlaps the backward depends on when the engine runs leaf hooks: as soon as a
+leaf's last gradient has arrived, the buckets travel while the backward goes on; at the end of
+the walk, they start together there.
 """
 
 from __future__ import annotations
@@ -104,13 +104,7 @@ class Reducer:
         for bucket in self.buckets:
             for i, p in enumerate(bucket.params):
                 self.location[id(p)] = (bucket, i)
-        self.post_accumulate = hasattr(Tensor, "register_post_accumulate_grad_hook")
-        self.handles = []
-        for p in self.params:
-            if self.post_accumulate:
-                self.handles.append(p.register_post_accumulate_grad_hook(self._on_accumulated))
-            else:
-                self.handles.append(p.register_hook(self._grad_hook(p)))
+        self.handles = [p.register_hook(self._grad_hook(p)) for p in self.params]
         self.armed = False
         self.used_work = None
         self.locally_unused: list = []
@@ -161,10 +155,6 @@ class Reducer:
 
         return hook
 
-    def _on_accumulated(self, param):
-        if self.armed:
-            self._ready(param, param.grad)
-
     def _ready(self, param, grad):
         bucket, i = self.location[id(param)]
         if grad is None:
@@ -209,11 +199,6 @@ class Reducer:
             self.used_work.wait()
             globally_used = self.used_flags.numpy()
             self.used_work = None
-        if self.post_accumulate:
-            for p in self.params:
-                if p.grad is not None:
-                    bucket, i = self.location[id(p)]
-                    p._backend().assign(p.grad._data, bucket.slots[i])
         unused = {id(p) for p in self.locally_unused}
         for index, p in enumerate(self.params):
             if id(p) not in unused or (globally_used is not None and not globally_used[index]):
