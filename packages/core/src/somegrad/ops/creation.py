@@ -9,8 +9,8 @@ import numpy as np
 from somegrad import dtypes
 from somegrad.device import device as to_device
 from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError, ValueOverflowError
+from somegrad.ops.comparison import where
 from somegrad.ops.dispatch import _backend, create
-from somegrad.ops.elementwise import where
 from somegrad.ops.shapes import as_shape
 from somegrad.ops.spec import OpSpec, register
 from somegrad.tensor import Tensor

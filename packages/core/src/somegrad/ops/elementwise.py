@@ -1,8 +1,12 @@
-"""Elementwise ops: unary math, binary arithmetic, comparisons, `where`, casts, activations.
+"""Elementwise ops: unary math, binary arithmetic, casts, clamp, lerp, addcmul and addcdiv.
 
-Each op is one declaration; its derivative sits beside it. The public functions below the
-declarations own PyTorch's semantics (Python scalars, type promotion inserted as explicit
-casts, integer inputs of float-only math promoted to the default float) and call `apply`.
+Each op is one declaration: its spec (with its dtype rule, `accepts`) and its derivative,
+and, below, its public function, declared with `public()` together with the Tensor methods,
+in-place variants and operators it gives. The public functions own PyTorch's semantics
+(Python and NumPy numbers, type promotion inserted as explicit casts, integer inputs of
+float-only math promoted to the default float) and call `apply`. The activations
+(sigmoid, relu, gelu, ...) are declared in `somegrad.ops.activations`, the comparisons,
+logical ops and `where` in `somegrad.ops.comparison`; all build on `somegrad.ops.operands`.
 """
 
 from __future__ import annotations
@@ -11,36 +15,24 @@ import math
 
 from somegrad import dtypes
 from somegrad.errors import ArgumentError, UnsupportedDTypeError
-from somegrad.ops.dispatch import apply, backward_op
-from somegrad.ops.shapes import broadcast_shapes
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.dispatch import apply
+from somegrad.ops.inplace import inplace, try_inplace_kernel
+from somegrad.ops.operands import (  # noqa: F401  (CAST, cast, scalar_tensor: ew.cast and friends)
+    CAST,
+    _binary,
+    _broadcast_infer,
+    _floating,
+    _operand,
+    _operands,
+    _same,
+    _to_bool,
+    binary,
+    cast,
+    scalar_tensor,
+    unary,
+)
+from somegrad.ops.spec import FLOATING, NUMERIC, OpSpec, public, register
 from somegrad.tensor import Tensor
-
-
-def _same(x, **params):
-    return x.shape, x.dtype
-
-
-def _to_bool(x, **params):
-    return x.shape, dtypes.bool_
-
-
-def unary(name, backward=None, *, decompose=None, explicit=False, infer=_same, doc=""):
-    return register(OpSpec(name, "elementwise", ("x",), infer, backward, decompose, explicit, doc=doc))
-
-
-def _broadcast_infer(name, out_dtype=None):
-    def infer(*inputs):
-        shape = broadcast_shapes(name, *(t.shape for t in inputs))
-        return shape, out_dtype or inputs[-1].dtype
-
-    return infer
-
-
-def binary(name, backward=None, *, out_dtype=None, decompose=None, explicit=False):
-    return register(
-        OpSpec(name, "elementwise", ("a", "b"), _broadcast_infer(name, out_dtype), backward, decompose, explicit)
-    )
 
 
 def _zeros(g):
@@ -48,17 +40,17 @@ def _zeros(g):
 
 
 # --- unary primitives -------------------------------------------------------------------
-NEG = unary("neg", lambda g: -g)
-EXP = unary("exp", lambda g, out: g * out)
-LOG = unary("log", lambda g, x: g / x)
-LOG1P = unary("log1p", lambda g, x: g / (x + 1))
-EXPM1 = unary("expm1", lambda g, out: g * (out + 1))
-SQRT = unary("sqrt", lambda g, out: g / (out * 2))
-ABS = unary("abs", lambda g, x: g * x.sign())
+NEG = unary("neg", lambda g: -g, accepts=NUMERIC)
+EXP = unary("exp", lambda g, out: g * out, accepts=FLOATING)
+LOG = unary("log", lambda g, x: g / x, accepts=FLOATING)
+LOG1P = unary("log1p", lambda g, x: g / (x + 1), accepts=FLOATING)
+EXPM1 = unary("expm1", lambda g, out: g * (out + 1), accepts=FLOATING)
+SQRT = unary("sqrt", lambda g, out: g / (out * 2), accepts=FLOATING)
+ABS = unary("abs", lambda g, x: g * x.sign(), accepts=NUMERIC)
 SIGN = unary("sign", _zeros)
-SIN = unary("sin", lambda g, x: g * x.cos())
-COS = unary("cos", lambda g, x: -g * x.sin())
-TANH = unary("tanh", lambda g, out: g * (1 - out * out))
+SIN = unary("sin", lambda g, x: g * x.cos(), accepts=FLOATING)
+COS = unary("cos", lambda g, x: -g * x.sin(), accepts=FLOATING)
+TANH = unary("tanh", lambda g, out: g * (1 - out * out), accepts=FLOATING)
 
 
 def _erf(x):
@@ -79,14 +71,13 @@ ERF = register(
         _erf,
         True,
         decomposition_tolerance=1.5e-7,
+        accepts=FLOATING,
     )
 )
 
-FLOOR = unary("floor", _zeros)
-CEIL = unary("ceil", _zeros)
-ROUND = unary("round", _zeros, doc="Round half to even, like PyTorch.")
-LOGICAL_NOT = unary("logical_not", infer=_to_bool)
-ISFINITE = unary("isfinite", infer=_to_bool)
+FLOOR = unary("floor", _zeros, accepts=FLOATING)
+CEIL = unary("ceil", _zeros, accepts=FLOATING)
+ROUND = unary("round", _zeros, doc="Round half to even, like PyTorch.", accepts=FLOATING)
 
 # --- binary primitives ------------------------------------------------------------------
 # The binary rules compute a gradient only for an input that needs one (`needs`, the
@@ -106,8 +97,8 @@ def _div_backward(g, b, out, needs_input_grad):
 def _pow_backward(g, a, b, out, needs_input_grad):
     # d/da a**b = b * a**(b - 1), taken as 0 where b == 0 (at a == 0 the formula is 0 * inf);
     # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (both as PyTorch does).
-    da = where(b == 0, 0.0, g * b * a ** (b - 1)) if needs_input_grad[0] else None
-    db = where((a == 0) & (b >= 0), g.zeros_like(), g * out * a.log()) if needs_input_grad[1] else None
+    da = (g * b * a ** (b - 1)).where(b != 0, 0.0) if needs_input_grad[0] else None
+    db = (g * out * a.log()).where((a != 0) | (b < 0), 0.0) if needs_input_grad[1] else None
     return da, db
 
 
@@ -123,145 +114,12 @@ def _extremum_backward(first_wins):
 
 
 MUL = binary("mul", _mul_backward)
-DIV = binary("div", _div_backward)
-_IN_FLOAT32_WITH_SCALARS = (MUL, DIV)  # see _inexact_scalar
-POW = binary("pow", _pow_backward)
+DIV = binary("div", _div_backward, accepts=FLOATING)
+POW = binary("pow", _pow_backward, accepts=NUMERIC)
 MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b))
 MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b))
-FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()))
-REMAINDER = binary("remainder", lambda g, a, b: (g, -g * floor_divide(a, b)))
-EQ = binary("eq", out_dtype=dtypes.bool_)
-NE = binary("ne", out_dtype=dtypes.bool_)
-LT = binary("lt", out_dtype=dtypes.bool_)
-LE = binary("le", out_dtype=dtypes.bool_)
-GT = binary("gt", out_dtype=dtypes.bool_)
-GE = binary("ge", out_dtype=dtypes.bool_)
-LOGICAL_AND = binary("logical_and", out_dtype=dtypes.bool_)
-LOGICAL_OR = binary("logical_or", out_dtype=dtypes.bool_)
-LOGICAL_XOR = binary("logical_xor", out_dtype=dtypes.bool_)
-
-WHERE = register(
-    OpSpec(
-        "where",
-        "elementwise",
-        ("condition", "a", "b"),
-        _broadcast_infer("where"),
-        lambda g, condition: (None, where(condition, g, 0.0), where(condition, 0.0, g)),
-    )
-)
-
-
-def _cast_infer(x, dtype):
-    return x.shape, dtype
-
-
-# The engine casts each gradient back to its input's dtype, so the backward is the identity.
-CAST = register(OpSpec("cast", "elementwise", ("x",), _cast_infer, lambda g: g))
-
-# --- explicit composites: one node, a stable backward, a fused kernel where a backend has one
-SIGMOID = unary(
-    "sigmoid",
-    lambda g, out: g * out * (1 - out),
-    decompose=lambda x: 1 / (1 + (-x).exp()),
-    explicit=True,
-)
-
-
-def _relu_grad(g, out):
-    return g * (out > 0)
-
-
-def _relu_backward(g, out):
-    # The fused op (one pass, no bool-to-float cast) when no graph is recorded.
-    return backward_op(RELU_BACKWARD, (g, out), {}, _relu_grad)
-
-
-RELU = unary("relu", _relu_backward, decompose=lambda x: maximum(x, 0.0), explicit=True)
-RELU_BACKWARD = register(
-    OpSpec(
-        "relu_backward",
-        "elementwise",
-        ("g", "out"),
-        lambda g, out: (out.shape, out.dtype),
-        None,
-        _relu_grad,
-        True,
-        doc="The input gradient of relu from its output: g where out > 0, else 0; g and out of one shape.",
-    )
-)
-
-
-def _gelu(x, approximate="none"):
-    if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + inner.tanh())
-    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
-
-
-def _gelu_grad(g, x, approximate):
-    if approximate == "tanh":
-        k = math.sqrt(2 / math.pi)
-        t = ((x + 0.044715 * x * x * x) * k).tanh()
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
-    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
-    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
-    return g * (cdf + x * pdf)
-
-
-def _gelu_backward(g, x, approximate):
-    return backward_op(GELU_BACKWARD, (g, x), {"approximate": approximate}, _gelu_grad)
-
-
-def _gelu_infer(x, approximate="none"):
-    if approximate not in ("none", "tanh"):
-        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x.shape, x.dtype
-
-
-GELU = register(
-    OpSpec("gelu", "elementwise", ("x",), _gelu_infer, _gelu_backward, _gelu, True, decomposition_tolerance=1.5e-7)
-)
-GELU_BACKWARD = register(
-    OpSpec(
-        "gelu_backward",
-        "elementwise",
-        ("g", "x"),
-        lambda g, x, approximate: (x.shape, x.dtype),
-        None,
-        _gelu_grad,
-        True,
-        decomposition_tolerance=1.5e-7,
-        doc="The input gradient of gelu, g * d gelu(x) / dx; g and x of one shape.",
-    )
-)
-SILU = unary(
-    "silu",
-    lambda g, x: g * (x.sigmoid() * (1 + x * (1 - x.sigmoid()))),
-    decompose=lambda x: x * x.sigmoid(),
-    explicit=True,
-)
-
-
-def _softplus(x, beta=1.0, threshold=20.0):
-    # log(1 + exp(bx)) / b, computed as max(bx, 0) + log1p(exp(-|bx|)) to avoid overflow,
-    # and the identity above `threshold` as PyTorch does.
-    bx = x * beta
-    stable = (maximum(bx, 0.0) + (-bx.abs()).exp().log1p()) / beta
-    return where(bx > threshold, x, stable)
-
-
-SOFTPLUS = unary(
-    "softplus",
-    lambda g, x, beta, threshold: where(x * beta > threshold, g, g * (x * beta).sigmoid()),
-    decompose=_softplus,
-    explicit=True,
-)
-LEAKY_RELU = unary(
-    "leaky_relu",
-    lambda g, x, negative_slope: where(x > 0, g, g * negative_slope),
-    decompose=lambda x, negative_slope=0.01: where(x > 0, x, x * negative_slope),
-    explicit=True,
-)
+FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()), accepts=NUMERIC)
+REMAINDER = binary("remainder", lambda g, a, b: (g, -g * floor_divide(a, b)), accepts=NUMERIC)
 
 
 def _clamp_infer(x, min=None, max=None):
@@ -284,123 +142,55 @@ def _clamp_backward(g, x, min, max):
         inside = inside & (x >= min)
     if max is not None:
         inside = inside & (x <= max)
-    return where(inside, g, 0.0)
+    return g.where(inside, 0.0)
 
 
-CLAMP = register(OpSpec("clamp", "elementwise", ("x",), _clamp_infer, _clamp_backward, _clamp, explicit=True))
+CLAMP = register(
+    OpSpec("clamp", "elementwise", ("x",), _clamp_infer, _clamp_backward, _clamp, explicit=True, accepts=NUMERIC)
+)
 
 
-# --- the public functions -----------------------------------------------------------------
-_scalars: dict = {}
+# --- implicit composites: autograd goes through the ops they are made of --------------------
+RECIPROCAL = unary("reciprocal", decompose=lambda x: div(1.0, x), accepts=FLOATING)
+RSQRT = unary("rsqrt", decompose=lambda x: reciprocal(sqrt(x)), accepts=FLOATING)
+SQUARE = unary("square", decompose=lambda x: mul(x, x), accepts=NUMERIC)
 
 
-def scalar_tensor(value, dtype, device):
-    """A 0-d tensor holding the Python scalar `value` (an operand of an op, never handed to
-    users, so the same one is reused: `x * 2.0` allocates no new constant each time)."""
-    key = (type(value), value, dtype, device)
-    cached = _scalars.get(key)
-    if cached is None:
-        from somegrad.ops.creation import constant
-
-        if len(_scalars) > 4096:
-            _scalars.clear()
-        cached = _scalars[key] = constant((), value, dtype, device)
-    return cached
+def _lerp(start, end, weight):
+    return add(start, mul(sub(end, start), weight))
 
 
-class _Dimensioned:
-    """What a NumPy array operand counts as in type promotion: PyTorch makes a tensor of it
-    that takes part as a tensor with dimensions, even when it is 0-d (`float32_tensor +
-    np.array(1.0)` is float64)."""
-
-    ndim = 1
-
-    def __init__(self, dtype):
-        self.dtype = dtype
+def _addcmul(x, tensor1, tensor2, value=1):
+    product = mul(tensor1, tensor2)
+    return add(x, product if value == 1 else mul(product, value))
 
 
-def _operand(op, v, device):
-    """A Tensor, a Python number, or None for what an elementwise op does not take. NumPy
-    scalars count as the Python numbers they hold (a NumPy bool as a float, as in PyTorch);
-    NumPy arrays become tensors on `device`."""
-    if isinstance(v, Tensor) or type(v) in (bool, int, float):
-        return v
-    number = dtypes.python_number(v)
-    if number is not None:
-        return float(number) if isinstance(number, bool) else number
-    if type(v).__name__ == "ndarray" and device is not None:
-        from somegrad.ops.creation import tensor
-
-        return tensor(v, device=device)
-    return None
+def _addcdiv(x, tensor1, tensor2, value=1):
+    quotient = div(tensor1, tensor2)
+    return add(x, quotient if value == 1 else mul(quotient, value))
 
 
-def _promotion_stand_in(original, converted):
-    return (
-        _Dimensioned(converted.dtype)
-        if isinstance(converted, Tensor) and not isinstance(original, Tensor)
-        else converted
+LERP = register(
+    OpSpec(
+        "lerp", "elementwise", ("start", "end", "weight"), _broadcast_infer("lerp"), decompose=_lerp, accepts=FLOATING
     )
-
-
-def _operands(op, *values, out_dtype=None, compute_dtype=None):
-    """Tensors of one dtype for an elementwise op over tensors and Python numbers (NumPy
-    scalars and arrays too): the result dtype by PyTorch's promotion, or `compute_dtype`."""
-    device = next((v.device for v in values if isinstance(v, Tensor)), None)
-    converted = [_operand(op, v, device) for v in values]
-    for v, c in zip(values, converted):
-        if c is None:
-            raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
-    dtype = compute_dtype or out_dtype or dtypes.result_type(*map(_promotion_stand_in, values, converted))
-    result = []
-    for v in converted:
-        if not isinstance(v, Tensor):
-            v = scalar_tensor(v, dtype, device)
-        elif v.dtype is not dtype:
-            v = cast(v, dtype)
-        result.append(v)
-    return result
-
-
-_LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
-
-
-def _inexact_scalar(dtype, *values):
-    """Whether a Python number among `values` is not exactly a value of the low precision
-    `dtype`: PyTorch's add, sub, mul and div then compute in float32 (the scalar there as a
-    float32) and round once, so `float16_zeros * 2**31` is 0, not 0 * inf = NaN. For a scalar
-    that `dtype` holds exactly, float32 then rounding gives the same bits as float16 itself."""
-    return any(
-        not isinstance(v, Tensor)
-        and (number := dtypes.python_number(v)) is not None
-        and not dtypes.exactly_representable(number, dtype)
-        for v in values
+)
+ADDCMUL = register(
+    OpSpec("addcmul", "elementwise", ("x", "tensor1", "tensor2"), _broadcast_infer("addcmul"), decompose=_addcmul)
+)
+ADDCDIV = register(
+    OpSpec(
+        "addcdiv",
+        "elementwise",
+        ("x", "tensor1", "tensor2"),
+        _broadcast_infer("addcdiv"),
+        decompose=_addcdiv,
+        accepts=FLOATING,
     )
+)
 
 
-def _binary(spec, a, b, out_dtype=None):
-    if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype and out_dtype is None:
-        return apply(spec, (a, b), {})
-    operands = _operands(spec.name, a, b, out_dtype=out_dtype)
-    dtype = operands[0].dtype
-    if dtype in _LOW_PRECISION and spec in _IN_FLOAT32_WITH_SCALARS and _inexact_scalar(dtype, a, b):
-        wide = _operands(spec.name, a, b, compute_dtype=dtypes.float32)
-        return cast(apply(spec, tuple(wide), {}), dtype)
-    return apply(spec, tuple(operands), {})
-
-
-def _floating(x):
-    """Integer and bool inputs of float-only math become the default float dtype."""
-    return x if x.dtype.is_floating_point else cast(x, dtypes.get_default_dtype())
-
-
-def cast(x, dtype):
-    """`x` converted to `dtype` (differentiable between floating dtypes)."""
-    if x.dtype is dtype:
-        return x
-    return apply(CAST, (x,), {"dtype": dtype})
-
-
+# --- the public functions, each declared with its Tensor surface --------------------------------
 def _times_alpha(op, a, b, alpha):
     """`b * alpha` in the dtype that `a` and `b` promote to: alpha takes no part in promotion
     and is not applied in b's own dtype first (as PyTorch: `float64 - int32 * 3` does not wrap)."""
@@ -412,6 +202,16 @@ def _times_alpha(op, a, b, alpha):
     return cast(mul(cast(b, dtype), alpha), dtype)
 
 
+# The in-place ops optimizers live on: a backend's in-place kernel when nothing is recorded
+# (one pass, no temporary), else the generic compute-and-write path.
+def add_(self, other, *, alpha=1):
+    """In-place `self += alpha * other`; returns this tensor."""
+    if try_inplace_kernel(self, "add_", (other,), {"alpha": alpha}):
+        return self
+    return inplace(self, lambda t: add(t, other, alpha=alpha), "add_", (other,))
+
+
+@public(ADD, methods=True, inplace=[("add_", add_)], operators=("__add__", "__radd__", "__iadd__"))
 def add(a, b, *, alpha=1):
     """`a + alpha * b`, broadcasting."""
     return _binary(ADD, a, b if alpha == 1 else _times_alpha("add", a, b, alpha))
@@ -421,6 +221,20 @@ def _is_bool(v):
     return v.dtype is dtypes.bool_ if isinstance(v, Tensor) else isinstance(v, bool)
 
 
+def sub_(self, other, *, alpha=1):
+    """In-place `self -= alpha * other`; returns this tensor."""
+    if try_inplace_kernel(self, "sub_", (other,), {"alpha": alpha}):
+        return self
+    return inplace(self, lambda t: sub(t, other, alpha=alpha), "sub_", (other,))
+
+
+@public(
+    SUB,
+    methods=True,
+    inplace=[("sub_", sub_)],
+    operators=("__sub__", "__rsub__", "__isub__"),
+    aliases=("subtract",),
+)
 def sub(a, b, *, alpha=1):
     """`a - alpha * b`, broadcasting. Not for bool operands (as in PyTorch)."""
     if _is_bool(a) or _is_bool(b):
@@ -431,11 +245,39 @@ def sub(a, b, *, alpha=1):
     return _binary(SUB, a, b if alpha == 1 else _times_alpha("sub", a, b, alpha))
 
 
+def mul_(self, other):
+    """In-place `self *= other`; returns this tensor."""
+    if try_inplace_kernel(self, "mul_", (other,), {}):
+        return self
+    return inplace(self, lambda t: mul(t, other), "mul_", (other,))
+
+
+@public(
+    MUL,
+    methods=True,
+    inplace=[("mul_", mul_)],
+    operators=("__mul__", "__rmul__", "__imul__"),
+    aliases=("multiply",),
+)
 def mul(a, b):
     """`a * b`, broadcasting, with PyTorch's type promotion (Python numbers allowed on either side)."""
-    return _binary(MUL, a, b)
+    return _binary(MUL, a, b, wide_scalars=True)
 
 
+def div_(self, other, *, rounding_mode=None):
+    """In-place `self /= other` (or floor/trunc division with `rounding_mode`); returns this tensor."""
+    if rounding_mode is None and try_inplace_kernel(self, "div_", (other,), {}):
+        return self
+    return inplace(self, lambda t: div(t, other, rounding_mode=rounding_mode), "div_", (other,))
+
+
+@public(
+    DIV,
+    methods=True,
+    inplace=[("div_", div_)],
+    operators=("__truediv__", "__rtruediv__", "__itruediv__"),
+    aliases=("divide", "true_divide"),
+)
 def div(a, b, *, rounding_mode=None):
     """True division (integers give the default float dtype), or floor/trunc division."""
     if rounding_mode not in (None, "floor", "trunc"):
@@ -445,11 +287,13 @@ def div(a, b, *, rounding_mode=None):
     if rounding_mode == "trunc":
         q = div(a, b)
         # rounded toward zero, then back to the operands' dtype (integers stay integers)
-        return cast(where(q < 0, q.ceil(), q.floor()), dtypes.result_type(a, b))
+        return cast(q.ceil().where(q < 0, q.floor()), dtypes.result_type(a, b))
     dtype = dtypes.result_type(a, b)
-    return _binary(DIV, a, b, out_dtype=dtype if dtype.is_floating_point else dtypes.get_default_dtype())
+    out_dtype = dtype if dtype.is_floating_point else dtypes.get_default_dtype()
+    return _binary(DIV, a, b, out_dtype=out_dtype, wide_scalars=True)
 
 
+@public(POW, methods=True, inplace=True, operators=("__pow__", "__rpow__"))
 def pow(a, b):
     """`a ** b`; a Python number for `b` is the common, cheaper case. Integers to negative
     integer powers are refused (PyTorch refuses them for a number; for a tensor exponent it
@@ -473,11 +317,13 @@ def pow(a, b):
     return _binary(POW, a, b)
 
 
+@public(MAXIMUM, methods=True, inplace=True)
 def maximum(a, b):
     """Elementwise maximum of `a` and `b`, broadcasting; at ties each side gets half the gradient, as in PyTorch."""
     return _binary(MAXIMUM, a, b)
 
 
+@public(MINIMUM, methods=True, inplace=True)
 def minimum(a, b):
     """Elementwise minimum of `a` and `b`, broadcasting; at ties each side gets half the gradient, as in PyTorch."""
     return _binary(MINIMUM, a, b)
@@ -495,6 +341,7 @@ def _check_integer_divisor(op, a, b):
             raise RuntimeError(f"{op}: integer division by zero")
 
 
+@public(FLOOR_DIVIDE, methods=True, operators=("__floordiv__", "__rfloordiv__"))
 def floor_divide(a, b):
     """`a // b` rounded toward negative infinity (Python's `//`, PyTorch's current `floor_divide`).
 
@@ -504,92 +351,40 @@ def floor_divide(a, b):
     return _binary(FLOOR_DIVIDE, a, b)
 
 
+@public(REMAINDER, methods=True, operators=("__mod__", "__rmod__"))
 def remainder(a, b):
     """Python's modulo: the result has the sign of `b`, like PyTorch's `remainder`."""
     _check_integer_divisor("remainder", a, b)
     return _binary(REMAINDER, a, b)
 
 
-def _compare(spec):
-    def compare(a, b):
-        if type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype:
-            return apply(spec, (a, b), {})
-        device = a.device if isinstance(a, Tensor) else getattr(b, "device", None)
-        for v in (a, b):
-            if _operand(spec.name, v, device) is None:
-                return NotImplemented  # lets `tensor == "text"` fall back to False
-        return apply(spec, tuple(_operands(spec.name, a, b)), {})
-
-    compare.__name__ = spec.name
-    compare.__doc__ = f"Elementwise `{spec.name}` comparison, broadcasting; returns a bool tensor."
-    return compare
-
-
-eq, ne, lt, le, gt, ge = (_compare(s) for s in (EQ, NE, LT, LE, GT, GE))
-
-
-def _logical(spec):
-    def logical(a, b):
-        return apply(spec, tuple(_operands(spec.name, a, b, out_dtype=dtypes.bool_)), {})
-
-    logical.__name__ = spec.name
-    logical.__doc__ = (
-        f"Elementwise `{spec.name}` of `a` and `b` (nonzero is true), broadcasting; returns a bool tensor."
-    )
-    return logical
-
-
-logical_and, logical_or, logical_xor = (_logical(s) for s in (LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR))
-
-
-def logical_not(x):
-    """Elementwise logical not (nonzero is true); returns a bool tensor of the same shape."""
-    return apply(LOGICAL_NOT, (x,), {})
-
-
-def where(condition, a, b):
-    """`a` where `condition` is true, else `b`, broadcasting all three."""
-    if not isinstance(condition, Tensor):
-        raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
-    if condition.dtype is not dtypes.bool_:
-        condition = cast(condition, dtypes.bool_)
-    a_in, b_in = a, b
-    a, b = _operands("where", a, b)
-    for given, operand in ((a_in, a), (b_in, b)):
-        if not isinstance(given, Tensor) and type(given).__name__ != "ndarray":
-            from somegrad.ops.creation import check_assigned_value
-
-            # a number must fit the result (`where(mask, int8_x, 1000)` raises, as in PyTorch)
-            check_assigned_value("where", dtypes.python_number(given), operand.dtype)
-    return apply(WHERE, (condition, a, b), {})
-
-
 def _unary_float(spec):
     def fn(x):
         return apply(spec, (_floating(x),), {})
 
-    fn.__name__ = spec.name
+    fn.__name__ = fn.__qualname__ = spec.name
     fn.__doc__ = f"Elementwise `{spec.name}` (integer inputs give the default float dtype)."
-    return fn
+    return public(spec, methods=True, inplace=True)(fn)
 
 
-exp, log, log1p, expm1, sqrt, sin, cos, tanh, erf, sigmoid, silu = (
-    _unary_float(s) for s in (EXP, LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF, SIGMOID, SILU)
+exp, log, log1p, expm1, sqrt, sin, cos, tanh, erf = (
+    _unary_float(s) for s in (EXP, LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF)
 )
 
 
-def _unary_same(spec):
-    def fn(x):
-        return apply(spec, (x,), {})
-
-    fn.__name__ = spec.name
-    fn.__doc__ = f"Elementwise `{spec.name}`, keeping the dtype."
-    return fn
+@public(ABS, methods=True, inplace=True, operators=("__abs__",))
+def abs(x):
+    """`|x|` elementwise, keeping the dtype. Not for bool tensors (as in PyTorch)."""
+    return apply(ABS, (x,), {})
 
 
-abs, sign, relu = (_unary_same(s) for s in (ABS, SIGN, RELU))
+@public(SIGN, methods=True, inplace=True)
+def sign(x):
+    """-1, 0 or 1 by the sign of `x`, keeping the dtype."""
+    return apply(SIGN, (x,), {})
 
 
+@public(NEG, methods=True, inplace=True, operators=("__neg__",), aliases=("negative",))
 def neg(x):
     """`-x`, keeping the dtype. Not for bool tensors (as in PyTorch)."""
     if x.dtype is dtypes.bool_:
@@ -604,14 +399,15 @@ def _rounding(spec):
     def fn(x):
         return x if not x.dtype.is_floating_point else apply(spec, (x,), {})
 
-    fn.__name__ = spec.name
+    fn.__name__ = fn.__qualname__ = spec.name
     fn.__doc__ = f"Elementwise `{spec.name}`, keeping the dtype; integer and bool tensors come back unchanged."
-    return fn
+    return public(spec, methods=True, inplace=True)(fn)
 
 
 floor, ceil = _rounding(FLOOR), _rounding(CEIL)
 
 
+@public(ROUND, methods=True, inplace=True)
 def round(x, decimals=0):
     """Round half to even; with `decimals`, to that many decimal places."""
     if not x.dtype.is_floating_point:
@@ -622,50 +418,27 @@ def round(x, decimals=0):
     return apply(ROUND, (x,), {})
 
 
-def isfinite(x):
-    """True where `x` is neither inf nor NaN; returns a bool tensor of the same shape."""
-    return apply(ISFINITE, (x,), {})
-
-
-def isnan(x):
-    """True where `x` is NaN (computed as `x != x`); returns a bool tensor of the same shape."""
-    return ne(x, x)
-
-
+@public(RECIPROCAL, methods=True, inplace=True)
 def reciprocal(x):
     """`1 / x` elementwise (integer inputs give the default float dtype)."""
-    return div(1.0, x) if x.dtype.is_floating_point else div(1.0, _floating(x))
+    return apply(RECIPROCAL, (_floating(x),), {})
 
 
+@public(RSQRT, methods=True, inplace=True)
 def rsqrt(x):
     """`1 / sqrt(x)` elementwise (integer inputs give the default float dtype)."""
-    return reciprocal(sqrt(x))
+    return apply(RSQRT, (_floating(x),), {})
 
 
+@public(SQUARE, methods=True, inplace=True)
 def square(x):
     """`x * x` elementwise, keeping the dtype; bool tensors give int64 (as `x ** 2` does in PyTorch)."""
     if x.dtype is dtypes.bool_:
         x = cast(x, dtypes.int64)
-    return mul(x, x)
+    return apply(SQUARE, (x,), {})
 
 
-def gelu(x, approximate="none"):
-    """GELU, exact (`approximate="none"`, with erf) or the tanh approximation."""
-    return apply(GELU, (_floating(x),), {"approximate": approximate})
-
-
-def softplus(x, beta=1.0, threshold=20.0):
-    """`log(1 + exp(beta * x)) / beta`, computed stably; `x` itself where `beta * x > threshold`, as in PyTorch.
-
-    Integer inputs give the default float dtype."""
-    return apply(SOFTPLUS, (_floating(x),), {"beta": beta, "threshold": threshold})
-
-
-def leaky_relu(x, negative_slope=0.01):
-    """`x` where `x > 0`, else `negative_slope * x`, keeping the shape and dtype."""
-    return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
-
-
+@public(CLAMP, methods=("clamp", "clip"), inplace=("clamp_", "clip_"), aliases=("clip",))
 def clamp(x, min=None, max=None):
     """Limit `x` to [min, max]; bounds may be numbers or tensors (tensors broadcast)."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -695,6 +468,61 @@ def clamp(x, min=None, max=None):
     return apply(CLAMP, (cast(x, dtype),), bounds)
 
 
+def lerp_(self, end, weight):
+    """In-place `self += weight * (end - self)`; returns this tensor."""
+    if try_inplace_kernel(self, "lerp_", (end, weight), {}):
+        return self
+    return inplace(self, lambda t: lerp(t, end, weight), "lerp_", (end, weight))
+
+
+@public(LERP, methods=True, inplace=[("lerp_", lerp_)])
 def lerp(start, end, weight):
-    """`start + weight * (end - start)`."""
-    return add(start, mul(sub(end, start), weight))
+    """`start + weight * (end - start)`, broadcasting; `weight` a number or a tensor."""
+    return apply(LERP, tuple(_operands("lerp", start, end, weight)), {})
+
+
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    """In-place `self += value * tensor1 * tensor2`; returns this tensor."""
+    if try_inplace_kernel(self, "addcmul_", (tensor1, tensor2), {"value": value}):
+        return self
+    return inplace(self, lambda t: addcmul(t, tensor1, tensor2, value=value), "addcmul_", (tensor1, tensor2))
+
+
+@public(ADDCMUL, methods=True, inplace=[("addcmul_", addcmul_)])
+def addcmul(x, tensor1, tensor2, *, value=1):
+    """`x + value * tensor1 * tensor2`, broadcasting."""
+    return apply(ADDCMUL, tuple(_operands("addcmul", x, tensor1, tensor2)), {"value": value})
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    """In-place `self += value * tensor1 / tensor2`; returns this tensor."""
+    if try_inplace_kernel(self, "addcdiv_", (tensor1, tensor2), {"value": value}):
+        return self
+    return inplace(self, lambda t: addcdiv(t, tensor1, tensor2, value=value), "addcdiv_", (tensor1, tensor2))
+
+
+@public(ADDCDIV, methods=True, inplace=[("addcdiv_", addcdiv_)])
+def addcdiv(x, tensor1, tensor2, *, value=1):
+    """`x + value * tensor1 / tensor2`, broadcasting (integer operands give the default float dtype)."""
+    operands = _operands("addcdiv", x, tensor1, tensor2)
+    return apply(ADDCDIV, tuple(_floating(t) for t in operands), {"value": value})
+
+
+# Comparisons and the activations live in their own modules (built on the helpers above);
+# they are re-exported here for `somegrad.ops` and the modules that take them from here.
+from somegrad.ops.activations import gelu, leaky_relu, relu, sigmoid, silu, softplus  # noqa: E402, F401
+from somegrad.ops.comparison import (  # noqa: E402, F401
+    eq,
+    ge,
+    gt,
+    isfinite,
+    isnan,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    where,
+)
