@@ -12,7 +12,8 @@ round, so that a change of machine load hits all of them alike.
 
 What is reported, per framework:
 * ms/step and tokens/s (all ranks together), and the scaling efficiency
-  throughput(2 ranks) / (2 * throughput(1 rank));
+  throughput(2 ranks) / (2 * throughput(1 rank)), per round (1 rank then 2 ranks, back to
+  back), the median over the rounds with its range;
 * exposed communication: the synchronised step's time minus that of the same step under
   `no_sync()` (same compute, same two processes, no gradient all-reduce), medians;
 * communication cost: a blocking all-reduce of every gradient element in one flat float32
@@ -202,30 +203,35 @@ def _launch(args, framework, ranks, port):
 
 
 def _summary(framework, runs):
-    def med(ranks, key):
-        values = [r[key] for r in runs if r["ranks"] == ranks and r.get(key) is not None]
+    """Medians over the rounds. A round runs 1 rank then 2 ranks back to back, so its efficiency
+    (weak scaling: step time on 1 rank / step time on 2 ranks) compares runs made under the
+    same machine load; the median of the rounds' efficiencies is reported, with its range."""
+    ones = [r for r in runs if r["ranks"] == 1]
+    twos = [r for r in runs if r["ranks"] == 2]
+
+    def med(rows, key):
+        values = [r[key] for r in rows if r.get(key) is not None]
         return statistics.median(values) if values else None
 
-    one, two = med(1, "step_ms"), med(2, "step_ms")
-    tokens_one = runs[0]["tokens_per_step"] if runs[0]["ranks"] == 1 else runs[1]["tokens_per_step"]
-    throughput_one = tokens_one / (one / 1000)
-    throughput_two = 2 * tokens_one / (two / 1000)
-    exposed = max(two - med(2, "no_sync_step_ms"), 0.0)
-    cost = med(2, "comm_cost_ms")
+    efficiencies = [a["step_ms"] / b["step_ms"] for a, b in zip(ones, twos)]
+    exposed = statistics.median([max(b["step_ms"] - b["no_sync_step_ms"], 0.0) for b in twos])
+    tokens_one = ones[0]["tokens_per_step"]
+    cost = med(twos, "comm_cost_ms")
     return {
         "framework": framework,
-        "step_ms_1": one,
-        "step_ms_2": two,
-        "no_sync_step_ms_2": med(2, "no_sync_step_ms"),
-        "tokens_per_s_1": throughput_one,
-        "tokens_per_s_2": throughput_two,
-        "scaling_efficiency": throughput_two / (2 * throughput_one),
+        "step_ms_1": med(ones, "step_ms"),
+        "step_ms_2": med(twos, "step_ms"),
+        "no_sync_step_ms_2": med(twos, "no_sync_step_ms"),
+        "tokens_per_s_1": tokens_one / (med(ones, "step_ms") / 1000),
+        "tokens_per_s_2": 2 * tokens_one / (med(twos, "step_ms") / 1000),
+        "scaling_efficiency": statistics.median(efficiencies),
+        "scaling_efficiency_range": [min(efficiencies), max(efficiencies)],
         "exposed_comm_ms": exposed,
         "comm_cost_ms": cost,
         "overlap": max(0.0, 1 - exposed / cost) if cost else None,
-        "reducer_ms": med(2, "reducer_ms"),
-        "parameters": runs[0]["parameters"],
-        "rounds": len(runs) // 2,
+        "reducer_ms": med(twos, "reducer_ms"),
+        "parameters": ones[0]["parameters"],
+        "rounds": len(ones),
     }
 
 
@@ -241,7 +247,9 @@ def _table(summaries) -> str:
     for s in summaries:
         rows.append(
             f"| {s['framework']} | {f(s['step_ms_1'])} | {f(s['step_ms_2'])} | {f(s['tokens_per_s_1'], 0)} "
-            f"| {f(s['tokens_per_s_2'], 0)} | {f(100 * s['scaling_efficiency'], 1, '%')} | {f(s['exposed_comm_ms'])} "
+            f"| {f(s['tokens_per_s_2'], 0)} | {f(100 * s['scaling_efficiency'], 1, '%')} "
+            f"({f(100 * s['scaling_efficiency_range'][0], 0)}-{f(100 * s['scaling_efficiency_range'][1], 0, '%')}) "
+            f"| {f(s['exposed_comm_ms'])} "
             f"| {f(s['comm_cost_ms'])} | {f(None if s['overlap'] is None else 100 * s['overlap'], 0, '%')} "
             f"| {f(s['reducer_ms'])} |"
         )
@@ -251,8 +259,8 @@ def _table(summaries) -> str:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, one round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=12, help="timed steps of each kind per run")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=8, help="timed steps of each kind per run")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16, help="sequences per rank")
     parser.add_argument("--only", choices=("somegrad", "torch"), action="append")
