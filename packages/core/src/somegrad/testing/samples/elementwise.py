@@ -372,6 +372,73 @@ def _isfinite_samples():
     yield Sample((Input(np.array(NAN)),), {}, np.isfinite, F64, out_dtype=dtypes.bool_, name="0d")
 
 
+@register_samples("isnan")
+def _isnan_samples():
+    special = np.array([-INF, -1e30, -1.0, 0.0, 1.0, 1e30, INF, NAN])
+    for dtype in FLOATS:
+        yield Sample((Input(special),), {}, np.isnan, dtype, out_dtype=dtypes.bool_, name="special")
+    yield Sample((Input(np.array(NAN)),), {}, np.isnan, F64, out_dtype=dtypes.bool_, name="0d")
+    for dtype in INTEGERS + (dtypes.bool_,):
+        yield Sample(
+            (Input(values((2, 3), 0, 5, integer=True, key="isnan")),),
+            {},
+            np.isnan,
+            dtype,
+            out_dtype=dtypes.bool_,
+            name="integers",
+        )
+
+
+# reciprocal, rsqrt and square are implicit composites: their gradients are the primitives'.
+_unary("reciprocal", np.reciprocal, low=0.5, high=3.0, specials=(-INF, -2.0, -0.0, 0.0, 0.5, 1e30, INF))
+_unary("rsqrt", lambda x: 1 / np.sqrt(x), low=0.25, high=4.0, specials=(-1.0, 0.0, 1e-30, 4.0, 1e30, INF))
+_unary("square", np.square, specials=(-INF, -1e30, -2.0, -0.0, 0.0, 3.0, INF, NAN), int_dtypes=SIGNED)
+
+
+def _three_input(op, reference, *, params=None, low=(-2.0, -2.0, -2.0), high=(2.0, 2.0, 2.0)):
+    """Samples of lerp, addcmul and addcdiv: three inputs that broadcast, every float dtype."""
+    params = params or {}
+
+    def samples():
+        shapes = {"3x4": ((3, 4), (3, 4), (3, 4)), "bcast": ((3, 1), (4,), (3, 4)), "0d": ((), (2,), ())}
+        for name, three in shapes.items():
+            inputs = tuple(
+                Input(values(shape, lo, hi, key=(op, i))) for i, (shape, lo, hi) in enumerate(zip(three, low, high))
+            )
+            yield Sample(inputs, params, reference, F64, name=name)
+        for dtype in FLOATS:
+            inputs = tuple(
+                Input(values((3, 4), lo, hi, key=(op, i, "dtype"))) for i, (lo, hi) in enumerate(zip(low, high))
+            )
+            yield Sample(inputs, params, reference, dtype, name="3x4-dtype")
+        yield Sample(
+            tuple(
+                Input(values((2, 3), lo, hi, key=(op, i)), layout="transposed")
+                for i, (lo, hi) in enumerate(zip(low, high))
+            ),
+            params,
+            reference,
+            F64,
+            name="transposed",
+        )
+        yield Sample(
+            tuple(Input(values((0, 3), lo, hi)) for lo, hi in zip(low, high)), params, reference, F64, name="size0"
+        )
+
+    register_samples(op)(samples)
+
+
+_three_input("lerp", lambda start, end, weight: start + weight * (end - start))
+_three_input("addcmul", lambda x, t1, t2, value: x + value * t1 * t2, params={"value": 0.5})
+_three_input(
+    "addcdiv",
+    lambda x, t1, t2, value: x + value * t1 / t2,
+    params={"value": -2.0},
+    low=(-2.0, -2.0, 0.5),
+    high=(2.0, 2.0, 2.0),
+)
+
+
 # --- binary ops ------------------------------------------------------------------------------
 _PAIRS = (
     ("3x4", (3, 4), (3, 4), None),
