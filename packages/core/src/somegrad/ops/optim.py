@@ -27,7 +27,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from somegrad.ops.elementwise import maximum
 from somegrad.ops.inplace import run_foreach_kernel
 from somegrad.ops.spec import OpSpec, register
 from somegrad.tensor import Tensor
@@ -67,7 +66,7 @@ TENSOR_OPS = InplaceOps(
     addcmul_=lambda x, a, b, value=1: x.addcmul_(a, b, value=value),
     addcdiv_=lambda x, a, b, value=1: x.addcdiv_(a, b, value=value),
     sqrt=lambda x: x.sqrt(),
-    maximum_=lambda x, y: x.copy_(maximum(x, y)),
+    maximum_=lambda x, y: x.copy_(x.maximum(y)),
     copy_=lambda x, y: x.copy_(y),
 )
 
