@@ -41,6 +41,8 @@ class Sizes:
     gpt_batch: int = 32
     generate_tokens: int = 200
     generate_context: int = 64
+    cached_context: int = 8  # KV-cache generation: a prompt and new tokens that fit the block
+    cached_tokens: int = 56
 
 
 FULL = Sizes()
@@ -58,6 +60,8 @@ TINY = Sizes(
     gpt_batch=2,
     generate_tokens=4,
     generate_context=8,
+    cached_context=2,
+    cached_tokens=5,
 )
 
 LR = 1e-3
@@ -466,6 +470,7 @@ def gpt_inputs(sizes: Sizes) -> dict:
         "idx": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
         "targets": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
         "context": rng.integers(0, sizes.gpt_vocab, (1, sizes.generate_context)).astype(np.int64),
+        "prompt": rng.integers(0, sizes.gpt_vocab, (1, sizes.cached_context)).astype(np.int64),
     }
 
 
@@ -519,31 +524,111 @@ def gpt_train_torch(inputs: dict):
     return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
 
 
-def gpt_generate_somegrad(inputs: dict):
+def gpt_train_bf16_somegrad(inputs: dict):
+    sg, optim = _import_somegrad("optim")
+    if not hasattr(sg, "autocast"):
+        raise Unavailable("this somegrad has no autocast")
+    try:
+        with sg.autocast("cpu"):
+            sg.nn.functional.linear(sg.ones(1, 2, dtype=sg.bfloat16), sg.ones(2, 2))
+    except TypeError as e:
+        raise Unavailable(f"F.linear refuses a bfloat16 input with a float32 weight under autocast: {e}") from e
+    model = _gpt_model("somegrad", inputs)
+    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
+
+    def forward_loss():
+        with sg.autocast("cpu", dtype=sg.bfloat16):
+            return model(idx, targets)[1]
+
+    return _training_step(opt.zero_grad, forward_loss, opt.step)
+
+
+def gpt_train_bf16_torch(inputs: dict):
+    torch = _import_torch()
+    model = _gpt_model("torch", inputs)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
+
+    def forward_loss():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return model(idx, targets)[1]
+
+    return _training_step(opt.zero_grad, forward_loss, opt.step)
+
+
+def gpt_train_checkpointed_somegrad(inputs: dict):
+    sg, optim = _import_somegrad("optim")
+    model = _gpt_model("somegrad", inputs)
+    if not hasattr(model, "gradient_checkpointing"):
+        raise Unavailable("this somegrad's GPT has no gradient_checkpointing")
+    model.gradient_checkpointing = True
+    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
+    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
+
+
+def gpt_train_checkpointed_torch(inputs: dict):
+    torch = _import_torch()
+    from torch.utils.checkpoint import checkpoint
+
+    model = _gpt_model("torch", inputs)
+    for block in model.transformer.h:  # each block's forward through torch.utils.checkpoint
+        block.forward = (lambda forward: lambda x: checkpoint(forward, x, use_reentrant=False))(block.forward)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
+    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
+    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
+
+
+def _somegrad_generate(inputs: dict, context_key: str, tokens: int, use_cache: bool):
     (sg,) = _import_somegrad()
     model = _gpt_model("somegrad", inputs)
     model.eval()
-    context = sg.tensor(inputs["context"])
-    tokens = inputs["sizes"].generate_tokens
+    context = sg.tensor(inputs[context_key])
+    try:
+        model.generate(context, 1, use_cache=use_cache)
+    except TypeError as e:
+        raise Unavailable(f"this somegrad's GPT.generate has no use_cache: {e}") from e
 
     def step() -> None:
         with sg.no_grad():
-            model.generate(context, tokens, temperature=1.0, top_k=None)
+            model.generate(context, tokens, temperature=1.0, top_k=None, use_cache=use_cache)
 
     return step
 
 
-def gpt_generate_torch(inputs: dict):
+def _torch_generate(inputs: dict, context_key: str, tokens: int):
     torch = _import_torch()
     model = _gpt_model("torch", inputs)
     model.eval()
-    context = torch.from_numpy(inputs["context"])
-    tokens = inputs["sizes"].generate_tokens
+    context = torch.from_numpy(inputs[context_key])
 
     def step() -> None:
         model.generate(context, tokens, temperature=1.0, top_k=None)
 
     return step
+
+
+def gpt_generate_somegrad(inputs: dict):
+    # the path without a KV cache, as this row measured before the cache existed
+    return _somegrad_generate(inputs, "context", inputs["sizes"].generate_tokens, use_cache=False)
+
+
+def gpt_generate_torch(inputs: dict):
+    return _torch_generate(inputs, "context", inputs["sizes"].generate_tokens)
+
+
+def gpt_generate_cached_somegrad(inputs: dict):
+    return _somegrad_generate(inputs, "prompt", inputs["sizes"].cached_tokens, use_cache=True)
+
+
+def gpt_generate_uncached_somegrad(inputs: dict):
+    return _somegrad_generate(inputs, "prompt", inputs["sizes"].cached_tokens, use_cache=False)
+
+
+def gpt_generate_prompt_torch(inputs: dict):
+    # nanoGPT's generate, which recomputes the context for every token (no KV cache)
+    return _torch_generate(inputs, "prompt", inputs["sizes"].cached_tokens)
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -590,11 +675,48 @@ WORKLOADS: dict[str, Workload] = {
         ),
         Workload(
             "gpt_generate",
-            "GPT generation: 200 new tokens from a context of 64, batch 1",
+            "GPT generation: 200 new tokens from a context of 64, batch 1 (no KV cache: use_cache=False)",
             "ms/step",
             gpt_inputs,
             {"somegrad": gpt_generate_somegrad, "torch": gpt_generate_torch},
             throughput=lambda s: s.generate_tokens,
+            throughput_unit="tok/s",
+        ),
+        Workload(
+            "gpt_train_bf16",
+            "the gpt_train step under autocast(cpu, bfloat16) in both frameworks",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_train_bf16_somegrad, "torch": gpt_train_bf16_torch},
+            throughput=lambda s: s.gpt_batch * s.gpt_block,
+            throughput_unit="tok/s",
+        ),
+        Workload(
+            "gpt_train_ckpt",
+            "the gpt_train step with each block checkpointed (activations recomputed in the backward)",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_train_checkpointed_somegrad, "torch": gpt_train_checkpointed_torch},
+            throughput=lambda s: s.gpt_batch * s.gpt_block,
+            throughput_unit="tok/s",
+        ),
+        Workload(
+            "gpt_gen_cached",
+            "GPT generation with somegrad's KV cache: 56 new tokens after a prompt of 8 (within the "
+            "block of 64), batch 1; torch is nanoGPT's generate (no cache)",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_generate_cached_somegrad, "torch": gpt_generate_prompt_torch},
+            throughput=lambda s: s.cached_tokens,
+            throughput_unit="tok/s",
+        ),
+        Workload(
+            "gpt_gen_nocache",
+            "the gpt_gen_cached generation without somegrad's KV cache (use_cache=False)",
+            "ms/step",
+            gpt_inputs,
+            {"somegrad": gpt_generate_uncached_somegrad, "torch": gpt_generate_prompt_torch},
+            throughput=lambda s: s.cached_tokens,
             throughput_unit="tok/s",
         ),
     ]

@@ -4,6 +4,16 @@
     python examples/gpt.py --steps 200 --n-layer 2 --corpus my_text.txt
     python examples/gpt.py --resume            # continue the run saved in --out
     python examples/gpt.py --sample --prompt "def " --temperature 0.8
+    python -m somegrad.distributed.run -n 2 examples/gpt.py   # data-parallel on 2 processes
+    python examples/gpt.py --autocast --gradient-checkpointing
+
+Under a launcher (`python -m somegrad.distributed.run -n N`, or `mpiexec -n N python -m mpi4py
+examples/gpt.py`) each of the N processes trains on its own --batch-size rows of every step's
+N x --batch-size batch (all ranks draw the same random batch starts and take their share, so N
+ranks with batch b train as one process with batch N*b), gradients are averaged by
+DistributedDataParallel, the validation batches are split between the ranks and their losses
+averaged; rank 0 alone prints, writes the checkpoint, history and plot, and samples. --resume
+loads the same checkpoint on every rank.
 
 The corpus is the first 2,000,000 characters of the running interpreter's stdlib *.py files (tests
 and site-packages left out) in sorted path order: the same text on every machine with the same
@@ -43,7 +53,7 @@ from somegrad.nn.models import GPT, GPTConfig  # noqa: E402
 from somegrad.nn.utils import clip_grad_norm_  # noqa: E402
 from somegrad.optim import AdamW  # noqa: E402
 from somegrad.optim.lr_scheduler import WarmupCosineLR  # noqa: E402
-from somegrad.train import History, load_checkpoint, save_checkpoint  # noqa: E402
+from somegrad.train import History, load_checkpoint, ranks, save_checkpoint  # noqa: E402
 
 
 def positive_int(text):
@@ -82,6 +92,11 @@ def parse_args(argv=None):
     p.add_argument("--max-new-tokens", type=positive_int, default=500)
     p.add_argument("--temperature", type=positive_float, default=0.8)
     p.add_argument("--top-k", type=positive_int, default=None)
+    p.add_argument("--no-cache", action="store_true", help="sample without the KV cache")
+    p.add_argument("--autocast", action="store_true", help="train under autocast (bfloat16 matmuls)")
+    p.add_argument(
+        "--gradient-checkpointing", action="store_true", help="recompute each block's activations in the backward"
+    )
     args = p.parse_args(argv)
     if args.n_embd % args.n_head:
         p.error(f"--n-embd ({args.n_embd}) must be divisible by --n-head ({args.n_head})")
@@ -90,6 +105,16 @@ def parse_args(argv=None):
     except Exception as error:  # unknown device, or a backend that is unavailable here
         p.error(f"--device {args.device}: {error}")
     return args
+
+
+def launched_ranks():
+    """The number of processes the launcher started (1 without one): mpiexec's (MPICH's PMI_SIZE,
+    Open MPI's OMPI_COMM_WORLD_SIZE) or WORLD_SIZE."""
+    for variable in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "WORLD_SIZE"):
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return 1
 
 
 def batches_of(data, block_size, starts):
@@ -102,16 +127,22 @@ def batches_of(data, block_size, starts):
 @sg.no_grad()
 def evaluate(model, data, config, batch_size, n_batches):
     """Mean loss (nats/char) over the first n_batches * batch_size non-overlapping blocks of
-    `data`: the same positions every time, so evaluations compare."""
+    `data`: the same positions every time, so evaluations compare. Under several processes each
+    rank evaluates every world_size-th batch and the mean is over all of them."""
     model.eval()
     starts = list(range(0, len(data) - config.block_size - 1, config.block_size))
     starts = starts[: n_batches * batch_size]
-    losses = []
-    for i in range(0, len(starts), batch_size):
-        _, loss = model(*batches_of(data, config.block_size, starts[i : i + batch_size]))
-        losses.append(loss.item())
+    rank, world = ranks.get_rank(), ranks.get_world_size()
+    total, count = 0.0, 0
+    for batch_index, i in enumerate(range(0, len(starts), batch_size)):
+        if batch_index % world != rank:
+            continue
+        rows = starts[i : i + batch_size]
+        _, loss = model(*batches_of(data, config.block_size, rows))
+        total, count = total + loss.item() * len(rows), count + len(rows)
     model.train()
-    return sum(losses) / len(losses)
+    means, _ = ranks.mean_across_ranks({"loss": total}, count)
+    return means["loss"]
 
 
 def generate(model, chars, prompt, args):
@@ -122,7 +153,9 @@ def generate(model, chars, prompt, args):
     idx = sg.tensor([[stoi[c] for c in prompt]], dtype=sg.int64, device=args.device)
     model.eval()
     with sg.no_grad():
-        out = model.generate(idx, args.max_new_tokens, temperature=args.temperature, top_k=args.top_k)
+        out = model.generate(
+            idx, args.max_new_tokens, temperature=args.temperature, top_k=args.top_k, use_cache=not args.no_cache
+        )
     return "".join(chars[i] for i in out[0].tolist())
 
 
@@ -153,6 +186,16 @@ def main(argv=None):
         return
 
     started = time.perf_counter()
+    world = launched_ranks()
+    if world > 1 and not ranks.distributed():
+        import somegrad.distributed as dist
+
+        dist.init_process_group("nccl" if sg.device(args.device).type == "cuda" else "mpi")
+    rank, world = ranks.get_rank(), ranks.get_world_size()
+    main_process = rank == 0
+    say = print if main_process else (lambda *a, **k: None)
+    # the same seed on every rank: the same initial weights (DDP checks them anyway), the same
+    # batch starts, of which each rank takes its share
     sg.manual_seed(args.seed)
     text = read_text(args.corpus, max_chars=args.max_chars)
     if args.resume:
@@ -169,6 +212,7 @@ def main(argv=None):
             n_head=args.n_head,
             n_embd=args.n_embd,
             dropout=0.0,
+            gradient_checkpointing=args.gradient_checkpointing,
         )
     stoi = {c: i for i, c in enumerate(chars)}
     unknown = set(text) - set(stoi)
@@ -185,12 +229,13 @@ def main(argv=None):
     for c in text[:split]:
         counts[stoi[c]] += 1
     unigram = -sum(n / split * math.log(n / split) for n in counts if n)
-    print(
+    say(
         f"corpus: {len(text):,} chars ({split:,} train, {len(text) - split:,} val), "
         f"vocabulary {len(chars)}, unigram entropy {unigram:.3f} nats/char"
     )
 
     model = GPT(config).to(args.device)
+    model.gradient_checkpointing = args.gradient_checkpointing  # also when resuming another run
     optimizer = AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.1)
     scheduler = WarmupCosineLR(
         optimizer, warmup_steps=min(100, args.steps // 10), total_steps=args.steps, eta_min=args.lr / 10
@@ -206,25 +251,46 @@ def main(argv=None):
         step = state["step"]
         history.epochs, history.steps = state["metadata"]["history"]["epochs"], state["metadata"]["history"]["steps"]
         scheduler.total_steps = args.steps  # a larger --steps extends the cosine decay
-        print(f"resumed from {checkpoint_path} at step {step}")
+        say(f"resumed from {checkpoint_path} at step {step}")
     n_params = sum(p.numel() for p in model.parameters())
-    print(
+    say(
         f"model: {n_params:,} parameters, {config.n_layer} layers, {config.n_head} heads, "
         f"n_embd {config.n_embd}, context {config.block_size}, on {args.device}"
+        + (f", {world} processes" if world > 1 else "")
     )
+    trained = model
+    if world > 1:
+        from somegrad.nn.parallel import DistributedDataParallel
+
+        trained = DistributedDataParallel(model)
 
     def checkpoint():
-        args.out.mkdir(parents=True, exist_ok=True)
-        run = {"config": dict(vars(config)), "chars": chars, "history": history.to_dict()}
-        save_checkpoint(checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, step=step, metadata=run)
+        # rank 0 writes; every rank waits for the file, so that any may read it at once
+        if main_process:
+            args.out.mkdir(parents=True, exist_ok=True)
+            run = {"config": dict(vars(config)), "chars": chars, "history": history.to_dict()}
+            save_checkpoint(
+                checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, step=step, metadata=run
+            )
+        ranks.barrier()
 
-    tokens_per_step = args.batch_size * config.block_size
-    recent = []  # training losses since the last evaluation
-    bar = tqdm(total=args.steps, initial=step, desc="training", unit="step", mininterval=1.0, dynamic_ncols=True)
+    tokens_per_step = args.batch_size * config.block_size * world
+    recent = []  # training losses since the last evaluation (rank 0's share of each batch)
+    bar = tqdm(
+        total=args.steps,
+        initial=step,
+        desc="training",
+        unit="step",
+        mininterval=1.0,
+        dynamic_ncols=True,
+        disable=not main_process,
+    )
     tick, ticked_step = time.perf_counter(), step
     while step < args.steps:
-        starts = sg.randint(0, len(train) - config.block_size - 1, (args.batch_size,)).tolist()
-        _, loss = model(*batches_of(train, config.block_size, starts))
+        starts = sg.randint(0, len(train) - config.block_size - 1, (args.batch_size * world,)).tolist()
+        starts = starts[rank * args.batch_size : (rank + 1) * args.batch_size]
+        with sg.autocast(sg.device(args.device).type, enabled=args.autocast):
+            _, loss = trained(*batches_of(train, config.block_size, starts))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         clip_grad_norm_(model.parameters(), 1.0)
@@ -242,21 +308,26 @@ def main(argv=None):
         bar.set_postfix(loss=f"{train_loss:.3f}", tok_s=f"{tokens_per_second:,.0f}", refresh=False)
         bar.update(1)
         if step % args.eval_interval == 0 or step == args.steps:
-            val_loss = evaluate(model, val, config, args.batch_size, args.eval_batches)
+            train_loss = ranks.mean_across_ranks({"loss": train_loss}, 1)[0]["loss"]  # every rank's batches
+            # the rows one process with the whole batch evaluates, split between the ranks
+            val_loss = evaluate(model, val, config, args.batch_size * world, args.eval_batches)
             lr = optimizer.param_groups[0]["lr"]
             history.epochs.append(
                 {"epoch": len(history.epochs) + 1, "step": step, "loss": train_loss, "val_loss": val_loss, "lr": lr}
             )
             checkpoint()
-            history.save(args.out / "history.csv")
-            history.save(args.out / "history.json")
-            bar.write(
-                f"step {step}: train loss {train_loss:.3f}, val loss {val_loss:.3f} "
-                f"nats/char (unigram {unigram:.3f}); saved {checkpoint_path}"
-            )
+            if main_process:
+                history.save(args.out / "history.csv")
+                history.save(args.out / "history.json")
+                bar.write(
+                    f"step {step}: train loss {train_loss:.3f}, val loss {val_loss:.3f} "
+                    f"nats/char (unigram {unigram:.3f}); saved {checkpoint_path}"
+                )
             recent = []
             tick, ticked_step = time.perf_counter(), step  # evaluation is not training throughput
     bar.close()
+    if not main_process:
+        return
 
     if history.epochs:
         final = history["val_loss"][-1]

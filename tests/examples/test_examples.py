@@ -109,6 +109,62 @@ def test_gpt_training_lowers_the_loss(tmp_path):
     assert len(vals) == 3 and vals[-1] < vals[0]
 
 
+def test_gpt_with_gradient_checkpointing_trains_as_without(tmp_path):
+    """--gradient-checkpointing changes the memory, not the run: the same validation losses;
+    --no-cache samples the same text as the cached default (greedy-free, same seed)."""
+    args = [*TINY_GPT, "--steps", 20, "--eval-interval", 10]
+    plain = run("gpt.py", *args, "--out", tmp_path / "plain")
+    run("gpt.py", *args, "--gradient-checkpointing", "--out", tmp_path / "ckpt")
+    losses = [json.loads((tmp_path / name / "history.json").read_text())["epochs"] for name in ("plain", "ckpt")]
+    assert [e["val_loss"] for e in losses[0]] == pytest.approx([e["val_loss"] for e in losses[1]], rel=1e-5)
+    sample = plain.stdout.split("temperature 0.8):")[1]
+    uncached = run("gpt.py", *TINY_GPT, "--sample", "--no-cache", "--out", tmp_path / "plain").stdout
+    cached = run("gpt.py", *TINY_GPT, "--sample", "--out", tmp_path / "plain").stdout
+    assert uncached == cached and len(sample.strip()) > 0
+
+
+def _mpiexec():
+    beside = Path(sys.executable).with_name("mpiexec")
+    if importlib.util.find_spec("mpi4py") is None or not beside.exists():
+        return None
+    return beside
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_mpiexec() is None, reason="needs mpi4py and the mpich wheel's mpiexec beside this Python")
+def test_gpt_on_two_processes_equals_one_process_with_twice_the_batch(tmp_path):
+    """2 ranks with --batch-size 4 train as 1 process with --batch-size 8 (the same starts split
+    between them, gradients averaged): the same validation losses; rank 0 alone writes and prints;
+    --resume on both ranks continues from the same checkpoint."""
+    args = [*TINY_GPT[: TINY_GPT.index("--batch-size")], *TINY_GPT[TINY_GPT.index("--batch-size") + 2 :]]
+    args += ["--eval-interval", 10]
+    env_paths = [str(ROOT / "packages" / name / "src") for name in SOURCE_DIRS]
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(env_paths + sys.path))
+    env.setdefault("SOMEGRAD_PLUGINS", "somegrad_numpy.plugin")
+
+    def launch(*more):
+        command = [sys.executable, "-m", "somegrad.distributed.run", "-n", "2", str(EXAMPLES / "gpt.py")]
+        done = subprocess.run(
+            [*command, *map(str, args), "--batch-size", "4", *map(str, more)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    two = launch("--steps", 20, "--out", tmp_path / "two")
+    assert two.stdout.count("unigram entropy") == 2  # the corpus line and the final line, once each
+    assert "2 processes" in two.stdout
+    launch("--steps", 30, "--out", tmp_path / "two", "--resume")
+    run("gpt.py", *args, "--batch-size", 8, "--steps", 20, "--out", tmp_path / "one")
+    run("gpt.py", *args, "--batch-size", 8, "--steps", 30, "--out", tmp_path / "one", "--resume")
+    histories = [json.loads((tmp_path / name / "history.json").read_text())["epochs"] for name in ("one", "two")]
+    assert [e["step"] for e in histories[1]] == [10, 20, 30]
+    assert [e["val_loss"] for e in histories[1]] == pytest.approx([e["val_loss"] for e in histories[0]], rel=1e-4)
+
+
 @pytest.mark.slow
 def test_gpt_default_configuration_runs(tmp_path):
     result = run("gpt.py", "--steps", 3, "--out", tmp_path, "--max-new-tokens", 10)
