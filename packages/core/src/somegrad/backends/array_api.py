@@ -26,7 +26,7 @@ def array_api_kernels(xp, native):
 
     def sign(x):
         # the standard's sign is for numbers; the sign of a bool is itself (as in PyTorch)
-        return xp.asarray(x, copy=True) if x.dtype == native_bool else xp.sign(x)
+        return copy(x) if x.dtype == native_bool else xp.sign(x)
 
     def round_half_even(x):
         return xp.round(x)
