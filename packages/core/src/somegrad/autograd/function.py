@@ -47,6 +47,9 @@ class FunctionCtx:
         self._non_differentiable: set[int] = set()
         self._saved = None  # the unpacked tensors while backward runs
         self._released = False
+        self._layout = None  # where each output's gradient sits, for several outputs
+        self._input_meta = ()
+        self._output_slots = ()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep `tensors` (or None) for the backward, where `ctx.saved_tensors` returns them.
@@ -293,7 +296,11 @@ class Function(metaclass=_FunctionMeta):
                 output = cls.forward(ctx, *args)
         single = not isinstance(output, tuple)
         outputs = (output,) if single else output
-        outputs = tuple(_fresh_output(o, args) for o in outputs)
+        fresh = tuple(_fresh_output(o, args) for o in outputs)
+        for before, after in zip(outputs, fresh):
+            if before is not after and id(before) in ctx._non_differentiable:
+                ctx._non_differentiable.add(id(after))
+        outputs = fresh
         if record:
             _record(cls, ctx, args, outputs)
         return outputs[0] if single else outputs
