@@ -240,7 +240,7 @@ def from_dlpack(array):
 
 _SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils")
 # names that live in a subpackage imported on first use: name -> (module, attribute)
-_LAZY = {"autocast": ("somegrad.amp", "autocast")}
+_LAZY = {"autocast": ("somegrad.amp", "autocast"), "compile": ("somegrad.compile", "compile")}
 
 
 def __getattr__(name):
