@@ -105,7 +105,9 @@ def test_full_backward_hook_arguments_on_a_linear_layer():
     layer = nn.Linear(3, 2).double()
     seen = []
     layer.register_full_backward_pre_hook(lambda mod, grad_output: seen.append(("pre", grad_output)))
-    layer.register_full_backward_hook(lambda mod, grad_input, grad_output: seen.append(("full", grad_input, grad_output)))
+    layer.register_full_backward_hook(
+        lambda mod, grad_input, grad_output: seen.append(("full", grad_input, grad_output))
+    )
     x = sg.randn(4, 3, dtype=sg.float64, requires_grad=True)
     weight = sg.randn(4, 2, dtype=sg.float64)
     (layer(x) * weight).sum().backward()

@@ -307,9 +307,7 @@ def test_parity_worker_seeding_and_batches():
     dataset = Squares(11)
     theirs = list(torch.utils.data.DataLoader(dataset, batch_size=3, num_workers=2))
     ours = list(DataLoader(dataset, batch_size=3, num_workers=2))
-    assert _flatten(ours) == [
-        (a, b, c) for i, s, h in theirs for a, b, c in zip(i.tolist(), s.tolist(), h.tolist())
-    ]
+    assert _flatten(ours) == [(a, b, c) for i, s, h in theirs for a, b, c in zip(i.tolist(), s.tolist(), h.tolist())]
 
     class TorchStream(torch.utils.data.IterableDataset):
         def __iter__(self):

@@ -90,9 +90,7 @@ class DataLoader:
         device: Any = None,
     ) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(
-                "num_workers option should be non-negative; use num_workers=0 to disable multiprocessing."
-            )
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
@@ -385,7 +383,9 @@ class _WorkerIterator:
         timeout = self.loader.timeout
         deadline = time.monotonic() + timeout if timeout > 0 else None
         while True:
-            wait = _STATUS_CHECK_INTERVAL if deadline is None else min(_STATUS_CHECK_INTERVAL, deadline - time.monotonic())
+            wait = (
+                _STATUS_CHECK_INTERVAL if deadline is None else min(_STATUS_CHECK_INTERVAL, deadline - time.monotonic())
+            )
             try:
                 return self._result_queue.get(timeout=max(wait, 0))
             except queue.Empty:

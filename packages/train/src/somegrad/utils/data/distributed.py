@@ -1,0 +1,5 @@
+"""`somegrad.utils.data.distributed`: `DistributedSampler`, as `torch.utils.data.distributed`."""
+
+from somegrad.data.distributed import DistributedSampler
+
+__all__ = ["DistributedSampler"]
