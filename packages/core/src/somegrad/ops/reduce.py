@@ -14,7 +14,7 @@ from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, Uns
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import BOOL, FLOATING, OpSpec, public, register
 from somegrad.tensor import Tensor
 
 
@@ -32,10 +32,9 @@ def _reduce_infer(name, out_dtype=None, nonempty=False):
     return infer
 
 
-def reduction(name, backward=None, *, out_dtype=None, nonempty=False, decompose=None, explicit=False):
-    return register(
-        OpSpec(name, "reduce", ("x",), _reduce_infer(name, out_dtype, nonempty), backward, decompose, explicit)
-    )
+def reduction(name, backward=None, *, out_dtype=None, nonempty=False, decompose=None, explicit=False, accepts=None):
+    infer = _reduce_infer(name, out_dtype, nonempty)
+    return register(OpSpec(name, "reduce", ("x",), infer, backward, decompose, explicit, accepts=accepts))
 
 
 def _expand_back(g, input_shape, dim, keepdim):
@@ -92,8 +91,8 @@ SUM = reduction("sum", lambda g, input_shape, dim, keepdim: _expand_back(g, inpu
 PROD = reduction("prod", _prod_backward)
 AMAX = reduction("amax", _extremum_backward, nonempty=True)
 AMIN = reduction("amin", _extremum_backward, nonempty=True)
-ALL = reduction("all", out_dtype=dtypes.bool_)
-ANY = reduction("any", out_dtype=dtypes.bool_)
+ALL = reduction("all", out_dtype=dtypes.bool_, accepts=BOOL)
+ANY = reduction("any", out_dtype=dtypes.bool_, accepts=BOOL)
 
 
 def _arg_infer(name):
@@ -145,7 +144,16 @@ def _logsumexp_backward(g, x, out, dim, keepdim):
 
 
 LOGSUMEXP = register(
-    OpSpec("logsumexp", "reduce", ("x",), _reduce_infer("logsumexp"), _logsumexp_backward, _logsumexp, explicit=True)
+    OpSpec(
+        "logsumexp",
+        "reduce",
+        ("x",),
+        _reduce_infer("logsumexp"),
+        _logsumexp_backward,
+        _logsumexp,
+        explicit=True,
+        accepts=FLOATING,
+    )
 )
 
 
@@ -172,6 +180,7 @@ SOFTMAX = register(
         lambda g, out, dim: out * (g - (g * out).sum((dim,), keepdim=True)),
         _softmax,
         explicit=True,
+        accepts=FLOATING,
     )
 )
 LOG_SOFTMAX = register(
@@ -183,6 +192,7 @@ LOG_SOFTMAX = register(
         lambda g, out, dim: g - out.exp() * g.sum((dim,), keepdim=True),
         _log_softmax,
         explicit=True,
+        accepts=FLOATING,
     )
 )
 
@@ -197,6 +207,7 @@ def _sum_dtype(x):
     return x.dtype if x.dtype.is_floating_point else dtypes.int64
 
 
+@public(SUM, methods=True)
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (int, tuple, or None for all). Integers and bools sum in int64."""
     dims = normalize_dims("sum", _all_if_empty(dim), x.ndim)
@@ -204,6 +215,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     return apply(SUM, (x,), {"dim": dims, "keepdim": keepdim})
 
 
+@public(PROD, methods=True)
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product over `dim` (int, tuple, or None for all). Integers and bools multiply in int64.
 
@@ -224,51 +236,34 @@ def _float_only(op, x):
         )
 
 
-def mean(x, dim=None, keepdim=False, *, dtype=None):
-    """Mean over `dim`; floating point inputs only (as in PyTorch), or pass `dtype`."""
-    if dtype is not None:
-        x = ew.cast(x, dtype)
-    _float_only("mean", x)
-    dims = normalize_dims("mean", _all_if_empty(dim), x.ndim)
+def _count(x, dims):
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return count
+
+
+def _mean(x, dim, keepdim):
     if x.dtype in _LOW_PRECISION:
         # Sum in float32 and divide before rounding back, as PyTorch does: the sum of many
         # float16 values overflows long before their mean does.
-        return ew.cast(mean(ew.cast(x, dtypes.float32), dims, keepdim), x.dtype)
-    count = 1
-    for d in dims:
-        count *= x.shape[d]
+        return ew.cast(_mean(ew.cast(x, dtypes.float32), dim, keepdim), x.dtype)
     # An empty mean is 0 / 0 = NaN, as in PyTorch.
-    return apply(SUM, (x,), {"dim": dims, "keepdim": keepdim}) / float(count)
+    return apply(SUM, (x,), {"dim": dim, "keepdim": keepdim}) / float(_count(x, dim))
 
 
-def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """Variance over `dim` with Bessel's `correction` (1: unbiased, 0: population)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
-    _float_only("var", x)
-    dims = normalize_dims("var", _all_if_empty(dim), x.ndim)
+def _var(x, dim, correction, keepdim):
     if x.dtype in _LOW_PRECISION:  # in float32, as mean
-        return ew.cast(var(ew.cast(x, dtypes.float32), dims, correction=correction, keepdim=keepdim), x.dtype)
-    count = 1
-    for d in dims:
-        count *= x.shape[d]
-    centered = x - mean(x, dims, keepdim=True)
+        return ew.cast(_var(ew.cast(x, dtypes.float32), dim, correction, keepdim), x.dtype)
+    centered = x - _mean(x, dim, True)
     # Divide by N - correction; N - correction <= 0 gives inf or NaN, as in PyTorch.
-    return sum(centered * centered, dims, keepdim=keepdim) / float(builtins.max(count - correction, 0))
+    divisor = float(builtins.max(_count(x, dim) - correction, 0))
+    return apply(SUM, (centered * centered,), {"dim": dim, "keepdim": keepdim}) / divisor
 
 
-def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """The square root of `var` (same arguments); float16 inputs are reduced in float32."""
-    _float_only("std", x)
-    dims = normalize_dims("std", _all_if_empty(dim), x.ndim)
+def _std(x, dim, correction, keepdim):
     low_precision = x.dtype in _LOW_PRECISION
-    v = var(
-        ew.cast(x, dtypes.float32) if low_precision else x,
-        dims,
-        correction=correction,
-        keepdim=keepdim,
-        unbiased=unbiased,
-    )
+    v = _var(ew.cast(x, dtypes.float32) if low_precision else x, dim, correction, keepdim)
     # sqrt's derivative is infinite at 0, and times var's zero gradient it would make NaN
     # for a constant input; PyTorch's std has gradient 0 there. Where the variance is 0, take
     # the root of 1 instead (so no inf arises) and return 0.
@@ -277,11 +272,53 @@ def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
     return ew.cast(out, x.dtype) if low_precision else out
 
 
+def _moment_infer(x, dim, keepdim, correction=None):
+    return reduced_shape(x.shape, dim, keepdim), x.dtype
+
+
+# Implicit composites: autograd goes through sum, sub, mul and sqrt.
+MEAN = register(OpSpec("mean", "reduce", ("x",), _moment_infer, decompose=_mean, accepts=FLOATING))
+VAR = register(OpSpec("var", "reduce", ("x",), _moment_infer, decompose=_var, accepts=FLOATING))
+STD = register(OpSpec("std", "reduce", ("x",), _moment_infer, decompose=_std, accepts=FLOATING))
+
+
+@public(MEAN, methods=True)
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """Mean over `dim`; floating point inputs only (as in PyTorch), or pass `dtype`."""
+    if dtype is not None:
+        x = ew.cast(x, dtype)
+    _float_only("mean", x)
+    dims = normalize_dims("mean", _all_if_empty(dim), x.ndim)
+    return apply(MEAN, (x,), {"dim": dims, "keepdim": keepdim})
+
+
+def _correction(correction, unbiased):
+    return correction if unbiased is None else (1 if unbiased else 0)
+
+
+@public(VAR, methods=True)
+def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """Variance over `dim` with Bessel's `correction` (1: unbiased, 0: population)."""
+    _float_only("var", x)
+    dims = normalize_dims("var", _all_if_empty(dim), x.ndim)
+    return apply(VAR, (x,), {"dim": dims, "correction": _correction(correction, unbiased), "keepdim": keepdim})
+
+
+@public(STD, methods=True)
+def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """The square root of `var` (same arguments); float16 inputs are reduced in float32."""
+    _float_only("std", x)
+    dims = normalize_dims("std", _all_if_empty(dim), x.ndim)
+    return apply(STD, (x,), {"dim": dims, "correction": _correction(correction, unbiased), "keepdim": keepdim})
+
+
+@public(AMAX, methods=True)
 def amax(x, dim=None, keepdim=False):
     """Maximum over `dim`; ties share the gradient evenly."""
     return apply(AMAX, (x,), {"dim": normalize_dims("amax", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
 
 
+@public(AMIN, methods=True)
 def amin(x, dim=None, keepdim=False):
     """Minimum over `dim` (int, tuple, or None for all); ties share the gradient evenly."""
     return apply(AMIN, (x,), {"dim": normalize_dims("amin", _all_if_empty(dim), x.ndim), "keepdim": keepdim})
@@ -294,11 +331,13 @@ def _arg_dim(name, x, dim):
     return dim if x.ndim else None  # a 0-d tensor's dim 0 is the whole (one-element) tensor
 
 
+@public(ARGMAX, methods=True)
 def argmax(x, dim=None, keepdim=False):
     """Index of the first maximum along `dim` (of the flattened input when `dim` is None)."""
     return apply(ARGMAX, (x,), {"dim": _arg_dim("argmax", x, dim), "keepdim": keepdim})
 
 
+@public(ARGMIN, methods=True)
 def argmin(x, dim=None, keepdim=False):
     """Index of the first minimum along `dim` (of the flattened input when `dim` is None); int64."""
     return apply(ARGMIN, (x,), {"dim": _arg_dim("argmin", x, dim), "keepdim": keepdim})
@@ -356,18 +395,21 @@ def _logical_reduction(spec, x, dim, keepdim):
     return ew.cast(out, dtypes.uint8) if x.dtype is dtypes.uint8 else out
 
 
+@public(ALL, methods=True)
 def all(x, dim=None, keepdim=False):
     """True where every element over `dim` (int, tuple, or None for all) is nonzero; a bool
     tensor (uint8 for a uint8 input, as in PyTorch)."""
     return _logical_reduction(ALL, x, dim, keepdim)
 
 
+@public(ANY, methods=True)
 def any(x, dim=None, keepdim=False):
     """True where some element over `dim` (int, tuple, or None for all) is nonzero; a bool
     tensor (uint8 for a uint8 input, as in PyTorch)."""
     return _logical_reduction(ANY, x, dim, keepdim)
 
 
+@public(CUMSUM, methods=True)
 def cumsum(x, dim, *, dtype=None):
     """Cumulative sum along `dim`, the same shape as `x`. Integers and bools sum in int64, as in PyTorch."""
     x = ew.cast(x, dtype or _sum_dtype(x))
@@ -377,6 +419,7 @@ def cumsum(x, dim, *, dtype=None):
     return apply(CUMSUM, (x,), {"dim": dim})
 
 
+@public(LOGSUMEXP, methods=True)
 def logsumexp(x, dim, keepdim=False):
     """`log(sum(exp(x), dim))`, computed stably. `dim=()` reduces every dimension with
     `keepdim=True` and is refused without it, as in PyTorch."""
@@ -405,6 +448,7 @@ def _softmax_input(op, x, dim, dtype):
     return x, dim
 
 
+@public(SOFTMAX, methods=True)
 def softmax(x, dim, dtype=None):
     """`exp(x) / sum(exp(x), dim)`, computed stably. x: (..., C, ...), the same shape out.
 
@@ -413,6 +457,7 @@ def softmax(x, dim, dtype=None):
     return apply(SOFTMAX, (x,), {"dim": dim}) if x.dtype.is_floating_point else x.clone()
 
 
+@public(LOG_SOFTMAX, methods=True)
 def log_softmax(x, dim, dtype=None):
     """`x - logsumexp(x, dim)`, computed stably. Integer inputs need `dtype` (as in PyTorch)."""
     x, dim = _softmax_input("log_softmax", x, dim, dtype)

@@ -111,9 +111,9 @@ def _reduction(
                 name="size0-other-dim",
             )
         else:
-            # An empty sum is 0, an empty product 1, an empty logsumexp -inf (whose gradient is
-            # not checked: finite differences of -inf are NaN).
-            grad = op != "logsumexp"
+            # An empty sum is 0, an empty product 1, an empty logsumexp -inf and an empty mean
+            # NaN (whose gradients are not checked: finite differences of -inf and NaN are NaN).
+            grad = op not in ("logsumexp", "mean")
             yield Sample(
                 (Input(np.zeros((0, 3))),),
                 {"dim": (0,), "keepdim": False},
@@ -191,6 +191,48 @@ _reduction(
         )
     ],
 )
+# mean is an implicit composite (sum / count); the mean of an empty dim is NaN, as in PyTorch.
+_reduction("mean", np.mean, ops.mean)
+
+
+def _moment(op, reference, public):
+    """var and std: `(x, dim, correction, keepdim)`, Bessel's correction 0, 1 and 2."""
+
+    def ref(x, dim, correction, keepdim):
+        return reference(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+    @register_samples(op)
+    def samples():
+        x = values((3, 4), key=op)
+        for dtype in FLOATS:
+            for correction in (0, 1):
+                params = {"dim": (1,), "correction": correction, "keepdim": False}
+                yield Sample((Input(x),), params, ref, dtype, name=f"dim1-c{correction}")
+        for keepdim in (False, True):
+            params = {"dim": (0, 1), "correction": 2, "keepdim": keepdim}
+            yield Sample((Input(x),), params, ref, F64, name=f"all-c2-keep{keepdim}")
+        cube = values((2, 3, 4), key=op)
+        yield Sample((Input(cube),), {"dim": (0, 2), "correction": 1, "keepdim": True}, ref, F64, name="dims02")
+        params = {"dim": (0,), "correction": 1, "keepdim": False}
+        yield Sample((Input(values((4, 3)), layout="transposed"),), params, ref, F64, name="transposed")
+        # A constant row: variance 0, where std's gradient is 0 (not NaN), as in PyTorch.
+        if op == "std":
+            flat = np.array([[1.5, 1.5, 1.5], [0.0, 1.0, 2.0]])
+            params = {"dim": (1,), "correction": 1, "keepdim": False}
+            yield Sample((Input(flat),), params, ref, F64, name="constant-row", grad_order=1)
+        yield Sample(
+            (Input(x),),
+            {},
+            lambda x: reference(x, axis=-1, ddof=1),
+            F64,
+            name="negdim",
+            call=lambda t: public(t, -1),
+        )
+        yield ErrorSample((Input(x),), {}, RuntimeError, "floating point", name="int", call=lambda t: public(t.long()))
+
+
+_moment("var", np.var, ops.var)
+_moment("std", np.std, ops.std)
 _TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 2.0], [-5.0, -5.0, -5.0, -5.0]])
 _TWO_WAY_TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 0.5], [-5.0, -5.0, 4.0, 1.0]])
 for _op, _fn, _public in (("amax", np.max, ops.amax), ("amin", np.min, ops.amin)):
