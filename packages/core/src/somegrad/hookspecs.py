@@ -47,4 +47,6 @@ def somegrad_register_comm_backends(register):
     raises ``somegrad.backends.BackendUnavailable(reason)`` when it cannot run here (library
     missing, no GPU). ``device_types`` are the tensor device types it moves data between.
     Registering is cheap and must not import the communication library: do that in the factory.
+    A factory may carry a ``probe()`` function that returns "" when the backend can run here and
+    the reason otherwise (``somegrad.distributed.is_backend_available`` calls it).
     """

@@ -145,7 +145,7 @@ class _Flat:
         t._version_counter[0] += 1
 
 
-def _finish(caller, pg, work: Work, async_op, outputs, written=()):
+def _finish(pg, work: Work, async_op, outputs, written=()):
     def done():
         for flat in written:
             flat.written()
@@ -167,7 +167,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_op("all_reduce", tensor, op)
     _agree("all_reduce", pg, tensor, op=op)
     flat = _Flat(tensor)
-    return _finish("all_reduce", pg, pg.comm.all_reduce(flat.array, op), async_op, [tensor], [flat])
+    return _finish(pg, pg.comm.all_reduce(flat.array, op), async_op, [tensor], [flat])
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -178,7 +178,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     _agree("broadcast", pg, tensor, root=src)
     flat = _Flat(tensor)
     written = [flat] if pg.rank() != src else []
-    return _finish("broadcast", pg, pg.comm.broadcast(flat.array, src), async_op, [tensor], written)
+    return _finish(pg, pg.comm.broadcast(flat.array, src), async_op, [tensor], written)
 
 
 def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
@@ -190,7 +190,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     _agree("reduce", pg, tensor, root=dst, op=op)
     flat = _Flat(tensor)
     written = [flat] if pg.rank() == dst else []
-    return _finish("reduce", pg, pg.comm.reduce(flat.array, dst, op), async_op, [tensor], written)
+    return _finish(pg, pg.comm.reduce(flat.array, dst, op), async_op, [tensor], written)
 
 
 def _stacked(caller, pg, output, tensor, what):
@@ -214,7 +214,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _agree(caller, pg, input_tensor)
     out = _Flat(output_tensor)
     work = pg.comm.all_gather(out.array, _Flat(input_tensor).array)
-    return _finish(caller, pg, work, async_op, [output_tensor], [out])
+    return _finish(pg, work, async_op, [output_tensor], [out])
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -234,7 +234,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
             t._version_counter[0] += 1
 
     work.then(unstack)
-    return _finish("all_gather", pg, work, async_op, tensor_list)
+    return _finish(pg, work, async_op, tensor_list)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -247,7 +247,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     _agree(caller, pg, output, op=op)
     out = _Flat(output)
     work = pg.comm.reduce_scatter(out.array, _Flat(input).array, op)
-    return _finish(caller, pg, work, async_op, [output], [out])
+    return _finish(pg, work, async_op, [output], [out])
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
@@ -262,7 +262,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     stacked = stack([t.detach() for t in input_list])
     out = _Flat(output)
     work = pg.comm.reduce_scatter(out.array, stacked._data.reshape(-1), op)
-    return _finish("reduce_scatter", pg, work, async_op, [output], [out])
+    return _finish(pg, work, async_op, [output], [out])
 
 
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
@@ -288,7 +288,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
                 t._version_counter[0] += 1
 
         work.then(unstack)
-    return _finish("gather", pg, work, async_op, gather_list or [])
+    return _finish(pg, work, async_op, gather_list or [])
 
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
@@ -306,7 +306,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     elif scatter_list:
         raise ValueError(f"scatter: scatter_list must be None or empty on rank {pg.rank()}, which is not src={src}")
     out = _Flat(tensor)
-    return _finish("scatter", pg, pg.comm.scatter(out.array, source, src), async_op, [tensor], [out])
+    return _finish(pg, pg.comm.scatter(out.array, source, src), async_op, [tensor], [out])
 
 
 def _peer(caller, pg, name, peer):
@@ -320,7 +320,7 @@ def isend(tensor, dst, group=None, tag=0) -> Work:
     pg = _group("isend", group)
     _check_tensor("isend", pg, tensor)
     _peer("isend", pg, "dst", dst)
-    return _finish("isend", pg, pg.comm.send(_Flat(tensor).array, dst, int(tag)), True, [tensor])
+    return _finish(pg, pg.comm.send(_Flat(tensor).array, dst, int(tag)), True, [tensor])
 
 
 def irecv(tensor, src=None, group=None, tag=0) -> Work:
@@ -331,7 +331,7 @@ def irecv(tensor, src=None, group=None, tag=0) -> Work:
     if src is not None:
         _peer("irecv", pg, "src", src)
     out = _Flat(tensor)
-    return _finish("irecv", pg, pg.comm.recv(out.array, src, int(tag)), True, [tensor], [out])
+    return _finish(pg, pg.comm.recv(out.array, src, int(tag)), True, [tensor], [out])
 
 
 def send(tensor, dst, group=None, tag=0) -> None:
@@ -355,4 +355,4 @@ def barrier(group=None, async_op=False, device_ids=None):
     else:
         _agree("barrier", pg)
         work = pg.comm.barrier()
-    return _finish("barrier", pg, work, async_op, [])
+    return _finish(pg, work, async_op, [])

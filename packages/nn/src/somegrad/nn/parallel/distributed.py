@@ -99,7 +99,8 @@ class DistributedDataParallel(Module):
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
             raise RuntimeError(
-                "DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient"
+                "DistributedDataParallel is not needed when a module doesn't have any parameter that requires "
+                "a gradient"
             )
         self.module = module
         self.broadcast_buffers = broadcast_buffers

@@ -22,6 +22,7 @@ the walk, they start together there.
 from __future__ import annotations
 
 import somegrad.distributed as dist
+from somegrad import dtypes
 from somegrad.tensor import Tensor
 
 __all__ = ["Reducer"]
@@ -135,7 +136,7 @@ class Reducer:
         from somegrad.ops.creation import tensor
 
         # which parameters any rank used: those nobody used keep their .grad untouched
-        self.used_flags = tensor([int(u) for u in used], dtype=_int8(), device=self.params[0].device)
+        self.used_flags = tensor([int(u) for u in used], dtype=dtypes.int8, device=self.params[0].device)
         self.used_work = dist.all_reduce(self.used_flags, op=dist.ReduceOp.MAX, group=self.group, async_op=True)
         for p, u in zip(self.params, used):
             if not u:
@@ -211,9 +212,3 @@ class Reducer:
         for handle in self.handles:
             handle.remove()
         self.handles = []
-
-
-def _int8():
-    from somegrad import dtypes
-
-    return dtypes.int8
