@@ -81,7 +81,9 @@ class NCCLBackend(CommBackend):
                 raise ValueError(
                     f"init_process_group: {what}={given} but the launcher started this process as {what} {actual}"
                 )
-        local_rank = self.mpi.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+        host = self.mpi.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this machine
+        local_rank = host.Get_rank()
+        host.Free()
         self.device = cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount())
         self.device.use()
         unique_id = nccl.get_unique_id() if self.rank == 0 else None
@@ -123,8 +125,9 @@ class NCCLBackend(CommBackend):
         datatype, wide = nccl_datatype(self.nccl, array.dtype.name, reducing)
         if wide is None:
             return array, datatype
-        with self.stream:
-            return array.astype(wide), datatype
+        # on the current stream, after the work that produced `array`; the communication
+        # stream waits for it in _run
+        return array.astype(wide), datatype
 
     def _moved(self, array):
         datatype, _ = nccl_datatype(self.nccl, array.dtype.name, reducing=False)
