@@ -83,6 +83,20 @@ class OnceSquare(Function):
         return grad * 2 * x
 
 
+class SinCos(Function):
+    """Two outputs and a differentiable backward: double backward through several outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin(), x.cos()
+
+    @staticmethod
+    def backward(ctx, g_sin, g_cos):
+        (x,) = ctx.saved_tensors
+        return g_sin * x.cos() - g_cos * x.sin()
+
+
 def torch_functions(torch):
     class TCube(torch.autograd.Function):
         @staticmethod
@@ -121,7 +135,18 @@ def torch_functions(torch):
         def backward(ctx, g_double, g_sum):
             return g_double * 2 + g_sum.unsqueeze(0).expand(ctx.rows, g_sum.shape[0])
 
-    return {"cube": TCube, "scaled_exp": TScaledExp, "split": TSplitStats}
+    class TSinCos(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin(), x.cos()
+
+        @staticmethod
+        def backward(ctx, g_sin, g_cos):
+            (x,) = ctx.saved_tensors
+            return g_sin * x.cos() - g_cos * x.sin()
+
+    return {"cube": TCube, "scaled_exp": TScaledExp, "split": TSplitStats, "sincos": TSinCos}
 
 
 # --- first and second order against finite differences ------------------------------------------
@@ -193,6 +218,20 @@ def test_several_outputs_and_partial_use():
     _, summed = SplitStats.apply(x)
     summed.sum().backward()  # the unused output's gradient is materialised as zeros
     np.testing.assert_allclose(x.grad.numpy(), np.ones((2, 3)))
+
+
+def test_double_backward_through_several_outputs():
+    array = np.array([0.3, 1.2, -2.0])
+    x = sg.tensor(array, requires_grad=True)
+    s, c = SinCos.apply(x)
+    (g,) = sg.autograd.grad((s * s + 2 * c).sum(), x, create_graph=True)
+
+    def first(a):
+        return 2 * np.sin(a) * np.cos(a) - 2 * np.sin(a)
+
+    np.testing.assert_allclose(g.detach().numpy(), first(array), rtol=1e-12)
+    (gg,) = sg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), finite_difference(lambda a: float(first(a).sum()), array), rtol=1e-6)
 
 
 def test_set_materialize_grads_false_passes_none():
@@ -454,6 +493,16 @@ def test_parity_first_and_second_order(dtype):
     ((ta * ta).sum() + (tb * torch.tensor(weight, dtype=tb.dtype)).sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tolerance)
     assert x.grad.dtype.name == dtype
+
+    x, tx = _pair(torch, array, dtype)
+    s, c = SinCos.apply(x)
+    ts, tc = functions["sincos"].apply(tx)
+    (g,) = sg.autograd.grad((s * s + 2 * c).sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad((ts * ts + 2 * tc).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=tolerance, atol=tolerance)
+    (gg,) = sg.autograd.grad((g * g).sum(), x)
+    (tgg,) = torch.autograd.grad((tg * tg).sum(), tx)
+    np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.parity

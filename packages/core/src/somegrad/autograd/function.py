@@ -46,7 +46,6 @@ class FunctionCtx:
         self._to_save = ()
         self._non_differentiable: set[int] = set()
         self._saved = None  # the unpacked tensors while backward runs
-        self._released = False
         self._layout = None  # where each output's gradient sits, for several outputs
         self._input_meta = ()
         self._output_slots = ()
@@ -67,16 +66,8 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._saved is not None:
-            return self._saved
-        if self._released:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after "
-                "they have already been freed). Saved intermediate values of the graph are freed when you call "
-                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                "graph a second time or if you need to access saved tensors after calling backward."
-            )
-        return tuple(self._to_save)
+        """The tensors given to `save_for_backward`, checked for in-place changes (in `backward`)."""
+        return self._saved if self._saved is not None else tuple(self._to_save)
 
     def mark_non_differentiable(self, *tensors) -> None:
         """Declare outputs that get no gradient: they do not require grad, and the backward
