@@ -62,6 +62,16 @@ def test_accelerator_finds_a_plugin_device(fake_device):
     assert accelerator.is_available() and accelerator.device_count() >= 1
 
 
+def test_manual_seed_seeds_every_device(fake_device):
+    # the fake device's backend is loaded after manual_seed: it is seeded when it loads
+    sg.manual_seed(11)
+    a = sg.randn(4, device=fake_device).cpu().numpy()
+    b = sg.randn(3).numpy()
+    sg.manual_seed(11)  # now it is loaded: seeded directly
+    assert np.array_equal(sg.randn(4, device=fake_device).cpu().numpy(), a)
+    assert np.array_equal(sg.randn(3).numpy(), b)
+
+
 def test_cuda_seeding_is_harmless_without_a_gpu_and_reproducible_with_one():
     sg.cuda.manual_seed_all(123)
     sg.cuda.manual_seed(123)

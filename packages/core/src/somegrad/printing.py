@@ -36,7 +36,7 @@ class _PrintOptions:
 
 _DEFAULTS = _PrintOptions()
 # PyTorch's profiles; each also resets the line width (and leaves sci_mode alone, as PyTorch does)
-_PROFILES = {
+_PROFILES: dict[str, dict[str, float]] = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3},
     "short": {"precision": 2, "threshold": 1000, "edgeitems": 2},
     "full": {"precision": 4, "threshold": float("inf"), "edgeitems": 3},
@@ -68,7 +68,14 @@ def set_printoptions(
     if profile is not None:
         if profile not in _PROFILES:
             raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
-        _options = replace(_options, linewidth=_DEFAULTS.linewidth, **_PROFILES[profile])
+        chosen = _PROFILES[profile]
+        _options = replace(
+            _options,
+            linewidth=_DEFAULTS.linewidth,
+            precision=int(chosen["precision"]),
+            threshold=chosen["threshold"],
+            edgeitems=int(chosen["edgeitems"]),
+        )
     for name, value in (("precision", precision), ("edgeitems", edgeitems), ("linewidth", linewidth)):
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -192,7 +192,7 @@ class Module:
         has = bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks)
         object.__setattr__(self, "_has_hooks", has)
 
-    def _hook_handle(self, hooks: dict, hook: Callable, prepend: bool, extra=()) -> RemovableHandle:
+    def _hook_handle(self, hooks: OrderedDict, hook: Callable, prepend: bool, extra=()) -> RemovableHandle:
         handle = RemovableHandle(hooks, extra=extra, owner=self)
         hooks[handle.id] = hook
         if prepend:

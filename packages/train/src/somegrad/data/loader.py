@@ -306,15 +306,17 @@ class _WorkerIterator:
 
     def _start_epoch(self) -> None:
         loader = self.loader
+        self._tasks: Iterator[Any]
         if loader._iterable:
             self._tasks = itertools.repeat(None)
         else:
-            self._tasks = iter(loader.batch_sampler if loader.batch_sampler is not None else loader.sampler)
+            order = loader.batch_sampler if loader.batch_sampler is not None else loader.sampler
+            self._tasks = iter(order)  # type: ignore[arg-type]
         self._next_task = 0
         self._pending: dict[int, list] = {}  # task index -> [worker id, result or _WAITING]
         self._active = [True] * loader.num_workers
         self._worker_cycle = itertools.cycle(range(loader.num_workers))
-        for _ in range(loader.prefetch_factor * loader.num_workers):
+        for _ in range(max(loader.prefetch_factor or 0, 1) * loader.num_workers):
             self._put_task()
 
     def _reset(self) -> None:
