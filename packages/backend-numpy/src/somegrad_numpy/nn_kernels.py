@@ -334,21 +334,18 @@ def attention_probabilities(q, k, mask, is_causal, scale):
 
 
 def attention_probabilities_backward(g, q, k, p, scale):
-    """dq and dk packed one after the other: the softmax backward in place,
-    ds = p * (g - rowsum(g * p)), scaled once for both products."""
+    """(dq, dk): the softmax backward in place, ds = p * (g - rowsum(g * p)), scaled once for
+    both products; each with the batch shape of the probabilities p."""
     batch = p.shape[:-2]
-    (length, dim), source = q.shape[-2:], k.shape[-2]
-    size_q = math.prod(batch) * length * dim
-    packed = np.empty(size_q + math.prod(batch) * source * dim, dtype=g.dtype)
-    dq = packed[:size_q].reshape(batch + (length, dim))
-    dk = packed[size_q:].reshape(batch + (source, dim))
+    dq = np.empty(batch + q.shape[-2:], dtype=g.dtype)
+    dk = np.empty(batch + k.shape[-2:], dtype=g.dtype)
     row = np.einsum("...ij,...ij->...i", g, p)
     ds = g - row[..., None]
     ds *= p
     ds *= scale
     np.matmul(ds, k, out=dq)
     np.matmul(np.swapaxes(ds, -1, -2), q, out=dk)
-    return packed
+    return dq, dk
 
 
 # --- convolution -------------------------------------------------------------------------------

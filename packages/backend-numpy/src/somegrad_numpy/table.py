@@ -35,7 +35,9 @@ QUIET = _NN | {
     "add", "sub", "mul", "div", "pow", "floor_divide", "remainder", "exp", "expm1", "log", "log1p", "sqrt",
     "sum", "prod", "cumsum", "matmul", "cast", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "logsumexp",
 }  # fmt: skip
-RAW = frozenset({"full", "arange", "getitem", "reshape", "permute", "expand", "linear_backward"})
+RAW = frozenset(
+    {"full", "arange", "getitem", "reshape", "permute", "expand", "linear_backward", "attention_probabilities_backward"}
+)  # several outputs or views: returned as they are
 
 
 def _in_float32(kernel):

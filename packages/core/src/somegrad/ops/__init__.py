@@ -129,6 +129,7 @@ from somegrad.ops.sorting import argsort, sort, topk
 from somegrad.ops.transfer import transfer
 from somegrad.random import multinomial, rand, randint, randn
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
+from somegrad.ops import optim  # noqa: F401  (registers the multi-tensor optimizer steps)
 
 
 def logical_and_or_bitwise(kind):

@@ -3,7 +3,9 @@
 An op spec says what an operation is, independently of any backend:
 
 * `name` and `kind` ("elementwise", "reduce", "movement", "index", "matmul", "creation",
-  "random", "composite");
+  "random", "composite", "foreach": a multi-tensor in-place step over lists of tensors, such
+  as an optimizer's update of a parameter group, with no backward and the per-tensor path as
+  its decomposition);
 * `inputs`: the names of its tensor inputs (`("x",)`, `("a", "b")`; `("*tensors",)` for
   variadic ops such as `cat`);
 * `infer(*inputs, **params) -> (shape, dtype)`: the output's shape and dtype, computed from the

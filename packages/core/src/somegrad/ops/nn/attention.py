@@ -8,7 +8,6 @@ from somegrad import dtypes
 from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
-from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, full, zeros
 from somegrad.ops.dispatch import apply
@@ -64,19 +63,14 @@ def _probabilities_grads(g, q, k, p, scale, needs_mask_grad=False):
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, ds if needs_mask_grad else None
 
 
-def _probabilities_backward_sizes(q, k, p):
-    """The element counts of dq and dk, each with the batch shape of the probabilities `p`."""
-    batch = math.prod(p.shape[:-2])
-    return batch * q.shape[-2] * q.shape[-1], batch * k.shape[-2] * k.shape[-1]
-
-
 def _probabilities_backward_infer(g, q, k, p, scale):
-    return (sum(_probabilities_backward_sizes(q, k, p)),), q.dtype
+    batch = p.shape[:-2]
+    return (batch + q.shape[-2:], q.dtype), (batch + k.shape[-2:], q.dtype)
 
 
-def _probabilities_backward_packed(g, q, k, p, scale):
+def _probabilities_backward_pair(g, q, k, p, scale):
     dq, dk, _ = _probabilities_grads(g, q, k, p, scale)
-    return mv.cat([dq.reshape(-1), dk.reshape(-1)], 0)
+    return dq, dk
 
 
 ATTENTION_PROBABILITIES_BACKWARD = composite(
@@ -84,20 +78,17 @@ ATTENTION_PROBABILITIES_BACKWARD = composite(
     ("g", "q", "k", "p"),
     _probabilities_backward_infer,
     None,
-    _probabilities_backward_packed,
-    doc="The gradients of attention_probabilities with respect to q and k, flattened one after "
-    "the other, each with the batch shape of the probabilities p.",
+    _probabilities_backward_pair,
+    doc="The gradients of attention_probabilities with respect to q and k, (dq, dk), each with the "
+    "batch shape of the probabilities p (two outputs).",
+    outputs=2,
 )
 
 
 def _probabilities_backward(g, q, k, out, scale, needs_input_grad):
     if is_grad_enabled() or needs_input_grad[2]:
         return _probabilities_grads(g, q, k, out, scale, needs_input_grad[2])
-    packed = apply(ATTENTION_PROBABILITIES_BACKWARD, (g, q, k, out), {"scale": scale})
-    batch = tuple(out.shape[:-2])
-    size_q, _ = _probabilities_backward_sizes(q, k, out)
-    dq = packed[:size_q].reshape(batch + tuple(q.shape[-2:]))
-    dk = packed[size_q:].reshape(batch + tuple(k.shape[-2:]))
+    dq, dk = apply(ATTENTION_PROBABILITIES_BACKWARD, (g, q, k, out), {"scale": scale})
     return dq, dk, None
 
 

@@ -189,7 +189,16 @@ def _load_families():
     global _loaded
     if not _loaded:
         _loaded = True
-        from somegrad.testing.samples import creation, elementwise, indexing, movement, nn, nn_spatial, reduce  # noqa: F401
+        from somegrad.testing.samples import (  # noqa: F401
+            creation,
+            elementwise,
+            indexing,
+            movement,
+            nn,
+            nn_spatial,
+            optim,
+            reduce,
+        )
 
 
 # --- building values ---------------------------------------------------------------------------
