@@ -104,6 +104,16 @@ def test_same_batches_as_without_workers():
     assert [item[0] for item in unbatched] == list(range(11))
 
 
+def test_batch_sampler_and_collate_fn_with_workers():
+    loader = DataLoader(
+        Squares(7),
+        batch_sampler=[[6, 0], [3], [1, 2, 5]],
+        num_workers=2,
+        collate_fn=lambda items: [i[0] for i in items],
+    )
+    assert list(loader) == [[6, 0], [3], [1, 2, 5]] and len(loader) == 3
+
+
 def test_shuffled_order_does_not_depend_on_num_workers():
     dataset = Squares(20)
     orders = []
