@@ -17,7 +17,7 @@ from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, Sha
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes, normalize_dim
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import BOOL, INDEX, OpSpec, public, register
 from somegrad.tensor import Tensor
 
 
@@ -221,6 +221,7 @@ def _selects_everything(basic, shape):
     return len(basic) == len(shape) and all(k == slice(0, s, 1) for k, s in zip(basic, shape))
 
 
+@public(GETITEM, operators=("__getitem__",))
 def getitem(x, key):
     """`x[key]`: ints, slices, None, Ellipsis, and integer or bool tensors (or lists) as PyTorch takes them.
 
@@ -234,7 +235,9 @@ def getitem(x, key):
     return x
 
 
-def setitem(x, key, value):
+# x[key] = value is index_put written into x
+@public(INDEX_PUT, operators=("__setitem__",))
+def setitem(x, key, value) -> None:
     """`x[key] = value`, in place; differentiable when `x` is not a leaf that requires grad."""
     basic, advanced = normalize_key(x, key)
     if not isinstance(value, Tensor):
@@ -308,6 +311,7 @@ GATHER = register(
         ("x", "index"),
         _gather_infer,
         lambda g, index, input_shape, dim: (scatter_add(_zeros(g, input_shape), dim, index, g), None),
+        accepts={"index": INDEX},
     )
 )
 SCATTER_ADD = register(
@@ -317,6 +321,7 @@ SCATTER_ADD = register(
         ("x", "index", "src"),
         _scatter_add_infer,
         lambda g, index, src, dim: (g, None, _pad_to(gather(g, dim, index), src.shape)),
+        accepts={"index": INDEX},
     )
 )
 
@@ -347,6 +352,7 @@ def _index_tensor(op, x, index, dim, out_of_range=IndexOutOfRangeError):
     return ew.cast(index, dtypes.int64)
 
 
+@public(GATHER, methods=True)
 def gather(x, dim, index):
     """`out[i][j] = x[index[i][j]][j]` for dim 0 (and so on), like `torch.gather`."""
     dim = normalize_dim("gather", dim, x.ndim)
@@ -356,6 +362,7 @@ def gather(x, dim, index):
     return apply(GATHER, (x, index), {"dim": dim})
 
 
+@public(SCATTER_ADD, methods=True, inplace=True)
 def scatter_add(x, dim, index, src):
     """A copy of `x` with `src` added at `index` along `dim` (repeated indices add up)."""
     dim = normalize_dim("scatter_add", dim, x.ndim)
@@ -366,6 +373,31 @@ def scatter_add(x, dim, index, src):
     return apply(SCATTER_ADD, (x, index, src), {"dim": dim})
 
 
+def _index_select(x, index, dim):
+    if x.ndim == 0:
+        return x.clone()
+    return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
+
+
+def _index_select_infer(x, index, dim):
+    if x.ndim == 0:
+        return x.shape, x.dtype
+    return x.shape[:dim] + (index.numel(),) + x.shape[dim + 1 :], x.dtype
+
+
+INDEX_SELECT = register(
+    OpSpec(
+        "index_select",
+        "index",
+        ("x", "index"),
+        _index_select_infer,
+        decompose=_index_select,
+        accepts={"index": INDEX},
+    )
+)
+
+
+@public(INDEX_SELECT, methods=True)
 def index_select(x, dim, index):
     """The slices of `x` at `index` (int32 or int64, 0-d or 1-d) along `dim`."""
     dim = normalize_dim("index_select", dim, x.ndim)
@@ -377,10 +409,27 @@ def index_select(x, dim, index):
     if x.ndim == 0:
         if index.numel() != 1:
             raise IndexOutOfRangeError(f"index_select: a 0-d input takes exactly one index, got {index.numel()}")
-        return x.clone()
-    return getitem(x, (slice(None),) * dim + (index.reshape(-1),))
+    return apply(INDEX_SELECT, (x, index), {"dim": dim})
 
 
+def _masked_fill_infer(x, mask, value):
+    return broadcast_shapes("masked_fill", x.shape, mask.shape), x.dtype
+
+
+MASKED_FILL = register(
+    OpSpec(
+        "masked_fill",
+        "index",
+        ("x", "mask", "value"),
+        _masked_fill_infer,
+        decompose=lambda x, mask, value: ew.where(mask, value, x),
+        accepts={"mask": BOOL},
+        doc="x with the 0-d value where mask is true, broadcasting x and mask.",
+    )
+)
+
+
+@public(MASKED_FILL, methods=True, inplace=True)
 def masked_fill(x, mask, value):
     """`x` with `value` (a number or a 0-d tensor) wherever `mask` is true, broadcasting the two.
 
@@ -403,7 +452,7 @@ def masked_fill(x, mask, value):
             value = value.to(x.dtype)
     else:
         raise TypeError(f"masked_fill: value must be a number or a 0-d Tensor, got {type(value).__name__}")
-    return ew.where(mask, value, x)
+    return apply(MASKED_FILL, (x, mask, value), {})
 
 
 def _nonzero_infer(x):
@@ -413,6 +462,7 @@ def _nonzero_infer(x):
 NONZERO = register(OpSpec("nonzero", "index", ("x",), _nonzero_infer, doc="(N, ndim) indices of nonzero elements."))
 
 
+@public(NONZERO, methods=True)
 def nonzero(x):
     """The indices of the nonzero elements, shape (N, x.ndim)."""
     return apply(NONZERO, (x,), {})

@@ -7,7 +7,7 @@ from somegrad.errors import ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import NUMERIC, OpSpec, public, register
 
 
 def _matmul_infer(a, b):
@@ -28,9 +28,10 @@ def _matmul_backward(g, a, b, needs_input_grad):
     return (g @ b.mT if needs_input_grad[0] else None, a.mT @ g if needs_input_grad[1] else None)
 
 
-MATMUL = register(OpSpec("matmul", "matmul", ("a", "b"), _matmul_infer, _matmul_backward))
+MATMUL = register(OpSpec("matmul", "matmul", ("a", "b"), _matmul_infer, _matmul_backward, accepts=NUMERIC))
 
 
+@public(MATMUL, methods=True, operators=("__matmul__", "__rmatmul__"))
 def matmul(a, b):
     """Matrix product with NumPy/PyTorch semantics.
 

@@ -1,7 +1,9 @@
-"""Movement ops: reshape, permute, expand, flip, pad, cat, copy, and what is built on them.
+"""Movement ops: reshape, permute, expand, flip, pad, cat, copy (the primitives), and the
+implicit composites built on them (transpose, squeeze, flatten, stack, narrow, tril, ...).
 
-reshape, permute and expand are view ops: on backends that allow it their result shares
+reshape, permute and expand may return views: on backends that allow it their result shares
 memory with the input (and its version counter, so in-place changes are seen by autograd).
+Each public function is declared with its op and its Tensor methods (`public()`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import as_shape, normalize_dim, normalize_dims
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import OpSpec, public, register
 
 
 def _reshape_infer(x, shape):
@@ -106,7 +108,18 @@ CAT = register(OpSpec("cat", "movement", ("*tensors",), _cat_infer, _cat_backwar
 COPY = register(OpSpec("copy", "movement", ("x",), _same, lambda g: g, doc="A contiguous copy."))
 
 
+def _composite(name, infer_shape, decompose, inputs=("x",)):
+    """An implicit composite movement op: `infer_shape(x, **params)` gives its shape (and raises
+    the clear errors), the dtype is x's, and `decompose` is the op, in the primitives."""
+
+    def infer(*tensors, **params):
+        return infer_shape(*tensors, **params), tensors[0].dtype
+
+    return register(OpSpec(name, "movement", inputs, infer, decompose=decompose))
+
+
 # --- public functions -----------------------------------------------------------------------
+@public(RESHAPE, methods=True)
 def reshape(x, *shape):
     """`x` with a new shape of the same number of elements; one size may be -1."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -126,6 +139,7 @@ def reshape(x, *shape):
     return apply(RESHAPE, (x,), {"shape": shape})
 
 
+@public(PERMUTE, methods=True)
 def permute(x, *dims):
     """`x` with its dimensions reordered to `dims` (a view): `permute(x, 0, 2, 1)` or `permute(x, (0, 2, 1))`.
 
@@ -140,18 +154,50 @@ def permute(x, *dims):
     return apply(PERMUTE, (x,), {"dims": dims})
 
 
+def _swapped(x, dim0, dim1):
+    if x.ndim == 0:
+        return ()
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dim1, dim0
+    return tuple(dims)
+
+
+def _transpose(x, dim0, dim1):
+    if x.ndim == 0 or dim0 == dim1:  # dims 0 and -1 of a 0-d tensor: nothing to swap
+        return x
+    return apply(PERMUTE, (x,), {"dims": _swapped(x, dim0, dim1)})  # dims are valid: skip permute's checks
+
+
+TRANSPOSE = _composite(
+    "transpose", lambda x, dim0, dim1: tuple(x.shape[d] for d in _swapped(x, dim0, dim1)), _transpose
+)
+
+
+@public(TRANSPOSE, methods=True)
 def transpose(x, dim0, dim1):
     """`x` with dimensions `dim0` and `dim1` swapped (a view); x: (N, C, L) -> (N, L, C) for `transpose(x, 1, 2)`."""
     dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
-    if x.ndim == 0:  # dims 0 and -1 of a 0-d tensor: nothing to swap
-        return x
-    if dim0 == dim1:
-        return x
-    dims = list(range(x.ndim))
-    dims[dim0], dims[dim1] = dim1, dim0
-    return apply(PERMUTE, (x,), {"dims": tuple(dims)})  # dims are valid: skip permute's checks
+    if x.ndim == 0:
+        dim0 = dim1 = 0
+    return apply(TRANSPOSE, (x,), {"dim0": dim0, "dim1": dim1})
 
 
+def _moved(x, source, destination):
+    if x.ndim == 0:
+        return []
+    dims = [d for d in range(x.ndim) if d != source]
+    dims.insert(destination, source)
+    return dims
+
+
+MOVEDIM = _composite(
+    "movedim",
+    lambda x, source, destination: tuple(x.shape[d] for d in _moved(x, source, destination)),
+    lambda x, source, destination: permute(x, _moved(x, source, destination)) if x.ndim else x,
+)
+
+
+@public(MOVEDIM, methods=True)
 def movedim(x, source, destination):
     """`x` with dimension `source` moved to position `destination`, the others keeping their order (a view).
 
@@ -159,12 +205,11 @@ def movedim(x, source, destination):
     source = normalize_dim("movedim", source, x.ndim)
     destination = normalize_dim("movedim", destination, x.ndim)
     if x.ndim == 0:
-        return x
-    dims = [d for d in range(x.ndim) if d != source]
-    dims.insert(destination, source)
-    return permute(x, dims)
+        source = destination = 0
+    return apply(MOVEDIM, (x,), {"source": source, "destination": destination})
 
 
+@public(EXPAND, methods=True)
 def expand(x, *shape):
     """A broadcast view of `x` with `shape`; -1 keeps a size."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -178,48 +223,96 @@ def expand(x, *shape):
     return apply(EXPAND, (x,), {"shape": shape})
 
 
+BROADCAST_TO = _composite(
+    "broadcast_to", lambda x, shape: _expand_infer(x, shape)[0], lambda x, shape: expand(x, shape)
+)
+
+
+@public(BROADCAST_TO, methods=True)
 def broadcast_to(x, shape):
     """A broadcast view of `x` with `shape`, like `expand(x, shape)`; -1 keeps a size."""
-    return expand(x, tuple(shape))
+    shape = tuple(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: the target shape {shape} has fewer dimensions than the input shape {tuple(x.shape)}")
+    shape = as_shape("expand", tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)))
+    return apply(BROADCAST_TO, (x,), {"shape": shape})
 
 
+def _squeezed(x, dim):
+    return tuple(s for i, s in enumerate(x.shape) if not (i in dim and s == 1))
+
+
+SQUEEZE = _composite("squeeze", _squeezed, lambda x, dim: reshape(x, _squeezed(x, dim)))
+
+
+@public(SQUEEZE, methods=True)
 def squeeze(x, dim=None):
     """Remove size-1 dimensions (all of them, or those in `dim`)."""
-    dims = normalize_dims("squeeze", dim, x.ndim)
-    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
+    return apply(SQUEEZE, (x,), {"dim": normalize_dims("squeeze", dim, x.ndim)})
 
 
+def _unsqueezed(x, dim):
+    return x.shape[:dim] + (1,) + x.shape[dim:]
+
+
+UNSQUEEZE = _composite("unsqueeze", _unsqueezed, lambda x, dim: reshape(x, _unsqueezed(x, dim)))
+
+
+@public(UNSQUEEZE, methods=True)
 def unsqueeze(x, dim):
     """`x` with a size-1 dimension inserted at `dim` (a view); x: (N, C) -> (N, 1, C) for `dim=1`."""
-    dim = normalize_dim("unsqueeze", dim, x.ndim + 1)
-    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+    return apply(UNSQUEEZE, (x,), {"dim": normalize_dim("unsqueeze", dim, x.ndim + 1)})
 
 
+def _flattened(x, start_dim, end_dim):
+    if x.ndim == 0:
+        return (1,)
+    return x.shape[:start_dim] + (math.prod(x.shape[start_dim : end_dim + 1]),) + x.shape[end_dim + 1 :]
+
+
+FLATTEN = _composite("flatten", _flattened, lambda x, start_dim, end_dim: reshape(x, _flattened(x, start_dim, end_dim)))
+
+
+@public(FLATTEN, methods=True)
 def flatten(x, start_dim=0, end_dim=-1):
     """`x` with dims `start_dim` to `end_dim` merged into one; x: (N, C, H, W) -> (N, C*H*W) for `start_dim=1`.
 
     A 0-d tensor becomes shape (1,)."""
     start = normalize_dim("flatten", start_dim, x.ndim)
     end = normalize_dim("flatten", end_dim, x.ndim)
-    if x.ndim == 0:
-        return reshape(x, (1,))
-    if start > end:
+    if start > end and x.ndim:
         raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
+    return apply(FLATTEN, (x,), {"start_dim": start, "end_dim": end})
 
 
+def _unflattened(x, dim, sizes):
+    shape = x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :]
+    return _reshape_infer(x, shape)[0]
+
+
+UNFLATTEN = _composite("unflatten", _unflattened, lambda x, dim, sizes: reshape(x, _unflattened(x, dim, sizes)))
+
+
+@public(UNFLATTEN, methods=True)
 def unflatten(x, dim, sizes):
     """`x` with dimension `dim` split into `sizes`; x: (N, C*H*W) -> (N, C, H, W) for `unflatten(x, 1, (C, H, W))`."""
     dim = normalize_dim("unflatten", dim, x.ndim)
-    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :])
+    sizes = tuple(int(s) for s in sizes)
+    if -1 in sizes:  # one size inferred, as reshape does
+        known = math.prod(s for s in sizes if s != -1)
+        sizes = tuple(x.shape[dim] // known if s == -1 and known else s for s in sizes)
+    return apply(UNFLATTEN, (x,), {"dim": dim, "sizes": sizes})
 
 
+@public(FLIP, methods=True)
 def flip(x, dims):
     """A copy of `x` with the order of elements reversed along each of `dims`."""
     dims = normalize_dims("flip", dims, x.ndim)
     return apply(FLIP, (x,), {"dims": dims}) if dims else x
 
 
+@public(PAD)
 def pad(x, pad, mode="constant", value=0.0):
     """Constant padding, PyTorch's convention: `pad` lists (left, right) pairs starting
     from the LAST dimension: `pad(x, (1, 1, 2, 2))` pads the last dim by 1 and the one
@@ -240,6 +333,7 @@ def pad(x, pad, mode="constant", value=0.0):
     return apply(PAD, (x,), {"pad": tuple(pairs), "value": value})
 
 
+@public(CAT, aliases=("concat", "concatenate"))
 def cat(tensors, dim=0):
     """Concatenate tensors of the same shape (except along `dim`), promoting dtypes."""
     tensors = list(tensors)
@@ -258,6 +352,20 @@ def cat(tensors, dim=0):
     return apply(CAT, tuple(tensors), {"dim": dim})
 
 
+def _stacked(*tensors, dim):
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}")
+    first = tensors[0].shape
+    return first[:dim] + (len(tensors),) + first[dim:]
+
+
+STACK = _composite(
+    "stack", _stacked, lambda *tensors, dim: cat([unsqueeze(t, dim) for t in tensors], dim), inputs=("*tensors",)
+)
+
+
+@public(STACK)
 def stack(tensors, dim=0):
     """Join tensors of one shape along a new dimension `dim`, promoting dtypes.
 
@@ -265,13 +373,25 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ArgumentError("stack: expected a non-empty list of tensors")
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) > 1:
-        raise ShapeError(f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = dtypes.promote_types(dtype, t.dtype)
     dim = normalize_dim("stack", dim, tensors[0].ndim + 1)
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    return apply(STACK, tuple(ew.cast(t, dtype) for t in tensors), {"dim": dim})
 
 
+def _narrowed(x, dim, start, length):
+    return x.shape[:dim] + (length,) + x.shape[dim + 1 :]
+
+
+NARROW = _composite(
+    "narrow",
+    _narrowed,
+    lambda x, dim, start, length: x[(slice(None),) * dim + (slice(start, start + length),)],
+)
+
+
+@public(NARROW, methods=True)
 def narrow(x, dim, start, length):
     """The `length` elements from `start` along `dim` (a view); a negative `start` counts
     from the end. The range must fit, as in PyTorch."""
@@ -285,11 +405,10 @@ def narrow(x, dim, start, length):
     start = start + size if start < 0 else start
     if length < 0 or start + length > size:
         raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension {dim} of size {size}")
-    key = (slice(None),) * dim + (slice(start, start + length),)
-    return x[key]
+    return apply(NARROW, (x,), {"dim": dim, "start": start, "length": length})
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(x, split_size_or_sections, dim=0) -> tuple:
     """Split into pieces of `split_size` (the last may be smaller) or of the given sizes."""
     dim = normalize_dim("split", dim, x.ndim)
     size = x.shape[dim]
@@ -311,7 +430,7 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(x, chunks, dim=0) -> tuple:
     """Split `x` into at most `chunks` pieces along `dim`, each of size `ceil(size / chunks)` but the last.
 
     Like PyTorch, fewer than `chunks` pieces come back when the size does not allow more."""
@@ -321,28 +440,45 @@ def chunk(x, chunks, dim=0):
     return split(x, builtins.max(1, -(-x.shape[dim] // chunks)), dim)
 
 
+CONTIGUOUS = _composite("contiguous", lambda x: x.shape, lambda x: x if x.is_contiguous() else apply(COPY, (x,), {}))
+
+
+@public(CONTIGUOUS, methods=True, export=False)
 def contiguous(x):
     """`x` itself if it is contiguous, else a contiguous copy."""
     return x if x.is_contiguous() else apply(COPY, (x,), {})
 
 
+@public(COPY, methods=True)
 def clone(x):
     """A copy of `x` in new (contiguous) memory; gradients flow back to `x`."""
     return apply(COPY, (x,), {})
 
 
+def _repeat(x, sizes):
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
+    expanded = expand(
+        reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s))
+    )
+    return reshape(expanded, tuple(r * s for r, s in zip(sizes, x.shape)))
+
+
+def _repeated(x, sizes):
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    return tuple(r * s for r, s in zip(sizes, shape))
+
+
+REPEAT = _composite("repeat", _repeated, _repeat)
+
+
+@public(REPEAT, methods=True, export=False)
 def repeat(x, *sizes):
     """Tile `x`: `repeat(x, 2, 3)` repeats the last dim 3 times and the one before 2."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
     if len(sizes) < x.ndim:
         raise ArgumentError(f"repeat: got {len(sizes)} repeat sizes for a tensor with {x.ndim} dims")
-    sizes = as_shape("repeat", tuple(sizes))  # non-negative ints
-    x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
-    expanded = expand(
-        reshape(x, tuple(d for s in x.shape for d in (1, s))), tuple(d for r, s in zip(sizes, x.shape) for d in (r, s))
-    )
-    return reshape(expanded, tuple(r * s for r, s in zip(sizes, x.shape)))
+    return apply(REPEAT, (x,), {"sizes": as_shape("repeat", tuple(sizes))})  # non-negative ints
 
 
 def _triangle_mask(x, diagonal, lower):
@@ -353,15 +489,28 @@ def _triangle_mask(x, diagonal, lower):
     return (cols - rows <= diagonal) if lower else (cols - rows >= diagonal)
 
 
+def _triangle(name, lower):
+    def shape(x, diagonal):
+        if x.ndim < 2:
+            raise ShapeError(f"{name}: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        return x.shape
+
+    def decompose(x, diagonal):
+        return ew.where(_triangle_mask(x, diagonal, lower), x, ew.scalar_tensor(0, x.dtype, x.device))
+
+    return _composite(name, shape, decompose)
+
+
+TRIL, TRIU = _triangle("tril", True), _triangle("triu", False)
+
+
+@public(TRIL, methods=True, inplace=True)
 def tril(x, diagonal=0):
     """The lower triangle of the last two dims (the rest set to 0)."""
-    if x.ndim < 2:
-        raise ShapeError(f"tril: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return ew.where(_triangle_mask(x, diagonal, True), x, ew.scalar_tensor(0, x.dtype, x.device))
+    return apply(TRIL, (x,), {"diagonal": int(diagonal)})
 
 
+@public(TRIU, methods=True, inplace=True)
 def triu(x, diagonal=0):
     """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 moves it up, < 0 down."""
-    if x.ndim < 2:
-        raise ShapeError(f"triu: input must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return ew.where(_triangle_mask(x, diagonal, False), x, ew.scalar_tensor(0, x.dtype, x.device))
+    return apply(TRIU, (x,), {"diagonal": int(diagonal)})

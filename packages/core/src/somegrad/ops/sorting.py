@@ -7,7 +7,8 @@ from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import gather
 from somegrad.ops.shapes import normalize_dim
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import OpSpec, public, register
+from somegrad.tensor import ValuesIndices
 
 
 def _argsort_infer(x, dim, descending, stable):
@@ -17,6 +18,7 @@ def _argsort_infer(x, dim, descending, stable):
 ARGSORT = register(OpSpec("argsort", "reduce", ("x",), _argsort_infer, doc="Indices that sort x along dim (stable)."))
 
 
+@public(ARGSORT, methods=True)
 def argsort(x, dim=-1, descending=False, stable=True):
     """The indices that sort `x` along `dim`; ties keep their order (stable sort)."""
     dim = normalize_dim("argsort", dim, x.ndim)
@@ -25,18 +27,14 @@ def argsort(x, dim=-1, descending=False, stable=True):
     return apply(ARGSORT, (x,), {"dim": dim, "descending": descending, "stable": True})
 
 
-def sort(x, dim=-1, descending=False, stable=True):
+def sort(x, dim=-1, descending=False, stable=True) -> ValuesIndices:
     """`(values, indices)` of `x` sorted along `dim`."""
-    from somegrad.tensor import ValuesIndices
-
     indices = argsort(x, dim, descending)
     return ValuesIndices(gather(x, dim, indices) if x.ndim else x, indices)
 
 
-def topk(x, k, dim=-1, largest=True, sorted=True):
+def topk(x, k, dim=-1, largest=True, sorted=True) -> ValuesIndices:
     """The `k` largest (or smallest) values along `dim` and their indices."""
-    from somegrad.tensor import ValuesIndices
-
     dim = normalize_dim("topk", dim, x.ndim)
     size = x.shape[dim] if x.ndim else 1
     if not 0 <= k <= size:

@@ -11,6 +11,7 @@ from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import index_put
 from somegrad.ops.linalg import matmul
 from somegrad.ops.nn.composite import composite
+from somegrad.ops.spec import public
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -220,6 +221,7 @@ def _conv_padding(padding, kernel, dilation, stride):
     return ((ph, ph), (pw, pw))
 
 
+@public(CONV2D, export=False)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation, as PyTorch): input (N, C, H, W) or (C, H, W),
     weight (O, C/groups, kh, kw), bias (O,); padding an int, a pair, 'valid' or 'same'."""
@@ -240,6 +242,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out
 
 
+# the transposed convolution is conv2d's input gradient
+@public(CONV2D_BACKWARD_INPUT, export=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d): input (N, C_in, H, W), weight
     (C_in, C_out/groups, kh, kw) -> (N, C_out, Ho, Wo)."""

@@ -11,7 +11,7 @@ from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, ones
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.nn.composite import composite
-from somegrad.ops.spec import FLOATING, INTEGERS
+from somegrad.ops.spec import FLOATING, INDEX, INTEGERS, OpSpec, public, register
 
 
 def _cross_entropy_infer(x, target, weight, ignore_index, label_smoothing, reduction):
@@ -116,6 +116,7 @@ def _check_reduction(op, reduction):
         raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
 
 
+@public(CROSS_ENTROPY, export=False)
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits and class indices or class probabilities.
 
@@ -221,6 +222,36 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
     return total / float(loss.numel())
 
 
+def _nll_loss(x, target, weight, ignore_index, reduction):
+    valid = target != ignore_index
+    safe = ew.where(valid, target, 0)
+    weight_t = weight[safe] * valid
+    loss = -x.gather(1, safe.reshape(-1, 1)).reshape(-1) * weight_t
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / weight_t.sum()
+
+
+def _nll_loss_infer(x, target, weight, ignore_index, reduction):
+    return (x.shape[:1] if reduction == "none" else ()), x.dtype
+
+
+# An implicit composite: autograd goes through gather and the reduction.
+NLL_LOSS = register(
+    OpSpec(
+        "nll_loss",
+        "composite",
+        ("x", "target", "weight"),
+        _nll_loss_infer,
+        decompose=_nll_loss,
+        accepts={"x": FLOATING, "target": INDEX, "weight": FLOATING},
+        doc="The negative log likelihood of log-probabilities x (N, C) at class indices target (N,), "
+        "weighted by class weights (C,); reduction 'none' gives (N,).",
+    )
+)
+
+
+@public(NLL_LOSS, export=False)
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log likelihood of log-probabilities `input` (N, C, *) at class indices (N, *)."""
     _check_reduction("nll_loss", reduction)
@@ -236,10 +267,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     check_class_indices("nll_loss", target, classes, ignore_index)
     flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
     target = ew.cast(target, dtypes.int64).reshape(-1)
-    valid = target != ignore_index
-    safe = ew.where(valid, target, 0)
-    weight_t = valid.to(input.dtype) if weight is None else ew.cast(weight, input.dtype)[safe] * valid
-    loss = -flat.gather(1, safe.reshape(-1, 1)).reshape(-1) * weight_t
-    if reduction == "none":
-        return loss.reshape(expected)
-    return loss.sum() if reduction == "sum" else loss.sum() / weight_t.sum()
+    weight = _unit_weight(classes, input.dtype, input.device) if weight is None else ew.cast(weight, input.dtype)
+    params = {"ignore_index": int(ignore_index), "reduction": reduction}
+    loss = apply(NLL_LOSS, (flat, target, weight), params)
+    return loss.reshape(expected) if reduction == "none" else loss

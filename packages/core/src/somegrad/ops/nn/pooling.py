@@ -14,7 +14,7 @@ from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.indexing import index_put
 from somegrad.ops.nn.composite import composite
 from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
-from somegrad.ops.spec import NUMERIC
+from somegrad.ops.spec import NUMERIC, public
 
 
 def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
@@ -181,6 +181,7 @@ def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
     return kernel_size, stride, ((ph, ph), (pw, pw))
 
 
+@public(MAX_POOL2D, export=False)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size. Integer
     inputs keep their dtype, as in PyTorch."""
@@ -208,6 +209,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return apply(MAX_POOL2D, (input,), params)
 
 
+@public(AVG_POOL2D, export=False)
 def avg_pool2d(
     input,
     kernel_size,

@@ -300,3 +300,58 @@ def _nonzero_samples():
     yield Sample((Input(np.array([0.0, -0.0, np.nan, np.inf])),), {}, ref, F32, dtypes.int64, name="special")
     yield Sample((Input(np.zeros((0, 3))),), {}, ref, F64, dtypes.int64, name="size0")
     yield Sample((Input(mixed.T.copy(), layout="transposed"),), {}, ref, F64, dtypes.int64, name="transposed")
+
+
+@register_samples("index_select")
+def _index_select_samples():
+    def ref(x, index, dim):
+        return x if x.ndim == 0 else np.take(x, index.reshape(-1), axis=dim)
+
+    index = np.array([2, 0, 2])
+    for dtype in ALL:
+        yield Sample((Input(_data((3, 4), dtype)), Input(index, dtypes.int64)), {"dim": 1}, ref, dtype, name="dim1")
+    x = values((3, 4), key="index_select")
+    yield Sample((Input(x), Input(np.array([1]), dtypes.int64)), {"dim": 0}, ref, F64, name="dim0")
+    yield Sample((Input(x), Input(np.zeros(0), dtypes.int64)), {"dim": 1}, ref, F64, name="no-index")
+    yield Sample((Input(np.array(2.5)), Input(np.array(0), dtypes.int64)), {"dim": 0}, ref, F64, name="0d")
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"), Input(index, dtypes.int64)),
+        {"dim": 0},
+        ref,
+        F64,
+        name="transposed",
+    )
+
+
+@register_samples("masked_fill")
+def _masked_fill_samples():
+    def ref(x, mask, value):
+        return np.where(mask, value, x)
+
+    mask = values((3, 4), key="masked_fill-mask") > 0
+    for dtype in ALL:
+        yield Sample(
+            (Input(_data((3, 4), dtype)), Input(mask, dtypes.bool_), Input(_data((), dtype, key="value"))),
+            {},
+            ref,
+            dtype,
+            name="3x4",
+        )
+    x = values((3, 4), key="masked_fill")
+    row = np.array([True, False, False, True])
+    yield Sample((Input(x), Input(row, dtypes.bool_), Input(np.array(-1.5))), {}, ref, F64, name="bcast-mask")
+    yield Sample((Input(x[0]), Input(mask, dtypes.bool_), Input(np.array(7.0))), {}, ref, F64, name="bcast-both")
+    yield Sample(
+        (Input(values((3, 4)), layout="transposed"), Input(mask, dtypes.bool_), Input(np.array(0.0))),
+        {},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.ones((3,), dtype=bool), dtypes.bool_), Input(np.array(0.0))),
+        {},
+        RuntimeError,
+        "cannot be broadcast",
+        name="bad-mask",
+    )

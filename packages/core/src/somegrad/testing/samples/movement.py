@@ -341,3 +341,125 @@ def _matmul_samples():
 
 
 _ = INTEGERS
+
+
+# --- the implicit composites built on reshape, permute, expand, getitem and where ----------------
+def _one_input(op, cases, errors=()):
+    """Register `cases`: (name, shape, params, reference, dtypes) for a one-input op, each also
+    transposed when 2-d or more; `errors`: (name, shape, params, match) that raise RuntimeError."""
+
+    @register_samples(op)
+    def samples():
+        for name, shape, params, reference, kinds in cases:
+            for dtype in kinds:
+                yield Sample((Input(_data(shape, dtype, key=op)),), params, reference, dtype, name=name)
+            if len(shape) >= 2:
+                transposed = Input(values(shape, key=op), layout="transposed")
+                yield Sample((transposed,), params, reference, F64, name=f"{name}-transposed")
+        for name, shape, params, match in errors:
+            yield ErrorSample((Input(values(shape)),), params, RuntimeError, match, name=name)
+
+
+_SOME = (F32, F64, dtypes.float16, dtypes.int64, dtypes.bool_)
+_one_input(
+    "transpose",
+    [
+        ("3d", (2, 3, 4), {"dim0": 0, "dim1": 2}, lambda x, dim0, dim1: np.swapaxes(x, dim0, dim1), _SOME),
+        ("same", (2, 3), {"dim0": 1, "dim1": 1}, lambda x, dim0, dim1: x, (F64,)),
+        ("0d", (), {"dim0": 0, "dim1": 0}, lambda x, dim0, dim1: x, (F64,)),
+    ],
+)
+_one_input(
+    "movedim",
+    [
+        ("3d", (2, 3, 4), {"source": 0, "destination": 2}, lambda x, source, destination: np.moveaxis(x, 0, 2), _SOME),
+        (
+            "back",
+            (2, 3, 4),
+            {"source": 2, "destination": 0},
+            lambda x, source, destination: np.moveaxis(x, 2, 0),
+            (F64,),
+        ),
+    ],
+)
+_one_input(
+    "broadcast_to",
+    [
+        ("lead", (3, 1), {"shape": (2, 3, 4)}, lambda x, shape: np.broadcast_to(x, shape), _SOME),
+        ("0d", (), {"shape": (2, 2)}, lambda x, shape: np.broadcast_to(x, shape), (F64,)),
+    ],
+    errors=[("bad-size", (2, 3), {"shape": (4, 3)}, "must match")],
+)
+_one_input(
+    "squeeze",
+    [
+        ("all", (1, 3, 1, 2), {"dim": (0, 1, 2, 3)}, lambda x, dim: np.squeeze(x), _SOME),
+        ("some", (1, 3, 1), {"dim": (0,)}, lambda x, dim: np.squeeze(x, 0), (F64,)),
+        ("not-1", (2, 3), {"dim": (0,)}, lambda x, dim: x, (F64,)),
+    ],
+)
+_one_input(
+    "unsqueeze",
+    [
+        ("middle", (2, 3), {"dim": 1}, lambda x, dim: np.expand_dims(x, dim), _SOME),
+        ("end", (2, 3), {"dim": 2}, lambda x, dim: np.expand_dims(x, dim), (F64,)),
+        ("0d", (), {"dim": 0}, lambda x, dim: np.expand_dims(x, dim), (F64,)),
+    ],
+)
+_one_input(
+    "flatten",
+    [
+        ("inner", (2, 3, 4), {"start_dim": 1, "end_dim": 2}, lambda x, start_dim, end_dim: x.reshape(2, 12), _SOME),
+        ("all", (2, 3, 4), {"start_dim": 0, "end_dim": 2}, lambda x, start_dim, end_dim: x.reshape(-1), (F64,)),
+        ("0d", (), {"start_dim": 0, "end_dim": 0}, lambda x, start_dim, end_dim: x.reshape(1), (F64,)),
+    ],
+)
+_one_input(
+    "unflatten",
+    [("split", (2, 6), {"dim": 1, "sizes": (2, 3)}, lambda x, dim, sizes: x.reshape(2, 2, 3), _SOME)],
+    errors=[("bad-sizes", (2, 6), {"dim": 1, "sizes": (4, 2)}, "is invalid for input")],
+)
+_one_input(
+    "narrow",
+    [
+        ("middle", (3, 5), {"dim": 1, "start": 1, "length": 3}, lambda x, dim, start, length: x[:, 1:4], _SOME),
+        ("empty", (3, 5), {"dim": 0, "start": 2, "length": 0}, lambda x, dim, start, length: x[2:2], (F64,)),
+    ],
+)
+_one_input(
+    "contiguous",
+    [("3x4", (3, 4), {}, lambda x: x, _SOME)],
+)
+_one_input(
+    "repeat",
+    [
+        ("2d", (2, 3), {"sizes": (2, 1)}, lambda x, sizes: np.tile(x, sizes), _SOME),
+        ("new-dims", (2,), {"sizes": (3, 2)}, lambda x, sizes: np.tile(x, sizes), (F64,)),
+        ("zero", (2, 3), {"sizes": (0, 2)}, lambda x, sizes: np.tile(x, sizes), (F64,)),
+    ],
+)
+for _op, _fn in (("tril", np.tril), ("triu", np.triu)):
+    _one_input(
+        _op,
+        [
+            ("diag0", (4, 5), {"diagonal": 0}, lambda x, diagonal, _fn=_fn: _fn(x, diagonal), _SOME),
+            ("above", (3, 4), {"diagonal": 1}, lambda x, diagonal, _fn=_fn: _fn(x, diagonal), (F64,)),
+            ("below", (2, 3, 3), {"diagonal": -1}, lambda x, diagonal, _fn=_fn: _fn(x, diagonal), (F64,)),
+        ],
+        errors=[("1d", (3,), {"diagonal": 0}, "at least 2 dimensions")],
+    )
+
+
+@register_samples("stack")
+def _stack_samples():
+    def ref(*tensors, dim):
+        return np.stack(tensors, axis=dim)
+
+    for dtype in _SOME:
+        pieces = tuple(Input(_data((2, 3), dtype, key=("stack", i))) for i in range(3))
+        yield Sample(pieces, {"dim": 1}, ref, dtype, name="three")
+    yield Sample((Input(values(())), Input(values(()))), {"dim": 0}, ref, F64, name="0d")
+    yield Sample((Input(values((2, 3)), layout="transposed"), Input(values((2, 3)))), {"dim": 2}, ref, F64, name="last")
+    yield ErrorSample(
+        (Input(values((2,))), Input(values((3,)))), {"dim": 0}, RuntimeError, "equal size", name="unequal"
+    )

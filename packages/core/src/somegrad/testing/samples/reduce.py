@@ -233,6 +233,30 @@ def _moment(op, reference, public):
 
 _moment("var", np.var, ops.var)
 _moment("std", np.std, ops.std)
+
+
+# nll_loss (declared with the nn composites): a gather of log-probabilities, reduced.
+@register_samples("nll_loss")
+def _nll_loss_samples():
+    def ref(x, target, weight, ignore_index, reduction):
+        valid = target != ignore_index
+        safe = np.where(valid, target, 0)
+        w = weight[safe] * valid
+        loss = -x[np.arange(len(target)), safe] * w
+        return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / w.sum()
+
+    x = np.log(values((4, 3), 0.1, 1.0, key="nll"))
+    target = np.array([0, 2, 1, 2])
+    weight = np.array([0.5, 1.0, 2.0])
+    for reduction in ("none", "sum", "mean"):
+        for dtype in FLOATS:
+            params = {"ignore_index": -100, "reduction": reduction}
+            inputs = (Input(x), Input(target, dtypes.int64), Input(weight))
+            yield Sample(inputs, params, ref, dtype, name=f"{reduction}")
+    params = {"ignore_index": 2, "reduction": "mean"}
+    yield Sample((Input(x), Input(target, dtypes.int64), Input(weight)), params, ref, F64, name="ignore-index")
+
+
 _TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 2.0], [-5.0, -5.0, -5.0, -5.0]])
 _TWO_WAY_TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, -1.0, 2.0, 0.5], [-5.0, -5.0, 4.0, 1.0]])
 for _op, _fn, _public in (("amax", np.max, ops.amax), ("amin", np.min, ops.amin)):
