@@ -15,6 +15,7 @@ from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops import creation
 from somegrad.ops.dispatch import apply, create
 from somegrad.ops.shapes import as_shape
+from somegrad.ops.spec import public
 
 __all__ = [
     "Generator",
@@ -204,6 +205,7 @@ def bernoulli(p, *, generator=None):
     return (draws < p).to(p.dtype)
 
 
+@public(creation.MULTINOMIAL, methods=True)
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
     """Draw category indices from rows of (unnormalised, non-negative) `probs`.
 

@@ -10,9 +10,10 @@ from somegrad import dtypes
 from somegrad.device import device as to_device
 from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError, ValueOverflowError
 from somegrad.ops.comparison import where
-from somegrad.ops.dispatch import _backend, create
+from somegrad.ops.dispatch import _backend, apply, create
+from somegrad.ops.operands import cast, scalar_tensor
 from somegrad.ops.shapes import as_shape
-from somegrad.ops.spec import OpSpec, register
+from somegrad.ops.spec import OpSpec, public, register
 from somegrad.tensor import Tensor
 
 
@@ -184,6 +185,7 @@ def check_assigned_value(op, value, dtype):
         dtypes.check_value_fits(op, value, dtype)
 
 
+@public(FULL)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value` (dtype inferred from it when not given).
 
@@ -232,34 +234,94 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _like(x, dtype, device):
-    return dtype or x.dtype, device if device is not None else x.device
+def _like_infer(x, dtype, **params):
+    return x.shape, dtype
 
 
+def _like_op(name, value, doc):
+    """An op making a tensor of x's shape (on x's device) holding `value`, or `fill_value`."""
+
+    def decompose(x, dtype, fill_value=value):
+        return create(FULL, x.device, {"shape": x.shape, "dtype": dtype, "fill_value": fill_value})
+
+    return register(OpSpec(name, "composite", ("x",), _like_infer, decompose=decompose, doc=doc))
+
+
+FULL_LIKE = _like_op("full_like", None, "x's shape filled with fill_value, in dtype.")
+ZEROS_LIKE = _like_op("zeros_like", 0, "x's shape filled with 0, in dtype.")
+ONES_LIKE = _like_op("ones_like", 1, "x's shape filled with 1, in dtype.")
+
+
+def _like(op, x, params, dtype, device, requires_grad):
+    out = apply(op, (x,), {"dtype": dtype or x.dtype, **params})
+    if device is not None:
+        out = out.to(device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+@public(FULL_LIKE)
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `x`'s shape filled with `fill_value`, with `x`'s dtype and device unless given."""
-    dtype, device = _like(x, dtype, device)
     number = dtypes.python_number(fill_value)
     if number is not None:
-        dtypes.check_value_fits("full_like", number, dtype)
-    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+        dtypes.check_value_fits("full_like", number, dtype or x.dtype)
+        fill_value = number
+    return _like(FULL_LIKE, x, {"fill_value": fill_value}, dtype, device, requires_grad)
 
 
+@public(ZEROS_LIKE, methods=True, inplace=("zero_",), aliases=("empty_like",))
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False):
-    """A tensor of `x`'s shape filled with 0, with `x`'s dtype and device unless given."""
-    return full_like(x, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A tensor of `x`'s shape filled with 0, with `x`'s dtype and device unless given.
+
+    `empty_like` is the same (somegrad does not hand out uninitialised memory); `x.zero_()`
+    writes it into x."""
+    return _like(ZEROS_LIKE, x, {}, dtype, device, requires_grad)
 
 
+@public(ONES_LIKE, methods=True)
 def ones_like(x, *, dtype=None, device=None, requires_grad=False):
     """A tensor of `x`'s shape filled with 1, with `x`'s dtype and device unless given."""
-    return full_like(x, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _like(ONES_LIKE, x, {}, dtype, device, requires_grad)
 
 
-def empty_like(x, *, dtype=None, device=None, requires_grad=False):
-    """Like `zeros_like` (somegrad does not hand out uninitialised memory)."""
-    return zeros_like(x, dtype=dtype, device=device, requires_grad=requires_grad)
+empty_like = zeros_like
 
 
+def _fill(x, value):
+    from somegrad.ops.movement import clone, expand
+
+    return clone(expand(cast(value, x.dtype), x.shape))
+
+
+FILL = register(
+    OpSpec(
+        "fill",
+        "composite",
+        ("x", "value"),
+        lambda x, value: (x.shape, x.dtype),
+        decompose=_fill,
+        doc="x's shape and dtype, every element the 0-d value (whose gradient is the sum).",
+    )
+)
+
+
+@public(FILL, inplace=True)
+def fill(x, value):
+    """A tensor of `x`'s shape and dtype holding `value` (a number that fits the dtype, or a 0-d
+    tensor, whose gradient flows); `x.fill_(value)` writes it into x."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ArgumentError(f"fill_: only supports a 0-dimension value tensor, got shape {tuple(value.shape)}")
+    else:
+        number = dtypes.python_number(value)
+        if number is None:
+            raise TypeError(f"fill: value must be a number or a 0-d Tensor, got {type(value).__name__}")
+        dtypes.check_value_fits("fill_", number, x.dtype)
+        value = scalar_tensor(number, x.dtype, x.device)
+    return apply(FILL, (x, value), {})
+
+
+@public(ARANGE)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """`[start, end)` in steps of `step`; int64 for integer arguments, else the default float."""
     if end is None:
@@ -317,6 +379,7 @@ __all__ = [
     "zeros_like",
     "ones_like",
     "empty_like",
+    "fill",
     "arange",
     "linspace",
     "eye",

@@ -242,3 +242,36 @@ def _multinomial_samples():
         "must be 1-d or 2-d",
         name="bad-rank",
     )
+
+
+# --- tensors shaped like another: implicit composites over full ---------------------------------
+def _like_samples(op, value):
+    @register_samples(op)
+    def samples():
+        def ref(x, dtype, fill_value=value):
+            return np.full(x.shape, fill_value)
+
+        for dtype in ALL:
+            fill = {} if value is not None else {"fill_value": True if dtype is dtypes.bool_ else 3}
+            yield Sample((Input(np.ones((2, 3))),), {"dtype": dtype, **fill}, ref, dtype, name="2x3", grad=False)
+        fill = {} if value is not None else {"fill_value": -2.5}
+        yield Sample((Input(np.ones((0, 2))),), {"dtype": F64, **fill}, ref, F64, name="size0", grad=False)
+        yield Sample((Input(np.array(1.0)),), {"dtype": F32, **fill}, ref, F32, name="0d", grad=False)
+
+
+_like_samples("full_like", None)
+_like_samples("zeros_like", 0)
+_like_samples("ones_like", 1)
+
+
+@register_samples("fill")
+def _fill_samples():
+    def ref(x, value):
+        return np.full(x.shape, value)
+
+    for dtype in ALL:
+        value = np.array(True if dtype is dtypes.bool_ else 4)
+        yield Sample((Input(np.zeros((2, 3))), Input(value)), {}, ref, dtype, name="2x3")
+    # the gradient reaches the value: the sum of the incoming gradient
+    yield Sample((Input(np.zeros((3, 2))), Input(np.array(-1.25))), {}, ref, F64, name="grad")
+    yield Sample((Input(np.zeros((0, 2))), Input(np.array(2.0))), {}, ref, F64, name="size0")
