@@ -292,6 +292,7 @@ def test_logsumexp_of_an_empty_dim_list():
     out = x.logsumexp([], keepdim=True)
     assert out.shape == (1, 1) and out.item() == pytest.approx(math.log(sum(math.exp(v) for v in (1, 2, 3, 5))))
     assert x.sum(()).item() == 11.0  # sum still reduces everything
+    assert x.prod(()).item() == 30.0 and x.prod([], keepdim=True).shape == (1, 1)
 
 
 @pytest.mark.parametrize("op", ["max", "min"])

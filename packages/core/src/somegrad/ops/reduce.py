@@ -220,7 +220,7 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product over `dim` (int, tuple, or None for all). Integers and bools multiply in int64.
 
     The gradient is exact where `x` has zeros (no division by `x`)."""
-    dims = normalize_dims("prod", dim, x.ndim)
+    dims = normalize_dims("prod", _all_if_empty(dim), x.ndim)  # dim=() is every dim, as for sum
     x = ew.cast(x, dtype or _sum_dtype(x))
     return apply(PROD, (x,), {"dim": dims, "keepdim": keepdim})
 
