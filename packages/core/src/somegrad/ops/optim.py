@@ -80,7 +80,11 @@ def adam_update(
     (from 1), in place; `max_exp_avg_sq` is None unless amsgrad. The formula is
     `somegrad.optim.Adam`'s; the last line is computed as
     `p -= lr sqrt(c2) / c1 * m / (sqrt(v) + eps sqrt(c2))`, with `c1 = 1 - beta1**t` and
-    `c2 = 1 - beta2**t`: the same value, one pass over memory fewer."""
+    `c2 = 1 - beta2**t`: the same value, one pass over memory fewer.
+
+    `step` and `lr` may be 0-d arrays (a capturable optimizer's step tensor, a learning rate
+    given at replay time): their values are read here, when the update runs."""
+    step, lr = _number(step), _number(lr)
     if weight_decay != 0:
         if decoupled_weight_decay:
             ops.mul_(param, 1 - lr * weight_decay)
@@ -101,7 +105,8 @@ def adam_update(
 def sgd_update(ops, param, grad, momentum_buffer, fresh, *, lr, momentum, dampening, weight_decay, nesterov):
     """One SGD step of one parameter, in place (`somegrad.optim.SGD`'s formula).
     `momentum_buffer` is None without momentum; `fresh` says it was just created, so that it
-    takes the gradient as it is (PyTorch's first step)."""
+    takes the gradient as it is (PyTorch's first step). `lr` may be a 0-d array, read here."""
+    lr = _number(lr)
     if weight_decay != 0:
         grad = ops.add(grad, param, alpha=weight_decay)
     if momentum != 0:
@@ -112,6 +117,16 @@ def sgd_update(ops, param, grad, momentum_buffer, fresh, *, lr, momentum, dampen
             ops.add_(momentum_buffer, grad, alpha=1 - dampening)
         grad = ops.add(grad, momentum_buffer, alpha=momentum) if nesterov else momentum_buffer
     ops.add_(param, grad, alpha=-lr)
+
+
+def _number(value):
+    """A Python number as it is; a 0-d array's value as a Python float (exactly, for float64)."""
+    return value if isinstance(value, (int, float)) else float(value)
+
+
+def _raw(value):
+    """A Tensor's array (steps and learning rates held in tensors reach the kernels as arrays)."""
+    return value._data if isinstance(value, Tensor) else value
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -237,8 +252,9 @@ def foreach_adam_step_(
     of tensors parallel to `params`, each of its parameter's shape; `steps` is each parameter's
     step number, from 1. `decoupled_weight_decay=True` is AdamW. Returns None."""
     lists = (grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs)
+    steps = [_raw(s) for s in steps]
     hyper = dict(
-        lr=lr,
+        lr=_raw(lr),
         beta1=beta1,
         beta2=beta2,
         eps=eps,
@@ -289,7 +305,7 @@ def foreach_sgd_step_(
     none is). Returns None."""
     fresh = [False] * len(params) if fresh is None else fresh
     lists = (grads, momentum_buffers)
-    hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    hyper = dict(lr=_raw(lr), momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
     FOREACH_SGD_STEP.infer(params, *lists, fresh=fresh, **hyper)
     if params:
         _run(FOREACH_SGD_STEP, params, lists, dict(fresh=fresh), hyper, written=(1,) if momentum_buffers else ())

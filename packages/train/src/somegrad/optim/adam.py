@@ -26,8 +26,12 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1**t) * m / (sqrt(v / (1 - beta2**t)) + eps)
 
     Defaults as PyTorch: ``lr=1e-3``, ``betas=(0.9, 0.999)``, ``eps=1e-8``, ``weight_decay=0``,
-    ``amsgrad=False``, ``maximize=False``, ``decoupled_weight_decay=False``. State per parameter:
-    ``step`` (a Python int), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``.
+    ``amsgrad=False``, ``maximize=False``, ``capturable=False``, ``decoupled_weight_decay=False``.
+    State per parameter: ``step`` (a Python int; with ``capturable=True`` a 0-d float32 tensor,
+    advanced in place, as PyTorch's), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
+    ``max_exp_avg_sq``. Only a capturable Adam can be recorded by ``somegrad.compile``: the step
+    count and the bias corrections made from it are then read when the update runs, and give the
+    same bits as the Python count.
 
     The last line is computed as ``p - lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))`` with
     ``c1 = 1 - beta1**t``, ``c2 = 1 - beta2**t``: the same value, one array operation fewer
@@ -50,6 +54,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        capturable: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
         name = type(self).__name__
@@ -70,24 +75,33 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            capturable=capturable,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
+    _counts_steps = True
+
     def _update_group(self, group: dict[str, Any]) -> None:
         amsgrad = group["amsgrad"]
+        capturable = group.get("capturable", False)
         params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = [], [], [], [], [], []
         for param, grad in self._params_with_grad(group):
             state = self.state.get(param)
             if state is None:
                 state = self.state[param] = {
-                    "step": 0,
+                    "step": sg.zeros((), dtype=sg.float32, device=param.device) if capturable else 0,
                     "exp_avg": sg.zeros_like(param),
                     "exp_avg_sq": sg.zeros_like(param),
                 }
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = sg.zeros_like(param)
-            state["step"] += 1
+            if capturable:
+                if not isinstance(state["step"], sg.Tensor):  # a state loaded from a non-capturable one
+                    state["step"] = sg.tensor(float(state["step"]), dtype=sg.float32, device=param.device)
+                state["step"].add_(1)  # in place, a kernel a recorded step replays
+            else:
+                state["step"] += 1
             params.append(param)
             grads.append(grad)
             exp_avgs.append(state["exp_avg"])
@@ -105,7 +119,7 @@ class Adam(Optimizer):
             exp_avg_sqs,
             max_exp_avg_sqs if amsgrad else None,
             steps=steps,
-            lr=group["lr"],
+            lr=self._lr(group),
             beta1=beta1,
             beta2=beta2,
             eps=group["eps"],
@@ -131,6 +145,7 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        capturable: bool = False,
     ) -> None:
         super().__init__(
             params,
@@ -140,5 +155,6 @@ class AdamW(Adam):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            capturable=capturable,
             decoupled_weight_decay=True,
         )

@@ -158,6 +158,7 @@ class Optimizer:
         if closure is not None:
             with sg.enable_grad():
                 loss = closure()
+        self._check_capture()
         with sg.no_grad():
             for group in self.param_groups:
                 self._update_group(group)
@@ -165,6 +166,46 @@ class Optimizer:
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    # Whether the update reads a Python step count (Adam's bias corrections, Adagrad's decay),
+    # which a recorded step would replay stale unless the group is ``capturable``.
+    _counts_steps = False
+
+    def _check_capture(self) -> None:
+        """Inside a step being recorded by ``somegrad.compile``: refuse an update that reads a
+        Python step count, as PyTorch refuses to capture a non-capturable optimizer."""
+        from somegrad.compile import capturing, refuse
+
+        if not capturing() or not self._counts_steps:
+            return
+        for i, group in enumerate(self.param_groups):
+            if not group.get("capturable", False):
+                refuse(
+                    f"{type(self).__name__}.step",
+                    f"param_groups[{i}] is not capturable: its step count and bias corrections are Python "
+                    f"numbers that change every step; construct it with capturable=True",
+                )
+
+    def _lr(self, group: dict[str, Any]) -> Any:
+        """The group's learning rate as the update reads it: the Python number, or, while a step is
+        being recorded by ``somegrad.compile``, a 0-d float64 tensor that each replay refills from
+        ``group["lr"]`` before it runs (a replay-time input), so that a scheduler stepped between
+        calls is heard. float64 holds the Python number exactly: the update is the same either way."""
+        from somegrad.compile import capturing, replay_input
+
+        if not capturing():
+            return group["lr"]
+        inputs = self.__dict__.setdefault("_lr_inputs", {})
+        holder = inputs.get(id(group))
+        if holder is None or holder.device != group["params"][0].device:
+            param = group["params"][0]
+            holder = sg.Tensor._make(
+                _unrecorded_array(param.device, group["lr"]), sg.float64, param.device
+            )
+            inputs[id(group)] = holder
+        holder._data.fill(float(group["lr"]))  # this (eager) run's value; each replay refills it
+        replay_input(holder, lambda: float(group["lr"]))
+        return holder
 
     def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
         """(parameter, gradient) pairs of the group, the gradient negated when maximizing."""
@@ -252,6 +293,17 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _unrecorded_array(device: Any, value: float) -> Any:
+    # Made with the backend's own method, under any recording's watch of `from_numpy`: this
+    # array persists between calls, a replay refills it rather than making it again.
+    import numpy as np
+
+    from somegrad.ops.dispatch import _backend
+
+    backend = _backend(device)
+    return type(backend).from_numpy(backend, np.asarray(value, dtype=np.float64), sg.float64, device)
 
 
 def _restore_value(name: str, value: Any, param: Any) -> Any:

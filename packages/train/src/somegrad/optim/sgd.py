@@ -85,7 +85,7 @@ class SGD(Optimizer):
             grads,
             buffers if momentum != 0 else None,
             fresh=fresh,
-            lr=group["lr"],
+            lr=self._lr(group),
             momentum=momentum,
             dampening=group["dampening"],
             weight_decay=group["weight_decay"],

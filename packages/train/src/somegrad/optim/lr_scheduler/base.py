@@ -78,6 +78,15 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one step (or jump to ``epoch`` with the closed form, deprecated in PyTorch)."""
+        from somegrad.compile import capturing, refuse
+
+        if capturing():
+            # The new rate is computed in Python: a replay would not compute it again.
+            refuse(
+                f"{type(self).__name__}.step",
+                "the learning rate is computed in Python at each call; step the scheduler outside the "
+                "compiled function (the optimizer reads group['lr'] again at every replay)",
+            )
         self._step_count += 1
         self._update_lr(epoch)
 
