@@ -116,3 +116,22 @@ def test_an_argument_changed_in_place_before_the_backward_is_an_error():
     x.add_(1.0)
     with pytest.raises(RuntimeError, match="checkpoint: one of the tensors needed for the gradient has been modified"):
         out.backward()
+
+
+def test_the_recomputation_runs_under_the_forwards_autocast_settings():
+    sg.manual_seed(2)
+    w = nn.Parameter(sg.randn(4, 4))
+    x = sg.randn(3, 4)
+
+    def fn(x):
+        return (x @ w).tanh()
+
+    grads = []
+    for wrap in (fn, lambda x: checkpoint(fn, x)):
+        w.grad = None
+        with sg.autocast("cpu"):
+            out = wrap(x)
+        assert out.dtype is sg.bfloat16
+        out.float().sum().backward()  # outside the region: the recomputation still runs in bfloat16
+        grads.append(w.grad.numpy().copy())
+    np.testing.assert_array_equal(grads[0], grads[1])

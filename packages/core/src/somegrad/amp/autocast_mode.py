@@ -139,6 +139,29 @@ def _cast(t, dtype, cache_enabled):
 _mode = _AutocastMode()
 
 
+def snapshot() -> dict:
+    """This thread's autocast settings, for `restored` (activation checkpointing saves them
+    with the forward and recomputes under them, as PyTorch's does)."""
+    return dict(_state.settings)
+
+
+class restored:
+    """Run a region under the autocast settings `snapshot()` returned."""
+
+    def __init__(self, settings: dict):
+        self.regions = [autocast(device, dtype, enabled, cache) for device, (enabled, dtype, cache) in settings.items()]
+
+    def __enter__(self):
+        for region in self.regions:
+            region.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for region in reversed(self.regions):
+            region.__exit__(*exc)
+        return False
+
+
 class autocast:
     """Run the ops of a region in a lower precision where PyTorch does (`torch.autocast`).
 

@@ -35,6 +35,18 @@ def current_node():
     return getattr(_walk, "node", None)
 
 
+class outside_backward:
+    """Within a node's backward, run a forward as if outside it (checkpoint's recomputation:
+    autocast applies to it, the profiler records its ops as forward ops)."""
+
+    def __enter__(self):
+        self.node = getattr(_walk, "node", None)
+        _walk.node = None
+
+    def __exit__(self, *exc):
+        _walk.node = self.node
+
+
 def _apply_node(node, g):
     # `node` stays current while its gradients are sent on (summed to shape, cast), so the ops
     # that takes count as its backward too; `_run` restores the previous one when it is done

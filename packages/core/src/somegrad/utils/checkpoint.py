@@ -10,8 +10,8 @@ mode notes the parameters and other leaves that require grad which the function 
 graph node stands for the whole call: its edges lead to the tensor arguments and to those
 leaves, so the engine accumulates their gradients, runs their hooks (DistributedDataParallel's)
 and `autograd.grad` reaches them, as for any op. Its backward restores the random state the
-forward started with (so dropout draws the same masks), runs the function again with a graph,
-and differentiates it: the gradients equal those of the plain call.
+forward started with (so dropout draws the same masks) and its autocast settings, runs the
+function again with a graph, and differentiates it: the gradients equal those of the plain call.
 
 Differences from PyTorch: `use_reentrant` selects nothing (both values give the behaviour
 above, which is PyTorch's non-reentrant one); a tensor that requires grad and was computed
@@ -20,8 +20,11 @@ outside `fn` must be passed as an argument, not captured by a closure (an error 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 
+from somegrad.autograd import engine
 from somegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from somegrad.autograd.graph import Node, SavedTensor
 from somegrad.ops.dispatch import DispatchMode
@@ -89,6 +92,8 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
         return fn(*args, **kwargs)
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     rng_state = _get_rng_state() if preserve_rng_state else None
+    autocast_mode = sys.modules.get("somegrad.amp.autocast_mode")  # imported by any autocast region
+    autocast_state = autocast_mode.snapshot() if autocast_mode is not None else {}
     finder = _LeafFinder(tensor_args)
     with no_grad(), finder:
         outputs = fn(*args, **kwargs)
@@ -113,7 +118,7 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
         try:
             detached = {id(a): a.detach().requires_grad_(a.requires_grad) for a in inputs}
             again = [detached.get(id(a), a) if isinstance(a, Tensor) else a for a in args]
-            with enable_grad():
+            with enable_grad(), engine.outside_backward(), _autocast_as(autocast_state):
                 recomputed = fn(*again, **kwargs)
         finally:
             if preserve_rng_state:
@@ -124,7 +129,7 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
         targets = [detached[id(a)] if id(a) in detached else a for a in wanted]
         if not pairs:
             return tuple(None for _ in wanted)
-        from somegrad.autograd.engine import inner_grad
+        inner_grad = engine.inner_grad
 
         # the engine enables grad in a backward only for create_graph=True
         return inner_grad([o for o, _ in pairs], targets, [g for _, g in pairs], create_graph=is_grad_enabled())
@@ -154,6 +159,14 @@ def checkpoint(fn, *args, use_reentrant: bool | None = None, preserve_rng_state:
         return replaced[id(outputs)]
     result = [replaced.get(id(o), o) if isinstance(o, Tensor) else o for o in outputs]
     return type(outputs)(result) if isinstance(outputs, tuple) else result
+
+
+def _autocast_as(settings):
+    if not settings:
+        return contextlib.nullcontext()
+    from somegrad.amp.autocast_mode import restored
+
+    return restored(settings)
 
 
 def _tensors(outputs) -> list:
