@@ -472,13 +472,13 @@ def inplace_on_views(rng: random.Random, budget: int):
 
 # family -> (generator, cases in the default run)
 FAMILIES = {
-    "elementwise_binary": (elementwise_binary, 900),
-    "elementwise_scalar": (elementwise_scalar, 720),
-    "elementwise_unary": (elementwise_unary, 500),
-    "reductions": (reductions, 600),
-    "indexing": (indexing, 600),
-    "matmul": (matmul, 200),
-    "inplace_on_views": (inplace_on_views, 400),
+    "elementwise_binary": (elementwise_binary, 1200),
+    "elementwise_scalar": (elementwise_scalar, 960),  # 4 times every (dtype, scalar) pair
+    "elementwise_unary": (elementwise_unary, 600),
+    "reductions": (reductions, 900),
+    "indexing": (indexing, 800),
+    "matmul": (matmul, 250),
+    "inplace_on_views": (inplace_on_views, 500),
 }
 
 

@@ -234,3 +234,23 @@ def test_safetensors_refuses_the_malformed_files_too():
     for name in ("header_length_past_end.safetensors", "offsets_past_end.safetensors", "overlap.safetensors"):
         with pytest.raises(safetensors.SafetensorError):
             safetensors.deserialize((CORPUS / name).read_bytes())
+
+
+def test_a_header_of_too_many_entries_is_refused_before_it_is_parsed(tmp_path):
+    from somegrad.serialization import MAX_TENSORS
+
+    entry = b'"t%d": {"dtype": "U8", "shape": [0], "data_offsets": [0, 0]}'
+    body = b"{" + b", ".join(entry % i for i in range(MAX_TENSORS + 1)) + b"}"
+    path = tmp_path / "many.safetensors"
+    path.write_bytes(struct.pack("<Q", len(body)) + body)
+    (error, peak) = _peak_while(lambda: refused(sg.load, path, rf"more than {MAX_TENSORS} tensors"))
+    assert peak < 2 * len(body), f"refusing a {len(body) / MiB:.0f} MiB header peaked at {peak / MiB:.0f} MiB"
+
+
+def test_save_refuses_more_tensors_than_load_accepts(tmp_path, monkeypatch):
+    import somegrad.serialization as serialization
+
+    monkeypatch.setattr(serialization, "MAX_TENSORS", 3)
+    with pytest.raises(ValueError, match=r"4 tensors, more than the 3 one file may hold"):
+        sg.save({str(i): sg.ones(1) for i in range(4)}, tmp_path / "x.safetensors")
+    assert os.listdir(tmp_path) == []

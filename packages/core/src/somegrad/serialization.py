@@ -43,6 +43,7 @@ from somegrad.serialization_header import (
 from somegrad.serialization_header import (
     MAX_HEADER_BYTES,
     MAX_RANK,
+    MAX_TENSORS,
     Header,
     SerializationError,
     open_regular_file,
@@ -62,7 +63,7 @@ CHECKSUM_KEY = "somegrad.crc32"
 # How deeply save() nests dicts, lists and tuples (and metadata): each level is three JSON levels
 # in the header, which must stay well inside what JSON parsers (and Python's recursion) allow.
 MAX_NESTING = 100
-__all__ += ["MAX_HEADER_BYTES", "MAX_RANK", "MAX_NESTING"]
+__all__ += ["MAX_HEADER_BYTES", "MAX_RANK", "MAX_NESTING", "MAX_TENSORS"]
 
 
 def _numpy_dtype(code: str) -> np.dtype:
@@ -113,7 +114,7 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[str]:
     """
     folder, name = os.path.split(os.path.abspath(os.fspath(path)))
     pattern = re.compile(rf"\.{re.escape(name)}\.(?:{_PARTIAL}-(\d+)-|(\d+)\.)[0-9a-f]{{8}}\.tmp")
-    removed = []
+    removed: list[str] = []
     try:
         candidates = os.listdir(folder)
     except OSError:
@@ -190,7 +191,8 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Any = None) -> Non
 
     Raises:
         TypeError: something that files cannot hold (nothing is pickled).
-        ValueError: a cycle, nesting deeper than ``MAX_NESTING``, or a tensor named ``__metadata__``.
+        ValueError: a cycle, nesting deeper than ``MAX_NESTING``, more than ``MAX_TENSORS``
+            tensors, or a tensor named ``__metadata__``.
             Nothing is written then: an existing file at ``path`` is untouched.
 
     Example::
@@ -207,6 +209,11 @@ def save(obj: Any, path: str | os.PathLike[str], *, metadata: Any = None) -> Non
         )
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, "", arrays, set())
+    if len(arrays) > MAX_TENSORS:
+        raise ValueError(
+            f"somegrad.save: {len(arrays)} tensors, more than the {MAX_TENSORS} one file may hold "
+            "(the loader's bound on hostile headers); split them over several files (nothing was written)"
+        )
     if "__metadata__" in arrays:
         raise ValueError(
             "somegrad.save: a tensor may not be named '__metadata__': safetensors files keep their "
@@ -418,7 +425,7 @@ def _decode(node: Any, tensors: dict[str, Any], path: str, depth: int = 0) -> An
                 raise _fail(path, f"corrupt structure metadata: no tensor named {content!r:.80}")
             return tensors[content]
         if kind == "dict" and isinstance(content, list):
-            items = {}
+            items: dict[Any, Any] = {}
             for pair in content:
                 if not isinstance(pair, list) or len(pair) != 2:
                     raise _fail(path, "corrupt structure metadata: a dict item is not a [key, value] pair")
@@ -429,8 +436,8 @@ def _decode(node: Any, tensors: dict[str, Any], path: str, depth: int = 0) -> An
                     raise _fail(path, f"corrupt structure metadata: bad dict key {pair[0]!r:.80}") from None
             return items
         if kind in ("list", "tuple") and isinstance(content, list):
-            items = [_decode(item, tensors, path, deeper) for item in content]
-            return items if kind == "list" else tuple(items)
+            elements = [_decode(item, tensors, path, deeper) for item in content]
+            return elements if kind == "list" else tuple(elements)
         if kind == "float" and content in ("inf", "-inf", "nan"):
             return float(content)
         raise _fail(path, f"corrupt structure metadata: unknown entry kind {kind!r:.40}")
@@ -443,7 +450,7 @@ def _read_tensor(file: Any, header: Header, entry: Any) -> np.ndarray:
     """One tensor's bytes, read at its offset into a fresh writable array (nothing else is read)."""
     count = math.prod(entry.shape)  # bounded: read_header checked it against the file's size
     array = np.empty(count, dtype=_numpy_dtype(entry.code))
-    buffer = memoryview(array.view(np.uint8).reshape(-1))
+    buffer = memoryview(array.view(np.uint8).reshape(-1))  # type: ignore[arg-type]
     file.seek(header.data_start + entry.begin)
     filled = 0
     while filled < len(buffer):

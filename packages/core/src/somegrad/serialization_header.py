@@ -9,6 +9,7 @@ a header can make the loader do is bounded before it is done:
 * the header length is checked against the file's size and ``MAX_HEADER_BYTES`` before it is read,
   and only the first 8 bytes and the header are read: never the whole file;
 * JSON nesting deeper than the interpreter allows and duplicate keys are refused;
+* at most ``MAX_TENSORS`` entries (counted in the raw bytes before the JSON is parsed);
 * a tensor's rank is at most ``MAX_RANK`` (64, as in PyTorch) before its shape is multiplied out,
   and its element count must match its byte range, which must lie inside the file.
 
@@ -17,16 +18,21 @@ Every problem raises `SerializationError` with the file's name.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import json
 import os
 import stat
 import struct
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 __all__ = ["SerializationError", "TensorEntry", "Header", "open_regular_file", "read_header", "fail"]
 
 MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself enforces
+# Checking a header costs time and memory per tensor entry (about 10 us and 700 bytes): this bounds
+# what a hostile header of many small entries costs, far above what a checkpoint holds.
+MAX_TENSORS = 100_000
 MAX_RANK = 64  # PyTorch's limit on a tensor's number of dims
 # the most bytes (or, for an empty tensor, the most bytes its non-zero dims span) any dimension
 # list may describe: NumPy refuses anything larger, and no file is that big
@@ -60,8 +66,7 @@ def fail(path: str, problem: str) -> SerializationError:
     return SerializationError(f"somegrad.load: {path}: {problem}")
 
 
-@dataclasses.dataclass(frozen=True)
-class TensorEntry:
+class TensorEntry(NamedTuple):
     """One tensor as the header describes it; `begin` and `end` are offsets into the data."""
 
     name: str
@@ -109,14 +114,17 @@ def open_regular_file(path: str) -> tuple[BinaryIO, int]:
         raise
 
 
-def read_exactly(file: BinaryIO, size: int, path: str, what: str) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = file.read(size - len(data))
-        if not chunk:
-            raise fail(path, f"truncated while reading {what}: {len(data)} of {size} bytes (did the file change?)")
-        data += chunk
-    return bytes(data)
+def read_exactly(file: BinaryIO, size: int, path: str, what: str) -> bytearray:
+    """`size` bytes from `file`, read into one buffer of that size (no growing, no copies)."""
+    data = bytearray(size)
+    view = memoryview(data)
+    filled = 0
+    while filled < size:
+        got = file.readinto(view[filled:])  # type: ignore[attr-defined]
+        if not got:
+            raise fail(path, f"truncated while reading {what}: {filled} of {size} bytes (did the file change?)")
+        filled += got
+    return data
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -134,7 +142,7 @@ class _Duplicate(Exception):
     pass
 
 
-def parse_json(path: str, text: bytes | str, what: str) -> Any:
+def parse_json(path: str, text: bytes | bytearray | str, what: str) -> Any:
     """JSON from a file: a SerializationError (never RecursionError) for anything malformed,
     nested too deeply or holding a key twice."""
     try:
@@ -147,49 +155,50 @@ def parse_json(path: str, text: bytes | str, what: str) -> Any:
         raise fail(path, f"corrupt {what}, not valid JSON ({str(exc)[:200]})") from None
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+_ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
 
 
 def _entry(path: str, name: str, info: Any, data_size: int) -> TensorEntry:
-    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+    # JSON gives exact types (a bool is not an int here): `type(n) is int` keeps this fast for
+    # headers of a million entries.
+    if type(info) is not dict or info.keys() != _ENTRY_KEYS:
         raise fail(path, f"corrupt header entry for tensor {name!r}: {str(info)[:200]}")
     code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-    if not isinstance(code, str) or code not in ITEMSIZE:
+    itemsize = ITEMSIZE.get(code) if type(code) is str else None
+    if itemsize is None:
         raise fail(
             path,
             f"tensor {name!r} has dtype {str(code)[:40]!r}, which somegrad does not know "
             f"(known: {', '.join(ITEMSIZE)})",
         )
-    if not isinstance(shape, list) or len(shape) > MAX_RANK:
-        rank = f" of rank {len(shape)}" if isinstance(shape, list) else ""
+    if type(shape) is not list or len(shape) > MAX_RANK:
+        rank = f" of rank {len(shape)}" if type(shape) is list else ""
         raise fail(path, f"tensor {name!r} has a bad shape{rank}: at most {MAX_RANK} dims, each an integer >= 0")
-    if not all(_is_count(n) for n in shape):
-        raise fail(path, f"tensor {name!r} has a bad shape {str(shape)[:200]}")
-    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(n) for n in offsets):
+    # Multiply the dims out with the bound checked at each step, so that no shape, however
+    # hostile, makes a huge number: at most MAX_RANK small multiplications.
+    elements, extent = 1, itemsize
+    for n in shape:
+        if type(n) is not int or n < 0:
+            raise fail(path, f"tensor {name!r} has a bad shape {str(shape)[:200]}")
+        elements *= n
+        extent *= n or 1
+        if extent > MAX_EXTENT:
+            raise fail(path, f"tensor {name!r} has a shape {str(shape)[:200]} too large for any file")
+    if type(offsets) is not list or len(offsets) != 2:
         raise fail(path, f"tensor {name!r} has bad data_offsets {str(offsets)[:100]}")
     begin, end = offsets
-    if begin > end:
-        raise fail(path, f"tensor {name!r} has bad data_offsets {offsets}")
+    if type(begin) is not int or type(end) is not int or not 0 <= begin <= end:
+        raise fail(path, f"tensor {name!r} has bad data_offsets {str(offsets)[:100]}")
     if end > data_size:
         raise fail(
             path,
             f"tensor {name!r} has data_offsets {offsets} past the end of the data "
             f"({data_size} bytes): the file is truncated or corrupt",
         )
-    # Multiply the dims out with the bound checked at each step, so that no shape, however
-    # hostile, makes a huge number: at most MAX_RANK small multiplications.
-    elements, extent = 1, ITEMSIZE[code]
-    for n in shape:
-        elements *= n
-        extent *= max(n, 1)
-        if extent > MAX_EXTENT:
-            raise fail(path, f"tensor {name!r} has a shape {str(shape)[:200]} too large for any file")
-    expected = elements * ITEMSIZE[code]
-    if end - begin != expected:
+    if end - begin != elements * itemsize:
         raise fail(
             path,
-            f"tensor {name!r} of {code} {tuple(shape)} needs {expected} bytes, its "
+            f"tensor {name!r} of {code} {tuple(shape)} needs {elements * itemsize} bytes, its "
             f"data_offsets {offsets} span {end - begin}",
         )
     return TensorEntry(name, code, tuple(shape), begin, end)
@@ -209,9 +218,27 @@ def _refuse_foreign_formats(path: str, start: bytes) -> None:
         )
 
 
+@contextlib.contextmanager
+def _no_cyclic_collection():
+    """The cyclic garbage collector off: parsing a header of a million entries creates millions of
+    containers, and the collections they trigger would make that quadratic (47 s for 300,000)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_header(path: str, file: BinaryIO, size: int) -> Header:
     """Read and check the header of the open regular `file` of `size` bytes, completely, before
     anything reads a tensor. Reads the first 8 bytes and the header only."""
+    with _no_cyclic_collection():
+        return _read_header(path, file, size)
+
+
+def _read_header(path: str, file: BinaryIO, size: int) -> Header:
     start = file.read(8)
     _refuse_foreign_formats(path, start)
     if len(start) < 8:
@@ -224,7 +251,11 @@ def read_header(path: str, file: BinaryIO, size: int) -> Header:
             f"bad header length {header_length}{limit}: the file has {size - 8} bytes after it "
             "(truncated, or not a safetensors file)",
         )
-    header = parse_json(path, read_exactly(file, header_length, path, "the header"), "header")
+    text = read_exactly(file, header_length, path, "the header")
+    # every tensor entry names its data_offsets: an upper bound on the entries, found at C speed
+    if text.count(b'"data_offsets"') > MAX_TENSORS:
+        raise fail(path, f"the header describes more than {MAX_TENSORS} tensors, somegrad's limit for one file")
+    header = parse_json(path, text, "header")
     if not isinstance(header, dict):
         raise fail(path, f"corrupt header: expected a JSON object, got {type(header).__name__}")
     metadata = header.get("__metadata__", {})
@@ -235,7 +266,7 @@ def read_header(path: str, file: BinaryIO, size: int) -> Header:
     data_size = size - data_start
     entries = [_entry(path, name, info, data_size) for name, info in header.items() if name != "__metadata__"]
     position = 0
-    for entry in sorted(entries, key=lambda e: (e.begin, e.end)):
+    for entry in sorted(entries, key=lambda e: (e.begin, e.end)):  # by their place in the file
         if entry.begin != position:
             problem = "overlaps another" if entry.begin < position else "leaves a gap before it"
             raise fail(path, f"tensor {entry.name!r} at data_offsets [{entry.begin}, {entry.end}] {problem}")
