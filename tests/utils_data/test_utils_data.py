@@ -14,14 +14,8 @@ from somegrad.data import sampler as samplers
 
 
 def _utils_data():
-    try:
-        import somegrad.utils.data as utils_data
-    except ModuleNotFoundError:
-        import somegrad.utils
+    import somegrad.utils.data as utils_data
 
-        if len(somegrad.utils.__path__) == 1:
-            pytest.xfail("core's somegrad/utils/__init__.py does not extend its __path__ yet")
-        raise
     return utils_data
 
 

@@ -244,7 +244,6 @@ def test_loader_iterable_dataset():
         (dict(batch_sampler=[[0]], batch_size=2), "batch_sampler excludes"),
         (dict(batch_sampler=[[0]], drop_last=True), "batch_sampler excludes"),
         (dict(sampler=[0, 1], shuffle=True), "either sampler or shuffle"),
-        (dict(num_workers=2), "num_workers=2 is not supported"),
         (dict(batch_size=None, drop_last=True), "drop_last=True needs a batch_size"),
         (dict(batch_size=0), "batch_size should be a positive integer, got 0"),
     ],

@@ -29,6 +29,7 @@ class _MissingDistributionFinder(_abc.MetaPathFinder):
         "somegrad.optim": "somegrad-train",
         "somegrad.data": "somegrad-train",
         "somegrad.train": "somegrad-train",
+        "somegrad.utils.data": "somegrad-train",
     }
 
     def find_spec(self, name, path=None, target=None):
@@ -66,7 +67,14 @@ from somegrad.device import Device, device  # noqa: E402
 from somegrad.hookspecs import hookimpl  # noqa: E402
 from somegrad.tensor import Tensor  # noqa: E402
 from somegrad import autograd  # noqa: E402
-from somegrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from somegrad.autograd import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from somegrad.ops import *  # noqa: E402, F401, F403
 from somegrad.ops import (  # noqa: E402  (named for type checkers; the star import above brings the rest)
     abs,
@@ -189,7 +197,9 @@ from somegrad.random import (  # noqa: E402
     seed,
     set_rng_state,
 )
-from somegrad import backends, cuda, viz  # noqa: E402
+from somegrad import accelerator, backends, cuda, viz  # noqa: E402
+from somegrad.printing import get_printoptions, printoptions, set_printoptions  # noqa: E402
+from somegrad.threads import get_num_threads, set_num_threads  # noqa: E402
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402
 from somegrad.serialization import SerializationError, load, load_metadata, save  # noqa: E402

@@ -343,31 +343,9 @@ class Tensor(TensorMethods):
 
     # --- repr --------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        import numpy as np
+        from somegrad.printing import format_tensor
 
-        values = self.detach().to(dtypes.float32) if self.dtype is dtypes.bfloat16 else self.detach()
-        array = values.numpy()
-        body = np.array2string(
-            array, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3, formatter=_element_formatter(array)
-        )
-        extras = []
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.numel() == 0 and self.ndim != 1:
-            extras.append(f"size={tuple(self.shape)}")
-        default_shown = (
-            (dtypes.get_default_dtype(),)
-            if self.numel() == 0
-            else (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
-        )
-        if self.dtype not in default_shown:
-            extras.append(f"dtype={self.dtype!r}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        suffix = "".join(", " + e for e in extras)
-        return f"tensor({body}{suffix})"
+        return format_tensor(self)
 
     def __hash__(self):
         return id(self)
@@ -401,35 +379,6 @@ class Tensor(TensorMethods):
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
-
-
-def _element_formatter(array):
-    """PyTorch's element format: floats as `1.` when all are integral, else 4 decimals, in
-    scientific notation when the magnitudes span more than 1000x or leave [1e-4, 1e8]; every
-    element padded to one width."""
-    import numpy as np
-
-    if array.dtype.kind == "b":
-        width = 5 if not array.all() else 4
-        return {"bool": lambda v: str(bool(v)).rjust(width)}
-    if array.dtype.kind != "f":
-        return None
-    finite = array[np.isfinite(array)].astype(np.float64)
-    magnitudes = np.abs(finite[finite != 0])
-    if np.all(finite == np.ceil(finite)):
-        scientific = magnitudes.size and (magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8)
-        spec = "{:.4e}" if scientific else "{:.0f}."
-    else:
-        scientific = magnitudes.size and (
-            magnitudes.max() / magnitudes.min() > 1000 or magnitudes.max() > 1e8 or magnitudes.min() < 1e-4
-        )
-        spec = "{:.4e}" if scientific else "{:.4f}"
-
-    def text(v):
-        return spec.format(v) if np.isfinite(v) else str(float(v))
-
-    width = max((len(text(v)) for v in finite), default=0)
-    return {"float_kind": lambda v: text(v).rjust(width)}
 
 
 class _HookHandle:

@@ -66,6 +66,9 @@ class Node:
         self.view_of = None
 
     def name(self) -> str:
+        custom = getattr(self.spec, "node_name", None)  # a custom Function's: CubeBackward
+        if custom is not None:
+            return custom
         # PyTorch's names: MulBackward0, SoftmaxBackward0, ... (one backward per op here).
         return "".join(part.capitalize() for part in self.spec.name.split("_")) + "Backward0"
 

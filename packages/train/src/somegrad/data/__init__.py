@@ -25,7 +25,9 @@ from somegrad.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
+from somegrad.data.worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "Dataset",
@@ -39,6 +41,9 @@ __all__ = [
     "RandomSampler",
     "SubsetRandomSampler",
     "BatchSampler",
+    "WeightedRandomSampler",
+    "get_worker_info",
+    "WorkerInfo",
     "DistributedSampler",
     "DataLoader",
     "default_collate",
