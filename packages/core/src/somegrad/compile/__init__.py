@@ -239,6 +239,7 @@ class CompiledFunction:
         structure = _flatten(result, out_leaves)
         recording = Recording(recorder.entries, recorder.slots, recorder.input_slots, recorder.refusals)
         recording.replay_inputs = recorder.replay_inputs
+        recording.skipped_checks = recorder.skipped_checks
         returned = set()
         for t in out_leaves:
             if t.grad_fn is not None and t.grad_fn.saved:
@@ -286,6 +287,8 @@ class CompiledFunction:
             parts.append(f"signature {i}: inputs {shapes}; grad mode {key[2]}; {state}")
             if sig.program is not None:
                 parts.append(sig.program.explain())
+                for check in getattr(sig.program.recording, "skipped_checks", ()):
+                    parts.append(f"  not repeated at replay: {check} (a host read that only validates)")
         if self.refusals:
             parts.append("refused:")
             parts += [f"  {r}" for r in self.refusals]
@@ -354,6 +357,12 @@ def _compare(first, second):
                     "next: a Python value that changes between calls would be replayed stale (keep it in a tensor, "
                     "e.g. an optimizer with capturable=True)",
                 )
+        if a.kind == "host" and not _same(a.args, b.args):
+            return Refusal(
+                a.name,
+                "the host data copied into a tensor inside the step changes between calls; a replay would copy "
+                "the recorded values (pass it as an input of the compiled function instead)",
+            )
         if not _same(a.args, b.args) or a.outs != b.outs or a.writes != b.writes:
             return Refusal(a.name, f"kernel {i} read or wrote different buffers at consecutive calls")
     if len(first.replay_inputs) != len(second.replay_inputs):

@@ -98,6 +98,29 @@ _HOST_READS = {
 }
 
 
+# Host reads that only validate (their value decides whether to raise, nothing else): allowed
+# while recording, and not repeated by a replay. (file name ending, function)
+VALIDATION_READS = {
+    ("ops/nn/embedding.py", "embedding"): "embedding's index bounds check",
+    ("ops/indexing.py", "_index_tensor"): "an index bounds check (gather, scatter, take_along_dim)",
+    ("ops/indexing.py", "_index_array"): "an index bounds check (indexing with a tensor)",
+    ("ops/nn/loss.py", "check_class_indices"): "a loss's class index check",
+}
+
+
+def _validation_read():
+    frame = sys._getframe(2)
+    for _ in range(6):
+        if frame is None:
+            return None
+        code = frame.f_code
+        for (suffix, function), what in VALIDATION_READS.items():
+            if code.co_name == function and code.co_filename.replace("\\", "/").endswith(suffix):
+                return what
+        frame = frame.f_back
+    return None
+
+
 def _host_read_name() -> str:
     # The Tensor method that asked for the values, read off the stack: the error names it.
     frame = sys._getframe(2)
@@ -141,6 +164,7 @@ class Recorder(dispatch.DispatchMode):
         self._depth = 0
         self._patched: list = []
         self.replay_inputs: list = []  # (array, getter): refilled before each replay
+        self.skipped_checks: list = []  # validation-only host reads a replay does not repeat
         self.input_slots = [self._new(t._data, "input") for t in inputs]
 
     # --- slots ------------------------------------------------------------------------------
@@ -286,6 +310,11 @@ class Recorder(dispatch.DispatchMode):
             return result
 
         def watched_to_numpy(array):
+            check = _validation_read()
+            if check is not None:
+                if check not in recorder.skipped_checks:
+                    recorder.skipped_checks.append(check)
+                return to_numpy(array)
             recorder.refuse(
                 _host_read_name(),
                 "a host read: the value is read in Python once, while recording, and a replay would "
