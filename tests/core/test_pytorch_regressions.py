@@ -477,3 +477,20 @@ def test_unsupported_dtypes_raise_not_implemented_or_runtime_error(case):
     # PyTorch raises NotImplementedError (a RuntimeError) or RuntimeError; somegrad's
     # UnsupportedDTypeError is both.
     assert_both_raise(NOT_IMPLEMENTED[case], "not implemented|not support", RuntimeError, NotImplementedError)
+
+
+# --- shifts ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64"])
+@pytest.mark.parametrize("by", [0, 1, 7, 8, 9, 70, -1])
+def test_integer_shifts(dtype, by):
+    values = [0, 3, 100] + ([] if dtype == "uint8" else [-5, -128])
+    assert_same(lambda m: m.tensor(values, dtype=getattr(m, dtype)) << by)
+    assert_same(lambda m: m.tensor(values, dtype=getattr(m, dtype)) >> by)
+
+
+def test_shifts_of_tensors_bools_and_floats():
+    assert_same(lambda m: m.tensor([1, 2]) << m.tensor([1, 3]))
+    assert_same(lambda m: 2 << m.tensor([1, 3]))
+    assert_same(lambda m: m.tensor([True]) << 1)
+    assert_both_raise(lambda m: m.tensor([1.5]) << 1, "not implemented", NotImplementedError)
+    assert_both_raise(lambda m: m.tensor([1.5]) >> 1, "not implemented", NotImplementedError)

@@ -368,3 +368,16 @@ def test_mistakes_raise_runtime_errors_that_are_also_the_old_class(call, old_cla
         call()
     assert isinstance(raised.value, old_class)
     assert type(raised.value).__module__ == errors.__name__
+
+
+def test_shift_operators_on_integers_and_floats():
+    x = sg.tensor([-5, 3, 100], dtype=sg.int8)
+    assert (x << 1).tolist() == [-10, 6, -56]  # wraps in int8
+    assert (x >> 1).tolist() == [-3, 1, 50]  # rounds toward negative infinity
+    assert (x << 8).tolist() == [0, 0, 0] and (x >> 70).tolist() == [-1, 0, 0]
+    assert (sg.tensor([1, 2]) << sg.tensor([1, 3])).tolist() == [2, 16]
+    assert (2 << sg.tensor([1, 3])).tolist() == [4, 16]
+    assert sg.tensor([200], dtype=sg.uint8).bitwise_right_shift(7).tolist() == [1]
+    assert (x >> -1).tolist() == [-1, 0, 0]
+    with pytest.raises(NotImplementedError, match="bitwise_left_shift: not implemented for float32"):
+        sg.tensor([1.5]) << 1

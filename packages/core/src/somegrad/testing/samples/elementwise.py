@@ -439,6 +439,43 @@ _three_input(
 )
 
 
+def _shift_reference(left):
+    def ref(a, b):
+        # Python ints shift without limits; the result wraps into a's dtype (b >= 0 here)
+        out = np.vectorize(lambda x, y: (int(x) << int(y)) if left else (int(x) >> int(y)), otypes=[object])(a, b)
+        bits = 8 * a.dtype.itemsize
+        wrapped = np.vectorize(lambda v: v % (1 << bits), otypes=[object])(out).astype(np.uint64)
+        return wrapped.astype(a.dtype)
+
+    return ref
+
+
+def _shift_samples(op, left):
+    @register_samples(op)
+    def samples():
+        for dtype in INTEGERS:
+            bits = 8 * dtype.itemsize
+            low = 0 if dtype is dtypes.uint8 else -100
+            a = values((3, 4), low, 100, integer=True, key=op)
+            b = values((3, 4), 0, bits + 2, integer=True, key=(op, "b"))
+            yield Sample((Input(a), Input(b)), {}, _shift_reference(left), dtype, name="3x4")
+            yield Sample((Input(a), Input(np.array(3))), {}, _shift_reference(left), dtype, name="bcast")
+        yield ErrorSample(
+            (Input(values((2,))), Input(np.array(1.0))),
+            {},
+            RuntimeError,
+            "accepts only",
+            dtype=F32,
+            name="float",
+        )
+
+    return samples
+
+
+_shift_samples("bitwise_left_shift", True)
+_shift_samples("bitwise_right_shift", False)
+
+
 # --- binary ops ------------------------------------------------------------------------------
 _PAIRS = (
     ("3x4", (3, 4), (3, 4), None),
