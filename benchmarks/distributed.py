@@ -75,7 +75,7 @@ def _somegrad_rank(args, inputs, rank, world):
         from somegrad.nn.parallel import DistributedDataParallel
 
         dist.init_process_group("mpi")
-        ddp = DistributedDataParallel(model)
+        ddp = DistributedDataParallel(model, bucket_cap_mb=args.bucket_cap_mb)
     trained = ddp or model
     opt = optim.AdamW(trained.parameters(), lr=workloads.LR, weight_decay=workloads.WEIGHT_DECAY)
     idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
@@ -120,7 +120,7 @@ def _torch_rank(args, inputs, rank, world):
         from torch.nn.parallel import DistributedDataParallel
 
         tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{args.port}", rank=rank, world_size=world)
-        ddp = DistributedDataParallel(model)
+        ddp = DistributedDataParallel(model, bucket_cap_mb=args.bucket_cap_mb)
     trained = ddp or model
     opt = torch.optim.AdamW(trained.parameters(), lr=workloads.LR, weight_decay=workloads.WEIGHT_DECAY)
     idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
@@ -198,7 +198,7 @@ def _launch(args, framework, ranks, port):
         env[name] = "1"
     command = [_mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__), "--worker", framework]
     command += ["--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)]
-    command += ["--port", str(port)]
+    command += ["--port", str(port), "--bucket-cap-mb", str(args.bucket_cap_mb)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -269,6 +269,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=8, help="timed steps of each kind per run")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16, help="sequences per rank")
+    parser.add_argument("--bucket-cap-mb", type=float, default=25.0, help="DDP's bucket size (both frameworks)")
     parser.add_argument("--only", choices=("somegrad", "torch"), action="append")
     parser.add_argument("--json", help="write the results there")
     parser.add_argument("--worker", choices=("somegrad", "torch"), help=argparse.SUPPRESS)
