@@ -171,6 +171,60 @@ class Tensor(TensorMethods):
             )
         return out
 
+    def view_as(self, other: Tensor) -> Tensor:
+        """This tensor viewed with `other`'s shape (RuntimeError where no view exists, as `view`)."""
+        return self.view(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """This tensor reshaped to `other`'s shape (a view where the layout allows)."""
+        return _ops.reshape(self, other.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """This tensor broadcast to `other`'s shape (a view)."""
+        return _ops.expand(self, other.shape)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor converted to `other`'s dtype (the device stays)."""
+        return self.to(other.dtype)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A tensor of shape `size` filled with 0, with this tensor's dtype and device unless given."""
+        out = _ops.zeros(*size, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A tensor of shape `size` filled with 1, with this tensor's dtype and device unless given."""
+        out = _ops.ones(*size, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """An uninitialised tensor of shape `size`, with this tensor's dtype and device unless given."""
+        out = _ops.empty(*size, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A tensor of shape `size` filled with `fill_value`, with this tensor's dtype and device unless given."""
+        out = _ops.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A new tensor holding a copy of `data`, with this tensor's dtype and device unless given."""
+        out = _ops.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+        return out.requires_grad_(True) if requires_grad else out
+
+    @property
+    def T(self) -> Tensor:
+        """The dims reversed (the transpose of a matrix)."""
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (a batch of matrices transposed)."""
+        return _ops.transpose(self, -2, -1)
+
+    def __pos__(self) -> Tensor:
+        return self
+
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating point one."""
         return self.dtype.is_floating_point
@@ -643,41 +697,6 @@ def _uniform_(self, a=0.0, b=1.0, *, generator=None):
         )
 
 
-def _view_as(self, other):
-    """This tensor reshaped to `other`'s shape (a view where the backend allows)."""
-    return _ops.reshape(self, other.shape)
-
-
-def _expand_as(self, other):
-    """This tensor broadcast to `other`'s shape (a view)."""
-    return _ops.expand(self, other.shape)
-
-
-def _type_as(self, other):
-    """This tensor converted to `other`'s dtype (the device stays)."""
-    return self.to(other.dtype)
-
-
-def _new_zeros(self, *size, dtype=None):
-    """A tensor of shape `size` filled with 0, with this tensor's dtype (unless given) and device."""
-    return _ops.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-
-
-def _new_ones(self, *size, dtype=None):
-    """A tensor of shape `size` filled with 1, with this tensor's dtype (unless given) and device."""
-    return _ops.ones(*size, dtype=dtype or self.dtype, device=self.device)
-
-
-def _new_tensor(self, data, dtype=None):
-    """A new tensor holding a copy of `data`, with this tensor's dtype (unless given) and device."""
-    return _ops.tensor(data, dtype=dtype or self.dtype, device=self.device)
-
-
-def _new_full(self, size, fill_value, dtype=None):
-    """A tensor of shape `size` filled with `fill_value`, with this tensor's dtype (unless given) and device."""
-    return _ops.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
-
-
 def _attach_methods():
     """Give Tensor its op methods, operators and in-place variants, from the tables above."""
     for name, fn in _METHODS.items():
@@ -745,17 +764,7 @@ def _attach_methods():
     ):
         setattr(Tensor, name + "_", _inplace_method(_METHODS[name], name + "_"))
     others = {
-        "view_as": _view_as,
-        "expand_as": _expand_as,
-        "type_as": _type_as,
-        "new_zeros": _new_zeros,
-        "new_ones": _new_ones,
-        "new_tensor": _new_tensor,
-        "new_full": _new_full,
-        "T": property(lambda self: _ops.permute(self, tuple(reversed(range(self.ndim))))),
-        "mT": property(lambda self: _ops.transpose(self, -2, -1)),
         "__invert__": _invert,
-        "__pos__": lambda self: self,
         "__setitem__": _setitem,
         "addcmul": _addcmul,
         "addcdiv": _addcdiv,
