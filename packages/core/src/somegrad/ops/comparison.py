@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from somegrad import dtypes
 from somegrad.ops.dispatch import apply
-from somegrad.ops.operands import _broadcast_infer, _operand, _operands, _to_bool, binary, cast, unary
+from somegrad.ops.operands import _LOW_PRECISION, _broadcast_infer, _operand, _operands, _to_bool, binary, cast, unary
 from somegrad.ops.spec import BOOL, OpSpec, public, register
 from somegrad.tensor import Tensor
 
@@ -110,11 +110,12 @@ def where(condition, a, b):
     a_in, b_in = a, b
     a, b = _operands("where", a, b)
     for given, operand in ((a_in, a), (b_in, b)):
-        if not isinstance(given, Tensor) and type(given).__name__ != "ndarray":
-            from somegrad.ops.creation import check_assigned_value
-
-            # a number must fit the result (`where(mask, int8_x, 1000)` raises, as in PyTorch)
-            check_assigned_value("where", dtypes.python_number(given), operand.dtype)
+        # A number must fit the result (`where(mask, int8_x, 1000)` raises, as in PyTorch); float16
+        # and bfloat16 take any (too large ones become inf), as PyTorch's assignment does.
+        if not isinstance(given, Tensor) and operand.dtype not in _LOW_PRECISION:
+            number = dtypes.python_number(given)
+            if number is not None:
+                dtypes.check_value_fits("where", number, operand.dtype)
     return apply(WHERE, (condition, a, b), {})
 
 

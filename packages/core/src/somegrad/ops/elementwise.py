@@ -334,7 +334,7 @@ def _check_integer_divisor(op, a, b):
     # PyTorch (NumPy would return 0).
     dtype = dtypes.result_type(a, b)
     if dtype is dtypes.bool_:
-        raise RuntimeError(f"{op}: not supported for bool operands; convert them with .int()")
+        raise UnsupportedDTypeError(f"{op}: not implemented for bool operands; convert them with .int()")
     if not dtype.is_floating_point:
         zero = b == 0 if isinstance(b, (bool, int)) else bool((b == 0).any())
         if zero:

@@ -113,12 +113,23 @@ def _promotion_stand_in(original, converted):
 def _operands(op, *values, out_dtype=None, compute_dtype=None):
     """Tensors of one dtype for an elementwise op over tensors and Python numbers (NumPy
     scalars and arrays too): the result dtype by PyTorch's promotion, or `compute_dtype`."""
-    device = next((v.device for v in values if isinstance(v, Tensor)), None)
-    converted = [_operand(op, v, device) for v in values]
-    for v, c in zip(values, converted):
-        if c is None:
-            raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
-    dtype = compute_dtype or out_dtype or dtypes.result_type(*map(_promotion_stand_in, values, converted))
+    device = None
+    plain = True  # only Tensors and Python numbers: the common case, promoted as they are
+    for v in values:
+        if isinstance(v, Tensor):
+            if device is None:
+                device = v.device
+        elif type(v) not in (bool, int, float):
+            plain = False
+    if plain:
+        converted = values
+        dtype = compute_dtype or out_dtype or dtypes.result_type(*values)
+    else:
+        converted = [_operand(op, v, device) for v in values]
+        for v, c in zip(values, converted):
+            if c is None:
+                raise TypeError(f"{op}: expected a Tensor or a Python number, got {type(v).__name__}")
+        dtype = compute_dtype or out_dtype or dtypes.result_type(*map(_promotion_stand_in, values, converted))
     result = []
     for v in converted:
         if not isinstance(v, Tensor):
