@@ -9,36 +9,20 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-# family -> counts, filled by the tests, printed at the end of the session
-SUMMARY: dict[str, dict[str, int]] = {}
+# The test module and this conftest must share one copy of the counts: pytest imports conftest
+# files under a name of its own, so they live in fuzz_harness (imported by name by both).
+from fuzz_harness import SUMMARY, fuzz_settings  # noqa: E402
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("somegrad fuzz")
     group.addoption("--fuzz-scale", type=float, default=None, help="multiply the fuzz suite's case counts")
     group.addoption("--fuzz-seed", type=int, default=None, help="the fuzz suite's seed (default 0)")
-
-
-def fuzz_settings(config) -> tuple[int, float]:
-    """(seed, scale) from the options or the environment."""
-
-    def option(name):
-        try:
-            return config.getoption(name)
-        except ValueError:  # the option is registered only when tests/fuzz is on the command line
-            return None
-
-    seed = option("--fuzz-seed")
-    scale = option("--fuzz-scale")
-    seed = int(os.environ.get("SOMEGRAD_FUZZ_SEED", 0)) if seed is None else seed
-    scale = float(os.environ.get("SOMEGRAD_FUZZ_SCALE", 1)) if scale is None else scale
-    return seed, scale
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -48,7 +32,7 @@ def pytest_terminal_summary(terminalreporter):
     seed, scale = fuzz_settings(terminalreporter.config)
     terminalreporter.section(f"differential fuzz against PyTorch (seed {seed}, scale {scale:g})")
     columns = ["cases", "match", "silent", "accepted_silent", "error", "accepted_error", "both_raised", "unclear"]
-    write(f"{'family':<20}" + "".join(f"{c:>16}" for c in columns))
+    write(f"{'family':<20}" + "".join(f"{c:>16}" for c in columns).replace("accepted_", "  accepted "))
     total = dict.fromkeys(columns, 0)
     for family, counts in sorted(SUMMARY.items()):
         write(f"{family:<20}" + "".join(f"{counts.get(c, 0):>16}" for c in columns))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import warnings
 from typing import Any
 
@@ -32,6 +33,26 @@ import somegrad as sg
 DTYPE_NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 FLOAT_NAMES = ["float16", "bfloat16", "float32", "float64"]
 INT_NAMES = ["uint8", "int8", "int16", "int32", "int64"]
+
+# family -> counts, filled by the tests, printed at the end of the session by conftest.py
+SUMMARY: dict[str, dict[str, int]] = {}
+
+
+def fuzz_settings(config) -> tuple[int, float]:
+    """(seed, scale) from the options or the environment."""
+
+    def option(name):
+        try:
+            return config.getoption(name)
+        except ValueError:  # the option is registered only when tests/fuzz is on the command line
+            return None
+
+    seed = option("--fuzz-seed")
+    scale = option("--fuzz-scale")
+    seed = int(os.environ.get("SOMEGRAD_FUZZ_SEED", 0)) if seed is None else seed
+    scale = float(os.environ.get("SOMEGRAD_FUZZ_SCALE", 1)) if scale is None else scale
+    return seed, scale
+
 
 # what the case expressions may name besides m, a, b, c
 NAMESPACE = {"inf": math.inf, "nan": math.nan}

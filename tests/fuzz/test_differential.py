@@ -14,10 +14,9 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import SUMMARY, fuzz_settings
 from fuzz_accepted import CLEAR, classify
 from fuzz_cases import FAMILIES, generate
-from fuzz_harness import differential
+from fuzz_harness import SUMMARY, differential, fuzz_settings
 
 pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")
