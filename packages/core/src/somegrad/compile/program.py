@@ -78,8 +78,7 @@ class Program:
         code = compile(self.source, f"<somegrad.compile replay of {len(self.entries)} kernels>", "exec")
         exec(code, self.namespace)
         self.replay = self.namespace["replay"]
-        context = getattr(self.hooks, "replay_context", None)
-        self.context = context() if context is not None else None
+        self.context = getattr(self.hooks, "replay_context", None)
 
     # --- analysis ---------------------------------------------------------------------------------
     def _kept_slots(self):
@@ -98,9 +97,15 @@ class Program:
                     root[entry.outs[0]] = root[first[0]]
         return root
 
+    def _at(self, i):
+        # A fused run's ops all run where its last one is: uses inside it count there.
+        group = self.entries[i].fused
+        return i if group is None else self.groups[group][1]
+
     def _last_uses(self, root):
         last = {}
         for i, entry in enumerate(self.entries):
+            i = self._at(i)
             for s in reads(entry) + list(entry.writes):
                 last[root[s]] = i
             for s in entry.outs:
@@ -120,6 +125,8 @@ class Program:
                 uses.setdefault(s, []).append(i)
         kept = set(self.kept)
 
+        backend_fusible = getattr(self.hooks, "fusible", None)
+
         def fusible(entry):
             spec = OPS.get(entry.name)
             return (
@@ -128,6 +135,7 @@ class Program:
                 and spec.kind in _FUSIBLE_KINDS
                 and len(entry.outs) == 1
                 and entry.outs[0] is not None
+                and (backend_fusible is None or backend_fusible(entry, self.slots))
             )
 
         i, n = 0, len(self.entries)
@@ -173,7 +181,7 @@ class Program:
         own_last = {}
         for i, entry in enumerate(self.entries):
             for s in reads(entry) + list(entry.writes) + [o for o in entry.outs if o is not None]:
-                own_last[s] = i
+                own_last[s] = self._at(i)
         kept = set(self.kept)
         del_at: dict[int, list[int]] = {}
         for s, i in own_last.items():
@@ -209,9 +217,15 @@ class Program:
                 first, final, kernel = self.groups[group]
                 if i == final:
                     fused_inputs = self._group_inputs(first, final)
-                    ns[f"g{group}"] = kernel
                     out = entry.outs[0]
-                    lines.append(f"v{out} = g{group}({', '.join(f'v{s}' for s in fused_inputs)})")
+                    inline = getattr(kernel, "inline", None)
+                    if inline is not None:  # the run's own lines, in place of a call
+                        body, names = inline([f"v{s}" for s in fused_inputs], f"v{out}")
+                        ns.update(names)
+                        lines.extend(body)
+                    else:
+                        ns[f"g{group}"] = kernel
+                        lines.append(f"v{out} = g{group}({', '.join(f'v{s}' for s in fused_inputs)})")
             else:
                 k = f"k{i}"
                 ns[k] = entry.fn
@@ -231,7 +245,14 @@ class Program:
                                 buffers.setdefault(target, (info.shape, info.dtype))
                                 holder[root[out]] = target
                                 ns[k] = fast
-                                lines.append(f"v{out} = {k}({target}, {args})")
+                                lines.append(f"v{out} = {k}({args}, out={target})")
+                    direct = getattr(self.hooks, "direct_kernel", None)
+                    if target is None and direct is not None and len(outs) == 1 and outs[0] is not None:
+                        fast = direct(entry, self.slots)
+                        if fast is not None:
+                            ns[k] = fast
+                            lines.append(f"v{outs[0]} = {k}({args})")
+                            target = "direct"
                     if target is None:
                         names = ", ".join("_" if o is None else f"v{o}" for o in outs)
                         if len(outs) == 1:
@@ -291,7 +312,7 @@ class Program:
             array.fill(getter())
         buffers = self.buffer_arrays
         if self.context is not None:
-            with self.context:
+            with self.context():
                 return self.replay(*arrays, *buffers)
         return self.replay(*arrays, *buffers)
 
@@ -320,5 +341,5 @@ class Program:
             names = " -> ".join(self.entries[j].name for j in range(first, final + 1))
             lines.append(f"  fused group {g}: entries {first}..{final}: {names} ({getattr(kernel, '__name__', '')})")
         lines.append("generated replay:")
-        lines.append("    " + self.source.replace("\n", "\n    "))
+        lines.append("    " + self.source.rstrip().replace("\n", "\n    "))
         return "\n".join(lines)
