@@ -494,3 +494,11 @@ def test_shifts_of_tensors_bools_and_floats():
     assert_same(lambda m: m.tensor([True]) << 1)
     assert_both_raise(lambda m: m.tensor([1.5]) << 1, "not implemented", NotImplementedError)
     assert_both_raise(lambda m: m.tensor([1.5]) >> 1, "not implemented", NotImplementedError)
+
+
+def test_later_fuzz_findings():
+    assert_same(lambda m: m.tensor([float("nan"), -1.0, 0.0, 2.0]).sign())
+    assert_same(lambda m: m.tensor([float("nan"), -1.0], dtype=m.float16).sign())
+    assert_same(lambda m: m.tensor([-math.inf, 2.0, -1.0]) ** (2**31 - 1))
+    assert_same(lambda m: m.floor_divide(m.empty((0,), dtype=m.uint8), m.tensor(0, dtype=m.uint8)))
+    assert_same(lambda m: m.remainder(m.empty((0, 2), dtype=m.int32), 0))

@@ -381,3 +381,11 @@ def test_shift_operators_on_integers_and_floats():
     assert (x >> -1).tolist() == [-1, 0, 0]
     with pytest.raises(NotImplementedError, match="bitwise_left_shift: not implemented for float32"):
         sg.tensor([1.5]) << 1
+
+
+def test_sign_of_nan_large_odd_exponents_and_division_of_empty_tensors():
+    assert sg.tensor([math.nan, -1.0, 0.0, 2.0]).sign().tolist() == [0.0, -1.0, 0.0, 1.0]
+    assert (sg.tensor([-math.inf, 2.0]) ** (2**31 - 1)).tolist() == [-math.inf, math.inf]
+    assert sg.floor_divide(sg.zeros(0, dtype=sg.uint8), sg.tensor(0, dtype=sg.uint8)).shape == (0,)
+    with pytest.raises(RuntimeError, match="integer division by zero"):
+        sg.floor_divide(sg.ones(2, dtype=sg.uint8), 0)

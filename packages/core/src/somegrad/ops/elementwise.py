@@ -310,9 +310,10 @@ def pow(a, b):
         negative = b < 0 if isinstance(b, (bool, int)) else bool((b < 0).any())
         if negative:
             raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float base")
-    if dtype is dtypes.float32 and isinstance(b, float) and not dtypes.exactly_representable(b, dtype):
-        # PyTorch raises float32 to a Python float exponent in double precision: 1e-50 is not 0
-        # there, and `tensor([0., 2.]) ** 1e-50` is [0, 1].
+    exponent = isinstance(b, (int, float)) and not isinstance(b, bool)
+    if dtype is dtypes.float32 and exponent and not dtypes.exactly_representable(b, dtype):
+        # PyTorch raises float32 to a Python number in double precision: 1e-50 is not 0 there
+        # (`tensor([0., 2.]) ** 1e-50` is [0, 1]), and 2**31 - 1 stays odd (`-inf ** it` is -inf).
         return cast(_binary(POW, cast(a, dtypes.float64), b), dtype)
     return _binary(POW, a, b)
 
@@ -335,7 +336,8 @@ def _check_integer_divisor(op, a, b):
     dtype = dtypes.result_type(a, b)
     if dtype is dtypes.bool_:
         raise UnsupportedDTypeError(f"{op}: not implemented for bool operands; convert them with .int()")
-    if not dtype.is_floating_point:
+    empty = any(isinstance(v, Tensor) and v.numel() == 0 for v in (a, b))  # nothing is divided
+    if not dtype.is_floating_point and not empty:
         zero = b == 0 if isinstance(b, (bool, int)) else bool((b == 0).any())
         if zero:
             raise RuntimeError(f"{op}: integer division by zero")
@@ -380,8 +382,9 @@ def abs(x):
 
 @public(SIGN, methods=True, inplace=True)
 def sign(x):
-    """-1, 0 or 1 by the sign of `x`, keeping the dtype."""
-    return apply(SIGN, (x,), {})
+    """-1, 0 or 1 by the sign of `x`, keeping the dtype; 0 for NaN, as in PyTorch."""
+    out = apply(SIGN, (x,), {})
+    return out.where(x == x, 0.0) if x.dtype.is_floating_point else out
 
 
 @public(NEG, methods=True, inplace=True, operators=("__neg__",), aliases=("negative",))
