@@ -233,3 +233,18 @@ def test_plot_has_one_x_axis_stable_colours_and_no_flat_lr_panel(tiny_classifier
     assert {a.get_xlabel() for a in axes} == {"step"}
     again = {line.get_label(): line.get_color() for line in scheduled.figure().axes[0].get_lines()}
     assert again == {label: line.get_color() for label, line in lines.items()}  # the same colours every time
+
+
+def test_fit_gives_a_samplers_set_epoch_each_epoch(tiny_classifier, make_blobs, loss_fn):
+    from somegrad.data import DistributedSampler
+
+    model, opt, sched, _ = build(tiny_classifier, make_blobs)
+    x, y = make_blobs(40)
+    data = TensorDataset(x, y)
+    sampler = DistributedSampler(data, num_replicas=1, rank=0, shuffle=True, seed=3)
+    seen = []
+    original = sampler.set_epoch
+    sampler.set_epoch = lambda epoch: (seen.append(epoch), original(epoch))
+    loader = DataLoader(data, batch_size=8, sampler=sampler)
+    fit(model, loader, loss_fn, opt, epochs=4, start_epoch=1, progress=False, verbose=False)
+    assert seen == [1, 2, 3]
