@@ -47,8 +47,9 @@ class UnsupportedDTypeError(DTypeError, NotImplementedError):
 
 
 class IndexOutOfRangeError(RuntimeError, IndexError):
-    """An index past the end of a dimension in `gather` or `scatter_add`, which PyTorch reports
-    as a RuntimeError where plain indexing raises IndexError."""
+    """An index past the end of a dimension in `gather` or `scatter_add`, or `max()` of an empty
+    tensor without a dim: PyTorch reports these as RuntimeError where plain indexing and
+    reductions over an empty dim raise IndexError."""
 
 
 class ValueOverflowError(RuntimeError, ValueError):
