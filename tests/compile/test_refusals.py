@@ -80,7 +80,8 @@ def test_python_value_that_changes_between_calls_is_refused():
     x = sg.ones(2)
     fn(x)
     fn(x)
-    with pytest.raises(CaptureError, match="Python value that changes between calls"):
+    # the number reaches the kernels as a new constant tensor, or as a cached one: either way refused
+    with pytest.raises(CaptureError, match="(Python value that changes between calls|values that change per call)"):
         fn(x)
 
 

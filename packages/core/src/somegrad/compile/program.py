@@ -309,7 +309,7 @@ class Program:
 
     def run(self, arrays):
         for array, getter in self.recording.replay_inputs:
-            array.fill(getter())
+            array[...] = getter()
         buffers = self.buffer_arrays
         if self.context is not None:
             with self.context():

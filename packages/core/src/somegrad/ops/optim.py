@@ -200,13 +200,28 @@ def _run(spec, params, lists, per_parameter, hyper, written):
             sub_values = {name: _pick(rows, values) for name, values in per_parameter.items()}
         sub_written = [sub_lists[i] for i in written]
         if not run_foreach_kernel(sub_params, spec.name, sub_lists, {**hyper, **sub_values}, sub_written):
+            _refuse_per_tensor_capture(spec)
             spec.decompose(sub_params, *sub_lists, **hyper, **sub_values)
     if mixed:
+        _refuse_per_tensor_capture(spec)
         spec.decompose(
             _pick(mixed, params),
             *[_pick(mixed, ts) for ts in lists],
             **hyper,
             **{name: _pick(mixed, values) for name, values in per_parameter.items()},
+        )
+
+
+def _refuse_per_tensor_capture(spec):
+    # The per-tensor path computes its coefficients (bias corrections, lr * weight_decay) in
+    # Python when it runs: a recorded step would replay them stale.
+    from somegrad.compile import capturing, refuse
+
+    if capturing():
+        refuse(
+            spec.name,
+            "these parameters take the per-tensor path (no multi-tensor kernel for their backend or dtype), "
+            "which computes the step's coefficients in Python; a replay would reuse them",
         )
 
 

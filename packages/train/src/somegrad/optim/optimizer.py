@@ -203,7 +203,7 @@ class Optimizer:
                 _unrecorded_array(param.device, group["lr"]), sg.float64, param.device
             )
             inputs[id(group)] = holder
-        holder._data.fill(float(group["lr"]))  # this (eager) run's value; each replay refills it
+        holder._data[...] = float(group["lr"])  # this (eager) run's value; each replay refills it
         replay_input(holder, lambda: float(group["lr"]))
         return holder
 
