@@ -99,3 +99,17 @@ def test_explain_lists_kernels_groups_buffers_and_refusals():
     for _ in range(3):
         refused(sg.ones(2))
     assert "refused:\n  Tensor.item()" in refused.explain(file=io.StringIO())
+
+
+def test_run_keeping_all_gives_the_same_outputs_and_keeps_every_array():
+    w = sg.randn(6, 6)
+    fn = sg.compile(lambda x: ((x @ w).tanh() * 2.0 + 1.0).sum(0))
+    x = sg.randn(3, 6)
+    for _ in range(3):
+        fn(x)
+    program = next(iter(fn.signatures.values())).program
+    (plain,) = program.run([x._data])
+    (kept_out,), kept = program.run_keeping_all([x._data])
+    assert np.array_equal(plain, kept_out)
+    assert len(kept) >= 2  # the intermediates a graph capture must keep alive
+    assert "del " in program.source

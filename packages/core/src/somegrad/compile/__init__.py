@@ -211,6 +211,9 @@ class CompiledFunction:
         sig.program = Program(recording, dispatch._backend(leaves[0].device if leaves else _device_of(recording)),
                               fuse=self.fuse)
         sig.program.allocate(_empty(sig.program.backend))
+        graph = getattr(sig.program.hooks, "graph", None)
+        if graph is not None:  # a backend that replays the whole step as one graph (cuda)
+            sig.program.runner = graph(sig.program)
         self._last = sig.program
         return result
 
@@ -265,7 +268,8 @@ class CompiledFunction:
     def _replay(self, sig, leaves):
         program = sig.program
         rec = program.recording
-        arrays = program.run([t._data for t in leaves])
+        runner = getattr(program, "runner", program)
+        arrays = runner.run([t._data for t in leaves])
         n = len(rec.outputs)
         outs = []
         for array, (dtype, device, _requires_grad) in zip(arrays[:n], rec.out_meta):

@@ -159,7 +159,7 @@ class Program:
             i = run[-1] + 1
 
     # --- code generation ----------------------------------------------------------------------
-    def _generate(self):
+    def _generate(self, keep_all=False):
         rec = self.recording
         ns = {}
         lines = []
@@ -211,6 +211,7 @@ class Program:
         def join(*parts):
             return ", ".join(p for p in parts if p)
 
+        kept_all: list[str] = []  # keep_all: every array the replay makes, returned too
         for i, entry in enumerate(self.entries):
             group = entry.fused
             if group is not None:
@@ -266,7 +267,9 @@ class Program:
                 else:  # "kernel", "assign": in place
                     lines.append(f"{k}({join(args, call_kwargs(entry.kwargs))})")
             dead = [f"v{s}" for s in del_at.get(i, ()) if self._defined(s, i)]
-            if dead:
+            if keep_all:
+                kept_all.extend(dead)
+            elif dead:
                 lines.append(f"del {', '.join(dead)}")
             for r in freed_at.get(i, ()):
                 name = holder.pop(r, None)
@@ -278,7 +281,10 @@ class Program:
         params = ", ".join(f"v{s}" for s in inputs)
         buffer_names = list(buffers)
         head = f"def replay({params}{', ' if params and buffer_names else ''}{', '.join(buffer_names)}):\n    "
-        source = f"{head}{body}\n    return ({''.join(f'v{s}, ' for s in returned)})\n"
+        results = "".join(f"v{s}, " for s in returned)
+        if keep_all:
+            results = f"({results}), ({''.join(name + ', ' for name in kept_all)})"
+        source = f"{head}{body}\n    return ({results})\n"
         return source, ns, buffers
 
     def _defined(self, slot, upto):
@@ -301,6 +307,15 @@ class Program:
                     inputs.append(s)
             produced.update(o for o in entry.outs if o is not None)
         return inputs
+
+    def run_keeping_all(self, arrays):
+        """`run`, but every array the replay makes stays referenced: returns (outputs, kept).
+        For a capture (CUDA graphs), whose memory must outlive it."""
+        if not hasattr(self, "replay_keeping_all"):
+            source, namespace, _ = self._generate(keep_all=True)
+            exec(compile(source, "<somegrad.compile replay, keeping all>", "exec"), namespace)
+            self.replay_keeping_all = namespace["replay"]
+        return self.replay_keeping_all(*arrays, *self.buffer_arrays)
 
     # --- running ------------------------------------------------------------------------------
     def allocate(self, empty):
