@@ -250,7 +250,12 @@ def from_dlpack(array):
 
 _SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils")
 # names that live in a subpackage imported on first use: name -> (module, attribute)
-_LAZY = {"autocast": ("somegrad.amp", "autocast"), "compile": ("somegrad.compile", "compile")}
+_LAZY = {
+    "autocast": ("somegrad.amp", "autocast"),
+    "is_autocast_enabled": ("somegrad.amp.autocast_mode", "is_autocast_enabled"),
+    "get_autocast_dtype": ("somegrad.amp.autocast_mode", "get_autocast_dtype"),
+    "compile": ("somegrad.compile", "compile"),
+}
 
 
 def __getattr__(name):

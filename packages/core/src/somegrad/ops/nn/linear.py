@@ -86,13 +86,20 @@ LINEAR = composite(
 )
 
 
+def _autocast_enabled(device_type):
+    from somegrad.amp.autocast_mode import is_autocast_enabled
+
+    return is_autocast_enabled(device_type)
+
+
 @public(LINEAR, export=False)
 def linear(x, weight, bias=None):
     """`x @ weight.T + bias`. x: (*, in_features), weight: (out_features, in_features).
 
-    x and weight must share a dtype, as in PyTorch (an integer x is refused, not truncated).
+    x and weight must share a dtype, as in PyTorch (an integer x is refused, not truncated),
+    unless autocast is on for their device: it casts both to its dtype first.
     """
-    if weight.dtype is not x.dtype:
+    if weight.dtype is not x.dtype and not _autocast_enabled(x.device.type):
         raise DTypeError(
             f"linear: input of dtype {x.dtype.name} and weight of dtype {weight.dtype.name} differ; "
             f"convert the input (e.g. x.float()) or the layer (e.g. layer.to({x.dtype.name}))"
