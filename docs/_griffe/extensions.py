@@ -48,7 +48,14 @@ class NamespacePortions(griffe.Extension):
         namespace = portions.load(self.package, try_relative_path=False)
         collection.set_member(self.package, pkg)
         for name, module in namespace.members.items():
-            pkg.set_member(name, module)
+            existing = pkg.members.get(name)
+            if existing is not None:
+                # a package both sides contribute to (`somegrad.utils`: the core's checkpoint,
+                # train's data): attach the portion's subpackages to the core's package
+                for subname, submodule in module.members.items():
+                    existing.set_member(subname, submodule)
+            else:
+                pkg.set_member(name, module)
 
 
 class PlainTextMarkup(griffe.Extension):
