@@ -502,3 +502,13 @@ def test_later_fuzz_findings():
     assert_same(lambda m: m.tensor([-math.inf, 2.0, -1.0]) ** (2**31 - 1))
     assert_same(lambda m: m.floor_divide(m.empty((0,), dtype=m.uint8), m.tensor(0, dtype=m.uint8)))
     assert_same(lambda m: m.remainder(m.empty((0, 2), dtype=m.int32), 0))
+
+
+def test_python_int_divisors_and_exponents_that_do_not_fit_integer_tensors():
+    a = [5, -7]
+    assert_both_raise(lambda m: m.tensor(a, dtype=m.int16) // -(2**63), "division by zero")
+    assert_both_raise(lambda m: m.tensor(a, dtype=m.int16) % 2**31, "division by zero")
+    assert_same(lambda m: m.tensor(a, dtype=m.int16) // 65537)  # wraps to 1
+    assert_both_raise(lambda m: m.tensor(a, dtype=m.int16) ** 2**62, "without overflow")
+    assert_both_raise(lambda m: m.tensor(a, dtype=m.int8) ** 2**63, "without overflow")
+    assert_same(lambda m: m.tensor(a, dtype=m.int8) ** 3)

@@ -307,6 +307,8 @@ def pow(a, b):
         # a ** b of booleans is 1 except 0 ** 1, and stays bool (as in PyTorch)
         return logical_or(a, (not b) if isinstance(b, bool) else logical_not(b))
     if not dtype.is_floating_point:
+        if isinstance(b, int) and not isinstance(b, bool):
+            dtypes.check_value_fits("pow", b, dtype)  # an integer exponent must fit, as in PyTorch
         negative = b < 0 if isinstance(b, (bool, int)) else bool((b < 0).any())
         if negative:
             raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float base")
@@ -338,7 +340,8 @@ def _check_integer_divisor(op, a, b):
         raise UnsupportedDTypeError(f"{op}: not implemented for bool operands; convert them with .int()")
     empty = any(isinstance(v, Tensor) and v.numel() == 0 for v in (a, b))  # nothing is divided
     if not dtype.is_floating_point and not empty:
-        zero = b == 0 if isinstance(b, (bool, int)) else bool((b == 0).any())
+        # a Python int divides after wrapping into the dtype (2**16 is 0 in int16), as in PyTorch
+        zero = b % (1 << 8 * dtype.itemsize) == 0 if isinstance(b, (bool, int)) else bool((b == 0).any())
         if zero:
             raise RuntimeError(f"{op}: integer division by zero")
 
