@@ -111,8 +111,9 @@ def main(argv=None):
             if isinstance(made, tuple):
                 made, programs[column] = made
             steps[column] = made
-        times = harness.time_alternating(steps, warmup=5, min_reps=10, max_reps=2000, min_seconds=args.seconds,
-                                         max_seconds=4 * args.seconds)
+        times = harness.time_alternating(
+            steps, warmup=5, min_reps=10, max_reps=2000, min_seconds=args.seconds, max_seconds=4 * args.seconds
+        )
         row = {c: harness.median(t) * scale / divisor(sizes) for c, t in times.items()}
         memory = {}
         for column in ("eager", "compiled"):
@@ -131,8 +132,10 @@ def main(argv=None):
         for column, compiled in programs.items():
             program = next((s.program for s in compiled.signatures.values() if s.program is not None), None)
             if program is not None:
-                print(f"{'':26s} {column}: {len(program.entries)} kernels, {len(program.groups)} fused groups, "
-                      f"{len(program.buffers)} planned buffers")
+                print(
+                    f"{'':26s} {column}: {len(program.entries)} kernels, {len(program.groups)} fused groups, "
+                    f"{len(program.buffers)} planned buffers"
+                )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": harness.machine_info(), "results": results}, f, indent=2)

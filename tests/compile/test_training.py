@@ -144,3 +144,26 @@ def test_outputs_are_fresh_each_call():
     outs = [fn(sg.ones(2, 4) * i) for i in range(6)]
     for i, out in enumerate(outs):
         assert np.allclose(out.numpy(), ((sg.ones(2, 4) * i) @ w + 1).numpy())
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_capturable_adamw_gives_the_bits_of_the_python_step_count(amsgrad):
+    triples = twins(
+        lambda: MLP(5, (7,), 3),
+        lambda m: sg.optim.AdamW(m.parameters(), lr=1e-2, amsgrad=amsgrad),
+    )
+    (m1, o1, _), (m2, _, _) = triples
+    o2 = sg.optim.AdamW(m2.parameters(), lr=1e-2, amsgrad=amsgrad, capturable=True)
+    for _ in range(10):
+        x, y = sg.randn(4, 5), sg.randint(0, 3, (4,))
+        for model, opt in ((m1, o1), (m2, o2)):
+            opt.zero_grad()
+            classification(model, x, y).backward()
+            opt.step()
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert np.array_equal(p.numpy(force=True), q.numpy(force=True))
+    step = o2.state[next(iter(m2.parameters()))]["step"]
+    assert isinstance(step, sg.Tensor) and step.dtype is sg.float32 and step.item() == 10.0
+    # a state saved by a capturable optimizer loads into either kind
+    o1.load_state_dict(o2.state_dict())
+    assert o1.state[next(iter(m1.parameters()))]["step"] == 10

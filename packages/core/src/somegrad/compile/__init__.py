@@ -127,10 +127,12 @@ def _modules(fn, args, kwargs):
 
 def _filled(cell):
     try:
-        cell.cell_contents
-        return True
-    except ValueError:
+        return cell.cell_contents is not _unset
+    except ValueError:  # a closure variable not assigned yet
         return False
+
+
+_unset = object()
 
 
 class _Signature:
@@ -208,8 +210,9 @@ class CompiledFunction:
             self.refusals = [difference]
             return self._refused(difference.op, difference.reason, result=result)
         sig.first = None
-        sig.program = Program(recording, dispatch._backend(leaves[0].device if leaves else _device_of(recording)),
-                              fuse=self.fuse)
+        sig.program = Program(
+            recording, dispatch._backend(leaves[0].device if leaves else _device_of(recording)), fuse=self.fuse
+        )
         sig.program.allocate(_empty(sig.program.backend))
         graph = getattr(sig.program.hooks, "graph", None)
         if graph is not None:  # a backend that replays the whole step as one graph (cuda)
@@ -218,9 +221,8 @@ class CompiledFunction:
         return result
 
     def _refused(self, op, reason, args=None, kwargs=None, result=None, ran=True):
-        message = (
-            f"compile: cannot replay {getattr(self.fn, '__qualname__', self.fn)!r}: {op}: {reason}"
-            + (" (this call ran eagerly)" if ran else "")
+        message = f"compile: cannot replay {getattr(self.fn, '__qualname__', self.fn)!r}: {op}: {reason}" + (
+            " (this call ran eagerly)" if ran else ""
         )
         if not self.allow_fallback:
             raise CaptureError(message)

@@ -304,9 +304,7 @@ class Recorder(dispatch.DispatchMode):
             host = np.array(array, copy=True)
             index = len(recorder.entries)
             slot = recorder._produce(result, index)
-            recorder.entries.append(
-                Entry("host", "from_numpy", from_numpy, (host, dtype, device, True), {}, (slot,))
-            )
+            recorder.entries.append(Entry("host", "from_numpy", from_numpy, (host, dtype, device, True), {}, (slot,)))
             return result
 
         def watched_to_numpy(array):

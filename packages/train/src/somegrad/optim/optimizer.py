@@ -199,9 +199,7 @@ class Optimizer:
         holder = inputs.get(id(group))
         if holder is None or holder.device != group["params"][0].device:
             param = group["params"][0]
-            holder = sg.Tensor._make(
-                _unrecorded_array(param.device, group["lr"]), sg.float64, param.device
-            )
+            holder = sg.Tensor._make(_unrecorded_array(param.device, group["lr"]), sg.float64, param.device)
             inputs[id(group)] = holder
         holder._data[...] = float(group["lr"])  # this (eager) run's value; each replay refills it
         replay_input(holder, lambda: float(group["lr"]))
