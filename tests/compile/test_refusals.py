@@ -196,18 +196,22 @@ def test_too_many_signatures():
     assert np.array_equal(fallback(sg.ones(2)).numpy(), [2.0, 2.0])
 
 
-def test_nested_recording_is_refused():
+def test_a_compiled_function_called_inside_another_is_part_of_its_recording():
     inner = sg.compile(lambda x: x * 2)
 
     def outer(x):
         return inner(x) + 1
 
     fn = sg.compile(outer)
-    x = sg.ones(2)
-    fn(x)
-    inner(x)  # inner's own eager call
+    for i in range(5):
+        x = sg.full((2,), float(i))
+        assert np.array_equal(fn(x).numpy(), np.full(2, 2.0 * i + 1, dtype=np.float32))
+    assert all(sig.calls == 1 for sig in inner.signatures.values())  # only outer's eager call reached it
+    program = next(iter(fn.signatures.values())).program
+    assert [e.name for e in program.entries].count("mul") == 1
     with pytest.raises(RuntimeError, match="while another one was being recorded"):
-        fn(x)
+        with Recorder([]), Recorder([]):
+            pass
 
 
 def test_invisible_kernel_arguments_and_tensor_arguments_are_refused():
@@ -238,3 +242,21 @@ def test_guards_grad_mode_and_requires_grad():
     calls(fn, sg.ones(3, requires_grad=True))
     calls(fn, sg.ones(3, dtype=sg.float64))
     assert len(fn.signatures) == 4
+
+
+def test_default_dtype_and_active_modes_are_guards():
+    fn = sg.compile(lambda x: x + sg.ones(2))
+    x = sg.ones(2, dtype=sg.float64)
+    calls(fn, x)
+    previous = sg.get_default_dtype()
+    sg.set_default_dtype(sg.float64)
+    try:
+        assert fn(x).dtype is sg.float64
+    finally:
+        sg.set_default_dtype(previous)
+    assert len(fn.signatures) == 2
+    from somegrad import profiler
+
+    with profiler.profile():
+        fn(x)
+    assert len(fn.signatures) == 3

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import functools
 
-from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled
+from somegrad.dtypes import get_default_dtype
 from somegrad.compile.capture import Recorder, Recording, Slot, capturing
 from somegrad.compile.program import Program
 from somegrad.ops import dispatch
@@ -169,7 +170,10 @@ class CompiledFunction:
                 (tuple(t._data.shape), t.dtype, t.device, t.requires_grad, seen.setdefault(id(t._data), len(seen)))
             )
         modes = tuple(m.training for module in self._module_list(args, kwargs) for m in module.modules())
-        return (_hashable(structure), tuple(metas), is_grad_enabled(), modes), leaves
+        # the dispatch modes active around the call (autocast, a profiler) and the default dtype
+        # change which kernels run: a replay recorded without them must not run under them
+        around = tuple(type(m).__qualname__ for m in dispatch._modes), get_default_dtype(), _Anomaly.enabled
+        return (_hashable(structure), tuple(metas), is_grad_enabled(), modes, around), leaves
 
     def _module_list(self, args, kwargs):
         modules = getattr(self, "_modules_cache", None)
@@ -178,6 +182,8 @@ class CompiledFunction:
         return modules
 
     def __call__(self, *args, **kwargs):
+        if capturing():  # called inside another compiled function's recording: part of it
+            return self.fn(*args, **kwargs)
         key, leaves = self._key(args, kwargs)
         sig = self.signatures.get(key)
         if sig is None:
