@@ -30,9 +30,9 @@ from __future__ import annotations
 import functools
 
 from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled
-from somegrad.dtypes import get_default_dtype
 from somegrad.compile.capture import Recorder, Recording, Slot, capturing
 from somegrad.compile.program import Program
+from somegrad.dtypes import get_default_dtype
 from somegrad.ops import dispatch
 from somegrad.tensor import Tensor
 
