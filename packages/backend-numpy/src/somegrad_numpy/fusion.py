@@ -4,7 +4,8 @@ fused runs of elementwise ops, one error state per replay.
 The core finds this module as `somegrad_numpy.fusion` (see `somegrad.compile.program.backend_hooks`).
 
 * `out_kernel(entry, slots)`: for an op whose kernel is one NumPy ufunc (add, mul, exp, matmul...)
-  on float32 or float64 arrays of the output's dtype, the ufunc itself, called with `out=`, so
+  on float32 or float64 arrays of the output's dtype, the ufunc itself (and for `linear`, its
+  matmul and bias add), called with `out=`, so
   the memory plan can hand it a buffer that an earlier result no longer needs. The same ufunc on
   the same arrays: the same bits as the kernel.
 * `fuse(ops, slots)`: a run of such elementwise ops, each reading the previous one's result, as
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from somegrad_numpy.kernels import _zeros_to_broadcast
+
 __all__ = ["BLOCK", "out_kernel", "direct_kernel", "fusible", "fuse", "replay_context"]
 
 BLOCK = 16384  # elements per block: 64 KiB of float32, inside L2 with room for the operands
@@ -37,7 +40,25 @@ _BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "maximum": np.maximum,
     "minimum": np.minimum,
 }  # fmt: skip
-_OUT = {**_UNARY, **_BINARY, "matmul": np.matmul}
+
+
+def _linear(x, weight, bias, out):
+    # the table's `linear` (nn_kernels.linear), into `out`: the same matmul, the same in-place add
+    np.matmul(x.reshape(-1, x.shape[-1]), weight.T, out=out.reshape(-1, weight.shape[0]))
+    out += bias
+    return out
+
+
+def _relu(x, out):
+    return np.maximum(x, _zeros_to_broadcast(x), out=out)  # kernels.relu, into `out`
+
+
+def _relu_backward(g, result, out):
+    return np.multiply(g, result > 0, out=out)  # kernels.relu_backward, into `out`
+
+
+_OUT = {**_UNARY, **_BINARY, "matmul": np.matmul, "linear": _linear, "relu": _relu, "relu_backward": _relu_backward}
+_WRAPPERS = (_linear, _relu, _relu_backward)  # not ufuncs: only with a planned output
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -62,6 +83,8 @@ def out_kernel(entry, slots):
         return None
     if entry.name == "matmul" and (len(out.shape) < 2 or any(len(o.shape) < 2 for o in operands)):
         return None  # 1-d operands: NumPy's out= shape rules differ from the result's
+    if ufunc in _WRAPPERS and not out.shape:
+        return None
     return ufunc
 
 
@@ -148,7 +171,7 @@ def direct_kernel(entry, slots):
     """The ufunc itself for an op whose kernel is one (without the table's per-call wrappers:
     the replay's error state is set once, and a result with dimensions is an array already)."""
     ufunc = out_kernel(entry, slots)
-    if ufunc is None or not slots[entry.outs[0]].shape:
+    if ufunc is None or ufunc in _WRAPPERS or not slots[entry.outs[0]].shape:
         return None
     return ufunc
 
