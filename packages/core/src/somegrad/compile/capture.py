@@ -217,7 +217,7 @@ class Recorder(dispatch.DispatchMode):
 
     # --- the dispatch mode --------------------------------------------------------------------
     def apply(self, spec, inputs, params, proceed):
-        if self._depth:
+        if self._depth or not inputs:
             return proceed(spec, inputs, params)
         backend = dispatch._backend(inputs[0].device)
         kernel = dispatch.resolve(backend, spec)
