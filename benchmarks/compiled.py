@@ -132,9 +132,11 @@ def main(argv=None):
         for column, compiled in programs.items():
             program = next((s.program for s in compiled.signatures.values() if s.program is not None), None)
             if program is not None:
+                held = sum(a.nbytes for a in program.buffer_arrays) / 2**20
+                memory[f"{column}_planned_buffers"] = held
                 print(
                     f"{'':26s} {column}: {len(program.entries)} kernels, {len(program.groups)} fused groups, "
-                    f"{len(program.buffers)} planned buffers"
+                    f"{len(program.buffers)} planned buffers ({held:.2f} MiB, held between calls: add to its peak)"
                 )
     if args.json:
         with open(args.json, "w") as f:

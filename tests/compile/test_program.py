@@ -82,7 +82,10 @@ def test_peak_memory_is_no_higher_than_eager():
     for _ in range(4):
         eager()
         compiled()
-    assert peak(compiled) <= peak(eager)
+    program = next(iter(compiled.signatures.values())).program
+    held = sum(a.nbytes for a in program.buffer_arrays)  # the planned buffers live between calls
+    assert program.buffer_arrays
+    assert peak(compiled) + held <= peak(eager)
 
 
 def test_explain_lists_kernels_groups_buffers_and_refusals():

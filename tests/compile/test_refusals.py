@@ -260,3 +260,37 @@ def test_default_dtype_and_active_modes_are_guards():
     with profiler.profile():
         fn(x)
     assert len(fn.signatures) == 3
+
+
+def test_array_entering_from_outside_the_ops_is_refused():
+    from somegrad.tensor import Tensor
+
+    def step(x):
+        # an array made without any op or backend call: the recording cannot know where it came from
+        outside = Tensor._make(np.full(3, 2.0, dtype=np.float32), sg.float32, x.device)
+        return x * outside
+
+    fn = sg.compile(step)
+    x = sg.ones(3)
+    fn(x)
+    fn(x)
+    with pytest.raises(CaptureError, match="mul: an array it reads entered the step from outside the ops"):
+        fn(x)
+
+
+def test_per_tensor_optimizer_path_is_refused():
+    # float16 parameters take the per-tensor path of foreach_sgd_step_ (the numpy kernel declines them)
+    p = nn.Parameter(sg.ones(4, dtype=sg.float16))
+    opt = sg.optim.SGD([p], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        (p * x).sum().backward()
+        opt.step()
+        return p.detach() * 1
+
+    fn = sg.compile(step)
+    x = sg.ones(4, dtype=sg.float16)
+    fn(x)
+    with pytest.raises(CaptureError, match="foreach_sgd_step_: these parameters take the per-tensor path"):
+        fn(x)

@@ -172,6 +172,7 @@ class Program:
                 ns[f"v{s}"] = info.array
         out_kernel = getattr(self.hooks, "out_kernel", None)
         pool: dict[tuple, list[str]] = {}
+        timeline = _Timeline(self, root, last)
         buffers = {}  # name -> (shape, dtype)
         holder = {}  # root slot -> buffer name it occupies
         freed_at: dict[int, list[int]] = {}  # entry index -> roots whose buffers are free after it
@@ -239,10 +240,11 @@ class Program:
                         info = self.slots[out]
                         if root[out] not in kept_roots and out not in self.kept:
                             fast = out_kernel(entry, self.slots)
-                            if fast is not None:
-                                key = (info.shape, str(info.dtype))
-                                free = pool.get(key)
+                            key = (info.shape, str(info.dtype))
+                            free = pool.get(key)
+                            if fast is not None and (free or timeline.may_hold(root[out])):
                                 target = free.pop() if free else f"b{len(buffers)}"
+                                timeline.planned(root[out], new_buffer=target not in buffers)
                                 buffers.setdefault(target, (info.shape, info.dtype))
                                 holder[root[out]] = target
                                 ns[k] = fast
@@ -358,3 +360,46 @@ class Program:
         lines.append("generated replay:")
         lines.append("    " + self.source.rstrip().replace("\n", "\n    "))
         return "\n".join(lines)
+
+
+class _Timeline:
+    """The bytes of produced arrays alive at each entry, eagerly (each from its producer to its
+    root's last use) and as planned (a planned buffer is alive all the time, between calls
+    too). A new buffer is planned only while the planned peak stays at or below the eager one."""
+
+    def __init__(self, program, root, last):
+        n = max(len(program.entries), 1)
+        self.live = [0] * n
+        self.span = {}
+        for s, info in enumerate(program.slots):
+            if info.kind != "produced" or root[s] != s or info.producer < 0:
+                continue
+            size = _nbytes(info)
+            start, end = program._at(info.producer), last.get(s, info.producer)
+            self.span[s] = (start, end, size)
+            for i in range(start, end + 1):
+                self.live[i] += size
+        self.peak = max(self.live)
+
+    def may_hold(self, slot):
+        start, end, size = self.span.get(slot, (0, -1, 0))
+        return all(v + size - (size if start <= i <= end else 0) <= self.peak for i, v in enumerate(self.live))
+
+    def planned(self, slot, new_buffer):
+        start, end, size = self.span.get(slot, (0, -1, 0))
+        for i in range(start, end + 1):
+            self.live[i] -= size
+        if new_buffer:
+            self.live = [v + size for v in self.live]
+
+
+def _nbytes(info):
+    import numpy as np
+
+    count = 1
+    for n in info.shape:
+        count *= n
+    try:
+        return count * np.dtype(info.dtype).itemsize
+    except TypeError:
+        return count * getattr(info.dtype, "itemsize", 4)
