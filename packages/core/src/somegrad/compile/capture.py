@@ -144,7 +144,10 @@ def _closure(fn) -> dict:
 
 def _kernel_call(run):
     """The (kernel, args, kwargs) that `dispatch.run_kernel`'s `run()` will call, read from its
-    closure; None when they cannot be seen."""
+    closure (or its `call` attribute, where dispatch sets one); None when they cannot be seen."""
+    call = getattr(run, "call", None)
+    if call is not None:
+        return call
     step = _closure(run).get("step")
     cells = _closure(step) if step is not None else {}
     if "kernel" not in cells:
