@@ -85,7 +85,10 @@ def _take_unshared(slot):
 
 
 def _dependencies(roots):
-    counts: dict[Node, int] = {}
+    """How many edges point at each Node, and at each leaf that has hooks (keyed by its id):
+    a leaf's hooks run as soon as its last gradient has arrived, while the walk goes on, so
+    that DistributedDataParallel can start a bucket's all-reduce during the backward."""
+    counts: dict = {}
     stack = [node for node in roots if isinstance(node, Node)]
     seen = set(stack)
     while stack:
@@ -96,7 +99,19 @@ def _dependencies(roots):
                 if edge not in seen:
                     seen.add(edge)
                     stack.append(edge)
+            elif edge is not None and edge._grad_hooks:
+                counts[id(edge)] = counts.get(id(edge), 0) + 1
     return counts
+
+
+def _run_leaf_hooks(slot):
+    """Run the hooks of the leaf in `slot` ([leaf, grad]) on its gradient; a hook may replace it."""
+    g = slot[1]
+    for hook in slot[0]._grad_hooks or ():
+        result = hook(g)
+        if result is not None:
+            g = result
+    slot[1] = g
 
 
 def _check_finite(node, grads):
@@ -118,9 +133,10 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
     """
     grads: dict = {}
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, grad]
+    hooked: set[int] = set()  # the leaves whose hooks have run
     ready = []
 
-    def send(edge, g, meta):
+    def send(edge, g, meta, from_node=True):
         if g is None or edge is None:
             return
         shape, dtype = meta
@@ -137,9 +153,14 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
         else:
             slot = leaf_grads.get(id(edge))
             if slot is None:
-                leaf_grads[id(edge)] = [edge, g]
+                slot = leaf_grads[id(edge)] = [edge, g]
             else:
                 slot[1] = slot[1] + g
+            if from_node and leaf_hooks and edge._grad_hooks and id(edge) in counts:
+                counts[id(edge)] -= 1
+                if counts[id(edge)] == 0:  # its last gradient: the hooks see the whole sum
+                    _run_leaf_hooks(slot)
+                    hooked.add(id(edge))
 
     counts = _dependencies(roots)
     outer = getattr(_walk, "node", None)  # set when this walk runs inside a node's backward (checkpoint)
@@ -152,7 +173,7 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
                     if counts.get(root, 0) == 0 and root not in ready:
                         ready.append(root)
                 else:
-                    send(root, seed, (root.shape, root.dtype))
+                    send(root, seed, (root.shape, root.dtype), from_node=False)
             anomaly = is_anomaly_enabled()
             while ready:
                 node = ready.pop()
@@ -184,12 +205,9 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
                     send(edge, ig, meta)
     finally:
         _walk.node = outer
-    for leaf, g in leaf_grads.values() if leaf_hooks else ():
-        for hook in leaf._grad_hooks or ():
-            result = hook(g)
-            if result is not None:
-                g = result
-        leaf_grads[id(leaf)][1] = g
+    for key, slot in leaf_grads.items() if leaf_hooks else ():
+        if key not in hooked:  # a root itself, or fed by an inner walk (checkpoint)
+            _run_leaf_hooks(slot)
     return leaf_grads
 
 

@@ -181,6 +181,7 @@ def array_api_kernels(xp, native):
         "ceil": xp.ceil,
         "round": round_half_even,
         "logical_not": xp.logical_not,
+        "bitwise_not": getattr(xp, "bitwise_invert", None) or xp.invert,  # the standard's name, or NumPy 1's
         "isfinite": isfinite,
         "add": xp.add,
         "sub": xp.subtract,
@@ -198,6 +199,9 @@ def array_api_kernels(xp, native):
         "gt": xp.greater,
         "ge": xp.greater_equal,
         "logical_and": xp.logical_and,
+        "bitwise_and": xp.bitwise_and,
+        "bitwise_or": xp.bitwise_or,
+        "bitwise_xor": xp.bitwise_xor,
         "logical_or": xp.logical_or,
         "logical_xor": xp.logical_xor,
         "where": where,

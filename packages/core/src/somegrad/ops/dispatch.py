@@ -149,6 +149,8 @@ def apply(spec, inputs, params):
 
 
 def _apply(spec, inputs, params):
+    if spec.implicit:
+        return _apply_implicit(spec, inputs, params)
     if spec.outputs != 1:
         return _apply_several(spec, inputs, params)
     if spec.accepted_dtypes:
@@ -168,11 +170,6 @@ def _apply(spec, inputs, params):
     backend = _backend(device)
     kernel = resolve(backend, spec)
     if kernel is None:
-        if not spec.explicit:
-            out = spec.decompose(*inputs, **params)
-            if getattr(_switches, "check", False):
-                _check_result(backend, spec, out._data, out.dtype, shape, dtype, "its decomposition")
-            return out
         with no_grad():
             result = spec.decompose(*inputs, **params)
         data = result._data
@@ -283,6 +280,28 @@ def _check_result(backend, spec, data, got_dtype, shape, dtype, source):
         raise RuntimeError(
             f"{spec.name}: {source} returned dtype {got_dtype.name}, but the op's dtype rule says {dtype.name}"
         )
+
+
+def _apply_implicit(spec, inputs, params):
+    """An implicit composite: its declaration's dtype and shape rules (where bad input gets its
+    error), then its decomposition, whose ops autograd records; under `check_declarations` the
+    result is checked against the rules."""
+    if spec.accepted_dtypes:
+        _check_accepted(spec, inputs)
+    meta = spec.infer(*inputs, **params)
+    out = spec.decompose(*inputs, **params)
+    if getattr(_switches, "check", False):
+        backend = _backend(inputs[0].device) if inputs else None
+        if spec.outputs == 1:
+            _check_result(backend, spec, out._data, out.dtype, meta[0], meta[1], "its decomposition")
+        else:
+            if len(out) != len(meta):
+                raise RuntimeError(
+                    f"{spec.name}: its decomposition returned {len(out)} outputs, but the op's shape rule says {len(meta)}"
+                )
+            for t, (shape, dtype) in zip(out, meta):
+                _check_result(backend, spec, t._data, t.dtype, shape, dtype, "its decomposition")
+    return out
 
 
 def _apply_several(spec, inputs, params):

@@ -31,7 +31,7 @@ from somegrad.ops.operands import (  # noqa: F401  (CAST, cast, scalar_tensor: e
     scalar_tensor,
     unary,
 )
-from somegrad.ops.spec import FLOATING, INTEGERS, NUMERIC, OpSpec, public, register
+from somegrad.ops.spec import FLOATING, INTEGERS, INTEGRAL, NUMERIC, OpSpec, public, register
 from somegrad.tensor import Tensor
 
 
@@ -555,6 +555,48 @@ def bitwise_left_shift(a, b):
 def bitwise_right_shift(a, b):
     """`a >> b` for integer tensors, rounding toward negative infinity (an arithmetic shift)."""
     return _shift(RIGHT_SHIFT, a, b)
+
+
+# --- bitwise ops: integer and bool tensors (bool: the logical ops, as in PyTorch) ----------------
+BITWISE_AND = binary("bitwise_and", accepts=INTEGRAL)
+BITWISE_OR = binary("bitwise_or", accepts=INTEGRAL)
+BITWISE_XOR = binary("bitwise_xor", accepts=INTEGRAL)
+BITWISE_NOT = unary("bitwise_not", accepts=INTEGRAL)
+
+
+def _bitwise(spec, a, b):
+    operands = _operands(spec.name, a, b)
+    if operands[0].dtype.is_floating_point:
+        raise UnsupportedDTypeError(
+            f"{spec.name}: not implemented for {operands[0].dtype.name}; bitwise ops take integer and bool tensors"
+        )
+    return apply(spec, tuple(operands), {})
+
+
+@public(BITWISE_AND, methods=True, inplace=True, operators=("__and__", "__rand__", "__iand__"))
+def bitwise_and(a, b):
+    """`a & b` elementwise, broadcasting: bitwise for integers, logical and for bool tensors."""
+    return _bitwise(BITWISE_AND, a, b)
+
+
+@public(BITWISE_OR, methods=True, inplace=True, operators=("__or__", "__ror__", "__ior__"))
+def bitwise_or(a, b):
+    """`a | b` elementwise, broadcasting: bitwise for integers, logical or for bool tensors."""
+    return _bitwise(BITWISE_OR, a, b)
+
+
+@public(BITWISE_XOR, methods=True, inplace=True, operators=("__xor__", "__rxor__", "__ixor__"))
+def bitwise_xor(a, b):
+    """`a ^ b` elementwise, broadcasting: bitwise for integers, logical xor for bool tensors."""
+    return _bitwise(BITWISE_XOR, a, b)
+
+
+@public(BITWISE_NOT, methods=True, inplace=True, operators=("__invert__",))
+def bitwise_not(x):
+    """`~x` elementwise: the bits inverted for integers (`~5` is -6), logical not for bool."""
+    if x.dtype.is_floating_point:
+        raise UnsupportedDTypeError(f"bitwise_not: not implemented for {x.dtype.name}; it takes integer and bool tensors")
+    return apply(BITWISE_NOT, (x,), {})
 
 
 # Comparisons and the activations live in their own modules (built on the helpers above);

@@ -17,6 +17,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import as_shape, normalize_dim, normalize_dims
 from somegrad.ops.spec import OpSpec, public, register
+from somegrad.tensor import Tensor
 
 
 def _reshape_infer(x, shape):
@@ -408,21 +409,13 @@ def narrow(x, dim, start, length):
     return apply(NARROW, (x,), {"dim": dim, "start": start, "length": length})
 
 
-def split(x, split_size_or_sections, dim=0) -> tuple:
-    """Split into pieces of `split_size` (the last may be smaller) or of the given sizes."""
-    dim = normalize_dim("split", dim, x.ndim)
-    size = x.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step <= 0:
-            raise ArgumentError(f"split: split_size must be positive, got {step}")
-        sizes = [builtins.min(step, size - s) for s in range(0, size, step)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if any(not isinstance(s, int) or s < 0 for s in sizes):
-            raise ArgumentError(f"split: sizes must be non-negative ints, got {sizes}")
-        if builtins.sum(sizes) != size:
-            raise ShapeError(f"split: sizes {sizes} do not add up to {size}, the size of dimension {dim}")
+def _split_infer(x, sizes, dim):
+    if builtins.sum(sizes) != x.shape[dim]:
+        raise ShapeError(f"split: sizes {list(sizes)} do not add up to {x.shape[dim]}, the size of dimension {dim}")
+    return tuple((x.shape[:dim] + (s,) + x.shape[dim + 1 :], x.dtype) for s in sizes)
+
+
+def _split(x, sizes, dim):
     pieces, start = [], 0
     for s in sizes:
         pieces.append(narrow(x, dim, start, s))
@@ -430,14 +423,62 @@ def split(x, split_size_or_sections, dim=0) -> tuple:
     return tuple(pieces)
 
 
-def chunk(x, chunks, dim=0) -> tuple:
+# As many outputs as pieces (views of x), an implicit composite of narrow.
+SPLIT = register(
+    OpSpec("split", "movement", ("x",), _split_infer, decompose=_split, outputs=None, doc="Pieces of x along dim.")
+)
+
+
+def _split_sizes(size, split_size_or_sections):
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ArgumentError(f"split: split_size must be positive, got {step}")
+        return tuple(builtins.min(step, size - s) for s in range(0, size, step)) or (0,)
+    sizes = tuple(split_size_or_sections)
+    if any(not isinstance(s, int) or s < 0 for s in sizes):
+        raise ArgumentError(f"split: sizes must be non-negative ints, got {list(sizes)}")
+    return sizes
+
+
+@public(SPLIT, methods=True)
+def split(x, split_size_or_sections, dim=0) -> tuple[Tensor, ...]:
+    """Split into pieces of `split_size` (the last may be smaller) or of the given sizes."""
+    dim = normalize_dim("split", dim, x.ndim)
+    sizes = _split_sizes(x.shape[dim], split_size_or_sections)
+    return apply(SPLIT, (x,), {"sizes": sizes, "dim": dim})
+
+
+def _chunk_step(x, chunks, dim):
+    return builtins.max(1, -(-x.shape[dim] // chunks))
+
+
+def _chunk_infer(x, chunks, dim):
+    return _split_infer(x, _split_sizes(x.shape[dim], _chunk_step(x, chunks, dim)), dim)
+
+
+CHUNK = register(
+    OpSpec(
+        "chunk",
+        "movement",
+        ("x",),
+        _chunk_infer,
+        decompose=lambda x, chunks, dim: _split(x, _split_sizes(x.shape[dim], _chunk_step(x, chunks, dim)), dim),
+        outputs=None,
+        doc="At most `chunks` pieces of x along dim, each ceil(size / chunks) long but the last.",
+    )
+)
+
+
+@public(CHUNK, methods=True)
+def chunk(x, chunks, dim=0) -> tuple[Tensor, ...]:
     """Split `x` into at most `chunks` pieces along `dim`, each of size `ceil(size / chunks)` but the last.
 
     Like PyTorch, fewer than `chunks` pieces come back when the size does not allow more."""
     dim = normalize_dim("chunk", dim, x.ndim)
     if not isinstance(chunks, int) or chunks <= 0:
         raise ArgumentError(f"chunk: chunks must be a positive int, got {chunks!r}")
-    return split(x, builtins.max(1, -(-x.shape[dim] // chunks)), dim)
+    return apply(CHUNK, (x,), {"chunks": chunks, "dim": dim})
 
 
 CONTIGUOUS = _composite("contiguous", lambda x: x.shape, lambda x: x if x.is_contiguous() else apply(COPY, (x,), {}))

@@ -15,7 +15,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
 from somegrad.ops.spec import BOOL, FLOATING, OpSpec, public, register
-from somegrad.tensor import Tensor
+from somegrad.tensor import Tensor, ValuesIndices
 
 
 def _reduce_infer(name, out_dtype=None, nonempty=False):
@@ -343,50 +343,94 @@ def argmin(x, dim=None, keepdim=False):
     return apply(ARGMIN, (x,), {"dim": _arg_dim("argmin", x, dim), "keepdim": keepdim})
 
 
-def _values_and_indices(name, arg, x, dim, keepdim):
-    from somegrad.ops.indexing import gather
+def _values_and_indices_infer(name):
+    def infer(x, dim, keepdim):
+        if x.ndim and x.shape[dim] == 0:
+            raise IndexError(
+                f"{name}: expected reduction dim {dim} to have non-zero size, but the input has shape {tuple(x.shape)}"
+            )
+        if not x.ndim:
+            shape = ()
+        elif keepdim:
+            shape = x.shape[:dim] + (1,) + x.shape[dim + 1 :]
+        else:
+            shape = x.shape[:dim] + x.shape[dim + 1 :]
+        return (shape, x.dtype), (shape, dtypes.int64)
 
+    return infer
+
+
+def _values_and_indices(arg):
+    def decompose(x, dim, keepdim):
+        from somegrad.ops.creation import zeros
+        from somegrad.ops.indexing import gather
+
+        if x.ndim == 0:
+            return ValuesIndices(x.clone(), zeros((), dtype=dtypes.int64, device=x.device))
+        indices = arg(x, dim, keepdim=True)
+        values = gather(x, dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return ValuesIndices(values, indices)
+
+    return decompose
+
+
+# (values, indices) along a dim: implicit composites with two outputs (the gradient reaches the
+# positions of the indices through the gather).
+MAX = register(
+    OpSpec(
+        "max",
+        "reduce",
+        ("x",),
+        _values_and_indices_infer("max"),
+        decompose=_values_and_indices(argmax),
+        outputs=2,
+        doc="(values, indices) of the maxima along dim.",
+    )
+)
+MIN = register(
+    OpSpec(
+        "min",
+        "reduce",
+        ("x",),
+        _values_and_indices_infer("min"),
+        decompose=_values_and_indices(argmin),
+        outputs=2,
+        doc="(values, indices) of the minima along dim.",
+    )
+)
+
+
+def _extremum(spec, whole, x, dim, keepdim):
     if dim is None:
         if x.numel() == 0:
             raise IndexOutOfRangeError(
-                f"{name}: expected reduction dim to be specified for an empty input of shape {tuple(x.shape)}; "
+                f"{spec.name}: expected reduction dim to be specified for an empty input of shape {tuple(x.shape)}; "
                 "pass dim="
             )
-        return (amax if name == "max" else amin)(x)
-    dim = normalize_dim(name, dim, x.ndim)
-    from somegrad.tensor import ValuesIndices
-
-    if x.ndim == 0:
-        from somegrad.ops.creation import zeros
-
-        return ValuesIndices(x.clone(), zeros((), dtype=dtypes.int64, device=x.device))
-    if x.shape[dim] == 0:
-        raise IndexError(
-            f"{name}: expected reduction dim {dim} to have non-zero size, but the input has shape {tuple(x.shape)}"
-        )
-    indices = arg(x, dim, keepdim=True)
-    values = gather(x, dim, indices)
-    if not keepdim:
-        values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return ValuesIndices(values, indices)
+        return whole(x)
+    return apply(spec, (x,), {"dim": normalize_dim(spec.name, dim, x.ndim), "keepdim": keepdim})
 
 
-def max(x, dim=None, keepdim=False):
+@public(MAX, methods=True)
+def max(x, dim=None, keepdim=False) -> Tensor | ValuesIndices:
     """The maximum of all elements, or `(values, indices)` along `dim` (the gradient goes
     to the position of the index, as in PyTorch). With a Tensor as `dim`: `maximum`."""
     if isinstance(dim, Tensor):
         return ew.maximum(x, dim)
-    return _values_and_indices("max", argmax, x, dim, keepdim)
+    return _extremum(MAX, amax, x, dim, keepdim)
 
 
-def min(x, dim=None, keepdim=False):
+@public(MIN, methods=True)
+def min(x, dim=None, keepdim=False) -> Tensor | ValuesIndices:
     """The minimum of all elements, or `(values, indices)` along `dim` (the gradient goes
     to the position of the index, as in PyTorch). With a Tensor as `dim`: `minimum`.
 
     `values, indices = sg.min(x, dim=1)` turns x: (N, C) into two (N,) tensors."""
     if isinstance(dim, Tensor):
         return ew.minimum(x, dim)
-    return _values_and_indices("min", argmin, x, dim, keepdim)
+    return _extremum(MIN, amin, x, dim, keepdim)
 
 
 def _logical_reduction(spec, x, dim, keepdim):

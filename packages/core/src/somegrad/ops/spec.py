@@ -20,11 +20,13 @@ An op spec says what an operation is, independently of any backend:
 * `decompose(*inputs, **params)`: for composites, the reference implementation in other ops.
   A backend without a kernel of this name runs it. *Explicit* composites (`explicit=True`)
   record one node with their own `backward`; implicit ones let autograd see the primitives;
-* `outputs`: how many tensors the op returns (1 for nearly every op). An op with several
-  (a fused backward returning the gradients of all its inputs at once, `linear_backward`)
-  has `infer` give one `(shape, dtype)` per output, or None for an output it is asked not to
-  compute, and its kernel and decomposition a tuple to match. It records no graph (it has
-  no `backward`): its differentiable form is the formula that `backward_op` runs instead.
+* `outputs`: how many tensors the op returns (1 for nearly every op; None: as many as `infer`
+  says, as `split` does). An op with several has `infer` give one `(shape, dtype)` per output,
+  or None for an output it is asked not to compute, and its kernel and decomposition a tuple
+  to match. Such an op is either an implicit composite (`sort`, `topk`, `max` along a dim:
+  autograd goes through its decomposition) or a fused backward returning the gradients of all
+  its inputs at once (`linear_backward`), which records no graph: its differentiable form is
+  the formula that `backward_op` runs instead.
 
 Primitives have no `decompose`: every backend must implement them (`PRIMITIVES`).
 
@@ -110,9 +112,11 @@ class OpSpec:
     variadic: bool = field(init=False, default=False)  # one list of tensors: cat(tensors)
     # per input position, the accepted dtypes (None: any); empty when every input takes any
     accepted_dtypes: tuple = field(init=False, default=())
+    implicit: bool = field(init=False, default=False)  # an implicit composite: it only decomposes
 
     def __post_init__(self):
         self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
+        self.implicit = self.decompose is not None and not self.explicit
         if isinstance(self.accepts, dict):
             unknown = set(self.accepts) - {n.lstrip("*") for n in self.inputs}
             if unknown:
@@ -120,7 +124,7 @@ class OpSpec:
             self.accepted_dtypes = tuple(self.accepts.get(n.lstrip("*")) for n in self.inputs)
         elif self.accepts is not None:
             self.accepted_dtypes = tuple(self.accepts for _ in self.inputs)
-        if self.outputs != 1 and (self.backward is not None or self.view or self.variadic):
+        if self.outputs != 1 and (self.backward is not None or self.view or (self.variadic and not self.implicit)):
             raise ValueError(f"op {self.name!r}: an op with several outputs has no backward and is no view")
         if self.backward is None:
             return

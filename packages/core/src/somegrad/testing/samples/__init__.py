@@ -194,6 +194,7 @@ def _load_families():
             elementwise,
             indexing,
             movement,
+            multi_output,
             nn,
             nn_spatial,
             optim,
