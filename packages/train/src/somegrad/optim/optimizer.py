@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import somegrad as sg
+from somegrad.compile import capturing as _capturing
+from somegrad.compile import refuse as _refuse
+from somegrad.compile import replay_input as _replay_input
 
 __all__ = ["Optimizer", "ParamState"]
 
@@ -174,13 +177,11 @@ class Optimizer:
     def _check_capture(self) -> None:
         """Inside a step being recorded by ``somegrad.compile``: refuse an update that reads a
         Python step count, as PyTorch refuses to capture a non-capturable optimizer."""
-        from somegrad.compile import capturing, refuse
-
-        if not capturing() or not self._counts_steps:
+        if not _capturing() or not self._counts_steps:
             return
         for i, group in enumerate(self.param_groups):
             if not group.get("capturable", False):
-                refuse(
+                _refuse(
                     f"{type(self).__name__}.step",
                     f"param_groups[{i}] is not capturable: its step count and bias corrections are Python "
                     f"numbers that change every step; construct it with capturable=True",
@@ -191,9 +192,7 @@ class Optimizer:
         being recorded by ``somegrad.compile``, a 0-d float64 tensor that each replay refills from
         ``group["lr"]`` before it runs (a replay-time input), so that a scheduler stepped between
         calls is heard. float64 holds the Python number exactly: the update is the same either way."""
-        from somegrad.compile import capturing, replay_input
-
-        if not capturing():
+        if not _capturing():
             return group["lr"]
         inputs = self.__dict__.setdefault("_lr_inputs", {})
         holder = inputs.get(id(group))
@@ -202,7 +201,7 @@ class Optimizer:
             holder = sg.Tensor._make(_unrecorded_array(param.device, group["lr"]), sg.float64, param.device)
             inputs[id(group)] = holder
         holder._data[...] = float(group["lr"])  # this (eager) run's value; each replay refills it
-        replay_input(holder, lambda: float(group["lr"]))
+        _replay_input(holder, lambda: float(group["lr"]))
         return holder
 
     def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
