@@ -294,3 +294,54 @@ def test_per_tensor_optimizer_path_is_refused():
     fn(x)
     with pytest.raises(CaptureError, match="foreach_sgd_step_: these parameters take the per-tensor path"):
         fn(x)
+
+
+def test_a_parameter_given_a_new_array_records_again():
+    sg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    fn = sg.compile(lambda x: model(x).detach())
+    x = sg.randn(4, 3)
+    calls(fn, x)
+    model.weight.data = sg.zeros(2, 3)  # a new array, not written in place
+    assert np.array_equal(fn(x).numpy(), np.broadcast_to(model.bias.detach().numpy(), (4, 2)))
+    for _ in range(4):
+        assert np.array_equal(fn(x).numpy(), model(x).detach().numpy())
+    assert next(iter(fn.signatures.values())).program is not None
+
+
+def test_gradients_cleared_outside_the_step_record_again():
+    sg.manual_seed(0)
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+
+    def make(model):
+        def step(x):  # accumulates into .grad; zero_grad is called outside, now and then
+            model(x).square().sum().backward()
+            return model.weight.grad.detach() * 1
+
+        return step
+
+    eager, compiled = make(a), sg.compile(make(b))
+    for i in range(12):
+        x = sg.randn(4, 3)
+        assert np.array_equal(compiled(x).numpy(), eager(x).numpy()), i
+        if i in (5, 9):  # after the program exists: the replay would add into the old .grad arrays
+            a.zero_grad()
+            b.zero_grad()
+    assert next(iter(compiled.signatures.values())).program is not None
+
+
+def test_gradients_toggling_while_recording_is_refused():
+    model = nn.Linear(3, 2)
+
+    def step(x):
+        model(x).square().sum().backward()
+        return model.bias.grad.detach() * 1
+
+    fn = sg.compile(step)
+    x = sg.randn(4, 3)
+    fn(x)
+    model.zero_grad()
+    fn(x)  # recorded with .grad None: a new .grad is made
+    with pytest.raises(CaptureError, match="ran different kernels"):
+        fn(x)  # recorded with .grad present: accumulated into

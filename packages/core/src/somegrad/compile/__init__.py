@@ -201,6 +201,11 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         sig.calls += 1
         if sig.program is not None:
+            if _moved(sig.program.recording):
+                # a parameter or state buffer has a new array (`p.data = ...`, `.to()`, a grad set to
+                # None outside): the program would update the old one; start over from an eager call
+                sig.program, sig.calls = None, 1
+                return self.fn(*args, **kwargs)
             return self._replay(sig, leaves)
         if sig.calls == 1:
             return self.fn(*args, **kwargs)
@@ -251,6 +256,7 @@ class CompiledFunction:
         recording = Recording(recorder.entries, recorder.slots, recorder.input_slots, recorder.refusals)
         recording.replay_inputs = recorder.replay_inputs
         recording.skipped_checks = recorder.skipped_checks
+        recording.owners = [(refs, recording.slots[slot].array) for slot, refs in recorder.owners.items()]
         returned = set()
         for t in out_leaves:
             if t.grad_fn is not None and t.grad_fn.saved:
@@ -307,6 +313,18 @@ class CompiledFunction:
         text = "\n".join(parts) or "nothing recorded yet"
         print(text, file=file)
         return text
+
+
+def _moved(recording) -> bool:
+    """Whether some external array of the recording is no longer held by any tensor that held it."""
+    for refs, array in recording.owners:
+        for ref in refs:
+            t = ref()
+            if t is not None and t._data is array:
+                break
+        else:
+            return True
+    return False
 
 
 def _device_of(recording):

@@ -168,6 +168,7 @@ class Recorder(dispatch.DispatchMode):
         self._patched: list = []
         self.replay_inputs: list = []  # (array, getter): refilled before each replay
         self.skipped_checks: list = []  # validation-only host reads a replay does not repeat
+        self.owners: dict[int, list] = {}  # external slot -> weakrefs to tensors seen holding it
         self.input_slots = [self._new(t._data, "input") for t in inputs]
 
     # --- slots ------------------------------------------------------------------------------
@@ -214,6 +215,18 @@ class Recorder(dispatch.DispatchMode):
             self.tensors.append((weakref.ref(tensor), slot))
         return slot
 
+    def _owners(self, tensors):
+        # The tensors that hold an external array (a parameter, a state buffer): a replay checks
+        # that one of them still does, since `p.data = ...` or `.to()` would leave the recorded
+        # array behind.
+        for t in tensors:
+            known = self._ids.get(id(t._data))
+            if known is None or self.slots[known[0]].kind != "external":
+                continue
+            owners = self.owners.setdefault(known[0], [])
+            if not any(ref() is t for ref in owners):
+                owners.append(weakref.ref(t))
+
     def refuse(self, op, reason):
         if not any(r.op == op and r.reason == reason for r in self.refusals):
             self.refusals.append(Refusal(op, reason))
@@ -228,6 +241,7 @@ class Recorder(dispatch.DispatchMode):
             return proceed(spec, inputs, params)
         arrays = [t._data for t in inputs]
         args = ([self._map(a) for a in arrays],) if spec.variadic else tuple(self._map(a) for a in arrays)
+        self._owners(inputs)
         kwargs = self._map(dict(params))
         self._depth += 1
         try:
@@ -272,6 +286,7 @@ class Recorder(dispatch.DispatchMode):
         if result is not None and hasattr(result, "shape"):
             self.refuse(name, "an in-place kernel that returned an array")
         writes = tuple(self.slot_of(t._data) for t in tensors)
+        self._owners(tensors)
         self.entries.append(Entry("kernel", name, fn, margs, mkwargs, writes=writes))
         return result
 
