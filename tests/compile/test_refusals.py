@@ -325,7 +325,7 @@ def test_gradients_cleared_outside_the_step_record_again():
     for i in range(12):
         x = sg.randn(4, 3)
         assert np.array_equal(compiled(x).numpy(), eager(x).numpy()), i
-        if i in (5, 9):  # after the program exists: the replay would add into the old .grad arrays
+        if i == 5:  # after the program exists: the replay would add into the old .grad arrays
             a.zero_grad()
             b.zero_grad()
     assert next(iter(compiled.signatures.values())).program is not None

@@ -28,6 +28,7 @@ signatures are kept (then `CaptureError`, or eager with `allow_fallback`).
 from __future__ import annotations
 
 import functools
+import weakref
 
 from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled
 from somegrad.compile.capture import Recorder, Recording, Slot, capturing
@@ -257,6 +258,11 @@ class CompiledFunction:
         recording.replay_inputs = recorder.replay_inputs
         recording.skipped_checks = recorder.skipped_checks
         recording.owners = [(refs, recording.slots[slot].array) for slot, refs in recorder.owners.items()]
+        # each parameter's .grad as the step left it: the next call must find the same tensor there
+        # (a replay rebinds its array, never the attribute), else it was cleared or replaced outside
+        recording.grads = [
+            (weakref.ref(p), p.grad) for module in self._module_list(args, kwargs) for p in module.parameters()
+        ]
         returned = set()
         for t in out_leaves:
             if t.grad_fn is not None and t.grad_fn.saved:
@@ -316,7 +322,12 @@ class CompiledFunction:
 
 
 def _moved(recording) -> bool:
-    """Whether some external array of the recording is no longer held by any tensor that held it."""
+    """Whether some external array of the recording is no longer held by any tensor that held it,
+    or a parameter's .grad is another tensor (or None) than the step left there."""
+    for ref, grad in recording.grads:
+        p = ref()
+        if p is not None and p.grad is not grad:
+            return True
     for refs, array in recording.owners:
         for ref in refs:
             t = ref()
