@@ -365,7 +365,8 @@ class Program:
 class _Timeline:
     """The bytes of produced arrays alive at each entry, eagerly (each from its producer to its
     root's last use) and as planned (a planned buffer is alive all the time, between calls
-    too). A new buffer is planned only while the planned peak stays at or below the eager one."""
+    too). A new buffer is planned only for an array alive at the eager peak, and only while the
+    planned peak stays at or below the eager one."""
 
     def __init__(self, program, root, last):
         n = max(len(program.entries), 1)
@@ -379,9 +380,23 @@ class _Timeline:
             self.span[s] = (start, end, size)
             for i in range(start, end + 1):
                 self.live[i] += size
+        # what the kernels allocate for themselves while they run, estimated: an op about its
+        # largest input again, an in-place kernel (an optimizer step) twice its largest target
+        with_temporaries = list(self.live)
+        for i, entry in enumerate(program.entries):
+            read = [_nbytes(program.slots[s]) for s in reads(entry)]
+            written = [_nbytes(program.slots[s]) for s in entry.writes]
+            extra = 2 * max(written, default=0) if entry.kind in ("kernel", "assign") else max(read, default=0)
+            with_temporaries[program._at(i)] += extra
         self.peak = max(self.live)
+        top = with_temporaries.index(max(with_temporaries))
+        # a new buffer only for an array alive at the eager peak: there the planned step holds
+        # exactly the eager arrays (whatever temporaries the kernels make on top of them)
+        self.at_peak = {s for s, (start, end, _) in self.span.items() if start <= top <= end}
 
     def may_hold(self, slot):
+        if slot not in self.at_peak:
+            return False
         start, end, size = self.span.get(slot, (0, -1, 0))
         return all(v + size - (size if start <= i <= end else 0) <= self.peak for i, v in enumerate(self.live))
 
