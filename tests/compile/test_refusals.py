@@ -345,3 +345,22 @@ def test_gradients_toggling_while_recording_is_refused():
     fn(x)  # recorded with .grad None: a new .grad is made
     with pytest.raises(CaptureError, match="ran different kernels"):
         fn(x)  # recorded with .grad present: accumulated into
+
+
+def test_clip_grad_norm_reads_the_norm_on_the_host_and_is_refused():
+    # somegrad.nn.utils.clip_grad_norm_ decides in Python (total.item()) whether to scale;
+    # tests/compile/test_training.py clips with tensor ops instead (PyTorch's formulation)
+    model = nn.Linear(3, 2)
+    opt = sg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        model(x).square().sum().backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    fn = sg.compile(step)
+    x = sg.randn(4, 3)
+    fn(x)
+    with pytest.raises(CaptureError, match=re.escape("Tensor.item()") + ".*host read"):
+        fn(x)
