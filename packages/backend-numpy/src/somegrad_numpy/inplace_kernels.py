@@ -109,13 +109,50 @@ def _declines(params):
     return params[0].dtype in _HALF or params[0].dtype.kind != "f"
 
 
+def _scratch_ops(params):
+    """`ARRAY_OPS` whose temporaries (lerp's step, addcmul's product, addcdiv's quotient, sqrt's
+    result) are views of two buffers sized for the group's largest parameter, allocated once per
+    call instead of four arrays per parameter: the same ufuncs on the same values, the same bits."""
+    size = max(p.size for p in params)
+    first, second = np.empty(size, params[0].dtype), np.empty(size, params[0].dtype)
+
+    def view(buffer, like):
+        return buffer[: like.size].reshape(like.shape)
+
+    def lerp(x, end, weight):
+        step = np.subtract(end, x, out=view(first, x))
+        step *= weight
+        np.add(x, step, out=x)
+
+    def addcmul(x, a, b, value=1):
+        product = np.multiply(a, b, out=view(first, x))
+        if value != 1:
+            product *= value
+        np.add(x, product, out=x)
+
+    def addcdiv(x, a, b, value=1):
+        quotient = np.divide(a, b, out=view(first, x))
+        if value != 1:
+            quotient *= value
+        np.add(x, quotient, out=x)
+
+    def sqrt(x):
+        return np.sqrt(x, out=view(second, x))
+
+    return InplaceOps(
+        mul_=mul_, add_=add_, add=_add, lerp_=lerp, addcmul_=addcmul, addcdiv_=addcdiv, sqrt=sqrt,
+        maximum_=_maximum_, copy_=np.copyto,
+    )  # fmt: skip
+
+
 def foreach_adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, *, steps, **hyper):
     """`somegrad.ops.optim.adam_update` for every parameter of a group, in one call."""
     if _declines(params):
         return NotImplemented
     maxima = [None] * len(params) if max_exp_avg_sqs is None else max_exp_avg_sqs
+    ops = _scratch_ops(params) if all(p.flags.c_contiguous for p in params) else ARRAY_OPS
     for row in zip(params, grads, exp_avgs, exp_avg_sqs, maxima, steps, strict=True):
-        adam_update(ARRAY_OPS, *row, **hyper)
+        adam_update(ops, *row, **hyper)
 
 
 def foreach_sgd_step_(params, grads, momentum_buffers, *, fresh, **hyper):
