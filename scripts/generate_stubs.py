@@ -1,7 +1,7 @@
 """Rewrite the typing stubs generated from the op registry (`--check`: only say which are stale).
 
-    python scripts/generate_stubs.py          # after adding or changing an op's declaration
-    python scripts/generate_stubs.py --check  # exit status 1 when a stub is out of date
+python scripts/generate_stubs.py          # after adding or changing an op's declaration
+python scripts/generate_stubs.py --check  # exit status 1 when a stub is out of date
 """
 
 import sys

@@ -169,6 +169,7 @@ def test_public_declares_function_methods_and_inplace_variants():
 
 def test_every_exported_op_function_is_declared():
     declared = {spec.function for spec in OPS.values() if spec.function is not None}
+    declared |= {fn for spec in OPS.values() for fn in spec.forms}
     for name, fn in exports().items():
         assert fn in declared, name
         assert getattr(sg, name) is fn, f"somegrad.{name} is not the declared function"
@@ -179,5 +180,7 @@ def test_tensor_members_come_from_declarations():
     for name, (kind, fn, spec) in members.items():
         assert hasattr(sg.Tensor, name), name
         assert spec.name in OPS
+        if kind == "method":  # the declared function itself is the method
+            assert getattr(sg.Tensor, name) is fn, name
     if "exp" in members:
         assert sg.Tensor.exp.__doc__ == OPS["exp"].function.__doc__

@@ -91,10 +91,12 @@ def test_fill_with_a_tensor_value_passes_its_gradient():
         sg.zeros(2).fill_(sg.ones(2))
 
 
-def test_invert_is_for_bool_tensors_only():
+def test_invert_is_logical_for_bool_and_bitwise_for_integers():
     assert (~sg.tensor([True, False])).tolist() == [False, True]
-    with pytest.raises(TypeError, match="bitwise_not: only bool tensors"):
-        ~sg.tensor([1, 2])
+    assert (~sg.tensor([1, -2], dtype=sg.int8)).tolist() == [-2, 1]
+    assert (~sg.tensor([0, 255], dtype=sg.uint8)).tolist() == [255, 0]
+    with pytest.raises(NotImplementedError, match="bitwise_not: not implemented for float32"):
+        ~sg.tensor([1.0, 2.0])
 
 
 def test_grad_fn_names_follow_pytorch():

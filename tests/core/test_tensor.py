@@ -191,8 +191,9 @@ def test_equal_and_comparisons_with_other_types():
     assert sg.equal(sg.tensor([1, 2]), sg.tensor([1, 2])) and not sg.equal(sg.tensor([1]), sg.tensor([1, 1]))
     assert (sg.tensor([1.0]) == "a") is False
     assert (sg.tensor([True]) & sg.tensor([False])).tolist() == [False]
-    with pytest.raises(TypeError, match="bitwise_and: only bool tensors are supported, got int64"):
-        sg.tensor([1]) & sg.tensor([1])
+    assert (sg.tensor([6]) & sg.tensor([3])).tolist() == [2]  # bitwise on integers, as in PyTorch
+    with pytest.raises(TypeError, match="bitwise_and: not implemented for float32"):
+        sg.tensor([1.0]) & sg.tensor([1.0])
 
 
 def test_tensors_are_not_constructible_or_picklable_directly():

@@ -137,6 +137,23 @@ def _float_dtype(op, dtype):
     return dtype
 
 
+def _uniform_(self, a=0.0, b=1.0, *, generator=None):
+    """Fill in place with uniform samples in [a, b) (not recorded by autograd)."""
+    from somegrad.autograd.grad_mode import no_grad
+
+    with no_grad():
+        return self.copy_(rand(self.shape, generator=generator, dtype=self.dtype, device=self.device) * (b - a) + a)
+
+
+def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill in place with normal samples of mean `mean` and standard deviation `std` (not recorded by autograd)."""
+    from somegrad.autograd.grad_mode import no_grad
+
+    with no_grad():
+        return self.copy_(randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean)
+
+
+@public(creation.UNIFORM, inplace=[("uniform_", _uniform_)])
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     shape, dtype = as_shape("rand", size), _float_dtype("rand", dtype)
@@ -146,6 +163,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return out.requires_grad_(True) if requires_grad else out
 
 
+@public(creation.NORMAL, inplace=[("normal_", _normal_)])
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     shape, dtype = as_shape("randn", size), _float_dtype("randn", dtype)
@@ -162,6 +180,7 @@ def normal(mean, std, size, *, generator=None, dtype=None, device=None):
     return randn(*size, generator=generator, dtype=dtype, device=device) * std + mean
 
 
+@public(creation.RANDINT)
 def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
     """Integers in [low, high): `randint(10, (3,))` or `randint(2, 10, (3,))`."""
     if isinstance(high, (tuple, list)):  # randint(high, size), as in PyTorch

@@ -211,6 +211,7 @@ def constant(shape, value, dtype, device):
     return create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": value})
 
 
+@public(FULL, form=True)
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of shape `size` filled with 0, the default dtype unless given: `zeros(2, 3)` or `zeros((2, 3))`."""
     return full(
@@ -222,6 +223,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
     )
 
 
+@public(FULL, form=True)
 def ones(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of shape `size` filled with 1, the default dtype unless given: `ones(2, 3)` or `ones((2, 3))`."""
     return full(
@@ -229,6 +231,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
     )
 
 
+@public(FULL, form=True)
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """Like `zeros` (somegrad does not hand out uninitialised memory)."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -333,6 +336,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return out.requires_grad_(True) if requires_grad else out
 
 
+@public(ARANGE, form=True)
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from `start` to `end`, both included."""
     if steps < 0:
@@ -355,6 +359,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return out.requires_grad_(True) if requires_grad else out
 
 
+@public(ARANGE, form=True)
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The (n, m) identity matrix (m = n unless given): ones on the diagonal, zeros elsewhere."""
     m = n if m is None else m

@@ -243,10 +243,10 @@ def _is_view(result, source) -> bool:
         return True
     if base is None:
         return False
-    while base.base is not None:
+    while getattr(base, "base", None) is not None:
         base = base.base
-    root = source if source.base is None else source.base
-    while root.base is not None:
+    root = source
+    while getattr(root, "base", None) is not None:  # a DLPack capsule ends the chain
         root = root.base
     return base is root
 
@@ -297,7 +297,8 @@ def _apply_implicit(spec, inputs, params):
         else:
             if len(out) != len(meta):
                 raise RuntimeError(
-                    f"{spec.name}: its decomposition returned {len(out)} outputs, but the op's shape rule says {len(meta)}"
+                    f"{spec.name}: its decomposition returned {len(out)} outputs, "
+                    f"but the op's shape rule says {len(meta)}"
                 )
             for t, (shape, dtype) in zip(out, meta):
                 _check_result(backend, spec, t._data, t.dtype, shape, dtype, "its decomposition")

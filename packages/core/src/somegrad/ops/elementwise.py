@@ -595,7 +595,9 @@ def bitwise_xor(a, b):
 def bitwise_not(x):
     """`~x` elementwise: the bits inverted for integers (`~5` is -6), logical not for bool."""
     if x.dtype.is_floating_point:
-        raise UnsupportedDTypeError(f"bitwise_not: not implemented for {x.dtype.name}; it takes integer and bool tensors")
+        raise UnsupportedDTypeError(
+            f"bitwise_not: not implemented for {x.dtype.name}; it takes integer and bool tensors"
+        )
     return apply(BITWISE_NOT, (x,), {})
 
 

@@ -490,7 +490,22 @@ def contiguous(x):
     return x if x.is_contiguous() else apply(COPY, (x,), {})
 
 
-@public(COPY, methods=True)
+def _copy_(self, source, non_blocking=False):
+    """Copy `source` (broadcast to this shape, converted to this dtype and device) into this tensor."""
+    from somegrad.ops.creation import tensor
+    from somegrad.ops.inplace import inplace
+
+    if not isinstance(source, Tensor):
+        source = tensor(source, dtype=self.dtype, device=self.device)
+
+    def compute(target):
+        moved = source.to(target.device).to(target.dtype)
+        return expand(moved, target.shape) + target.zeros_like() if moved.shape != target.shape else clone(moved)
+
+    return inplace(self, compute, "copy_", (source,))
+
+
+@public(COPY, methods=True, inplace=[("copy_", _copy_)])
 def clone(x):
     """A copy of `x` in new (contiguous) memory; gradients flow back to `x`."""
     return apply(COPY, (x,), {})

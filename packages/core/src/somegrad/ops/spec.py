@@ -103,6 +103,7 @@ class OpSpec:
     operators: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     export: bool = True  # False: a Tensor method only (`Tensor.masked_fill_`-style surface)
+    forms: tuple = ()  # other public functions that are forms of this op (zeros and ones of full)
     # filled in by __post_init__: which of the backward's arguments the forward must keep
     saved_inputs: tuple[int, ...] = field(init=False, default=())
     saves_output: bool = field(init=False, default=False)
@@ -178,7 +179,7 @@ def register(spec: OpSpec) -> OpSpec:
     return spec
 
 
-def public(spec: OpSpec, *, methods=(), inplace=(), operators=(), aliases=(), export=True):
+def public(spec: OpSpec, *, methods=(), inplace=(), operators=(), aliases=(), export=True, form=False):
     """Decorator: `fn` is the public function of `spec` (exported from `somegrad` under its own
     name and `aliases`), and Tensor gets it as the methods `methods` (called as
     `fn(self, ...)`), the in-place variants `inplace` (`x.exp_()` writes `exp(x)` into x) and
@@ -188,13 +189,19 @@ def public(spec: OpSpec, *, methods=(), inplace=(), operators=(), aliases=(), ex
     is a name (computed out of place and written back, see `somegrad.ops.inplace`) or a
     `(name, function)` pair for one written by hand (one that tries a backend's in-place kernel
     first); a method may be such a pair too, where its arguments differ from the function's
-    (`x.where(condition, y)` is `where(condition, x, y)`). `export=False`: a Tensor method only, not a `somegrad` function.
+    (`x.where(condition, y)` is `where(condition, x, y)`). `export=False`: a Tensor method only,
+    not a `somegrad` function.
+    `form=True`: another exported function that is a form of the op (`zeros` and `ones` are
+    forms of `full`), beside its public function.
 
         @public(EXP, methods=True, inplace=True)
         def exp(x): ...
     """
 
     def decorate(fn):
+        if form:
+            spec.forms = (*spec.forms, fn)
+            return fn
         if spec.function is not None:
             raise ValueError(f"op {spec.name!r} has a public function already: {spec.function.__name__}")
         spec.function = fn

@@ -42,12 +42,12 @@ def exports() -> dict:
     """Every public op function under its name and aliases."""
     names: dict = {}
     for spec in _declared():
-        if not spec.export:
-            continue
-        for name in (spec.function.__name__, *spec.aliases):
-            if name in names and names[name] is not spec.function:
+        exported = [(name, spec.function) for name in (spec.function.__name__, *spec.aliases)] if spec.export else []
+        exported += [(fn.__name__, fn) for fn in spec.forms]
+        for name, fn in exported:
+            if name in names and names[name] is not fn:
                 raise ValueError(f"two ops export the name {name!r}: {names[name].__module__} and {spec.name!r}")
-            names[name] = spec.function
+            names[name] = fn
     return names
 
 
@@ -125,7 +125,10 @@ def render_tensor_stub() -> str:
         '    """The Tensor methods, in-place variants and operators that ops declare."""',
         "",
     ]
-    for name, (kind, fn, _spec) in sorted(tensor_members().items()):
+    members = tensor_members()
+    for name, (kind, fn, _spec) in sorted(members.items()):
+        if kind == "inplace_operator":  # `x += y`: the variant's signature
+            fn = members[fn][1]
         if kind == "reflected":
             lines.append(f"    def {name}(self, other: Any) -> Tensor: ...")
         elif kind in ("inplace", "inplace_operator"):

@@ -190,6 +190,7 @@ def _load_families():
     if not _loaded:
         _loaded = True
         from somegrad.testing.samples import (  # noqa: F401
+            bitwise,
             creation,
             elementwise,
             indexing,
