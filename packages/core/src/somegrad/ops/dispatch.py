@@ -9,6 +9,7 @@ so the conformance suite tests the reference path even where a fused kernel exis
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from somegrad import backends as _backends
 from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled, no_grad
@@ -238,7 +239,7 @@ def _is_view(result, source) -> bool:
     count as views, the safe side: a copy taken for a view only makes in-place checks stricter."""
     if result is source:
         return True
-    base = getattr(result, "base", _unknown)
+    base: Any = getattr(result, "base", _unknown)
     if base is _unknown:
         return True
     if base is None:

@@ -90,7 +90,7 @@ class OpSpec:
     decompose: Callable | None = None
     explicit: bool = False
     view: bool = False  # the output may share memory with the first input
-    outputs: int = 1  # several: a tuple of tensors, no backward (see the module docstring)
+    outputs: int | None = 1  # several: a tuple of tensors, no backward (see the module docstring)
     # absolute error the decomposition may have against the exact result (approximations)
     decomposition_tolerance: float = 0.0
     doc: str = ""

@@ -113,6 +113,10 @@ def _returns(fn) -> str:
     return "Tensor" if annotation is inspect.Signature.empty else str(annotation)
 
 
+_COMPARED = ("__eq__", "__ne__")  # object's return bool; a tensor's return a bool tensor
+_UNARY_OPERATORS = ("__neg__", "__abs__", "__invert__", "__pos__", "__getitem__", "__setitem__")
+
+
 def render_tensor_stub() -> str:
     """The stub of `TensorMethods`, the class Tensor derives from for type checkers only."""
     lines = [
@@ -127,11 +131,11 @@ def render_tensor_stub() -> str:
     ]
     members = tensor_members()
     for name, (kind, fn, _spec) in sorted(members.items()):
-        if kind == "inplace_operator":  # `x += y`: the variant's signature
-            fn = members[fn][1]
-        if kind == "reflected":
-            lines.append(f"    def {name}(self, other: Any) -> Tensor: ...")
-        elif kind in ("inplace", "inplace_operator"):
+        binary_operator = name.startswith("__") and name not in _UNARY_OPERATORS
+        if kind in ("reflected", "inplace_operator") or binary_operator:
+            ignore = "  # type: ignore[override]" if name in _COMPARED else ""
+            lines.append(f"    def {name}(self, other: Any) -> Tensor: ...{ignore}")
+        elif kind == "inplace":
             params = ", ".join(["self", *_parameters(fn, drop_first=True)])
             lines.append(f"    def {name}({params}) -> Tensor: ...")
         else:
@@ -148,6 +152,9 @@ def render_ops_stub() -> str:
         "from typing import Any",
         "",
         "from somegrad.ops import dispatch as dispatch",
+        "from somegrad.ops.creation import as_tensor as as_tensor",
+        "from somegrad.ops.creation import from_numpy as from_numpy",
+        "from somegrad.ops.creation import tensor as tensor",
         "from somegrad.ops.inplace import inplace as inplace",
         "from somegrad.ops.inplace import try_foreach_kernel as foreach_kernel",
         "from somegrad.ops.inplace import try_inplace_kernel as inplace_kernel",
@@ -163,7 +170,7 @@ def render_ops_stub() -> str:
     for name, fn in sorted(names.items()):
         params = ", ".join(_parameters(fn, drop_first=False))
         lines.append(f"def {name}({params}) -> {_returns(fn)}: ...")
-    lines += ["", f"__all__ = {sorted(names)!r}"]
+    lines += ["", f"__all__ = {sorted({*names, 'tensor', 'as_tensor', 'from_numpy'})!r}"]
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,7 @@ def selected_backends(config) -> list[str]:
     if not names:
         return [info.name for info in registered]
     by_name = {info.name: info for info in registered}
-    by_device = {}
+    by_device: dict[str, str] = {}
     for info in registered:
         by_device.setdefault(info.device_type, info.name)
     selected = []

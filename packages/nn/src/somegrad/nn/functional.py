@@ -184,7 +184,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(*) integer classes -> (*, num_classes) int64 one-hot rows."""
     if num_classes < 0:
-        num_classes = int(tensor.max().item()) + 1
+        num_classes = int(tensor.amax().item()) + 1
     classes = sg.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
 

@@ -305,8 +305,9 @@ def fit(
     sampler = getattr(loader, "sampler", None)
     for epoch in range(start_epoch, epochs):
         state.epoch = epoch
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
+        set_epoch = getattr(sampler, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(epoch)
         for callback in callbacks:
             callback.on_epoch_start(state)
         lr = _lr(optimizer)
@@ -367,7 +368,7 @@ def _resumed_step(start_step, start_epoch, history, loader, accumulate) -> int:
     if history.steps:
         return int(history.steps[-1]["step"])
     try:
-        batches = len(loader)  # type: ignore[arg-type]
+        batches = len(loader)
     except TypeError:
         return 0
     return start_epoch * -(-batches // accumulate)
