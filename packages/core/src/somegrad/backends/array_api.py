@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from somegrad import dtypes
+
 __all__ = ["array_api_kernels"]
 
 
@@ -21,7 +23,16 @@ def _pad_widths(pad):
 def array_api_kernels(xp, native):
     """The primitive kernels over `xp` (see `somegrad.backends.base` for the conventions)."""
 
+    try:
+        native_bfloat16 = native(dtypes.bfloat16)
+    except (KeyError, TypeError, ValueError):  # a library without bfloat16
+        native_bfloat16 = None
+
     def cast(x, dtype):
+        if native_bfloat16 is not None and x.dtype == native_bfloat16 and not dtype.is_floating_point:
+            # through float32, whose conversion to integers is the platform's (-inf to INT64_MIN,
+            # as PyTorch's): ml_dtypes' own gives 0
+            x = xp.astype(x, native(dtypes.float32))
         return xp.astype(x, native(dtype))
 
     def sign(x):
@@ -159,8 +170,6 @@ def array_api_kernels(xp, native):
 
     def _device(x):
         return getattr(x, "device", None)
-
-    from somegrad import dtypes
 
     native_int64 = native(dtypes.int64)
     native_bool = native(dtypes.bool_)

@@ -313,6 +313,8 @@ def pow(a, b):
         if negative:
             raise RuntimeError("pow: integers to negative integer powers are not allowed; use a float base")
     exponent = isinstance(b, (int, float)) and not isinstance(b, bool)
+    if dtype in (dtypes.float16, dtypes.bfloat16) and exponent and isinstance(a, Tensor):
+        dtypes.check_value_fits("pow", b, dtype)  # the exponent must fit the half type, as in PyTorch
     if dtype is dtypes.float32 and exponent and not dtypes.exactly_representable(b, dtype):
         # PyTorch raises float32 to a Python number in double precision: 1e-50 is not 0 there
         # (`tensor([0., 2.]) ** 1e-50` is [0, 1]), and 2**31 - 1 stays odd (`-inf ** it` is -inf).

@@ -14,6 +14,8 @@ that active dispatch modes (the profiler, capture) see them.
 
 from __future__ import annotations
 
+from somegrad import dtypes
+from somegrad.errors import DTypeError
 from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.ops import dispatch
 from somegrad.ops.dispatch import _backend
@@ -36,7 +38,7 @@ def write_into(target, result, op):
         )
     if result.dtype is not target.dtype:
         if not _can_hold(target.dtype, result.dtype):
-            raise TypeError(
+            raise DTypeError(
                 f"{op}: result type {result.dtype.name} can't be cast to the desired output type {target.dtype.name}"
             )
         result = result.to(target.dtype)
@@ -95,9 +97,21 @@ def _kernel_operand(target, operand):
         if shape != target._data.shape and broadcast_shapes("inplace", target._data.shape, shape) != target._data.shape:
             return None
         return operand._data
+    dtype = target.dtype
     if type(operand) is float:
-        return operand if target.dtype.is_floating_point else None
-    return operand if type(operand) is int else None
+        if not dtype.is_floating_point:
+            return None
+    elif type(operand) is not int:
+        return None
+    elif not dtype.is_floating_point:
+        low, high = dtypes.integer_bounds(dtype) if dtype is not dtypes.bool_ else (0, 1)
+        if not low <= operand <= high:
+            return None  # out of range: the generic path wraps it (or refuses it), as PyTorch does
+    if dtype in (dtypes.float16, dtypes.bfloat16) and not dtypes.exactly_representable(operand, dtype):
+        # PyTorch computes float16 `x * 2**31` in float32 (0 * 2**31 is 0, not 0 * inf = NaN): the
+        # generic path does that, a kernel would round the number to the half type first.
+        return None
+    return operand
 
 
 def try_inplace_kernel(target, name, operands, params) -> bool:

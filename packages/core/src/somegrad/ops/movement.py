@@ -492,6 +492,7 @@ def contiguous(x):
 
 def _copy_(self, source, non_blocking=False):
     """Copy `source` (broadcast to this shape, converted to this dtype and device) into this tensor."""
+    from somegrad.autograd.grad_mode import is_grad_enabled
     from somegrad.ops.creation import tensor
     from somegrad.ops.inplace import inplace
 
@@ -500,6 +501,9 @@ def _copy_(self, source, non_blocking=False):
 
     def compute(target):
         moved = source.to(target.device).to(target.dtype)
+        if target.requires_grad and is_grad_enabled():
+            # recorded: the old values get a zero gradient, as PyTorch's CopyBackwards gives them
+            return ew.where(target.ones_like().to(dtypes.bool_), moved, target)
         return expand(moved, target.shape) + target.zeros_like() if moved.shape != target.shape else clone(moved)
 
     return inplace(self, compute, "copy_", (source,))

@@ -9,6 +9,7 @@ the factories the elementwise families declare their ops with (`unary`, `binary`
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import ValueOverflowError
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import OpSpec, public, register
@@ -133,6 +134,13 @@ def _operands(op, *values, out_dtype=None, compute_dtype=None):
     result = []
     for v in converted:
         if not isinstance(v, Tensor):
+            if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX and _only_bool_tensors(converted):
+                # PyTorch takes a Python int past int64 as a uint64, which it does not promote
+                # with bool (integer tensors wrap it, float tensors take it as a float)
+                raise ValueOverflowError(
+                    f"{op}: the Python int {v} does not fit int64, and PyTorch does not promote bool "
+                    "tensors with a larger integer; convert the tensor first (.long() or .float())"
+                )
             v = scalar_tensor(v, dtype, device)
         elif v.dtype is not dtype:
             v = cast(v, dtype)
@@ -141,6 +149,12 @@ def _operands(op, *values, out_dtype=None, compute_dtype=None):
 
 
 _LOW_PRECISION = (dtypes.float16, dtypes.bfloat16)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _only_bool_tensors(operands):
+    tensors = [v for v in operands if isinstance(v, Tensor)]
+    return bool(tensors) and all(t.dtype is dtypes.bool_ for t in tensors)
 
 
 def _inexact_scalar(dtype, *values):

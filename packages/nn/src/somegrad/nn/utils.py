@@ -51,11 +51,12 @@ def clip_grad_norm_(
     returns the total norm before clipping."""
     grads = [p.grad for p in _params(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    coefficient = float(max_norm) / (float(total.item()) + 1e-6)
-    if coefficient < 1.0:
-        with sg.no_grad():
-            for grad in grads:
-                grad.mul_(coefficient)
+    # PyTorch's formulation, without reading the norm back to the host (so a compiled step can
+    # replay it): every gradient is scaled, by 1 where the norm is within max_norm.
+    coefficient = (float(max_norm) / (total + 1e-6)).clamp(max=1.0)
+    with sg.no_grad():
+        for grad in grads:
+            grad.mul_(coefficient.to(grad.dtype))
     return total
 
 

@@ -16,6 +16,7 @@ raises the same clear error on every backend, and that binary ops promote Python
 PyTorch does.
 """
 
+from somegrad.testing.conformance.test_compile import test_compiled_matches_eager  # noqa: F401
 from somegrad.testing.conformance.test_ops import (  # noqa: F401
     test_composite_matches_decomposition,
     test_dtypes_round_trip,
@@ -38,4 +39,5 @@ __all__ = [
     "test_error",
     "test_random_ops_follow_the_seed",
     "test_python_scalars_promote_like_tensors_of_their_result_type",
+    "test_compiled_matches_eager",
 ]
