@@ -15,8 +15,8 @@ that active dispatch modes (the profiler, capture) see them.
 from __future__ import annotations
 
 from somegrad import dtypes
-from somegrad.errors import DTypeError
 from somegrad.autograd.grad_mode import is_grad_enabled
+from somegrad.errors import DTypeError
 from somegrad.ops import dispatch
 from somegrad.ops.dispatch import _backend
 from somegrad.ops.shapes import broadcast_shapes
