@@ -208,6 +208,7 @@ def array_api_kernels(xp, native):
         "gt": xp.greater,
         "ge": xp.greater_equal,
         "logical_and": xp.logical_and,
+        "atan2": xp.atan2,
         "bitwise_and": xp.bitwise_and,
         "bitwise_or": xp.bitwise_or,
         "bitwise_xor": xp.bitwise_xor,

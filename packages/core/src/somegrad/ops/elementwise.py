@@ -322,6 +322,23 @@ def pow(a, b):
     return _binary(POW, a, b)
 
 
+def _atan2_backward(g, a, b, needs_input_grad):
+    # d/da atan2(a, b) = b / (a² + b²), d/db = -a / (a² + b²)
+    r2 = a * a + b * b
+    return (g * b / r2 if needs_input_grad[0] else None, -g * a / r2 if needs_input_grad[1] else None)
+
+
+ATAN2 = binary("atan2", _atan2_backward, accepts=FLOATING)
+
+
+@public(ATAN2, methods=True, inplace=True, aliases=("arctan2",))
+def atan2(input, other):
+    """The angle of the point (other, input) in radians, in [-pi, pi], elementwise and broadcasting:
+    `atan2(y, x)`. Integer inputs give the default float dtype."""
+    dtype = dtypes.result_type(input, other)
+    return _binary(ATAN2, input, other, out_dtype=dtype if dtype.is_floating_point else dtypes.get_default_dtype())
+
+
 @public(MAXIMUM, methods=True, inplace=True)
 def maximum(a, b):
     """Elementwise maximum of `a` and `b`, broadcasting; at ties each side gets half the gradient, as in PyTorch."""

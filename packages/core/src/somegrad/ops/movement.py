@@ -392,6 +392,40 @@ NARROW = _composite(
 )
 
 
+def _diff_infer(x, n, dim):
+    if x.ndim == 0:
+        raise ShapeError("diff: expects input to be at least one-dimensional")
+    if n < 0:
+        raise ArgumentError(f"diff: order must be non-negative but got {n}")
+    return x.shape[:dim] + (builtins.max(0, x.shape[dim] - n),) + x.shape[dim + 1 :], x.dtype
+
+
+def _diff(x, n, dim):
+    for _ in range(n):
+        size = x.shape[dim]
+        if size == 0:
+            break
+        later, earlier = narrow(x, dim, 1, size - 1), narrow(x, dim, 0, size - 1)
+        x = ew.logical_xor(later, earlier) if x.dtype is dtypes.bool_ else later - earlier
+    return x
+
+
+DIFF = _composite("diff", lambda x, n, dim: _diff_infer(x, n, dim)[0], _diff)
+
+
+@public(DIFF, methods=True)
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along `dim`: `x[1:] - x[:-1]`, n times (xor for bool), after
+    `prepend` and `append` are concatenated along `dim`; the size along `dim` shrinks by n."""
+    if input.ndim == 0:
+        raise ShapeError("diff: expects input to be at least one-dimensional")
+    dim = normalize_dim("diff", dim, input.ndim)
+    if prepend is not None or append is not None:
+        parts = [t for t in (prepend, input, append) if t is not None]
+        input = cat([t if t.ndim else t.expand(input.shape[:dim] + (1,) + input.shape[dim + 1 :]) for t in parts], dim)
+    return apply(DIFF, (input,), {"n": n, "dim": dim})
+
+
 @public(NARROW, methods=True)
 def narrow(x, dim, start, length):
     """The `length` elements from `start` along `dim` (a view); a negative `start` counts

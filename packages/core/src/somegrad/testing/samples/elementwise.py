@@ -425,6 +425,12 @@ _binary(
     specials=((1.0, 0.0), (-1.0, 0.0), (0.0, 0.0), (1e30, 1e-30), (INF, INF)),
 )
 _binary(
+    "atan2",
+    np.arctan2,
+    float_dtypes=FLOATS,
+    specials=((0.0, 0.0), (0.0, -1.0), (-0.0, -1.0), (1.0, 0.0), (INF, INF), (-INF, 1.0)),
+)
+_binary(
     "pow",
     np.power,
     a=(0.5, 2.0),

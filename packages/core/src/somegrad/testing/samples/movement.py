@@ -450,6 +450,17 @@ for _op, _fn in (("tril", np.tril), ("triu", np.triu)):
     )
 
 
+_one_input(
+    "diff",
+    [
+        ("first", (3, 5), {"n": 1, "dim": 1}, lambda x, n, dim: np.diff(x, n=n, axis=dim), _SOME),
+        ("second-dim0", (4, 3), {"n": 2, "dim": 0}, lambda x, n, dim: np.diff(x, n=n, axis=dim), (F64,)),
+        ("past-the-size", (2, 3), {"n": 4, "dim": 1}, lambda x, n, dim: np.diff(x, n=n, axis=dim), (F64,)),
+    ],
+    errors=[("negative-order", (3,), {"n": -1, "dim": 0}, "diff: order must be non-negative")],
+)
+
+
 @register_samples("stack")
 def _stack_samples():
     def ref(*tensors, dim):
