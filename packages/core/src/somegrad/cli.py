@@ -61,10 +61,26 @@ def info(out=sys.stdout) -> None:
             how = f"selected by {choices[device_type][1]}" if choices.get(device_type, ("",))[0] == name else "default"
             also = f"; also claimed by {', '.join(claimants)} (inactive)" if claimants else ""
             print(f"  {device_type:<8} -> {name} ({how}{also})", file=out)
+    _comm_backends(out)
     if plugins.plugin_errors:
         print("\nplugins that failed to load:", file=out)
         for name, reason in sorted(plugins.plugin_errors.items()):
             print(f"  {name}: {reason}", file=out)
+
+
+def _comm_backends(out) -> None:
+    """The communication backends of somegrad.distributed and whether each can run here
+    (`is_backend_available` loads each one's library: mpi4py, CuPy's NCCL)."""
+    from somegrad.distributed import is_backend_available
+    from somegrad.distributed.registry import comm_backends
+
+    infos = comm_backends()
+    if not infos:
+        return
+    print("\ncommunication backends (somegrad.distributed):", file=out)
+    for info in infos:
+        state = "available" if is_backend_available(info.name) else "unavailable"
+        print(f"  {info.name:<8} {', '.join(info.device_types):<8} {state}", file=out)
 
 
 def _backend_line(entry) -> str:
