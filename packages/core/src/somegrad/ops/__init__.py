@@ -14,7 +14,8 @@ from somegrad.ops import dispatch
 from somegrad.ops.spec import OPS, PRIMITIVES, OpSpec, get_op, primitives
 
 # The families: importing them declares their ops.
-from somegrad.ops import creation, elementwise, comparison, activations, indexing, linalg, movement, reduce, sorting
+from somegrad.ops import creation, elementwise, comparison, activations, bitwise  # noqa: F401
+from somegrad.ops import indexing, linalg, movement, reduce, sorting  # noqa: F401
 from somegrad import random as _random  # noqa: F401  (rand, randn, randint, multinomial: the random ops' functions)
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
 from somegrad.ops import optim  # noqa: F401  (registers the multi-tensor optimizer steps)
