@@ -25,7 +25,7 @@ def array_api_kernels(xp, native):
 
     try:
         native_bfloat16 = native(dtypes.bfloat16)
-    except (KeyError, TypeError, ValueError):  # a library without bfloat16
+    except (AttributeError, KeyError, TypeError, ValueError):  # a library without bfloat16
         native_bfloat16 = None
 
     def cast(x, dtype):

@@ -31,6 +31,7 @@ from somegrad.ops.operands import (  # noqa: F401  (CAST, cast, scalar_tensor: e
     scalar_tensor,
     unary,
 )
+from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import FLOATING, NUMERIC, OpSpec, public, register
 from somegrad.tensor import Tensor
 
@@ -305,6 +306,8 @@ def pow(a, b):
     dtype = dtypes.result_type(a, b)
     if dtype is dtypes.bool_:
         # a ** b of booleans is 1 except 0 ** 1, and stays bool (as in PyTorch)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            broadcast_shapes("pow", a.shape, b.shape)  # the error names pow, not logical_or
         return logical_or(a, (not b) if isinstance(b, bool) else logical_not(b))
     if not dtype.is_floating_point:
         if isinstance(b, int) and not isinstance(b, bool):
