@@ -28,6 +28,7 @@ signatures are kept (then `CaptureError`, or eager with `allow_fallback`).
 from __future__ import annotations
 
 import functools
+import types
 import weakref
 
 from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled
@@ -429,7 +430,7 @@ def _reads(entry):
     return reads(entry)
 
 
-class _CallableModule(type(functools)):
+class _CallableModule(types.ModuleType):
     # Importing this package makes `somegrad.compile` the module (the import system sets the
     # attribute), where PyTorch's `torch.compile` is a function: calling the module calls it.
     def __call__(self, fn=None, **options):

@@ -22,6 +22,7 @@ refused call has had its effects exactly once: the caller raises, or returns the
 from __future__ import annotations
 
 import sys
+import types
 import weakref
 from dataclasses import dataclass, field
 
@@ -123,7 +124,7 @@ def _validation_read():
 
 def _host_read_name() -> str:
     # The Tensor method that asked for the values, read off the stack: the error names it.
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     found = "a host read of a tensor's values"
     for _ in range(8):
         if frame is None:

@@ -337,7 +337,7 @@ class Program:
     def explain(self) -> str:
         """The kernel list, fused groups, buffers and the generated code, as text."""
         lines = [f"{len(self.entries)} kernels over {len(self.slots)} buffers"]
-        kinds = {}
+        kinds: dict[str, int] = {}
         for info in self.slots:
             kinds[info.kind] = kinds.get(info.kind, 0) + 1
         lines.append("  buffers: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))

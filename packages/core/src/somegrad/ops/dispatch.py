@@ -85,7 +85,7 @@ def run_kernel(name, tensors, kernel, *args, **kwargs):
         if index < 0:
             return kernel(*args, **kwargs)
         run = lambda: step(index - 1)  # noqa: E731
-        run.call = (kernel, args, kwargs)  # type: ignore[attr-defined]  (what a capture records)
+        run.call = (kernel, args, kwargs)  # what a capture records
         return _modes[index].kernel(name, tensors, run)
 
     return step(len(_modes) - 1)
