@@ -9,6 +9,7 @@ import pytest
 
 import somegrad as sg
 from somegrad import nn
+from somegrad.nn import hooks as hooks_api
 from somegrad.nn import module as module_api
 
 
@@ -181,7 +182,7 @@ def test_global_hooks_run_before_the_modules_own():
         for handle in handles:
             handle.remove()
     assert calls == ["global pre", "global post", "own", "global backward pre", "global backward"]
-    assert module_api._global_hooks is False
+    assert hooks_api.GLOBAL_HOOKS.any is False
     calls.clear()
     m(sg.tensor([1.0]))
     assert calls == ["own"]
