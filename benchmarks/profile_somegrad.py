@@ -1,8 +1,13 @@
-"""Profile the somegrad side of each workload with cProfile: where does a step's time go?
+"""Profile the somegrad side of each workload: where does a step's time go?
 
-    python benchmarks/profile_somegrad.py                  every workload, top 25 by own time
-    python benchmarks/profile_somegrad.py --only gpt_train --steps 5 --top 40 --sort cumulative
-    python benchmarks/profile_somegrad.py --only mlp --out mlp.prof   (for snakeviz, pstats)
+By default with `somegrad.profiler` (every op, forward and backward, and its kernel, with self
+and total time, as PyTorch's profiler tables them); with `--python`, with cProfile (the
+framework's own Python, function by function).
+
+    python benchmarks/profile_somegrad.py --only gpt_train --top 20      ops by self time
+    python benchmarks/profile_somegrad.py --only gpt_train --trace gpt.json   (Perfetto)
+    python benchmarks/profile_somegrad.py --python --only mlp --sort cumulative --top 40
+    python benchmarks/profile_somegrad.py --python --only mlp --out mlp.prof   (snakeviz, pstats)
 
 Uses the same shapes, weights and step functions as run.py.
 """
@@ -34,6 +39,23 @@ def profile_workload(name: str, steps: int, sizes: workloads.Sizes) -> pstats.St
     return pstats.Stats(profiler)
 
 
+def profile_ops(name: str, steps: int, sizes: workloads.Sizes, top: int, trace: str | None) -> None:
+    import somegrad as sg
+
+    workload = workloads.WORKLOADS[name]
+    step = workload.builders["somegrad"](workload.make_inputs(sizes))
+    step()  # warm-up, as above
+    with sg.profiler.profile() as prof:
+        for _ in range(steps):
+            step()
+    print(f"=== {name}: {steps} steps under somegrad.profiler ===")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top))
+    if trace:
+        prof.export_chrome_trace(trace)
+        print(f"trace written to {trace}")
+    print()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", action="append", choices=list(workloads.WORKLOADS))
@@ -41,10 +63,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=25, help="rows to print per workload")
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     parser.add_argument("--tiny", action="store_true", help="tiny shapes (a smoke test)")
-    parser.add_argument("--out", help="write the raw profile here (one workload only)")
+    parser.add_argument("--out", help="--python: write the raw profile here (one workload only)")
+    parser.add_argument("--python", action="store_true", help="cProfile the Python instead of timing ops")
+    parser.add_argument("--trace", help="write a Chrome trace (trace-event JSON) here (one workload only)")
     args = parser.parse_args(argv)
     names = args.only or list(workloads.WORKLOADS)
     sizes = workloads.TINY if args.tiny else workloads.FULL
+    if not args.python:
+        for name in names:
+            profile_ops(name, args.steps, sizes, args.top, args.trace if len(names) == 1 else None)
+        return
     for name in names:
         stats = profile_workload(name, args.steps, sizes)
         if args.out and len(names) == 1:
