@@ -361,8 +361,6 @@ NUMPY_CASES = {
 # tensors, so the cases above are those where the two rules agree.)
 @pytest.mark.parametrize("case", list(NUMPY_CASES))
 def test_numpy_arrays_and_scalars_as_operands(case):
-    if case == "matmul-array":
-        pytest.xfail("Tensor.__matmul__ refuses arrays (matmul's public function takes Tensors only)")
     assert_same(NUMPY_CASES[case])
 
 

@@ -391,3 +391,14 @@ def test_sign_of_nan_large_odd_exponents_and_division_of_empty_tensors():
     assert sg.floor_divide(sg.zeros(0, dtype=sg.uint8), sg.tensor(0, dtype=sg.uint8)).shape == (0,)
     with pytest.raises(RuntimeError, match="integer division by zero"):
         sg.floor_divide(sg.ones(2, dtype=sg.uint8), 0)
+
+
+def test_matmul_takes_a_numpy_array_on_either_side():
+    a = sg.tensor([[1.0, 2.0]], requires_grad=True)
+    out = a @ np.array([[3.0], [4.0]], dtype=np.float32)
+    assert out.tolist() == [[11.0]] and out.dtype is sg.float32
+    out.sum().backward()
+    assert a.grad.tolist() == [[3.0, 4.0]]
+    assert (np.array([[1.0, 2.0]], dtype=np.float32) @ sg.tensor([[3.0], [4.0]])).tolist() == [[11.0]]
+    with pytest.raises(TypeError, match="matmul: expected Tensors"):
+        sg.ones(2) @ "x"

@@ -176,7 +176,7 @@ def _apply(spec, inputs, params):
         with no_grad():
             result = spec.decompose(*inputs, **params)
         data = result._data
-        _check_result(backend, spec, data, result.dtype, shape, dtype, "its decomposition")
+        _check_result(spec, data, result.dtype, shape, dtype)
     else:
         if spec.variadic:
             data = kernel([t._data for t in inputs], **params)
@@ -274,14 +274,15 @@ def _wrong_dtype(backend, spec, data, dtype):
     )
 
 
-def _check_result(backend, spec, data, got_dtype, shape, dtype, source):
+def _check_result(spec, data, got_dtype, shape, dtype):
+    """A decomposition's result against the op's shape and dtype rule."""
     if shape is not None and tuple(data.shape) != shape:
         raise RuntimeError(
-            f"{spec.name}: {source} returned shape {tuple(data.shape)}, but the op's shape rule says {shape}"
+            f"{spec.name}: its decomposition returned shape {tuple(data.shape)}, but the op's shape rule says {shape}"
         )
     if got_dtype is not dtype:
         raise RuntimeError(
-            f"{spec.name}: {source} returned dtype {got_dtype.name}, but the op's dtype rule says {dtype.name}"
+            f"{spec.name}: its decomposition returned dtype {got_dtype.name}, but the op's dtype rule says {dtype.name}"
         )
 
 
@@ -294,9 +295,8 @@ def _apply_implicit(spec, inputs, params):
     meta = spec.infer(*inputs, **params)
     out = spec.decompose(*inputs, **params)
     if getattr(_switches, "check", False):
-        backend = _backend(inputs[0].device) if inputs else None
         if spec.outputs == 1:
-            _check_result(backend, spec, out._data, out.dtype, meta[0], meta[1], "its decomposition")
+            _check_result(spec, out._data, out.dtype, meta[0], meta[1])
         else:
             if len(out) != len(meta):
                 raise RuntimeError(
@@ -304,7 +304,7 @@ def _apply_implicit(spec, inputs, params):
                     f"but the op's shape rule says {len(meta)}"
                 )
             for t, (shape, dtype) in zip(out, meta):
-                _check_result(backend, spec, t._data, t.dtype, shape, dtype, "its decomposition")
+                _check_result(spec, t._data, t.dtype, shape, dtype)
     return out
 
 

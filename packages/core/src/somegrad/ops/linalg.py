@@ -8,6 +8,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import NUMERIC, OpSpec, public, register
+from somegrad.tensor import Tensor
 
 
 def _matmul_infer(a, b):
@@ -31,13 +32,26 @@ def _matmul_backward(g, a, b, needs_input_grad):
 MATMUL = register(OpSpec("matmul", "matmul", ("a", "b"), _matmul_infer, _matmul_backward, accepts=NUMERIC))
 
 
+def _tensor_operands(a, b):
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        device = next((v.device for v in (a, b) if isinstance(v, Tensor)), None)
+        converted = [v if isinstance(v, Tensor) else ew._operand("matmul", v, device) for v in (a, b)]
+        for v, c in zip((a, b), converted):
+            if not isinstance(c, Tensor):
+                raise TypeError(f"matmul: expected Tensors (or NumPy arrays), got {type(v).__name__}")
+        a, b = converted
+    return a, b
+
+
 @public(MATMUL, methods=True, operators=("__matmul__", "__rmatmul__"))
 def matmul(a, b):
     """Matrix product with NumPy/PyTorch semantics.
 
     a: (..., n, k), b: (..., k, m) -> (..., n, m), batch dims broadcasting. A 1-D `a` is a
-    row vector and a 1-D `b` a column vector; their added dimension is removed again.
+    row vector and a 1-D `b` a column vector; their added dimension is removed again. A NumPy
+    array operand becomes a tensor on the other operand's device, as in PyTorch.
     """
+    a, b = _tensor_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
