@@ -124,6 +124,14 @@ def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
 class ModuleHooks:
     """The hook methods of `Module` (its `__init__` makes the hook dicts)."""
 
+    _forward_pre_hooks: OrderedDict
+    _forward_pre_hooks_with_kwargs: set
+    _forward_hooks: OrderedDict
+    _forward_hooks_with_kwargs: set
+    _forward_hooks_always_called: set
+    _backward_hooks: OrderedDict
+    _backward_pre_hooks: OrderedDict
+
     def _refresh_hook_flag(self) -> None:
         has = bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks)
         object.__setattr__(self, "_has_hooks", has)
