@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from somegrad.backends.array_api import array_api_kernels
-from somegrad_numpy import inplace_kernels, kernels, nn_kernels
+from somegrad.backends.array_api import FAMILIES, array_api_kernels
+from somegrad_numpy import inplace_kernels, kernels, nn_kernels, spatial_kernels
 from somegrad_numpy.kernels import F32, HALF, native
 
 __all__ = ["kernel_table", "numpy_kernel", "IN_FLOAT32", "QUIET", "RAW"]
 
-_NN = frozenset(nn_kernels.KERNELS) - {"embedding"}  # the fused composites are float math; embedding gathers
+# the fused composites are float math; embedding gathers
+_NN = frozenset(nn_kernels.KERNELS) - {"embedding"} | frozenset(spatial_kernels.KERNELS)
 
 IN_FLOAT32 = _NN | {
     "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "erf", "div", "pow", "remainder",
     "floor_divide", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "logsumexp", "matmul", "cumsum",
-}  # fmt: skip
+}.union(*(f.FLOAT_MATH for f in FAMILIES))  # fmt: skip
 QUIET = _NN | {
     "add", "sub", "mul", "div", "pow", "floor_divide", "remainder", "exp", "expm1", "log", "log1p", "sqrt",
     "sum", "prod", "cumsum", "matmul", "cast", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "logsumexp",
-}  # fmt: skip
+}.union(*(f.QUIET for f in FAMILIES))  # fmt: skip
 RAW = frozenset(
     {"full", "arange", "getitem", "reshape", "permute", "expand", "linear_backward", "attention_probabilities_backward"}
 )  # several outputs or views: returned as they are
@@ -75,7 +76,7 @@ def numpy_kernel(kernel, *, in_float32=False, quiet=False, raw=False):
 def kernel_table(random_kernels):
     """The whole table: {op name: kernel}. `random_kernels` are the backend's generator's
     (`uniform`, `normal`, `randint`, `multinomial`), which return arrays of the right dtype."""
-    table = {**array_api_kernels(np, native), **kernels.KERNELS, **nn_kernels.KERNELS}
+    table = {**array_api_kernels(np, native), **kernels.KERNELS, **nn_kernels.KERNELS, **spatial_kernels.KERNELS}
     table = {
         name: numpy_kernel(kernel, in_float32=name in IN_FLOAT32, quiet=name in QUIET, raw=name in RAW)
         for name, kernel in table.items()

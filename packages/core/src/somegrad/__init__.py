@@ -139,7 +139,7 @@ def from_dlpack(array):
     return from_numpy(np.from_dlpack(array))
 
 
-_SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils", "linalg", "fft")
 # names that live in a subpackage imported on first use: name -> (module, attribute)
 _LAZY = {
     "autocast": ("somegrad.amp", "autocast"),

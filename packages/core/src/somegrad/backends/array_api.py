@@ -12,8 +12,12 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
+from somegrad.backends import array_api_layout, array_api_linalg, array_api_pointwise, array_api_scatter
 
-__all__ = ["array_api_kernels"]
+__all__ = ["array_api_kernels", "FAMILIES"]
+
+# the kernel families kept in modules of their own: each has `kernels(xp, native)`, `FLOAT_MATH` and `QUIET`
+FAMILIES = (array_api_pointwise, array_api_scatter, array_api_layout, array_api_linalg)
 
 
 def _pad_widths(pad):
@@ -174,7 +178,7 @@ def array_api_kernels(xp, native):
     native_int64 = native(dtypes.int64)
     native_bool = native(dtypes.bool_)
 
-    return {
+    table = {
         "neg": xp.negative,
         "exp": xp.exp,
         "log": xp.log,
@@ -242,3 +246,6 @@ def array_api_kernels(xp, native):
         "full": full,
         "arange": arange,
     }
+    for family in FAMILIES:
+        table.update(family.kernels(xp, native))
+    return table

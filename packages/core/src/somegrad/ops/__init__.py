@@ -1,8 +1,10 @@
 """Every operation, declared once in its family module: its spec and its public function.
 
-Families: `elementwise` (with `comparison` and `activations`), `reduce`, `movement`,
-`indexing`, `linalg`, `creation`, `sorting`, `optim` (multi-tensor steps), `nn` (the
-composites that somegrad.nn uses). `OPS` maps each op's name to its spec, and `PRIMITIVES`
+Families: `elementwise` (with `comparison`, `activations`, `bitwise` and `pointwise`),
+`reduce` (with `statistics` and `scans`), `movement` (with `layout`), `indexing` (with
+`scatter`), `linalg` (with `products`, `einsum` and `decompositions`), `spectral`,
+`creation`, `sorting`, `optim` (multi-tensor steps), `nn` (the composites that somegrad.nn
+uses). `OPS` maps each op's name to its spec, and `PRIMITIVES`
 lists what every backend must implement. The functions exported here come from the registry
 (`somegrad.ops.surface.exports`), not from a list.
 """
@@ -16,6 +18,8 @@ from somegrad.ops.spec import OPS, PRIMITIVES, OpSpec, get_op, primitives
 # The families: importing them declares their ops.
 from somegrad.ops import creation, elementwise, comparison, activations, bitwise  # noqa: F401
 from somegrad.ops import indexing, linalg, movement, reduce, sorting  # noqa: F401
+from somegrad.ops import pointwise, statistics, scatter, scans, layout, products, einsum  # noqa: F401
+from somegrad.ops import decompositions, spectral  # noqa: F401  (somegrad.linalg and somegrad.fft)
 from somegrad import random as _random  # noqa: F401  (rand, randn, randint, multinomial: the random ops' functions)
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
 from somegrad.ops import optim  # noqa: F401  (registers the multi-tensor optimizer steps)

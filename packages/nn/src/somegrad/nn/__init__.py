@@ -7,7 +7,7 @@ changing imports, and a state dict's keys are PyTorch's for the same model:
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 """
 
-from somegrad.nn import functional, init, utils
+from somegrad.nn import functional, init, rnn, transformer, upsampling, utils  # noqa: E402
 from somegrad.nn.activation import (
     ELU,
     GELU,
@@ -44,7 +44,10 @@ from somegrad.nn.module import Module
 from somegrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from somegrad.nn.parameter import Buffer, Parameter
 from somegrad.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from somegrad.nn.rnn import *  # noqa: F403
 from somegrad.nn.sparse import Embedding
+from somegrad.nn.transformer import *  # noqa: F403
+from somegrad.nn.upsampling import *  # noqa: F403
 
 __all__ = [
     "functional",
@@ -100,8 +103,11 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "KLDivLoss",
-    "models",
-    "parallel",
+    "models",  # noqa: F405  (lazy: __getattr__ below)
+    "parallel",  # noqa: F405
+    *rnn.__all__,
+    *transformer.__all__,
+    *upsampling.__all__,
 ]
 
 # Imported on first access (`sg.nn.models.GPT` after a plain `import somegrad as sg`): models

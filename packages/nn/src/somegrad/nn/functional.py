@@ -8,6 +8,8 @@ gives them PyTorch's signatures and adds what is a few Tensor ops (losses, dropo
 from __future__ import annotations
 
 import somegrad as sg
+from somegrad.nn import functional_spatial
+from somegrad.nn.functional_spatial import *  # noqa: F403  (interpolate, fold, unfold, conv3d, ...)
 from somegrad.ops import nn as _nn_ops
 from somegrad.ops.nn import (  # noqa: F401  (re-exported with PyTorch's signatures)
     avg_pool2d,
@@ -69,6 +71,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "kl_div",
     "cosine_similarity",
+    *functional_spatial.__all__,
 ]
 
 

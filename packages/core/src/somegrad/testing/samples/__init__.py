@@ -192,14 +192,24 @@ def _load_families():
         from somegrad.testing.samples import (  # noqa: F401
             bitwise,
             creation,
+            decompositions,
+            einsum,
             elementwise,
             indexing,
+            layout,
             movement,
             multi_output,
             nn,
+            nn_resample,
             nn_spatial,
             optim,
+            pointwise,
+            products,
             reduce,
+            scans,
+            scatter,
+            spectral,
+            statistics,
         )
 
 

@@ -1,0 +1,1 @@
+"""`somegrad.linalg`: PyTorch's `torch.linalg` (norms, det, inv, solve, cholesky, qr, svd, eigh)."""

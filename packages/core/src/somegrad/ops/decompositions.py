@@ -1,0 +1,1 @@
+"""The linear algebra behind `somegrad.linalg`: norms, det, inv, solve, cholesky, qr, svd, eigh."""

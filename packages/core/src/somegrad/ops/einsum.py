@@ -1,0 +1,1 @@
+"""einsum: Einstein summation, written over permute, reshape and matmul."""

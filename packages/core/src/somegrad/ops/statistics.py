@@ -1,0 +1,1 @@
+"""Statistics over a dim: std_mean, var_mean, aminmax, nanmean, nansum, median, quantile, mode."""
