@@ -12,12 +12,18 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
-from somegrad.backends import array_api_layout, array_api_linalg, array_api_pointwise, array_api_scatter
+from somegrad.backends import (
+    array_api_layout,
+    array_api_linalg,
+    array_api_pointwise,
+    array_api_scatter,
+    array_api_spectral,
+)
 
 __all__ = ["array_api_kernels", "FAMILIES"]
 
 # the kernel families kept in modules of their own: each has `kernels(xp, native)`, `FLOAT_MATH` and `QUIET`
-FAMILIES = (array_api_pointwise, array_api_scatter, array_api_layout, array_api_linalg)
+FAMILIES = (array_api_pointwise, array_api_scatter, array_api_layout, array_api_linalg, array_api_spectral)
 
 
 def _pad_widths(pad):

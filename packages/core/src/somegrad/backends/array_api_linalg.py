@@ -1,5 +1,5 @@
-"""Array API kernels for linear algebra (somegrad.linalg) and the Fourier transforms (somegrad.fft);
-merged into the shared table by `array_api_kernels`."""
+"""Array API kernels for linear algebra (somegrad.linalg); merged into
+the shared table by `array_api_kernels`."""
 
 from __future__ import annotations
 
