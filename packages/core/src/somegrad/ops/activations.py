@@ -1,5 +1,6 @@
-"""Activations: sigmoid, relu, gelu, silu, softplus, leaky_relu, and the fused backward ops of
-relu and gelu.
+"""Activations: sigmoid, relu, gelu, silu, softplus, leaky_relu, elu (with its forms selu and
+celu), hardtanh (and relu6), hardsigmoid, hardswish, softsign, logsigmoid, mish, and the fused
+backward ops of relu and gelu.
 
 Each is an explicit composite (one node, a stable backward; a fused kernel where a backend has
 one), declared with its public function and Tensor surface as the elementwise ops are.
@@ -12,10 +13,27 @@ import math
 from somegrad.errors import ArgumentError
 from somegrad.ops.comparison import where
 from somegrad.ops.dispatch import apply, backward_op
-from somegrad.ops.elementwise import _floating, maximum, unary
+from somegrad.ops.elementwise import _floating, maximum, minimum, unary
 from somegrad.ops.spec import FLOATING, NUMERIC, OpSpec, public, register
 
-__all__ = ["sigmoid", "relu", "gelu", "silu", "softplus", "leaky_relu"]
+__all__ = [
+    "sigmoid",
+    "relu",
+    "gelu",
+    "silu",
+    "softplus",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "celu",
+    "hardtanh",
+    "relu6",
+    "hardsigmoid",
+    "hardswish",
+    "softsign",
+    "logsigmoid",
+    "mish",
+]
 
 SIGMOID = unary(
     "sigmoid",
@@ -175,3 +193,168 @@ def softplus(x, beta=1.0, threshold=20.0):
 def leaky_relu(x, negative_slope=0.01):
     """`x` where `x > 0`, else `negative_slope * x`, keeping the shape and dtype."""
     return apply(LEAKY_RELU, (x,), {"negative_slope": negative_slope})
+
+
+# --- the exponential and piecewise-linear family -------------------------------------------------
+def _elu(x, alpha, scale, input_scale):
+    # exp of min(x, 0): the branch where() discards never overflows (nor, in a double backward,
+    # turns a zero cotangent into inf * 0).
+    negative = (minimum(x, 0.0) * input_scale).expm1() * alpha
+    return where(x > 0, x, negative) * scale
+
+
+def _elu_backward(g, x, alpha, scale, input_scale):
+    slope = (minimum(x, 0.0) * input_scale).exp() * (alpha * input_scale)
+    return where(x > 0, g, g * slope) * scale
+
+
+ELU = unary(
+    "elu",
+    _elu_backward,
+    decompose=_elu,
+    explicit=True,
+    accepts=FLOATING,
+    doc="scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): elu, selu and celu.",
+)
+
+
+def _hardtanh_infer(x, min_val, max_val):
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    return x.shape, x.dtype
+
+
+HARDTANH = unary(
+    "hardtanh",
+    # As PyTorch: no gradient at the bounds themselves (clamp passes one there).
+    lambda g, x, min_val, max_val: where((x > min_val) & (x < max_val), g, 0.0),
+    decompose=lambda x, min_val, max_val: x.clamp(min_val, max_val),
+    explicit=True,
+    infer=_hardtanh_infer,
+    accepts=FLOATING,
+)
+HARDSIGMOID = unary(
+    "hardsigmoid",
+    lambda g, x: where((x > -3.0) & (x < 3.0), g / 6.0, 0.0),
+    decompose=lambda x: (x + 3.0).clamp(0.0, 6.0) / 6.0,
+    explicit=True,
+    accepts=FLOATING,
+    doc="relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.",
+)
+
+
+def _hardswish_backward(g, x):
+    return where(x < -3.0, 0.0, where(x <= 3.0, g * (x / 3.0 + 0.5), g))
+
+
+HARDSWISH = unary(
+    "hardswish",
+    _hardswish_backward,
+    decompose=lambda x: x * (x + 3.0).clamp(0.0, 6.0) / 6.0,
+    explicit=True,
+    accepts=FLOATING,
+    doc="x * relu6(x + 3) / 6 (MobileNetV3's activation).",
+)
+
+
+def _softsign_backward(g, x):
+    denominator = x.abs() + 1.0
+    return g / (denominator * denominator)
+
+
+SOFTSIGN = unary(
+    "softsign",
+    _softsign_backward,
+    decompose=lambda x: x / (x.abs() + 1.0),
+    explicit=True,
+    accepts=FLOATING,
+)
+LOGSIGMOID = unary(
+    "logsigmoid",
+    # d/dx log sigmoid(x) = sigmoid(-x), exact for large x where 1 - sigmoid(x) rounds to 0
+    lambda g, x: g * (-x).sigmoid(),
+    # min(x, 0) - log1p(exp(-|x|)): never exponentiates a positive number
+    decompose=lambda x: minimum(x, 0.0) - (-x.abs()).exp().log1p(),
+    explicit=True,
+    accepts=FLOATING,
+)
+
+
+def _mish_backward(g, x):
+    t = _softplus(x).tanh()
+    return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+MISH = unary(
+    "mish",
+    _mish_backward,
+    decompose=lambda x: x * _softplus(x).tanh(),
+    explicit=True,
+    accepts=FLOATING,
+    doc="x * tanh(softplus(x)).",
+)
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@public(ELU)
+def elu(x, alpha=1.0):
+    """`x` where `x > 0`, else `alpha * (exp(x) - 1)`; the same shape (integers give the default float)."""
+    return apply(ELU, (_floating(x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0})
+
+
+@public(ELU, form=True)
+def selu(x):
+    """`scale * elu(x, alpha)` with SELU's self-normalising constants (alpha 1.6733, scale 1.0507)."""
+    return apply(ELU, (_floating(x),), {"alpha": _SELU_ALPHA, "scale": _SELU_SCALE, "input_scale": 1.0})
+
+
+@public(ELU, form=True)
+def celu(x, alpha=1.0):
+    """`max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`; alpha must not be 0."""
+    if alpha == 0:
+        raise ArgumentError("celu: alpha must not be 0 (the input is divided by it)")
+    return apply(ELU, (_floating(x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0 / alpha})
+
+
+@public(HARDTANH)
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """`x` clamped to [min_val, max_val], with no gradient at or beyond the bounds (as PyTorch)."""
+    return apply(HARDTANH, (_floating(x),), {"min_val": float(min_val), "max_val": float(max_val)})
+
+
+@public(HARDTANH, form=True)
+def relu6(x):
+    """`hardtanh(x, 0, 6)`: `x` clamped to [0, 6]."""
+    return apply(HARDTANH, (_floating(x),), {"min_val": 0.0, "max_val": 6.0})
+
+
+@public(HARDSIGMOID)
+def hardsigmoid(x):
+    """`relu6(x + 3) / 6` elementwise: 0 below -3, 1 above 3, linear between."""
+    return apply(HARDSIGMOID, (_floating(x),), {})
+
+
+@public(HARDSWISH)
+def hardswish(x):
+    """`x * relu6(x + 3) / 6` elementwise."""
+    return apply(HARDSWISH, (_floating(x),), {})
+
+
+@public(SOFTSIGN)
+def softsign(x):
+    """`x / (1 + |x|)` elementwise."""
+    return apply(SOFTSIGN, (_floating(x),), {})
+
+
+@public(LOGSIGMOID)
+def logsigmoid(x):
+    """`log(sigmoid(x))` elementwise, computed stably for any x."""
+    return apply(LOGSIGMOID, (_floating(x),), {})
+
+
+@public(MISH)
+def mish(x):
+    """`x * tanh(softplus(x))` elementwise."""
+    return apply(MISH, (_floating(x),), {})

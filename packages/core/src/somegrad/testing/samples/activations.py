@@ -1,4 +1,5 @@
-"""Samples for the activations: sigmoid, silu, gelu, softplus, leaky_relu and the fused
+"""Samples for the activations: sigmoid, silu, gelu, softplus, leaky_relu, elu (with selu's and
+celu's parameters), hardtanh, hardsigmoid, hardswish, softsign, logsigmoid, mish and the fused
 backward ops of relu and gelu."""
 
 from __future__ import annotations
@@ -227,3 +228,99 @@ def _leaky_relu_samples():
         name="special",
         grad=False,
     )
+
+
+# --- elu, hardtanh, hard*, softsign, logsigmoid, mish ------------------------------------------
+_SELU = {"alpha": 1.6732632423543772, "scale": 1.0507009873554805, "input_scale": 1.0}
+_SPECIALS = (-1000.0, -50.0, -3.0, -1.0, -0.0, 0.0, 0.5, 3.0, 50.0, 1000.0, -INF, INF)
+
+
+def _elu_reference(x, alpha, scale, input_scale):
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) * input_scale))
+
+
+@register_samples("elu")
+def _elu_samples():
+    forms = {
+        "elu": {"alpha": 1.0, "scale": 1.0, "input_scale": 1.0},
+        "alpha0.5": {"alpha": 0.5, "scale": 1.0, "input_scale": 1.0},
+        "selu": _SELU,
+        "celu2": {"alpha": 2.0, "scale": 1.0, "input_scale": 0.5},
+    }
+    for name, params in forms.items():
+        for dtype in FLOATS:
+            yield Sample((Input(distinct((3, 4), key=name)),), params, _elu_reference, dtype, name=name)
+        yield Sample((Input(np.array(-0.7)),), params, _elu_reference, F64, name=f"{name}-0d")
+        yield Sample((Input(values((0, 3))),), params, _elu_reference, F64, name=f"{name}-size0")
+        yield Sample(
+            (Input(distinct((4, 3), key=name), layout="transposed"),),
+            params,
+            _elu_reference,
+            F64,
+            name=f"{name}-transposed",
+        )
+        yield Sample(
+            (Input(np.array(_SPECIALS)),), params, _elu_reference, F32, name=f"{name}-special", grad=False
+        )
+    yield ErrorSample(
+        (Input(values((3,))),),
+        {"alpha": 0.0},
+        ValueError,
+        "alpha must not be 0",
+        name="celu-alpha0",
+        call=lambda x: __import__("somegrad").ops.activations.celu(x, 0.0),
+    )
+
+
+def _hardtanh_reference(x, min_val, max_val):
+    return np.clip(x, min_val, max_val)
+
+
+@register_samples("hardtanh")
+def _hardtanh_samples():
+    for min_val, max_val in ((-1.0, 1.0), (0.0, 6.0), (-0.5, 2.0)):
+        params = {"min_val": min_val, "max_val": max_val}
+        name = f"{min_val}to{max_val}"
+        for dtype in FLOATS:
+            yield Sample((Input(distinct((3, 4), spacing=0.7)),), params, _hardtanh_reference, dtype, name=name)
+        yield Sample((Input(np.array(0.3)),), params, _hardtanh_reference, F64, name=f"{name}-0d")
+        yield Sample(
+            (Input(distinct((4, 3), spacing=0.7), layout="transposed"),),
+            params,
+            _hardtanh_reference,
+            F64,
+            name=f"{name}-transposed",
+        )
+    yield Sample((Input(values((0, 2))),), {"min_val": -1.0, "max_val": 1.0}, _hardtanh_reference, F64, name="size0")
+    yield Sample(
+        (Input(np.array(_SPECIALS)),),
+        {"min_val": -1.0, "max_val": 1.0},
+        _hardtanh_reference,
+        F32,
+        name="special",
+        grad=False,
+    )
+    yield ErrorSample(
+        (Input(values((3,))),),
+        {"min_val": 2.0, "max_val": 1.0},
+        ValueError,
+        "min_val cannot be greater than max_val",
+        name="min-above-max",
+    )
+
+
+def _hardsigmoid_reference(x):
+    return np.clip(x + 3, 0, 6) / 6
+
+
+_unary("hardsigmoid", _hardsigmoid_reference, low=-5.0, high=5.0, specials=_SPECIALS)
+_unary("hardswish", lambda x: x * _hardsigmoid_reference(x), low=-5.0, high=5.0, specials=_SPECIALS)
+_unary("softsign", lambda x: x / (1 + np.abs(x)), low=-4.0, high=4.0, specials=_SPECIALS)
+_unary("logsigmoid", lambda x: -np.logaddexp(0, -x), low=-6.0, high=6.0, specials=_SPECIALS)
+_unary(
+    "mish",
+    lambda x: x * np.tanh(np.logaddexp(0, x)),
+    low=-4.0,
+    high=4.0,
+    specials=(-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0, -INF),
+)
