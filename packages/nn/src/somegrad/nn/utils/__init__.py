@@ -1,4 +1,4 @@
-"""`somegrad.nn.utils`: gradient clipping and flat parameter vectors."""
+"""`somegrad.nn.utils`: gradient clipping, flat parameter vectors, and `rnn` (packed sequences)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import math
 from collections.abc import Iterable
 
 import somegrad as sg
+from somegrad.nn.utils import rnn
 from somegrad.tensor import Tensor
 
 __all__ = [
+    "rnn",
     "clip_grad_norm_",
     "clip_grad_value_",
     "get_total_norm",
