@@ -11,11 +11,28 @@
 Gradient clipping lives in ``somegrad.nn.utils`` (``clip_grad_norm_``), as in PyTorch.
 """
 
-from somegrad.optim import lr_scheduler
+from somegrad.optim import lr_scheduler, swa_utils
+from somegrad.optim.adadelta import Adadelta, Adamax
 from somegrad.optim.adagrad import Adagrad
 from somegrad.optim.adam import Adam, AdamW
+from somegrad.optim.lbfgs import LBFGS
+from somegrad.optim.nadam import NAdam, RAdam
 from somegrad.optim.optimizer import Optimizer
 from somegrad.optim.rmsprop import RMSprop
 from somegrad.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "LBFGS",
+    "lr_scheduler",
+    "swa_utils",
+]
