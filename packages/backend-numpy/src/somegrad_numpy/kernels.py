@@ -29,6 +29,8 @@ NATIVE = {
     dtypes.bfloat16: np.dtype(ml_dtypes.bfloat16),
     dtypes.float32: np.dtype(np.float32),
     dtypes.float64: np.dtype(np.float64),
+    dtypes.complex64: np.dtype(np.complex64),
+    dtypes.complex128: np.dtype(np.complex128),
 }
 HALF = frozenset((NATIVE[dtypes.float16], NATIVE[dtypes.bfloat16]))
 F32 = np.dtype(np.float32)

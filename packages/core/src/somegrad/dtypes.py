@@ -9,9 +9,17 @@ Promotion follows PyTorch, not NumPy:
   (`bool < uint8/int8 < int16 < int32 < int64 < float16/bfloat16 < float32 < float64`, with
   `uint8 + int8 -> int16` and `float16 + bfloat16 -> float32`);
 * tensors with dimensions outrank 0-d tensors, which outrank Python scalars, except that a
-  lower-ranked operand of a *higher category* (bool < integer < floating) lifts the result to
-  that category: `int32_tensor + 2.5 -> float32` (the default dtype), `float16_tensor + 2.5 ->
-  float16`, `int8_tensor + 1000 -> int8`.
+  lower-ranked operand of a *higher category* (bool < integer < floating < complex) lifts the
+  result to that category: `int32_tensor + 2.5 -> float32` (the default dtype), `float16_tensor
+  + 2.5 -> float16`, `int8_tensor + 1000 -> int8`, `float64_tensor + 1j -> complex128` (a
+  floating operand keeps its precision when a complex one lifts it: `float32_tensor +
+  complex128_0d -> complex64`).
+
+complex64 and complex128 hold a float32 and a float64 pair. `DType.is_floating_point` is True
+for them too: it says a dtype carries gradients and keeps its values through float-only math;
+`DType.is_complex` tells them apart (PyTorch's `dtype.is_floating_point`, and somegrad's
+`Tensor.is_floating_point()`, are False for complex). somegrad has no complex32: float16 and
+bfloat16 lift to complex64.
 """
 
 from __future__ import annotations
@@ -31,13 +39,19 @@ __all__ = [
     "bfloat16",
     "float32",
     "float64",
+    "complex64",
+    "complex128",
     "all_dtypes",
+    "complex_dtypes",
+    "to_complex",
+    "to_real",
     "floating_dtypes",
     "integer_dtypes",
     "from_name",
     "promote_types",
     "result_type",
     "get_default_dtype",
+    "get_default_complex_dtype",
     "set_default_dtype",
     "integer_bounds",
     "float_max",
@@ -50,7 +64,7 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class DType:
-    """A tensor element type: `name`, `kind` ("bool", "int", "uint" or "float") and `itemsize`."""
+    """A tensor element type: `name`, `kind` ("bool", "int", "uint", "float" or "complex") and `itemsize`."""
 
     name: str
     kind: str
@@ -58,15 +72,21 @@ class DType:
 
     @property
     def is_floating_point(self) -> bool:
-        return self.kind == "float"
+        """True for the floating point and the complex dtypes: those that carry gradients
+        (see the module docstring; `is_complex` tells complex apart)."""
+        return self.kind == "float" or self.kind == "complex"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.kind == "complex"
 
     @property
     def is_signed(self) -> bool:
-        return self.kind in ("int", "float")
+        return self.kind in ("int", "float", "complex")
 
     @property
     def category(self) -> int:
-        """0 for bool, 1 for integers, 2 for floating point (the order promotion lifts by)."""
+        """0 for bool, 1 for integers, 2 for floating point, 3 for complex (the order promotion lifts by)."""
         return _CATEGORY[self.kind]
 
     def __repr__(self) -> str:
@@ -76,7 +96,7 @@ class DType:
         return (from_name, (self.name,))
 
 
-_CATEGORY = {"bool": 0, "uint": 1, "int": 1, "float": 2}
+_CATEGORY = {"bool": 0, "uint": 1, "int": 1, "float": 2, "complex": 3}
 
 bool_ = DType("bool", "bool", 1)
 uint8 = DType("uint8", "uint", 1)
@@ -88,10 +108,32 @@ float16 = DType("float16", "float", 2)
 bfloat16 = DType("bfloat16", "float", 2)
 float32 = DType("float32", "float", 4)
 float64 = DType("float64", "float", 8)
+complex64 = DType("complex64", "complex", 8)
+complex128 = DType("complex128", "complex", 16)
 
-all_dtypes = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+all_dtypes = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 floating_dtypes = (float16, bfloat16, float32, float64)
 integer_dtypes = (uint8, int8, int16, int32, int64)
+complex_dtypes = (complex64, complex128)
+
+_REAL_OF = {complex64: float32, complex128: float64}
+_COMPLEX_OF = {float16: complex64, bfloat16: complex64, float32: complex64, float64: complex128}
+
+
+def to_real(dtype: DType) -> DType:
+    """The dtype of a complex dtype's parts (float32 for complex64); a real dtype itself."""
+    return _REAL_OF.get(dtype, dtype)
+
+
+def to_complex(dtype: DType) -> DType:
+    """The complex dtype whose parts are the floating `dtype` (complex128 for float64; complex64
+    for the half types, as somegrad has no complex32); a complex dtype itself."""
+    if dtype.is_complex:
+        return dtype
+    try:
+        return _COMPLEX_OF[dtype]
+    except KeyError:
+        raise TypeError(f"to_complex: expected a floating point dtype, got {dtype.name}") from None
 
 _BY_NAME = {d.name: d for d in all_dtypes}
 _ALIASES = {
@@ -102,6 +144,8 @@ _ALIASES = {
     "int": int32,
     "short": int16,
     "bool_": bool_,
+    "cfloat": complex64,
+    "cdouble": complex128,
 }
 
 
@@ -120,6 +164,10 @@ _INT_ORDER = [int8, int16, int32, int64]
 def _promote_pair(a: DType, b: DType) -> DType:
     if a is b:
         return a
+    if a.kind == "complex" or b.kind == "complex":
+        # the complex type whose parts hold both: complex64 + float64 -> complex128
+        parts = [to_real(d) for d in (a, b) if d.kind in ("float", "complex")]
+        return complex128 if any(p.itemsize == 8 for p in parts) else complex64
     if a.kind == "bool":
         return b
     if b.kind == "bool":
@@ -173,14 +221,15 @@ def float_max(dtype: DType) -> float:
 
 
 def python_number(value):
-    """`value` as a Python bool, int or float when it is one, or a NumPy scalar of those kinds
-    (`np.float32(3)` gives 3.0, `np.int64(2)` gives 2); None for anything else."""
-    if isinstance(value, (bool, int, float)):
-        return value if type(value) in (bool, int, float) else value.item()
+    """`value` as a Python bool, int, float or complex when it is one, or a NumPy scalar of those
+    kinds (`np.float32(3)` gives 3.0, `np.int64(2)` gives 2, `np.complex64(1j)` gives 1j); None
+    for anything else."""
+    if isinstance(value, (bool, int, float, complex)):
+        return value if type(value) in (bool, int, float, complex) else value.item()
     kind_of = type(value)
     if kind_of.__module__ == "numpy" and kind_of.__name__ != "ndarray" and hasattr(value, "item"):
         kind = getattr(getattr(value, "dtype", None), "kind", "")
-        if kind in "biuf" and kind:
+        if kind in "biufc" and kind:
             return value.item()
     return None
 
@@ -217,8 +266,16 @@ def value_fits(value, dtype: DType) -> bool:
 
     `value_fits(300, uint8)` is False, `value_fits(-1, uint8)` True (it becomes 255),
     `value_fits(2.7, int8)` True (it becomes 2), `value_fits(1e40, float32)` False."""
+    if isinstance(value, complex):
+        if not dtype.is_complex and value.imag != 0:
+            return False  # PyTorch: a complex number with an imaginary part fits no real dtype
+        if dtype.is_complex:
+            return value_fits(value.real, to_real(dtype)) and value_fits(value.imag, to_real(dtype))
+        value = value.real
     if isinstance(value, bool) or dtype is bool_:
         return True
+    if dtype.is_complex:
+        return value_fits(value, to_real(dtype))
     if dtype.is_floating_point:
         if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
             return True
@@ -249,10 +306,16 @@ def get_default_dtype() -> DType:
     return _default_dtype
 
 
+def get_default_complex_dtype() -> DType:
+    """The dtype of new complex tensors (from Python complex numbers): complex128 when the
+    default dtype is float64, else complex64 (as PyTorch)."""
+    return complex128 if _default_dtype is float64 else complex64
+
+
 def set_default_dtype(dtype: DType) -> None:
     """Set the dtype of new floating point tensors: float16, bfloat16, float32 or float64."""
     global _default_dtype
-    if not isinstance(dtype, DType) or not dtype.is_floating_point:
+    if not isinstance(dtype, DType) or dtype.kind != "float":
         raise TypeError(f"set_default_dtype: expected a floating point dtype, got {dtype!r}")
     _default_dtype = dtype
 
@@ -265,7 +328,9 @@ def scalar_dtype(value) -> DType:
         return int64
     if isinstance(value, float):
         return get_default_dtype()
-    raise TypeError(f"expected a Python bool, int or float, got {type(value).__name__}")
+    if isinstance(value, complex):
+        return get_default_complex_dtype()
+    raise TypeError(f"expected a Python bool, int, float or complex, got {type(value).__name__}")
 
 
 def _combine_categories(higher: DType | None, lower: DType | None) -> DType | None:
@@ -275,6 +340,11 @@ def _combine_categories(higher: DType | None, lower: DType | None) -> DType | No
         return lower
     if lower is None:
         return higher
+    if higher.is_complex:
+        return higher
+    if lower.is_complex:
+        # a floating operand keeps its precision: float64_tensor + 1j is complex128
+        return to_complex(higher) if higher.kind == "float" else lower
     if higher.is_floating_point:
         return higher
     if higher is bool_ or lower.is_floating_point:
@@ -290,7 +360,7 @@ def result_type(*operands) -> DType:
     """
     dim_result = zero_result = scalar_result = None
     for op in operands:
-        if isinstance(op, (bool, int, float)):
+        if isinstance(op, (bool, int, float, complex)):
             kind = scalar_dtype(op)
             scalar_result = kind if scalar_result is None else promote_types(scalar_result, kind)
         elif op.ndim == 0:

@@ -143,15 +143,33 @@ def format_tensor(tensor) -> str:
 
 def _element_formatter(array, options=None):
     """PyTorch's element format for `array` (a NumPy array) under `options`, as numpy's
-    `array2string` formatter dict (None: numpy's own, for integers)."""
+    `array2string` formatter dict (None: numpy's own, for integers). Complex elements print as
+    PyTorch's do, `1.5000+2.0000j`: the real and the imaginary parts each formatted as a real
+    tensor of them would be."""
     import numpy as np
 
     options = options or _options
     if array.dtype.kind == "b":
         width = 5 if not array.all() else 4
         return {"bool": lambda v: str(bool(v)).rjust(width)}
+    if array.dtype.kind == "c":
+        real_text = _float_formatter(array.real, options)
+        imag_text = _float_formatter(array.imag, options)
+
+        def complex_text(v):
+            imag = (imag_text(v.imag) + "j").lstrip()
+            return real_text(v.real) + (imag if imag[0] in "+-" else "+" + imag)
+
+        return {"complex_kind": complex_text}
     if array.dtype.kind != "f":
         return None
+    return {"float_kind": _float_formatter(array, options)}
+
+
+def _float_formatter(array, options):
+    """A function formatting each element of the real `array` as PyTorch does, padded to one width."""
+    import numpy as np
+
     finite = array[np.isfinite(array)].astype(np.float64)
     magnitudes = np.abs(finite[finite != 0])
     digits = options.precision
@@ -170,4 +188,4 @@ def _element_formatter(array, options=None):
         return spec.format(v) if np.isfinite(v) else str(float(v))
 
     width = max((len(text(v)) for v in finite), default=0)
-    return {"float_kind": lambda v: text(v).rjust(width)}
+    return lambda v: text(v).rjust(width)

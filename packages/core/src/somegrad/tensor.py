@@ -161,7 +161,13 @@ class Tensor(TensorMethods):
 
     def view(self, *shape) -> Tensor:
         """This tensor with another shape, sharing its memory (`x.view(2, -1)`); RuntimeError
-        where its layout allows no view (a transposed tensor flattened, say): `reshape` copies then."""
+        where its layout allows no view (a transposed tensor flattened, say): `reshape` copies then.
+
+        `x.view(dtype)` reads the same memory as another dtype: the same shape for an equal element
+        size, else the last dim (which must have stride 1) scaled by the ratio of the sizes, as
+        PyTorch (`float32 (4, 6)` viewed as complex64 is `(4, 3)`); the result requires no grad."""
+        if len(shape) == 1 and isinstance(shape[0], dtypes.DType):
+            return _ops.complex_numbers.view_dtype(self, shape[0])
         out = _ops.reshape(self, *shape)
         if out._version_counter is not self._version_counter:
             raise RuntimeError(
@@ -225,8 +231,34 @@ class Tensor(TensorMethods):
         return self
 
     def is_floating_point(self) -> bool:
-        """Whether the dtype is a floating point one."""
-        return self.dtype.is_floating_point
+        """Whether the dtype is a floating point one (False for complex, as PyTorch)."""
+        return self.dtype.kind == "float"
+
+    def is_complex(self) -> bool:
+        """Whether the dtype is complex64 or complex128."""
+        return self.dtype.kind == "complex"
+
+    @property
+    def real(self) -> Tensor:
+        """The real parts (a view of a complex tensor, of its parts' dtype); a real tensor itself."""
+        return _ops.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary parts of a complex tensor (a view); RuntimeError for a real tensor."""
+        return _ops.imag(self)
+
+    def is_conj(self) -> bool:
+        """False: somegrad's `conj()` computes the conjugate (PyTorch may mark a lazy one)."""
+        return False
+
+    def resolve_conj(self) -> Tensor:
+        """This tensor itself (somegrad has no lazy conjugates to resolve)."""
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        """This tensor itself (somegrad has no lazy negations to resolve)."""
+        return self
 
     # --- autograd ----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -234,7 +266,8 @@ class Tensor(TensorMethods):
         and only leaves can stop requiring it."""
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(
-                f"requires_grad_: only tensors of floating point dtype can require gradients, got {self.dtype.name}"
+                "requires_grad_: only tensors of floating point and complex dtype can require gradients, "
+                f"got {self.dtype.name}"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf tensors")
@@ -305,6 +338,9 @@ class Tensor(TensorMethods):
     def __float__(self):
         return float(self.item())
 
+    def __complex__(self):
+        return complex(self.item())
+
     def __int__(self):
         return int(self.item())
 
@@ -339,7 +375,12 @@ class Tensor(TensorMethods):
             if target != out.device:
                 out = _ops.transfer(out, target)
         if dtype is not None and dtype is not out.dtype:
-            out = _ops.cast(out, dtype)
+            if out.dtype.is_complex and not dtype.is_complex:
+                # a complex value becomes a real one by its real part (what a real input's
+                # gradient is made of, too), without the warning NumPy gives for the cast
+                out = _ops.real(out)
+            if dtype is not out.dtype:
+                out = _ops.cast(out, dtype)
         if copy and out is self:
             out = out.clone()
         return out

@@ -78,6 +78,17 @@ def _int64_overflow(data):
     return None
 
 
+def _real_values(array, dtype):
+    """Complex values for a real `dtype`: their real parts, where every imaginary part is 0 (a
+    complex number with one fits no real dtype, as in PyTorch)."""
+    if array.dtype.kind != "c" or dtype is None or dtype.is_complex:
+        return array
+    if array.size and np.any(array.imag != 0):
+        first = complex(array.reshape(-1)[np.flatnonzero(array.reshape(-1).imag != 0)[0]])
+        dtypes.check_value_fits("tensor", first, dtype)
+    return np.ascontiguousarray(array.real)
+
+
 def _check_python_values(array, dtype, data=None):
     """Python numbers (not arrays, which convert as a cast does) must fit an integer dtype, as
     in PyTorch: `tensor([300], dtype=uint8)` and `tensor([nan], dtype=int32)` raise."""
@@ -109,27 +120,48 @@ def _host_array(data, dtype):
     if not isinstance(data, (bool, int, float)) and dtypes.python_number(data) is not None:
         # A NumPy scalar keeps its dtype, and its value is checked as a Python number's is.
         array = np.asarray(data)
+        inferred = dtype or _dtype_of_numpy(array)
+        array = _real_values(array, dtype)
         _check_python_values(array, dtype)
-        return array, dtype or _dtype_of_numpy(array)
+        return array, inferred
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
         array = np.asarray(data)
-        if array.dtype.kind in "fiub" and array.dtype.name not in ("float128", "longdouble"):
+        if array.dtype.kind in "fiubc" and array.dtype.name not in ("float128", "longdouble", "complex256", "clongdouble"):
             return array, _dtype_of_numpy(array) if dtype is None else dtype
         raise TypeError(f"tensor: cannot make a tensor from an array of dtype {array.dtype}")
     try:
         array = np.array(data)
     except ValueError as exc:
         raise ValueError(f"tensor: could not make a tensor from {type(data).__name__}: {exc}") from None
-    if array.dtype == object or array.dtype.kind not in "fiub":
+    if array.dtype == object or array.dtype.kind not in "fiubc":
         raise TypeError(
             f"tensor: expected numbers or nested lists of numbers with a regular shape, got {type(data).__name__} "
             f"(numpy made dtype {array.dtype} of it)"
         )
+    array = _real_values(array, dtype)
     _check_python_values(array, dtype, data)
     if dtype is None:
         kind = array.dtype.kind
-        dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.get_default_dtype()
+        dtype = (
+            dtypes.bool_
+            if kind == "b"
+            else dtypes.int64
+            if kind in "iu"
+            else dtypes.get_default_complex_dtype()
+            if kind == "c"
+            else dtypes.get_default_dtype()
+        )
     return array, dtype
+
+
+def _check_backend_dtype(op, backend, dtype):
+    """A clear error for a dtype that the device's backend does not hold (complex on a backend
+    without complex arrays), before the backend meets it."""
+    if dtype not in backend.dtypes:
+        raise UnsupportedDTypeError(
+            f"{op}: backend {backend.name!r} does not support dtype {dtype.name} "
+            f"(it holds {', '.join(d.name for d in backend.dtypes)})"
+        )
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -143,6 +175,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     device = to_device(device) if device is not None else (data.device if isinstance(data, Tensor) else to_device(None))
     backend = _backend(device)
     device = backend.canonical_device(device)
+    if array.dtype.kind == "c" and not dtype.is_complex:  # a complex tensor converted
+        array = _real_values(array, dtype)
+    _check_backend_dtype("tensor", backend, dtype)
     out = Tensor._make(backend.from_numpy(array, dtype, device), dtype, device)
     if requires_grad:
         out.requires_grad_(True)
@@ -171,9 +206,12 @@ def as_tensor(data, dtype=None, device=None):
 
 
 # --- constants and ranges ------------------------------------------------------------------------
-def _place(device):
+def _place(device, dtype=None):
     device = to_device(device)
-    return _backend(device).canonical_device(device)
+    backend = _backend(device)
+    if dtype is not None:
+        _check_backend_dtype("full", backend, dtype)
+    return backend.canonical_device(device)
 
 
 def check_assigned_value(op, value, dtype):
@@ -200,7 +238,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
         dtype = dtypes.scalar_dtype(fill_value) if number is not None else dtypes.get_default_dtype()
     if number is not None:
         dtypes.check_value_fits("full", fill_value, dtype)
-    out = create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
+        if isinstance(fill_value, complex) and not dtype.is_complex:
+            fill_value = fill_value.real  # its imaginary part is 0: it fits
+    out = create(FULL, _place(device, dtype), {"shape": shape, "dtype": dtype, "fill_value": fill_value})
     return out.requires_grad_(True) if requires_grad else out
 
 

@@ -35,23 +35,36 @@ from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import FLOATING, NUMERIC, OpSpec, public, register
 from somegrad.tensor import Tensor
 
+# Complex inputs: where an op takes them, its backward multiplies by the conjugate of the
+# derivative (PyTorch's convention, see `somegrad.ops.complex_numbers`); `conj()` of a real
+# tensor is the tensor itself, so the real path costs nothing more.
+COMPLEX = frozenset(dtypes.complex_dtypes)
+INEXACT = FLOATING | COMPLEX
+NUMBERS = NUMERIC | COMPLEX
+REAL = frozenset(d for d in dtypes.all_dtypes if not d.is_complex)
+
 
 def _zeros(g):
     return g.zeros_like()
 
 
 # --- unary primitives -------------------------------------------------------------------
-NEG = unary("neg", lambda g: -g, accepts=NUMERIC)
-EXP = unary("exp", lambda g, out: g * out, accepts=FLOATING)
-LOG = unary("log", lambda g, x: g / x, accepts=FLOATING)
+def _real_parts(x, **params):
+    return x.shape, dtypes.to_real(x.dtype)
+
+
+NEG = unary("neg", lambda g: -g, accepts=NUMBERS)
+EXP = unary("exp", lambda g, out: g * out.conj(), accepts=INEXACT)
+LOG = unary("log", lambda g, x: g / x.conj(), accepts=INEXACT)
 LOG1P = unary("log1p", lambda g, x: g / (x + 1), accepts=FLOATING)
 EXPM1 = unary("expm1", lambda g, out: g * (out + 1), accepts=FLOATING)
-SQRT = unary("sqrt", lambda g, out: g / (out * 2), accepts=FLOATING)
-ABS = unary("abs", lambda g, x: g * x.sign(), accepts=NUMERIC)
-SIGN = unary("sign", _zeros)
-SIN = unary("sin", lambda g, x: g * x.cos(), accepts=FLOATING)
-COS = unary("cos", lambda g, x: -g * x.sin(), accepts=FLOATING)
-TANH = unary("tanh", lambda g, out: g * (1 - out * out), accepts=FLOATING)
+SQRT = unary("sqrt", lambda g, out: g / (out.conj() * 2), accepts=INEXACT)
+# |z| of a complex z is real; its gradient grad * z / |z| (sgn, 0 at 0), grad * sign(x) for real x
+ABS = unary("abs", lambda g, x: g * x.sgn(), accepts=NUMBERS, infer=_real_parts)
+SIGN = unary("sign", _zeros, accepts=REAL, doc="Not for complex (as PyTorch): `sgn` is z / |z|.")
+SIN = unary("sin", lambda g, x: g * x.cos().conj(), accepts=INEXACT)
+COS = unary("cos", lambda g, x: -g * x.sin().conj(), accepts=INEXACT)
+TANH = unary("tanh", lambda g, out: g * (1 - out * out).conj(), accepts=INEXACT)
 
 
 def _erf(x):
@@ -88,11 +101,11 @@ SUB = binary("sub", lambda g, needs_input_grad: (g, -g if needs_input_grad[1] el
 
 
 def _mul_backward(g, a, b, needs_input_grad):
-    return (g * b if needs_input_grad[0] else None, g * a if needs_input_grad[1] else None)
+    return (g * b.conj() if needs_input_grad[0] else None, g * a.conj() if needs_input_grad[1] else None)
 
 
 def _div_backward(g, b, out, needs_input_grad):
-    return (g / b if needs_input_grad[0] else None, -g * out / b if needs_input_grad[1] else None)
+    return (g / b.conj() if needs_input_grad[0] else None, -g * (out / b).conj() if needs_input_grad[1] else None)
 
 
 def _pow_backward(g, a, b, out, needs_input_grad):
@@ -115,10 +128,10 @@ def _extremum_backward(first_wins):
 
 
 MUL = binary("mul", _mul_backward)
-DIV = binary("div", _div_backward, accepts=FLOATING)
+DIV = binary("div", _div_backward, accepts=INEXACT)
 POW = binary("pow", _pow_backward, accepts=NUMERIC)
-MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b))
-MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b))
+MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b), accepts=REAL)
+MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b), accepts=REAL)
 FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()), accepts=NUMERIC)
 REMAINDER = binary("remainder", lambda g, a, b: (g, -g * floor_divide(a, b)), accepts=NUMERIC)
 
@@ -152,9 +165,9 @@ CLAMP = register(
 
 
 # --- implicit composites: autograd goes through the ops they are made of --------------------
-RECIPROCAL = unary("reciprocal", decompose=lambda x: div(1.0, x), accepts=FLOATING)
-RSQRT = unary("rsqrt", decompose=lambda x: reciprocal(sqrt(x)), accepts=FLOATING)
-SQUARE = unary("square", decompose=lambda x: mul(x, x), accepts=NUMERIC)
+RECIPROCAL = unary("reciprocal", decompose=lambda x: div(1.0, x), accepts=INEXACT)
+RSQRT = unary("rsqrt", decompose=lambda x: reciprocal(sqrt(x)), accepts=INEXACT)
+SQUARE = unary("square", decompose=lambda x: mul(x, x), accepts=NUMBERS)
 
 
 def _lerp(start, end, weight):
@@ -399,9 +412,10 @@ exp, log, log1p, expm1, sqrt, sin, cos, tanh, erf = (
 )
 
 
-@public(ABS, methods=True, inplace=True, operators=("__abs__",))
+@public(ABS, methods=True, inplace=True, operators=("__abs__",), aliases=("absolute",))
 def abs(x):
-    """`|x|` elementwise, keeping the dtype. Not for bool tensors (as in PyTorch)."""
+    """`|x|` elementwise, keeping the dtype (complex gives the parts' dtype: complex64 -> float32).
+    Not for bool tensors (as in PyTorch)."""
     return apply(ABS, (x,), {})
 
 
@@ -409,7 +423,7 @@ def abs(x):
 def sign(x):
     """-1, 0 or 1 by the sign of `x`, keeping the dtype; 0 for NaN, as in PyTorch."""
     out = apply(SIGN, (x,), {})
-    return out.where(x == x, 0.0) if x.dtype.is_floating_point else out
+    return out.where(x == x, 0.0) if x.dtype.kind == "float" else out
 
 
 @public(NEG, methods=True, inplace=True, operators=("__neg__",), aliases=("negative",))
@@ -535,6 +549,9 @@ def addcdiv(x, tensor1, tensor2, *, value=1):
     operands = _operands("addcdiv", x, tensor1, tensor2)
     return apply(ADDCDIV, tuple(_floating(t) for t in operands), {"value": value})
 
+
+# The complex numbers' own ops (conj, real, imag, angle, ...) and Tensor.view(dtype).
+from somegrad.ops import complex_numbers  # noqa: E402, F401
 
 # Comparisons and the activations live in their own modules (built on the helpers above);
 # they are re-exported here for `somegrad.ops` and the modules that take them from here.
