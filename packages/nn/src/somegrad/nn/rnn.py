@@ -280,10 +280,6 @@ class RNN(RNNBase):
         )
         self.nonlinearity = nonlinearity
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"
-
     def forward(self, input, hx=None):
         output, (h_n,) = self._run(input, hx)
         return output, h_n
