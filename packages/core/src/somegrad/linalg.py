@@ -1,1 +1,45 @@
-"""`somegrad.linalg`: PyTorch's `torch.linalg` (norms, det, inv, solve, cholesky, qr, svd, eigh)."""
+"""`somegrad.linalg`: PyTorch's `torch.linalg` (norms, det, inv, solve, cholesky, qr, svd, eigh).
+
+    import somegrad as sg
+    A = sg.randn(4, 3, 3, dtype=sg.float64)     # a batch of 4 matrices
+    sg.linalg.det(A)                            # (4,)
+    U, S, Vh = sg.linalg.svd(A)                 # (4, 3, 3), (4, 3), (4, 3, 3)
+    sg.linalg.solve(A, sg.randn(4, 3))          # (4, 3): a vector right-hand side per matrix
+
+Every function takes batches of matrices (leading dims are batch dims), in float32 or float64,
+and is differentiable where PyTorch's is, with PyTorch's formulas (the ops are declared in
+`somegrad.ops.decompositions`). A singular matrix given to `inv` or `solve`, or a matrix that is
+not positive-definite given to `cholesky`, raises `LinAlgError`, a RuntimeError, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve
+from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
+from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matrix_norm",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vector_norm",
+]
+
+
+class LinAlgError(RuntimeError):
+    """A linear algebra function met an input it cannot handle: a singular matrix given to `inv`
+    or `solve`, a matrix that is not positive-definite given to `cholesky`, an SVD or eigen
+    decomposition that did not converge. A RuntimeError, as PyTorch's `torch.linalg.LinAlgError`."""
