@@ -1,4 +1,4 @@
-"""Convolutions: `Conv1d`, `Conv2d`, `ConvTranspose2d`."""
+"""Convolutions: `Conv1d`, `Conv2d`, `Conv3d`, `ConvTranspose1d`, `ConvTranspose2d`, `ConvTranspose3d`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from somegrad.nn import init
 from somegrad.nn.linear import empty_parameter
 from somegrad.nn.module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _tuple(value, n):
@@ -43,8 +45,10 @@ class _ConvNd(Module):
                 f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
                 f"groups ({groups})"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        if transposed and padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding_mode is supported for {name}')
         if isinstance(padding, str) and padding not in ("valid", "same"):
             raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -65,12 +69,50 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
+        self._reversed_padding_repeated_twice = self._padding_widths()
         self.weight = empty_parameter(*shape, device=device, dtype=dtype)
         if bias:
             self.bias = empty_parameter(out_channels, device=device, dtype=dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _padding_widths(self):
+        """F.pad's widths (last dim first) for a padding_mode other than zeros."""
+        widths = []
+        for d in reversed(range(len(self.kernel_size))):
+            if self.padding == "same":
+                total = self.dilation[d] * (self.kernel_size[d] - 1)
+                widths += [total // 2, total - total // 2]
+            elif self.padding == "valid":
+                widths += [0, 0]
+            else:
+                widths += [self.padding[d], self.padding[d]]
+        return widths
+
+    def _padded(self, input):
+        """(input, padding for the convolution): a padding_mode other than zeros pads first."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
+
+    def _output_padding(self, input, output_size):
+        """PyTorch's output_padding for a requested output_size of a transposed convolution."""
+        if output_size is None:
+            return self.output_padding
+        dims = len(self.kernel_size)
+        output_size = tuple(output_size)[-dims:]
+        paddings = []
+        for d in range(dims):
+            size = input.shape[input.ndim - dims + d]
+            base = (size - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1) + 1
+            if not base <= output_size[d] < base + max(self.stride[d], self.dilation[d]):
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {output_size}, but valid sizes are from "
+                    f"{base} to {base + max(self.stride[d], self.dilation[d]) - 1} along dim {d}"
+                )
+            paddings.append(output_size[d] - base)
+        return tuple(paddings)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -92,6 +134,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -128,7 +172,8 @@ class Conv1d(_ConvNd):
         )
 
     def forward(self, input):
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._padded(input)
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -164,7 +209,8 @@ class Conv2d(_ConvNd):
         )
 
     def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._padded(input)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -202,14 +248,106 @@ class ConvTranspose2d(_ConvNd):
             dtype=dtype,
         )
 
-    def forward(self, input):
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.output_padding,
-            self.groups,
-            self.dilation,
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+        )
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); weight
+    (C_out, C_in/groups, kd, kh, kw)."""
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            3,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, input):
+        input, padding = self._padded(input)
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    dims = 0
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            self.dims,
+            transposed=True,
+            output_padding=output_padding,
+            device=device,
+            dtype=dtype,
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-d convolution (the gradient of Conv1d); weight (C_in, C_out/groups, k)."""
+
+    dims = 1
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-d convolution (the gradient of Conv3d); weight (C_in, C_out/groups, kd, kh, kw)."""
+
+    dims = 3
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose3d(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
         )

@@ -1,11 +1,27 @@
-"""Pooling: `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`, `MaxPool1d`, `AvgPool1d`."""
+"""Pooling: max, average and adaptive pools over 1, 2 and 3 dims, and max unpooling."""
 
 from __future__ import annotations
 
 from somegrad.nn import functional as F
 from somegrad.nn.module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]
 
 
 class MaxPool2d(Module):
@@ -37,9 +53,7 @@ class MaxPool2d(Module):
 
 
 class MaxPool1d(MaxPool2d):
-    """Max over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size.
-
-    `return_indices=True` and `ceil_mode=True` are refused when called (not supported)."""
+    """Max over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
 
     def forward(self, input):
         return F.max_pool1d(
@@ -81,9 +95,10 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(AvgPool2d):
-    """Mean over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size.
+    """Mean over `kernel_size` windows of (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
 
-    `divisor_override` is accepted and ignored."""
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def forward(self, input):
         return F.avg_pool1d(
@@ -108,3 +123,103 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxPool3d(MaxPool2d):
+    """Max over (kernel_size) windows of (N, C, D, H, W); stride defaults to kernel_size."""
+
+    def forward(self, input):
+        return F.max_pool3d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over (kernel_size) windows of (N, C, D, H, W); stride defaults to kernel_size."""
+
+    def forward(self, input):
+        return F.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average-pool (N, C, L) to a fixed length."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average-pool (N, C, D, H, W) to a fixed (out_d, out_h, out_w)."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max-pool (N, C, L) to a fixed length (with return_indices, also the maxima's indices)."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max-pool (N, C, H, W) to a fixed (out_h, out_w)."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max-pool (N, C, D, H, W) to a fixed (out_d, out_h, out_w)."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d: forward(input, indices, output_size=None)."""
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: forward(input, indices, output_size=None)."""
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d: forward(input, indices, output_size=None)."""
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

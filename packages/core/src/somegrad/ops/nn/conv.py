@@ -251,31 +251,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         return conv_transpose2d(
             input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
         ).squeeze(0)
+    from somegrad.ops.nn.conv3d import pad_after, transposed_geometry
+
     input = ew._floating(input)
     weight = ew.cast(weight, input.dtype)
-    stride, dilation = (
-        _pair("conv_transpose2d", "stride", stride),
-        _pair("conv_transpose2d", "dilation", dilation),
+    shape, params, extra = transposed_geometry(
+        "conv_transpose2d", input, weight, stride, padding, output_padding, int(groups), dilation, 2
     )
-    (ph, pw), (oh, ow) = (
-        _pair("conv_transpose2d", "padding", padding),
-        _pair("conv_transpose2d", "output_padding", output_padding),
-    )
-    if input.ndim != 4 or weight.ndim != 4 or input.shape[1] != weight.shape[0]:
-        raise ShapeError(
-            f"conv_transpose2d: expected input (N, C_in, H, W) and weight (C_in, C_out/groups, kh, kw), got "
-            f"{tuple(input.shape)} and {tuple(weight.shape)}"
-        )
-    n, _, h, w = input.shape
-    kh, kw = weight.shape[2:]
-    out_h = (h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oh + 1
-    out_w = (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + ow + 1
-    # output_padding adds rows/cols at the end that no input reaches: pad them after.
-    params = _conv_params(stride, ((ph, ph - oh), (pw, pw - ow)), dilation, int(groups))
-    if ph - oh < 0 or pw - ow < 0:
-        raise ArgumentError("conv_transpose2d: output_padding larger than padding is not supported")
-    shape = (n, weight.shape[1] * groups, out_h, out_w)
-    out = apply(CONV2D_BACKWARD_INPUT, (input, weight), {"input_shape": shape, **params})
+    out = pad_after(apply(CONV2D_BACKWARD_INPUT, (input, weight), {"input_shape": shape, **params}), extra)
     if bias is not None:
         out = out + ew.cast(bias, input.dtype).reshape(1, -1, 1, 1)
     return out

@@ -5,15 +5,18 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
+from somegrad.tensor import Tensor  # noqa: F401 (the return annotation)
 from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
-from somegrad.ops.creation import ones, zeros
+from somegrad.ops.creation import ones, tensor, zeros
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.indexing import index_put
 from somegrad.ops.nn.composite import composite
-from somegrad.ops.nn.conv import _pad2d, _pair, _window_slices, conv_output_size
+from somegrad.ops.nn.conv import _pad2d, _window_slices, conv_output_size
+from somegrad.ops.nn.conv3d import pad_spatial
+from somegrad.ops.nn.pooling_nd import avg_divisor, max_pool_indices, pool_args
 from somegrad.ops.spec import NUMERIC, public
 
 
@@ -25,10 +28,11 @@ def _pool_infer(name):
     def infer(x, kernel_size, stride, padding, dilation, **params):
         if x.ndim != 4:
             raise ShapeError(f"{name}: expected input (N, C, H, W), got {tuple(x.shape)}")
-        for k, p in zip(kernel_size, padding, strict=True):
-            if p[0] * 2 > k:
+        for k, p, d in zip(kernel_size, padding, dilation, strict=True):
+            if p[0] * 2 > (k - 1) * d + 1:
                 raise ArgumentError(
-                    f"{name}: padding should be at most half of the kernel size, got padding {p[0]} for kernel {k}"
+                    f"{name}: pad should be at most half of effective kernel size, got padding {p[0]} for kernel {k} "
+                    f"and dilation {d}"
                 )
         out_hw = _pool_geometry(x.shape, kernel_size, stride, padding, dilation)
         if min(out_hw) <= 0:
@@ -172,41 +176,33 @@ AVG_POOL2D = composite(
 )
 
 
-def _pool_args(op, input, kernel_size, stride, padding, ceil_mode):
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
-    kernel_size = _pair(op, "kernel_size", kernel_size)
-    stride = kernel_size if stride is None or stride == [] else _pair(op, "stride", stride)
-    ph, pw = _pair(op, "padding", padding)
-    return kernel_size, stride, ((ph, ph), (pw, pw))
-
-
 @public(MAX_POOL2D, export=False)
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> "Tensor | tuple[Tensor, Tensor]":
     """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size. Integer
-    inputs keep their dtype, as in PyTorch."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    inputs keep their dtype, as in PyTorch. With return_indices, also the flat H*W index of
+    each maximum (int64), as max_unpool2d takes."""
+    kernel, stride, padding, dilation = pool_args("max_pool2d", input, 2, kernel_size, stride, padding, dilation, ceil_mode)
     if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
-    kernel_size, stride, padding = _pool_args("max_pool2d", input, kernel_size, stride, padding, ceil_mode)
-    params = {
-        "kernel_size": kernel_size,
-        "stride": stride,
-        "padding": padding,
-        "dilation": _pair("max_pool2d", "dilation", dilation),
-    }
+        out = max_pool2d(input.unsqueeze(0), kernel, stride, padding_of(padding), dilation, ceil_mode, return_indices)
+        return tuple(o.squeeze(0) for o in out) if return_indices else out.squeeze(0)
+    params = {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
     if input.dtype is dtypes.bool_:
         raise UnsupportedDTypeError("max_pool2d: not implemented for bool; convert the input with .int()")
+    indices = max_pool_indices(input, kernel, stride, padding, dilation) if return_indices else None
     if not input.dtype.is_floating_point and any(p for pair in padding for p in pair):
         # Integer maxima keep their dtype (as in PyTorch); their padding is the dtype's smallest
         # value, laid here, since a kernel pads with -inf, which integers do not hold.
-        _pool_infer("max_pool2d")(input, **params)  # the errors, for the sizes the user gave
-        (top, bottom), (left, right) = padding
-        low = dtypes.integer_bounds(input.dtype)[0]
-        input = mv.pad(input, (left, right, top, bottom), value=low)
+        input = pad_spatial(input, padding, dtypes.integer_bounds(input.dtype)[0])
         params["padding"] = ((0, 0), (0, 0))
-    return apply(MAX_POOL2D, (input,), params)
+    out = apply(MAX_POOL2D, (input,), params)
+    return (out, indices) if return_indices else out
+
+
+def padding_of(pairs):
+    """The symmetric padding that `pool_args` turns into `pairs` again."""
+    return tuple(before for before, _ in pairs)
 
 
 @public(AVG_POOL2D, export=False)
@@ -230,9 +226,18 @@ def avg_pool2d(
             count_include_pad,
             divisor_override,
         ).squeeze(0)
-    kernel_size, stride, padding = _pool_args("avg_pool2d", input, kernel_size, stride, padding, ceil_mode)
-    params = _avg_params(kernel_size, stride, padding, (1, 1), bool(count_include_pad))
-    out = apply(AVG_POOL2D, (ew._floating(input),), params)
+    kernel, stride, pairs, _ = pool_args("avg_pool2d", input, 2, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise ArgumentError("avg_pool2d: divisor must be not zero")
+    overhang = any(after != before for before, after in pairs)
+    # The kernel divides by the kernel size or by the count of real pixels; a divisor override
+    # and the padding counted next to a ceil_mode overhang are rescaled from the first.
+    include = bool(count_include_pad) or divisor_override is not None
+    out = apply(AVG_POOL2D, (ew._floating(input),), _avg_params(kernel, stride, pairs, (1, 1), include))
+    area = float(kernel[0] * kernel[1])
     if divisor_override is not None:
-        out = out * (float(kernel_size[0] * kernel_size[1]) / divisor_override)
+        return out * (area / divisor_override)
+    if include and overhang:
+        divisor = avg_divisor(tuple(input.shape[2:]), kernel, stride, pairs, tuple(out.shape[2:]), True)
+        out = out * tensor(area / divisor, dtype=out.dtype, device=out.device)
     return out
