@@ -92,7 +92,7 @@ def _getitem_backward(g, input_shape, key):
 
         widths, shape = box
         return apply(PAD, (g.reshape(shape),), {"pad": widths, "value": 0.0})
-    return index_put(_zeros(g, input_shape), g, key, accumulate=True)
+    return index_put_at_key(_zeros(g, input_shape), g, key, accumulate=True)
 
 
 GETITEM = register(OpSpec("getitem", "index", ("x",), _getitem_infer, _getitem_backward, view=True))
@@ -103,7 +103,7 @@ INDEX_PUT = register(
         ("x", "values"),
         _index_put_infer,
         lambda g, key, accumulate: (
-            g if accumulate else index_put(g, _zeros(g, ()), key, accumulate=False),
+            g if accumulate else index_put_at_key(g, _zeros(g, ()), key, accumulate=False),
             apply(GETITEM, (g,), {"key": key}),
         ),
     )
@@ -116,10 +116,13 @@ def _zeros(like, shape):
     return zeros(shape, dtype=like.dtype, device=like.device)
 
 
-def index_put(x, values, key, accumulate=False):
+def index_put_at_key(x, values, key, accumulate=False):
     """A copy of `x` with `values` written at a kernel `key` (added there if `accumulate`,
-    repeated indices adding up)."""
+    repeated indices adding up). `somegrad.index_put` is the PyTorch form, over index tensors."""
     return apply(INDEX_PUT, (x, values), {"key": key, "accumulate": accumulate})
+
+
+index_put = index_put_at_key  # the name the pooling and convolution backwards import it by
 
 
 # --- normalising user keys -------------------------------------------------------------------
@@ -235,8 +238,35 @@ def getitem(x, key):
     return x
 
 
-# x[key] = value is index_put written into x
-@public(INDEX_PUT, operators=("__setitem__",))
+def put(x, basic, advanced, value, accumulate=False):
+    """A copy of `x` with `value` (of x's dtype, broadcast to the indexed shape) written at the
+    kernel keys of `normalize_key`: the basic key's view first, the index arrays within it."""
+    if advanced is None:
+        return index_put_at_key(x, value, basic, accumulate)
+    if _selects_everything(basic, x.shape):
+        return index_put_at_key(x, value, advanced, accumulate)
+    view = apply(GETITEM, (x,), {"key": basic})
+    return index_put_at_key(x, index_put_at_key(view, value, advanced, accumulate), basic)
+
+
+def check_fits(op, x, basic, advanced, value):
+    """A ShapeError unless `value` broadcasts to the shape that the keys select of `x`."""
+    indexed = _key_shape(x.shape, basic)
+    if advanced is not None:
+        indexed = _key_shape(indexed, advanced)
+    try:
+        fits = broadcast_shapes(op, value.shape, indexed) == indexed
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: shape mismatch: value tensor of shape {tuple(value.shape)} cannot be broadcast to "
+            f"indexing result of shape {indexed}"
+        )
+
+
+# x[key] = value is index_put written into x; `Tensor.__setitem__` is declared with index_put
+# (in `somegrad.ops.scatter`), the op's public function
 def setitem(x, key, value) -> None:
     """`x[key] = value`, in place; differentiable when `x` is not a leaf that requires grad."""
     basic, advanced = normalize_key(x, key)
@@ -251,28 +281,11 @@ def setitem(x, key, value) -> None:
     if value.device != x.device:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")
     value = ew.cast(value, x.dtype)
-    indexed = _key_shape(x.shape, basic)
-    if advanced is not None:
-        indexed = _key_shape(indexed, advanced)
-    try:
-        fits = broadcast_shapes("setitem", value.shape, indexed) == indexed
-    except ShapeError:
-        fits = False
-    if not fits:
-        raise ShapeError(
-            f"setitem: shape mismatch: a value of shape {tuple(value.shape)} cannot be broadcast to the "
-            f"indexed shape {indexed}"
-        )
-
-    def compute(target):
-        if advanced is None:
-            return index_put(target, value, basic)
-        view = apply(GETITEM, (target,), {"key": basic})
-        return index_put(target, index_put(view, value, advanced), basic)
+    check_fits("setitem", x, basic, advanced, value)
 
     from somegrad.ops.inplace import inplace
 
-    inplace(x, compute, "setitem", (value,))
+    inplace(x, lambda target: put(target, basic, advanced, value), "setitem", (value,))
 
 
 # --- gather / scatter and friends ------------------------------------------------------------
@@ -367,7 +380,10 @@ def scatter_add(x, dim, index, src):
     """A copy of `x` with `src` added at `index` along `dim` (repeated indices add up)."""
     dim = normalize_dim("scatter_add", dim, x.ndim)
     index = _index_tensor("scatter_add", x, index, dim)
-    src = ew.cast(src, x.dtype)
+    if src.dtype is not x.dtype:
+        raise DTypeError(
+            f"scatter_add: expected self.dtype to be equal to src.dtype, got {x.dtype.name} and {src.dtype.name}"
+        )
     if x.ndim == 0 and index.ndim == 0 and src.ndim == 0:  # as gather
         return apply(SCATTER_ADD, (x.reshape(1), index.reshape(1), src.reshape(1)), {"dim": 0}).reshape(())
     return apply(SCATTER_ADD, (x, index, src), {"dim": dim})
