@@ -276,7 +276,10 @@ def sinc(x):
 
 @public(TRUNC, methods=("trunc", "fix"), inplace=("trunc_", "fix_"), aliases=("fix",))
 def trunc(x):
-    """Round toward zero, keeping the dtype (integer and bool tensors come back as copies); gradient 0."""
+    """Round toward zero, keeping the dtype (integer tensors come back as copies; bool ones are
+    refused, as in PyTorch); gradient 0."""
+    if x.dtype is dtypes.bool_:
+        raise UnsupportedDTypeError("trunc: not implemented for bool tensors; convert them with .float()")
     if not x.dtype.is_floating_point:
         return x.clone()
     return apply(TRUNC, (x,), {})
