@@ -75,7 +75,7 @@ from somegrad.autograd import (  # noqa: E402
     no_grad,
     set_grad_enabled,
 )
-from somegrad.ops import *  # noqa: E402, F401, F403
+from somegrad.ops import *  # noqa: E402, F401, F403  (rand, randn, randint and multinomial among them)
 from somegrad.random import (  # noqa: E402
     Generator,
     bernoulli,
@@ -83,13 +83,9 @@ from somegrad.random import (  # noqa: E402
     get_rng_state,
     initial_seed,
     manual_seed,
-    multinomial,
     normal,
-    rand,
     rand_like,
-    randint,
     randint_like,
-    randn,
     randn_like,
     randperm,
     seed,
@@ -97,6 +93,13 @@ from somegrad.random import (  # noqa: E402
 )
 from somegrad import accelerator, backends, cuda, viz  # noqa: E402
 from somegrad.printing import get_printoptions, printoptions, set_printoptions  # noqa: E402
+from somegrad.layouts import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    preserve_format,
+    strided,
+)
 from somegrad.threads import get_num_threads, set_num_threads  # noqa: E402
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402

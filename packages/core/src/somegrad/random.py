@@ -14,8 +14,9 @@ from somegrad.device import device as to_device
 from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops import creation
 from somegrad.ops.dispatch import apply, create
-from somegrad.ops.shapes import as_shape
-from somegrad.ops.spec import public
+from somegrad.ops.shapes import as_shape, broadcast_shapes
+from somegrad.ops.spec import public, with_factory_keywords
+from somegrad.tensor import Tensor
 
 __all__ = [
     "Generator",
@@ -173,49 +174,90 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return out.requires_grad_(True) if requires_grad else out
 
 
-def normal(mean, std, size, *, generator=None, dtype=None, device=None):
-    """Normal samples of shape `size` with mean `mean` and standard deviation `std`.
-
-    Computed as `randn(*size) * std + mean`; only PyTorch's `normal(mean, std, size)` form."""
-    return randn(*size, generator=generator, dtype=dtype, device=device) * std + mean
+@with_factory_keywords
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples with mean `mean` and standard deviation `std`, as PyTorch's forms:
+    `normal(0.0, 1.0, size=(2, 3))` with numbers, or tensors of means and/or standard
+    deviations (the result has their broadcast shape and dtype), computed as
+    `randn(shape) * std + mean`. Samples are not recorded by autograd, as in PyTorch."""
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if tensors:
+        if size is not None:
+            raise ArgumentError("normal: size= is only taken with numbers for mean and std")
+        shape = broadcast_shapes("normal", *(tuple(v.shape) for v in tensors))
+        dtype = dtype or dtypes.result_type(*tensors)
+        device = device or tensors[0].device
+        if isinstance(std, Tensor) and bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        mean, std = (v.detach() if isinstance(v, Tensor) else v for v in (mean, std))
+    else:
+        if size is None:
+            raise TypeError("normal() with numbers for mean and std needs size=")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        shape = size
+    out = randn(shape, generator=generator, dtype=dtype, device=device) * std + mean
+    return out.requires_grad_(True) if requires_grad else out
 
 
 @public(creation.RANDINT)
-def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
-    """Integers in [low, high): `randint(10, (3,))` or `randint(2, 10, (3,))`."""
-    if isinstance(high, (tuple, list)):  # randint(high, size), as in PyTorch
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high), as PyTorch's forms: `randint(10, (3,))`, `randint(2, 10, (3,))`,
+    `randint(high=10, size=(3,))`. int64 unless `dtype`; `requires_grad=True` needs a float dtype."""
+    if isinstance(high, (tuple, list)) and size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if high is None:
-        low, high = 0, low
+        raise TypeError("randint() missing the upper bound: randint(high, size) or randint(low, high, size)")
+    if size is None:
+        raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
     if low >= high:
         raise ArgumentError(f"randint: low ({low}) must be less than high ({high})")
     shape, dtype = as_shape("randint", (size,) if isinstance(size, int) else tuple(size)), dtype or dtypes.int64
+    _check_requires_grad("randint", dtype, requires_grad)
     if generator is not None:
-        return _from_host(generator._rng.integers(low, high, shape), dtype, device)
-    return create(creation.RANDINT, creation._place(device), {"shape": shape, "dtype": dtype, "low": low, "high": high})
+        out = _from_host(generator._rng.integers(low, high, shape), dtype, device)
+    else:
+        out = create(
+            creation.RANDINT, creation._place(device), {"shape": shape, "dtype": dtype, "low": low, "high": high}
+        )
+    return out.requires_grad_(True) if requires_grad else out
 
 
-def randperm(n, *, generator=None, dtype=None, device=None):
-    """A random permutation of 0..n-1 (drawn on the host)."""
+def _check_requires_grad(op, dtype, requires_grad):
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError(f"{op}: only Tensors of floating point dtype can require gradients, got {dtype.name}")
+
+
+@with_factory_keywords
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1 (drawn on the host); int64 unless `dtype`."""
     rng = (generator or default_generator)._rng
-    return creation.tensor(rng.permutation(n), dtype=dtype or dtypes.int64, device=device)
+    dtype = dtype or dtypes.int64
+    _check_requires_grad("randperm", dtype, requires_grad)
+    return _from_host(rng.permutation(n), dtype, device, requires_grad)
 
 
-def rand_like(x, *, dtype=None, device=None):
+@with_factory_keywords
+def rand_like(x, *, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1) of `x`'s shape, with `x`'s dtype and device unless given."""
-    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device)
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
-def randn_like(x, *, dtype=None, device=None):
+@with_factory_keywords
+def randn_like(x, *, dtype=None, device=None, requires_grad=False):
     """Standard normal samples of `x`'s shape, with `x`'s dtype and device unless given."""
-    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device)
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
-def randint_like(x, low, high=None, *, dtype=None, device=None):
+@with_factory_keywords
+def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=False):
     """Integers in [low, high) of `x`'s shape, with `x`'s dtype and device unless given.
 
-    `randint_like(x, high)` draws from [0, high), as in PyTorch."""
-    return randint(low, high, x.shape, dtype=dtype or x.dtype, device=device or x.device)
+    `randint_like(x, high)` and `randint_like(x, high=...)` draw from [0, high), as in PyTorch."""
+    if high is None:
+        low, high = 0, low
+    dtype, device = dtype or x.dtype, device or x.device
+    return randint(low, high, x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def bernoulli(p, *, generator=None):

@@ -49,6 +49,7 @@ checkers see them.
 from __future__ import annotations
 
 import dis
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,19 +201,45 @@ def public(spec: OpSpec, *, methods=(), inplace=(), operators=(), aliases=(), ex
 
     def decorate(fn):
         if form:
-            spec.forms = (*spec.forms, fn)
+            spec.forms = (*spec.forms, with_factory_keywords(fn))
             return fn
         if spec.function is not None:
             raise ValueError(f"op {spec.name!r} has a public function already: {spec.function.__name__}")
-        spec.function = fn
+        spec.function = with_factory_keywords(with_numpy_names(fn))
         spec.methods = (fn.__name__,) if methods is True else tuple(methods)
         spec.inplace = (fn.__name__ + "_",) if inplace is True else tuple(inplace)
         spec.operators = tuple(operators)
         spec.aliases = tuple(aliases)
         spec.export = export
-        return fn
+        return fn  # the family's own calls skip the keyword aliases
 
     return decorate
+
+
+# The keyword aliases PyTorch's functions and Tensor methods accept for NumPy's names:
+# `x.sum(axis=0, keepdims=True)` is `x.sum(dim=0, keepdim=True)`.
+NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def with_numpy_names(fn):
+    """`fn`, also taking `axis=` for its `dim` and `keepdims=` for its `keepdim` (the function
+    itself where it has neither). The exported function and the Tensor methods are this one."""
+    params = inspect.signature(fn).parameters
+    renames = {alias: name for alias, name in NUMPY_NAMES.items() if name in params and alias not in params}
+    if not renames:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs:
+            for alias, name in renames.items():
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {name!r} and its alias {alias!r}")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return call
 
 
 def get_op(name: str) -> OpSpec:
@@ -246,3 +273,55 @@ class _PrimitiveNames:
 
 
 PRIMITIVES = _PrimitiveNames()
+
+
+_FACTORY_OPTIONS = ("layout", "pin_memory", "memory_format")
+
+
+def with_factory_keywords(fn):
+    """A tensor factory (a function with a `device` parameter), also taking PyTorch's factory
+    keywords: `layout`, `pin_memory` and `memory_format` (checked, see `somegrad.layouts`),
+    `size=` for a `*size` function (`zeros(size=(2, 3))`) and `out=` (the result is written into
+    `out`, which must have its shape). Other functions come back as they are."""
+    params = inspect.signature(fn).parameters
+    if "device" not in params:
+        return fn
+    varsize = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
+
+    @functools.wraps(fn)
+    def factory(*args, **kwargs):
+        if not kwargs:
+            return fn(*args)
+        options = {key: kwargs.pop(key) for key in _FACTORY_OPTIONS if key in kwargs}
+        if options:
+            from somegrad.layouts import check_factory_options
+
+            check_factory_options(fn.__name__, **options)
+        if varsize and "size" in kwargs:
+            if args:
+                raise TypeError(f"{fn.__name__}() got the size both as positional arguments and as size=")
+            args = (kwargs.pop("size"),)
+        out = kwargs.pop("out", None)
+        result = fn(*args, **kwargs)
+        return result if out is None else _write_out(fn.__name__, result, out)
+
+    return factory
+
+
+def _write_out(op, result, out):
+    """`result` written into the `out=` tensor, which is returned (as PyTorch's out= forms)."""
+    from somegrad.autograd.grad_mode import no_grad
+    from somegrad.tensor import Tensor
+
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(
+            f"{op}: out= has shape {tuple(out.shape)} but the result has shape {tuple(result.shape)}; "
+            "somegrad does not resize out= tensors"
+        )
+    if out.dtype is not result.dtype:
+        raise RuntimeError(f"{op}: expected out= of dtype {result.dtype.name}, got {out.dtype.name}")
+    with no_grad():
+        out.copy_(result)
+    return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from somegrad.ops.spec import OPS
+from somegrad.ops.spec import OPS, with_numpy_names
 
 __all__ = ["exports", "tensor_members", "render_tensor_stub", "render_ops_stub", "write_stubs"]
 
@@ -63,10 +63,10 @@ def tensor_members() -> dict:
     for spec in _declared():
         for entry in spec.methods:
             name, fn = entry if isinstance(entry, tuple) else (entry, None)
-            add(name, "method", fn or spec.function, spec)
+            add(name, "method", with_numpy_names(fn) if fn else spec.function, spec)
         for entry in spec.inplace:
             name, fn = entry if isinstance(entry, tuple) else (entry, None)
-            add(name, "inplace" if fn is None else "method", fn or spec.function, spec)
+            add(name, "inplace" if fn is None else "method", with_numpy_names(fn) if fn else spec.function, spec)
         for name in spec.operators:
             if name in REFLECTED:
                 add(name, "reflected", spec.function, spec)
