@@ -1,5 +1,6 @@
 """Movement ops: reshape, permute, expand, flip, pad, cat, copy (the primitives), and the
-implicit composites built on them (transpose, squeeze, flatten, stack, narrow, tril, ...).
+implicit composites built on them (transpose, squeeze, flatten, stack, narrow, tril, ...;
+movedim and the diagonals, rolls and splits are in `somegrad.ops.layout`).
 
 reshape, permute and expand may return views: on backends that allow it their result shares
 memory with the input (and its version counter, so in-place changes are seen by autograd).
@@ -174,40 +175,15 @@ TRANSPOSE = _composite(
 )
 
 
-@public(TRANSPOSE, methods=True)
+@public(TRANSPOSE, methods=("transpose", "swapaxes", "swapdims"), aliases=("swapaxes", "swapdims"))
 def transpose(x, dim0, dim1):
-    """`x` with dimensions `dim0` and `dim1` swapped (a view); x: (N, C, L) -> (N, L, C) for `transpose(x, 1, 2)`."""
+    """`x` with dimensions `dim0` and `dim1` swapped (a view); x: (N, C, L) -> (N, L, C) for `transpose(x, 1, 2)`.
+
+    `swapaxes` and `swapdims` are the same function."""
     dim0, dim1 = normalize_dim("transpose", dim0, x.ndim), normalize_dim("transpose", dim1, x.ndim)
     if x.ndim == 0:
         dim0 = dim1 = 0
     return apply(TRANSPOSE, (x,), {"dim0": dim0, "dim1": dim1})
-
-
-def _moved(x, source, destination):
-    if x.ndim == 0:
-        return []
-    dims = [d for d in range(x.ndim) if d != source]
-    dims.insert(destination, source)
-    return dims
-
-
-MOVEDIM = _composite(
-    "movedim",
-    lambda x, source, destination: tuple(x.shape[d] for d in _moved(x, source, destination)),
-    lambda x, source, destination: permute(x, _moved(x, source, destination)) if x.ndim else x,
-)
-
-
-@public(MOVEDIM, methods=True)
-def movedim(x, source, destination):
-    """`x` with dimension `source` moved to position `destination`, the others keeping their order (a view).
-
-    One dim at a time: `source` and `destination` are ints (PyTorch also takes tuples)."""
-    source = normalize_dim("movedim", source, x.ndim)
-    destination = normalize_dim("movedim", destination, x.ndim)
-    if x.ndim == 0:
-        source = destination = 0
-    return apply(MOVEDIM, (x,), {"source": source, "destination": destination})
 
 
 @public(EXPAND, methods=True)

@@ -370,19 +370,6 @@ _one_input(
     ],
 )
 _one_input(
-    "movedim",
-    [
-        ("3d", (2, 3, 4), {"source": 0, "destination": 2}, lambda x, source, destination: np.moveaxis(x, 0, 2), _SOME),
-        (
-            "back",
-            (2, 3, 4),
-            {"source": 2, "destination": 0},
-            lambda x, source, destination: np.moveaxis(x, 2, 0),
-            (F64,),
-        ),
-    ],
-)
-_one_input(
     "broadcast_to",
     [
         ("lead", (3, 1), {"shape": (2, 3, 4)}, lambda x, shape: np.broadcast_to(x, shape), _SOME),
