@@ -419,16 +419,35 @@ def _pool_samples(op, reference, extra_cases=()):
             name="transposed",
             call=_pool_call(op, {"kernel": (2, 2)}),
         )
+        # ceil_mode: the last window overhangs the bottom edge by one row, which counts for nothing
+        yield Sample(
+            (Input(distinct((1, 2, 6, 7))),),
+            {},
+            lambda x: _overhang(reference, x),
+            F64,
+            name="ceil-mode",
+            call=lambda x: getattr(_nn(), op)(x, 3, 2, ceil_mode=True),
+        )
         yield ErrorSample(
             (Input(values((1, 1, 4, 4))),),
             {},
-            NotImplementedError,
-            "ceil_mode",
-            name="ceil-mode",
-            call=lambda x: getattr(_nn(), op)(x, 2, ceil_mode=True),
+            RuntimeError,
+            "pad should be at most half",
+            name="padding-over-half",
+            call=lambda x: getattr(_nn(), op)(x, 2, padding=2),
         )
 
     return samples
+
+
+def _overhang(reference, x):
+    """The ceil_mode result of a 3x3, stride-2 pool of (N, C, 6, 7): a 7th row that no real
+    pixel is in (-inf for max, nothing counted for the mean)."""
+    if reference is _max_pool2d:
+        return _max_pool2d(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 0)), constant_values=-np.inf), (3, 3), (2, 2))
+    padded = np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 0)))
+    counts = np.pad(np.ones_like(x), ((0, 0), (0, 0), (0, 1), (0, 0)))
+    return _avg_pool2d(padded, (3, 3), (2, 2)) / _avg_pool2d(counts, (3, 3), (2, 2))
 
 
 def _pool_backward_samples(op, reference, extra_cases=()):
@@ -460,3 +479,5 @@ register_samples("max_pool2d")(_pool_samples("max_pool2d", _max_pool2d))
 register_samples("max_pool2d_backward")(_pool_backward_samples("max_pool2d", _max_pool2d))
 register_samples("avg_pool2d")(_pool_samples("avg_pool2d", _avg_pool2d, _AVG_EXTRA))
 register_samples("avg_pool2d_backward")(_pool_backward_samples("avg_pool2d", _avg_pool2d, _AVG_EXTRA))
+
+from somegrad.testing.samples import nn_spatial3d  # noqa: E402, F401  (conv3d, 3-d pools, indices)
