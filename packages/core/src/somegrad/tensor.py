@@ -266,8 +266,8 @@ class Tensor(TensorMethods):
         and only leaves can stop requiring it."""
         if requires_grad and not self.dtype.is_floating_point:
             raise RuntimeError(
-                "requires_grad_: only tensors of floating point and complex dtype can require gradients, "
-                f"got {self.dtype.name}"
+                f"requires_grad_: only tensors of floating point dtype can require gradients, got {self.dtype.name} "
+                "(complex dtypes can as well)"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf tensors")

@@ -54,7 +54,7 @@ def _real_parts(x, **params):
 
 
 NEG = unary("neg", lambda g: -g, accepts=NUMBERS)
-EXP = unary("exp", lambda g, out: g * out.conj(), accepts=INEXACT)
+EXP = unary("exp", lambda g, out: g * out, accepts=FLOATING)  # complex: exp() composes it (polar)
 LOG = unary("log", lambda g, x: g / x.conj(), accepts=INEXACT)
 LOG1P = unary("log1p", lambda g, x: g / (x + 1), accepts=FLOATING)
 EXPM1 = unary("expm1", lambda g, out: g * (out + 1), accepts=FLOATING)
@@ -110,9 +110,10 @@ def _div_backward(g, b, out, needs_input_grad):
 
 def _pow_backward(g, a, b, out, needs_input_grad):
     # d/da a**b = b * a**(b - 1), taken as 0 where b == 0 (at a == 0 the formula is 0 * inf);
-    # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (both as PyTorch does).
-    da = (g * b * a ** (b - 1)).where(b != 0, 0.0) if needs_input_grad[0] else None
-    db = (g * out * a.log()).where((a != 0) | (b < 0), 0.0) if needs_input_grad[1] else None
+    # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0 (both as PyTorch does);
+    # conjugated for complex operands (`conj` and `real` of a real tensor are the tensor).
+    da = (g * (b * a ** (b - 1)).conj()).where(b != 0, 0.0) if needs_input_grad[0] else None
+    db = (g * (out * a.log()).conj()).where((a != 0) | (b.real < 0), 0.0) if needs_input_grad[1] else None
     return da, db
 
 
@@ -129,7 +130,7 @@ def _extremum_backward(first_wins):
 
 MUL = binary("mul", _mul_backward)
 DIV = binary("div", _div_backward, accepts=INEXACT)
-POW = binary("pow", _pow_backward, accepts=NUMERIC)
+POW = binary("pow", _pow_backward, accepts=NUMBERS)
 MAXIMUM = binary("maximum", _extremum_backward(lambda a, b: a > b), accepts=REAL)
 MINIMUM = binary("minimum", _extremum_backward(lambda a, b: a < b), accepts=REAL)
 FLOOR_DIVIDE = binary("floor_divide", lambda g: (g.zeros_like(), g.zeros_like()), accepts=NUMERIC)
@@ -407,9 +408,18 @@ def _unary_float(spec):
     return public(spec, methods=True, inplace=True)(fn)
 
 
-exp, log, log1p, expm1, sqrt, sin, cos, tanh, erf = (
-    _unary_float(s) for s in (EXP, LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF)
+log, log1p, expm1, sqrt, sin, cos, tanh, erf = (
+    _unary_float(s) for s in (LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF)
 )
+
+
+@public(EXP, methods=True, inplace=True)
+def exp(x):
+    """Elementwise `exp` (integer inputs give the default float dtype). Of a complex z = a + ib,
+    `exp(a) * (cos(b) + i sin(b))`, whose gradient autograd takes through those ops."""
+    if x.dtype.is_complex:
+        return complex_numbers.polar(exp(complex_numbers.real(x)), complex_numbers.imag(x))
+    return apply(EXP, (_floating(x),), {})
 
 
 @public(ABS, methods=True, inplace=True, operators=("__abs__",), aliases=("absolute",))

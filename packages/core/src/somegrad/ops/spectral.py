@@ -335,13 +335,13 @@ def fftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d * n)."""
     k = arange(n, dtype=dtypes.int64, device=device)
     k = k - (k >= (n + 1) // 2).to(dtypes.int64) * n
-    out = k.to(dtype or dtypes.get_default_dtype()) / (d * n)
+    out = k.to(dtype or dtypes.get_default_dtype()) * (1.0 / (d * n))
     return out.requires_grad_(True) if requires_grad else out
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """The sample frequencies of `rfft` of `n` points: [0, 1, ..., n // 2] / (d * n)."""
-    out = arange(n // 2 + 1, dtype=dtype or dtypes.get_default_dtype(), device=device) / (d * n)
+    out = arange(n // 2 + 1, dtype=dtype or dtypes.get_default_dtype(), device=device) * (1.0 / (d * n))
     return out.requires_grad_(True) if requires_grad else out
 
 
