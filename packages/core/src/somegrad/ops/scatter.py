@@ -526,7 +526,7 @@ def _take_along_dim_infer(x, indices, dim):
     if dim is None:
         return (indices.numel(),), x.dtype
     batch = broadcast_shapes("take_along_dim", _without(x.shape, dim), _without(indices.shape, dim))
-    return batch[:dim] + (indices.shape[dim],) + batch[dim:], x.dtype
+    return batch[:dim] + (indices.shape[dim],) + batch[dim + 1 :], x.dtype
 
 
 def _without(shape, dim):
