@@ -179,6 +179,8 @@ NAN_TO_NUM = [
     Case("nan_to_num-method", lambda lib, x: x.nan_to_num(0.5), [_edges()]),
     Case("nan_to_num-inplace", lambda lib, x: x.clone().nan_to_num_(neginf=0.0), [_edges()]),
     Case("nan_to_num-smooth", lambda lib, x: lib.nan_to_num(x), [(3, 4)]),
+    Case("nan_to_num-overflow", lambda lib, x: lib.nan_to_num(x, posinf=1e300, neginf=-1e300), [_edges()]),
+    Case("nan_to_num-half", lambda lib, x: lib.nan_to_num(x.half(), posinf=1e10).double(), [_edges()]),
     Case("nan_to_num-int", lambda lib, x: lib.nan_to_num(x), [INTS]),
     Case("nan_to_num-bool", lambda lib, x: lib.nan_to_num(x), [np.array([True, False])]),
 ]

@@ -55,6 +55,7 @@ AMINMAX = [
     Case("aminmax-ties", lambda lib, x: lib.aminmax(x, dim=1), [TIES]),
     Case("aminmax-ties-all", lambda lib, x: lib.aminmax(x), [TIES]),
     Case("aminmax-int", lambda lib, x: lib.aminmax(x, dim=1), [INTS]),
+    Case("aminmax-bool", lambda lib, x: lib.aminmax(x), [np.array([True, False])]),
     Case("aminmax-0d", lambda lib, x: lib.aminmax(x), [()]),
     Case("aminmax-nan", lambda lib, x: lib.aminmax(x, dim=1), [NANS], grad=False),
 ]
@@ -163,6 +164,7 @@ MODE = [
     Case("mode-fields", lambda lib, x: (lambda r: (r.indices, r.values))(lib.mode(x)), [REPEATS]),
     Case("mode-distinct", lambda lib, x: lib.mode(x), [(3, 4)]),
     Case("mode-int", lambda lib, x: lib.mode(x, 1), [INTS]),
+    Case("mode-bool", lambda lib, x: lib.mode(x), [np.array([True, False, True, False])]),
     Case("mode-0d", lambda lib, x: lib.mode(x), [()]),
     Case("mode-3d", lambda lib, x: lib.mode(x, 1), [np.round(np.random.default_rng(3).uniform(0, 3, (2, 6, 3)))]),
 ]
@@ -183,6 +185,8 @@ ERRORS = [
     ("aminmax-empty-dim", lambda lib, x: lib.aminmax(x, dim=0), [np.zeros((0, 3))]),
     ("nanmean-int", lambda lib, x: lib.nanmean(x), [INTS]),
     ("median-empty-dim", lambda lib, x: lib.median(x, 1), [np.zeros((2, 0))]),
+    ("median-bool", lambda lib, x: lib.median(x), [np.array([True, False])]),
+    ("nanmedian-bool-dim", lambda lib, x: lib.nanmedian(x, 0), [np.array([True, False])]),
     ("median-bad-dim", lambda lib, x: lib.median(x, 2), [(3, 4)]),
     ("nanmedian-empty-dim", lambda lib, x: lib.nanmedian(x, 1), [np.zeros((2, 0))]),
     ("mode-empty-dim", lambda lib, x: lib.mode(x, 1), [np.zeros((2, 0))]),

@@ -361,8 +361,11 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     The gradient flows where `x` is finite."""
     if x.dtype.is_floating_point:
         largest = dtypes.float_max(x.dtype)
-        posinf = largest if posinf is None else posinf
-        neginf = -largest if neginf is None else neginf
+        # a replacement past the dtype's range becomes inf, as PyTorch's conversion makes it
+        nan, posinf, neginf = (
+            float(v) if -largest <= v <= largest or v != v else math.copysign(_INF, v)
+            for v in (nan, largest if posinf is None else posinf, -largest if neginf is None else neginf)
+        )
     return apply(NAN_TO_NUM, (x,), {"nan": nan, "posinf": posinf, "neginf": neginf})
 
 

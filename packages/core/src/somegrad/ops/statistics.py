@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from somegrad import dtypes
-from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError
+from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import reduce
 from somegrad.ops.comparison import isnan, where
@@ -301,6 +301,8 @@ NANMEDIAN_ALL = register(
 
 
 def _median(spec, whole, x, dim, keepdim):
+    if x.dtype is dtypes.bool_:
+        raise UnsupportedDTypeError(f"{spec.name}: not implemented for bool tensors; convert them with .int()")
     if dim is None:
         return apply(whole, (x,), {})
     return apply(spec, (x,), {"dim": normalize_dim(spec.name, dim, x.ndim), "keepdim": keepdim})
