@@ -9,20 +9,34 @@ changing imports, and a state dict's keys are PyTorch's for the same model:
 
 from somegrad.nn import functional, init, rnn, transformer, upsampling, utils  # noqa: E402
 from somegrad.nn.activation import (
+    CELU,
     ELU,
     GELU,
     GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
+    Softmin,
     Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from somegrad.nn.attention import MultiheadAttention
 from somegrad.nn.container import ModuleDict, ModuleList, Sequential
@@ -32,20 +46,39 @@ from somegrad.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from somegrad.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from somegrad.nn.module import Module
-from somegrad.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from somegrad.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from somegrad.nn.parameter import Buffer, Parameter
 from somegrad.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from somegrad.nn.rnn import *  # noqa: F403
-from somegrad.nn.sparse import Embedding
+from somegrad.nn.sparse import Embedding, EmbeddingBag
 from somegrad.nn.transformer import *  # noqa: F403
 from somegrad.nn.upsampling import *  # noqa: F403
 
@@ -73,8 +106,13 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool2d",
     "Embedding",
+    "EmbeddingBag",
     "BatchNorm1d",
     "BatchNorm2d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
     "LayerNorm",
     "GroupNorm",
     "RMSNorm",
@@ -93,6 +131,20 @@ __all__ = [
     "Hardtanh",
     "Mish",
     "GLU",
+    "SELU",
+    "CELU",
+    "Hardswish",
+    "Hardsigmoid",
+    "Softsign",
+    "LogSigmoid",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
+    "Threshold",
+    "RReLU",
+    "PReLU",
+    "Softmin",
+    "Softmax2d",
     "MultiheadAttention",
     "MSELoss",
     "L1Loss",
@@ -103,6 +155,15 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "KLDivLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
+    "CosineEmbeddingLoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "TripletMarginLoss",
     "models",  # noqa: F405  (lazy: __getattr__ below)
     "parallel",  # noqa: F405
     *rnn.__all__,

@@ -1,4 +1,5 @@
-"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `GroupNorm`, `RMSNorm`."""
+"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `InstanceNorm1d/2d/3d`, `LayerNorm`,
+`GroupNorm`, `RMSNorm`, `LocalResponseNorm`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from somegrad.nn import init
 from somegrad.nn.linear import empty_parameter
 from somegrad.nn.module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "RMSNorm",
+    "LocalResponseNorm",
+]
 
 
 class _BatchNorm(Module):
@@ -97,6 +108,88 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) per channel."""
 
     _expected_dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalisation over the spatial dims. As in PyTorch: no affine
+    parameters and no running statistics unless asked; `num_batches_tracked` is kept (when
+    tracking) but never counted."""
+
+    _batched_dims = 3
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        batched = self._batched_dims
+        if input.ndim not in (batched - 1, batched):
+            raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.ndim}D input)")
+        feature_dim = input.ndim - (batched - 1)
+        if input.shape[feature_dim] != self.num_features and self.affine:
+            raise ValueError(
+                f"expected input's size at dim={feature_dim} to match num_features ({self.num_features}), "
+                f"but got: {input.shape[feature_dim]}."
+            )
+        unbatched = input.ndim == batched - 1
+        out = F.instance_norm(
+            input.unsqueeze(0) if unbatched else input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or unbatched (C, L)."""
+
+    _batched_dims = 3
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or unbatched (C, H, W)."""
+
+    _batched_dims = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or unbatched (C, D, H, W)."""
+
+    _batched_dims = 5
+
+
+class LocalResponseNorm(Module):
+    """Normalise each channel of (N, C, *) by its `size` neighbouring channels' mean square:
+    `x / (k + alpha * mean(x^2)) ** beta`."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class LayerNorm(Module):

@@ -6,10 +6,10 @@ from somegrad import dtypes
 from somegrad.autograd.grad_mode import is_grad_enabled
 from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops import elementwise as ew
-from somegrad.ops import movement as mv
 from somegrad.ops import reduce as rd
 from somegrad.ops.creation import arange, ones
 from somegrad.ops.dispatch import apply, backward_op
+from somegrad.ops.layout import movedim
 from somegrad.ops.nn.composite import composite
 from somegrad.ops.spec import FLOATING, INDEX, INTEGERS, OpSpec, public, register
 
@@ -167,7 +167,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
     # the op checks the class indices (in its fused kernel, or in its decomposition)
-    flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
+    flat = input if input.ndim == 2 else movedim(input, 1, -1).reshape(-1, classes)
     target = target if target.dtype is dtypes.int64 else ew.cast(target, dtypes.int64)
     params = {
         "ignore_index": int(ignore_index),
@@ -265,7 +265,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
             f"nll_loss: expected target of shape {expected} for input {tuple(input.shape)}, got {tuple(target.shape)}"
         )
     check_class_indices("nll_loss", target, classes, ignore_index)
-    flat = input if input.ndim == 2 else mv.movedim(input, 1, -1).reshape(-1, classes)
+    flat = input if input.ndim == 2 else movedim(input, 1, -1).reshape(-1, classes)
     target = ew.cast(target, dtypes.int64).reshape(-1)
     weight = _unit_weight(classes, input.dtype, input.device) if weight is None else ew.cast(weight, input.dtype)
     params = {"ignore_index": int(ignore_index), "reduction": reduction}

@@ -259,9 +259,7 @@ def _elu_samples():
             F64,
             name=f"{name}-transposed",
         )
-        yield Sample(
-            (Input(np.array(_SPECIALS)),), params, _elu_reference, F32, name=f"{name}-special", grad=False
-        )
+        yield Sample((Input(np.array(_SPECIALS)),), params, _elu_reference, F32, name=f"{name}-special", grad=False)
     yield ErrorSample(
         (Input(values((3,))),),
         {"alpha": 0.0},
