@@ -30,11 +30,14 @@ def make_step(mode: str, w_hh, b_hh=None, w_hr=None):
 
     `state` is (h,) or, for the LSTM, (h, c); each (batch, hidden). `gi_t` is the step's input
     projection, with the biases folded in as `project_inputs` does for `mode`."""
+    # h @ W_hh^T as one matmul a step, against the transpose taken once (F.linear would
+    # reshape and transpose on every step).
+    w_hh_t = w_hh.mT
     if mode == "LSTM":
 
         def step(gi_t, state):
             h, c = state
-            i, f, g, o = (gi_t + F.linear(h, w_hh)).chunk(4, 1)
+            i, f, g, o = (gi_t + h @ w_hh_t).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = o.sigmoid() * c.tanh()
             return (h if w_hr is None else F.linear(h, w_hr), c)
@@ -55,7 +58,7 @@ def make_step(mode: str, w_hh, b_hh=None, w_hr=None):
     activation = _activation("relu" if mode == "RNN_RELU" else "tanh")
 
     def step(gi_t, state):
-        return (activation(gi_t + F.linear(state[0], w_hh)),)
+        return (activation(gi_t + state[0] @ w_hh_t),)
 
     return step
 
