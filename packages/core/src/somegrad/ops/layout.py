@@ -4,8 +4,9 @@ are in `somegrad.ops.splits`.
 
 All but the index creators are composites of the movement and indexing primitives. `diagonal` is a
 view where the input's layout allows (a strided slice of the flattened matrix dims), and records
-one node whose backward places the gradient back on the diagonal with a few pads, as
-`diag_embed`'s backward is `diagonal` itself: both are differentiable to any order.
+one node whose backward writes the gradient back onto the diagonal of zeros (one strided write),
+as `diag_embed` does forward; diag_embed's backward is `diagonal` itself: both are differentiable
+to any order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from somegrad import dtypes
 from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from somegrad.ops.creation import _place
 from somegrad.ops.dispatch import apply, create
-from somegrad.ops.indexing import INDEX_SELECT
+from somegrad.ops.indexing import INDEX_SELECT, index_put
 from somegrad.ops.movement import CAT, FLIP, PAD, PERMUTE, flatten, narrow, permute, transpose
 from somegrad.ops.shapes import normalize_dim
 from somegrad.ops.spec import INTEGERS, NUMERIC, OpSpec, public, register
@@ -70,34 +71,22 @@ def _diagonal(x, offset, dim1, dim2):
     return flat[..., start : start + (length - 1) * (m + 1) + 1 : m + 1]
 
 
-def _embed_last(x, offset):
-    """x (..., L) on diagonal `offset` of (..., L + |offset|, L + |offset|) zeros: each element
-    and L zeros after it, flattened, is a row of the matrix shifted by one (no index arrays)."""
+def _on_diagonal(x, rows, cols, offset):
+    """Zeros of shape (..., rows, cols) with x (..., L) on their diagonal `offset`: one strided
+    write into the flattened matrices (an index_put, whose gradient is the diagonal again)."""
+    from somegrad.ops.creation import zeros
+
     batch, length = x.shape[:-1], x.shape[-1]
-    keep = ((0, 0),) * len(batch)
-    padded = apply(PAD, (x.reshape(batch + (length, 1)),), {"pad": keep + ((0, 0), (0, length)), "value": 0})
-    square = padded.reshape(batch + (length * (length + 1),))[..., : length * length].reshape(batch + (length, length))
-    if offset == 0:
-        return square
-    k = abs(offset)
-    corner = ((0, k), (k, 0)) if offset > 0 else ((k, 0), (0, k))
-    return apply(PAD, (square,), {"pad": keep + corner, "value": 0})
-
-
-def _fit(x, rows, cols):
-    """The last two dims of x cut or zero-padded (at their ends) to (rows, cols)."""
-    if x.shape[-2] > rows:
-        x = narrow(x, -2, 0, rows)
-    if x.shape[-1] > cols:
-        x = narrow(x, -1, 0, cols)
-    pad = ((0, rows - x.shape[-2]), (0, cols - x.shape[-1]))
-    if pad != ((0, 0), (0, 0)):
-        x = apply(PAD, (x,), {"pad": ((0, 0),) * (x.ndim - 2) + pad, "value": 0})
-    return x
+    flat = zeros(batch + (rows * cols,), dtype=x.dtype, device=x.device)
+    if length:
+        start = offset if offset >= 0 else -offset * cols
+        key = tuple(slice(0, s, 1) for s in batch) + (slice(start, start + (length - 1) * (cols + 1) + 1, cols + 1),)
+        flat = index_put(flat, x, key)
+    return flat.reshape(batch + (rows, cols))
 
 
 def _diagonal_backward(g, input_shape, offset, dim1, dim2):
-    placed = _fit(_embed_last(g, offset), input_shape[dim1], input_shape[dim2])
+    placed = _on_diagonal(g, input_shape[dim1], input_shape[dim2], offset)
     return _permuted(placed, _inverse(_matrix_dims_last(len(input_shape), dim1, dim2)))
 
 
@@ -131,7 +120,9 @@ def _diag_embed_infer(x, offset, dim1, dim2):
 
 
 def _diag_embed(x, offset, dim1, dim2):
-    square = _embed_last(x.reshape(x.shape or (1,)), offset)
+    x = x.reshape(x.shape or (1,))
+    size = x.shape[-1] + abs(offset)
+    square = _on_diagonal(x, size, size, offset)
     return _permuted(square, _embed_dims(square.ndim, dim1, dim2))
 
 
