@@ -65,8 +65,9 @@ def test_parity(case, dtype):
 
 def test_cumprod_double_backward_where_the_input_has_zeros():
     """The second derivative too: PyTorch's is exact, and so is somegrad's."""
-    import somegrad as sg
     import torch
+
+    import somegrad as sg
 
     for values in ([2.0, 0.0, 3.0, 4.0, 5.0], [2.0, 0.0, 3.0, 0.0, 5.0], [0.0, 1.5, -2.0]):
         results = []
