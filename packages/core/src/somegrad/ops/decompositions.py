@@ -325,8 +325,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise ArgumentError(f"linalg.matrix_norm: order {p!r} not supported (norm takes a number, 'fro' or 'nuc')")
     if isinstance(dim, list):
         dim = tuple(dim)
+    if not input.dtype.is_floating_point:
+        _vector_norm_infer(input, 2.0, (), keepdim)  # refuses integer inputs (with dtype= too), as PyTorch
     if dtype is not None:
-        if not input.dtype.is_floating_point:
-            _vector_norm_infer(input, 2.0, (), keepdim)  # refuses integer inputs, as PyTorch
         input = input.to(dtype)
     return apply(NORM, (input,), {"p": p, "dim": dim, "keepdim": keepdim})

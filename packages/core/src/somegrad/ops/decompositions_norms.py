@@ -111,9 +111,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     and () for every element): x (..., n, ...) -> the reduced shape. `ord` is any number, inf
     (max |x|), -inf (min |x|) or 0 (the count of nonzeros). `dtype`: compute in that dtype."""
     ord = _check_ord(ord)
+    if x.dtype not in FLOATING:
+        _vector_norm_infer(x, ord, (), keepdim)  # refuses integer inputs (with dtype= too), as PyTorch
     if dtype is not None:
-        if x.dtype not in FLOATING:
-            _vector_norm_infer(x, ord, (), keepdim)  # refuses integer inputs, as PyTorch
         x = x.to(dtype)
     if isinstance(dim, list):
         dim = tuple(dim)
