@@ -135,7 +135,7 @@ AMINMAX = register(
 
 
 @public(AMINMAX, methods=True)
-def aminmax(x, *, dim=None, keepdim=False) -> MinMax:
+def aminmax(x, *, dim=None, keepdim=False) -> tuple[Tensor, Tensor]:
     """`(min, max)` of `x` over `dim` (an int, or None for all elements), as a named tuple with
     `.min` and `.max`; ties share the gradient evenly, as for amin and amax."""
     dims = normalize_dims("aminmax", dim, x.ndim)
