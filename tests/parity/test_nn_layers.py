@@ -429,6 +429,8 @@ MODULES = [
     ),
     ModuleCase("InstanceNorm3d", lambda lib: lib.nn.InstanceNorm3d(2, affine=True), [(2, 2, 3, 3, 3)]),
     ModuleCase("LocalResponseNorm", lambda lib: lib.nn.LocalResponseNorm(3, alpha=0.1), [(2, 5, 3, 3)]),
+    ModuleCase("PairwiseDistance", lambda lib: lib.nn.PairwiseDistance(p=1.5, keepdim=True), [(4, 3), (4, 3)]),
+    ModuleCase("CosineSimilarity", lambda lib: lib.nn.CosineSimilarity(dim=0), [(4, 3), (4, 3)]),
     ModuleCase("Identity", lambda lib: lib.nn.Identity(54, unused=True), [(2, 3)]),
     ModuleCase("Flatten", lambda lib: lib.nn.Flatten(), [(2, 3, 4)]),
     ModuleCase("Flatten-dims", lambda lib: lib.nn.Flatten(0, 1), [(2, 3, 4)]),

@@ -41,6 +41,7 @@ from somegrad.nn.activation import (
 from somegrad.nn.attention import MultiheadAttention
 from somegrad.nn.container import ModuleDict, ModuleList, Sequential
 from somegrad.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from somegrad.nn.distance import CosineSimilarity, PairwiseDistance
 from somegrad.nn.dropout import Dropout
 from somegrad.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from somegrad.nn.loss import (
@@ -117,6 +118,8 @@ __all__ = [
     "GroupNorm",
     "RMSNorm",
     "Dropout",
+    "PairwiseDistance",
+    "CosineSimilarity",
     "ReLU",
     "LeakyReLU",
     "GELU",
