@@ -2,11 +2,13 @@
 bicubic, trilinear), the index-based paddings (reflect, replicate, circular), pixel_shuffle and
 pixel_unshuffle.
 
-Every op here is an implicit composite over gathers along one axis at a time (`index_select`):
-the resampling of an image is separable, so a d-dimensional interpolation is d one-dimensional
-ones, each a weighted sum of a few gathered slices. The indices and weights depend only on the
-sizes, so they are computed once on the host; autograd differentiates the gathers (their
-backward adds the gradient back at the same indices), to any order.
+Resampling an image is separable: a d-dimensional interpolation is d one-dimensional ones, each
+a weighted sum of a few slices gathered along one axis (`index_select`). The indices and
+weights depend only on the sizes, so they are computed once on the host. interpolate is an
+explicit composite whose backward is its adjoint (`interpolate_backward`: per axis, one matmul
+with the transposed resampling matrix, much faster than adding gradients back at gathered
+indices), and the adjoint's backward is interpolate again, to any order. The paddings and the
+pixel shuffles are implicit composites: autograd differentiates their gathers and permutes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops.creation import tensor
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import INDEX_SELECT
+from somegrad.ops.nn.composite import composite
 from somegrad.ops.spec import FLOATING, OpSpec, public, register
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
@@ -80,29 +83,52 @@ def _cubic_weights(t):
     return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)])
 
 
-def _resample_axis(x, axis, out_size, mode, align_corners, scale):
-    in_size = x.shape[axis]
+def _taps(in_size, out_size, mode, align_corners, scale):
+    """(indices, weights), each (taps, out): output sample o is sum_k x[indices[k, o]] * weights[k, o]."""
     if mode in ("nearest", "nearest-exact"):
-        return _gather(x, axis, _nearest_index(in_size, out_size, scale, mode == "nearest-exact"))
+        index = _nearest_index(in_size, out_size, scale, mode == "nearest-exact")
+        return index[None, :], np.ones((1, out_size))
     cubic = mode == "bicubic"
     src = _source(out_size, _coordinate_scale(in_size, out_size, align_corners, scale), align_corners, cubic)
     low = np.floor(src)
     t = src - low
     low = low.astype(np.int64)
     if cubic:
-        indices = np.clip(low[None, :] + np.arange(-1, 3)[:, None], 0, in_size - 1)
-        return _weighted(x, axis, indices, _cubic_weights(t))
-    high = np.minimum(low + 1, in_size - 1)
-    return _weighted(x, axis, np.stack([low, high]), np.stack([1 - t, t]))
+        return np.clip(low[None, :] + np.arange(-1, 3)[:, None], 0, in_size - 1), _cubic_weights(t)
+    return np.stack([low, np.minimum(low + 1, in_size - 1)]), np.stack([1 - t, t])
+
+
+def _resampled_axes(shape, size, mode, scales):
+    """The spatial axes that change: an unchanged size is the identity, for nearest whatever
+    the scale factor (as PyTorch's)."""
+    return [
+        i
+        for i, out_size in enumerate(size)
+        if shape[2 + i] != out_size or not (scales[i] is None or mode.startswith("nearest"))
+    ]
 
 
 def _interpolate(x, size, mode, align_corners, scales):
-    for i, out_size in enumerate(size):
-        # An unchanged size is the identity, for nearest whatever the scale factor (as PyTorch)
-        same = x.shape[2 + i] == out_size and (scales[i] is None or mode.startswith("nearest"))
-        if not same:
-            x = _resample_axis(x, 2 + i, out_size, mode, align_corners, scales[i])
+    for i in _resampled_axes(x.shape, size, mode, scales):
+        indices, weights = _taps(x.shape[2 + i], size[i], mode, align_corners, scales[i])
+        x = _weighted(x, 2 + i, indices, weights)
     return x
+
+
+def _interpolate_adjoint(g, input_size, size, mode, align_corners, scales):
+    """The transposed resampling: each axis's (out, in) matrix M, transposed, applied to g with
+    one matmul (a GEMM is much faster than adding the gradient back at gathered indices)."""
+    for i in reversed(_resampled_axes((0, 0) + tuple(input_size), size, mode, scales)):
+        indices, weights = _taps(input_size[i], size[i], mode, align_corners, scales[i])
+        matrix = np.zeros((size[i], input_size[i]))
+        np.add.at(matrix, (np.broadcast_to(np.arange(size[i]), indices.shape), indices), weights)
+        m = tensor(matrix, dtype=g.dtype, device=g.device)
+        # one 2-d GEMM over every row of the axis moved last (a batched matmul of small
+        # matrices, or a 4-d by 2-d one, is several times slower)
+        moved = g.movedim(2 + i, -1)
+        rows = moved.reshape(math.prod(moved.shape[:-1]), size[i]) @ m
+        g = rows.reshape(tuple(moved.shape[:-1]) + (input_size[i],)).movedim(-1, 2 + i)
+    return g
 
 
 _SPATIAL_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -119,7 +145,9 @@ def _interpolate_infer(x, size, mode, align_corners, scales):
     if spatial is not None and x.ndim != spatial + 2:
         raise NotImplementedError(f"interpolate: got {x.ndim}-d input, but {mode} mode needs {spatial + 2}-d input")
     if len(size) != x.ndim - 2:
-        raise ShapeError(f"interpolate: output size {tuple(size)} does not match the input's spatial shape {x.shape[2:]}")
+        raise ShapeError(
+            f"interpolate: output size {tuple(size)} does not match the input's spatial shape {x.shape[2:]}"
+        )
     if min(size, default=1) <= 0 or min(x.shape[2:], default=1) <= 0:
         raise ShapeError(
             f"interpolate: input and output sizes should be greater than 0, got input {tuple(x.shape[2:])} "
@@ -128,17 +156,32 @@ def _interpolate_infer(x, size, mode, align_corners, scales):
     return tuple(x.shape[:2]) + tuple(size), x.dtype
 
 
-INTERPOLATE = register(
-    OpSpec(
-        "interpolate",
-        "composite",
-        ("x",),
-        _interpolate_infer,
-        decompose=_interpolate,
-        accepts=FLOATING,
-        doc="Resample x (N, C, *spatial) to `size` by `mode`; `scales` (one per spatial dim, or None) "
-        "are the scale factors that map output to input coordinates, as PyTorch's.",
-    )
+def _interpolate_params(size, mode, align_corners, scales):
+    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales}
+
+
+INTERPOLATE = composite(
+    "interpolate",
+    ("x",),
+    _interpolate_infer,
+    lambda g, input_shape, size, mode, align_corners, scales: apply(
+        INTERPOLATE_BACKWARD,
+        (g,),
+        {"input_size": tuple(input_shape[2:]), **_interpolate_params(size, mode, align_corners, scales)},
+    ),
+    _interpolate,
+    doc="Resample x (N, C, *spatial) to `size` by `mode`; `scales` (one per spatial dim, or None) "
+    "are the scale factors that map output to input coordinates, as PyTorch's.",
+)
+INTERPOLATE_BACKWARD = composite(
+    "interpolate_backward",
+    ("g",),
+    lambda g, input_size, **params: (tuple(g.shape[:2]) + tuple(input_size), g.dtype),
+    lambda grad, size, mode, align_corners, scales: apply(
+        INTERPOLATE, (grad,), _interpolate_params(size, mode, align_corners, scales)
+    ),
+    _interpolate_adjoint,
+    doc="The input gradient of interpolate: g (N, C, *size) -> (N, C, *input_size).",
 )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.testing.samples import FLOATS, ErrorSample, Input, Sample, register_samples, values
+from somegrad.testing.samples.nn import _grad_of, _numeric_vjp
 
 F32, F64 = dtypes.float32, dtypes.float64
 
@@ -125,6 +126,29 @@ def _interpolate_samples():
         ("zero-size", lambda x: _nn().interpolate(x, size=0), RuntimeError, "greater than 0"),
     ):
         yield ErrorSample((Input(values((1, 2, 4, 4))),), {}, error, match, name=name, call=call)
+
+
+@register_samples("interpolate_backward")
+def _interpolate_backward_samples():
+    from somegrad.ops.dispatch import apply
+
+    def forward(params):
+        return lambda x: apply(_nn().resample.INTERPOLATE, (x,), params)
+
+    for name, shape, params in _INTERPOLATE_CASES[::2] + _INTERPOLATE_CASES[-3:]:
+        out_shape = _interpolate(np.zeros(shape), **params).shape
+        for dtype in (F64, F32):
+            yield Sample(
+                (Input(values(shape)), Input(values(out_shape, key="g"))),
+                {},
+                _numeric_vjp(lambda x, params=params: _interpolate(x, **params)),
+                dtype,
+                name=name,
+                call=_grad_of(forward(params)),
+                grad=False,
+                rtol=1e-5 if dtype is F32 else None,
+                atol=1e-6 if dtype is F32 else None,
+            )
 
 
 # --- the index paddings ---------------------------------------------------------------------------
