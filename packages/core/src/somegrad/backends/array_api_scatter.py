@@ -57,7 +57,7 @@ def kernels(xp, native) -> dict:
         if fn is not None:
             try:
                 return fn(x, axis=axis)
-            except (NotImplementedError, TypeError):  # a library whose ufunc has no such loop
+            except (NotImplementedError, TypeError, ValueError):  # a ufunc without this method (CuPy's)
                 pass
         return log_scan(x, axis, getattr(xp, name))
 
@@ -107,12 +107,18 @@ def kernels(xp, native) -> dict:
             shift *= 2
         return values
 
+    def stable_argsort(a):
+        try:
+            return xp.argsort(a, stable=True)  # the standard's keyword
+        except TypeError:  # CuPy's argsort has none: its radix sort is stable
+            return xp.argsort(a)
+
     def runs(x, index, src, dim):
         """Sorted targets and source values, with the runs of equal targets: (unique targets,
         run starts, run ends, sorted values, segment id per sorted element)."""
         src = src[tuple(slice(0, s) for s in index.shape)]
         flat_targets = xp.reshape(targets(x.shape, index, dim), (-1,))
-        order = xp.argsort(flat_targets, stable=True)
+        order = stable_argsort(flat_targets)
         flat_targets = xp.take(flat_targets, order)
         ordered = xp.take(xp.reshape(src, (-1,)), order)
         device = _device(x)
