@@ -180,11 +180,19 @@ def _conv(name, *args, **kw):
 
 CONV = [
     Case("conv3d", _conv("conv3d"), [(2, 3, 5, 5, 5), (4, 3, 3, 3, 3), (4,)]),
-    Case("conv3d-stride-pad", _conv("conv3d", stride=(2, 1, 2), padding=(1, 0, 2)), [(1, 2, 5, 4, 6), (3, 2, 3, 2, 3), (3,)]),
+    Case(
+        "conv3d-stride-pad",
+        _conv("conv3d", stride=(2, 1, 2), padding=(1, 0, 2)),
+        [(1, 2, 5, 4, 6), (3, 2, 3, 2, 3), (3,)],
+    ),
     Case("conv3d-dilation-groups", _conv("conv3d", dilation=2, groups=2), [(1, 4, 5, 5, 5), (6, 2, 2, 2, 2), (6,)]),
     Case("conv3d-same", _conv("conv3d", padding="same"), [(1, 2, 4, 4, 4), (2, 2, 2, 3, 2), (2,)]),
     Case("conv3d-unbatched", _conv("conv3d", padding=1), [(2, 3, 3, 3), (2, 2, 3, 3, 3), (2,)]),
-    Case("conv-transpose1d", _conv("conv_transpose1d", stride=2, padding=1, output_padding=1), [(2, 3, 5), (3, 4, 3), (4,)]),
+    Case(
+        "conv-transpose1d",
+        _conv("conv_transpose1d", stride=2, padding=1, output_padding=1),
+        [(2, 3, 5), (3, 4, 3), (4,)],
+    ),
     Case(
         "conv-transpose1d-groups-dilation",
         _conv("conv_transpose1d", stride=3, groups=2, dilation=2, output_padding=2),
@@ -268,7 +276,9 @@ MODULES = [
         lambda lib: lib.nn.Upsample(size=(5, 7), mode="bilinear", align_corners=False),
         [(1, 2, 3, 4)],
     ),
-    ModuleCase("Upsample-trilinear", lambda lib: lib.nn.Upsample(scale_factor=(1, 2, 2), mode="trilinear"), [(1, 1, 2, 2, 3)]),
+    ModuleCase(
+        "Upsample-trilinear", lambda lib: lib.nn.Upsample(scale_factor=(1, 2, 2), mode="trilinear"), [(1, 1, 2, 2, 3)]
+    ),
     ModuleCase("UpsamplingNearest2d", lambda lib: lib.nn.UpsamplingNearest2d(scale_factor=3), [(1, 2, 2, 2)]),
     ModuleCase("UpsamplingBilinear2d", lambda lib: lib.nn.UpsamplingBilinear2d(size=(4, 5)), [(1, 2, 2, 3)]),
     ModuleCase("PixelShuffle", lambda lib: lib.nn.PixelShuffle(2), [(1, 8, 2, 3)]),
@@ -276,14 +286,20 @@ MODULES = [
     ModuleCase("Unfold", lambda lib: lib.nn.Unfold(kernel_size=(2, 3), padding=1, stride=2), [(2, 3, 5, 5)]),
     ModuleCase("Fold", lambda lib: lib.nn.Fold(output_size=(4, 5), kernel_size=2), [(2, 8, 12)]),
     ModuleCase("Conv3d", lambda lib: lib.nn.Conv3d(3, 4, 3, stride=2, padding=1), [(2, 3, 5, 5, 5)]),
-    ModuleCase("Conv3d-no-bias-groups", lambda lib: lib.nn.Conv3d(4, 2, (2, 3, 1), groups=2, bias=False), [(1, 4, 3, 4, 3)]),
+    ModuleCase(
+        "Conv3d-no-bias-groups", lambda lib: lib.nn.Conv3d(4, 2, (2, 3, 1), groups=2, bias=False), [(1, 4, 3, 4, 3)]
+    ),
     ModuleCase(
         "Conv3d-reflect",
         lambda lib: lib.nn.Conv3d(2, 3, 3, padding=1, padding_mode="reflect"),
         [(1, 2, 4, 4, 4)],
     ),
-    ModuleCase("Conv2d-circular", lambda lib: lib.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="circular"), [(2, 2, 5, 5)]),
-    ModuleCase("Conv1d-replicate", lambda lib: lib.nn.Conv1d(2, 3, 3, padding="same", padding_mode="replicate"), [(2, 2, 7)]),
+    ModuleCase(
+        "Conv2d-circular", lambda lib: lib.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="circular"), [(2, 2, 5, 5)]
+    ),
+    ModuleCase(
+        "Conv1d-replicate", lambda lib: lib.nn.Conv1d(2, 3, 3, padding="same", padding_mode="replicate"), [(2, 2, 7)]
+    ),
     ModuleCase("ConvTranspose1d", lambda lib: lib.nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1), [(2, 3, 5)]),
     ModuleCase(
         "ConvTranspose2d-outpad",
@@ -296,7 +312,9 @@ MODULES = [
         [(1, 2, 3, 4)],
         call=lambda m, x: m(x, output_size=(6, 8)),
     ),
-    ModuleCase("ConvTranspose3d", lambda lib: lib.nn.ConvTranspose3d(2, 3, 3, stride=2, output_padding=1), [(1, 2, 2, 3, 2)]),
+    ModuleCase(
+        "ConvTranspose3d", lambda lib: lib.nn.ConvTranspose3d(2, 3, 3, stride=2, output_padding=1), [(1, 2, 2, 3, 2)]
+    ),
     ModuleCase("MaxPool3d", lambda lib: lib.nn.MaxPool3d(2, stride=2, padding=1), [_distinct((1, 2, 4, 5, 4))]),
     ModuleCase("MaxPool2d-ceil", lambda lib: lib.nn.MaxPool2d(3, 2, ceil_mode=True), [_distinct((1, 2, 6, 6))]),
     ModuleCase("MaxPool1d-indices", lambda lib: lib.nn.MaxPool1d(2, return_indices=True), [_distinct((2, 3, 6))]),
@@ -376,7 +394,10 @@ ERRORS = [
     (lambda lib, x: lib.nn.functional.interpolate(x, size=3, scale_factor=2), _x(1, 2, 4, 4)),
     (lambda lib, x: lib.nn.functional.interpolate(x), _x(1, 2, 4, 4)),
     (lambda lib, x: lib.nn.functional.interpolate(x, size=3, align_corners=True), _x(1, 2, 4, 4)),
-    (lambda lib, x: lib.nn.functional.interpolate(x, size=3, mode="nearest-exact", align_corners=False), _x(1, 2, 4, 4)),
+    (
+        lambda lib, x: lib.nn.functional.interpolate(x, size=3, mode="nearest-exact", align_corners=False),
+        _x(1, 2, 4, 4),
+    ),
     (lambda lib, x: lib.nn.functional.interpolate(x, size=3, mode="bilinear"), _x(1, 2, 4)),
     (lambda lib, x: lib.nn.functional.interpolate(x, size=3, mode="linear"), _x(1, 2, 4, 4)),
     (lambda lib, x: lib.nn.functional.interpolate(x, size=3, mode="trilinear"), _x(1, 2, 4, 4)),
@@ -407,9 +428,15 @@ ERRORS = [
     (lambda lib, x: lib.nn.functional.fold(x, (4, 4), 2), _x(1, 8, 8)),
     (lambda lib, x: lib.nn.functional.fold(x, (4, 4), 2), _x(1, 7, 9)),
     (lambda lib, x: lib.nn.functional.fold(x, (4, 4), 2), _x(1, 2, 4, 4)),
-    (lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, stride=2, output_padding=2), _x(1, 2, 4, 4) + [(2, 3, 3, 3)]),
+    (
+        lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, stride=2, output_padding=2),
+        _x(1, 2, 4, 4) + [(2, 3, 3, 3)],
+    ),
     (lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, output_padding=1), _x(1, 2, 4, 4) + [(2, 3, 3, 3)]),
-    (lambda lib, x, w: lib.nn.functional.conv_transpose3d(x, w, stride=2, output_padding=2), _x(1, 2, 2, 2, 2) + [(2, 1, 2, 2, 2)]),
+    (
+        lambda lib, x, w: lib.nn.functional.conv_transpose3d(x, w, stride=2, output_padding=2),
+        _x(1, 2, 2, 2, 2) + [(2, 1, 2, 2, 2)],
+    ),
     (lambda lib, x, w: lib.nn.functional.conv_transpose1d(x, w, stride=2, output_padding=3), _x(1, 2, 4) + [(2, 1, 3)]),
     (lambda lib, x, w: lib.nn.functional.conv3d(x, w), _x(1, 2, 4) + [(1, 1, 1, 1, 1)]),
     (lambda lib, x, w: lib.nn.functional.conv3d(x, w), _x(1, 1, 2, 3, 3) + [(1, 2, 1, 1, 1)]),

@@ -292,4 +292,3 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     """Bilinear upsampling with align_corners=True (the older form of `interpolate`)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-

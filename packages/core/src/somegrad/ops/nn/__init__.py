@@ -11,18 +11,19 @@ only used when no graph is being recorded; with `create_graph=True` the backward
 run the differentiable Tensor-op formulas instead.
 
 One module per family: `linear`, `embedding`, `normalization`, `loss`, `attention`, `conv`,
-`conv3d`, `pooling`, `pooling_nd`, `fold`, `resample`. The public functions own PyTorch's semantics (argument forms, defaults, dtype
-promotion); `somegrad.nn.functional` re-exports them with PyTorch's signatures.
+`conv3d`, `pooling`, `pooling_nd`, `fold`, `resample`. The public functions own PyTorch's
+semantics (argument forms, defaults, dtype promotion); `somegrad.nn.functional` re-exports them
+with PyTorch's signatures.
 """
 
 from somegrad.ops.nn.attention import scaled_dot_product_attention
 from somegrad.ops.nn.conv import conv2d, conv_output_size, conv_transpose2d  # noqa: F401
 from somegrad.ops.nn.conv3d import conv3d, conv_transpose3d
 from somegrad.ops.nn.embedding import embedding
+from somegrad.ops.nn.fold import fold, unfold
 from somegrad.ops.nn.linear import linear
 from somegrad.ops.nn.loss import cross_entropy, nll_loss  # noqa: F401
 from somegrad.ops.nn.normalization import batch_norm_train, layer_norm
-from somegrad.ops.nn.fold import fold, unfold
 from somegrad.ops.nn.pooling import avg_pool2d, max_pool2d
 from somegrad.ops.nn.pooling_nd import avg_pool3d, max_pool3d
 from somegrad.ops.nn.resample import interpolate, pixel_shuffle, pixel_unshuffle

@@ -116,7 +116,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     or (C * kh * kw, L) -> (N, C, *output_size), as `torch.nn.functional.fold`."""
     if input.ndim == 2:
         return fold(input.unsqueeze(0), output_size, kernel_size, dilation, padding, stride).squeeze(0)
-    params = {"output_size": ntuple("fold", "output_size", output_size, 2), **_pairs(
-        "fold", kernel_size, dilation, padding, stride
-    )}
+    params = {
+        "output_size": ntuple("fold", "output_size", output_size, 2),
+        **_pairs("fold", kernel_size, dilation, padding, stride),
+    }
     return apply(COL2IM, (input,), params)

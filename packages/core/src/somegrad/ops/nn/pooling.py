@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
-from somegrad.tensor import Tensor  # noqa: F401 (the return annotation)
 from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops import movement as mv
@@ -18,6 +17,7 @@ from somegrad.ops.nn.conv import _pad2d, _window_slices, conv_output_size
 from somegrad.ops.nn.conv3d import pad_spatial
 from somegrad.ops.nn.pooling_nd import avg_divisor, max_pool_indices, pool_args
 from somegrad.ops.spec import NUMERIC, public
+from somegrad.tensor import Tensor  # noqa: F401 (the return annotation)
 
 
 def _pool_geometry(x_shape, kernel_size, stride, padding, dilation):
@@ -179,11 +179,13 @@ AVG_POOL2D = composite(
 @public(MAX_POOL2D, export=False)
 def max_pool2d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-) -> "Tensor | tuple[Tensor, Tensor]":
+) -> Tensor | tuple[Tensor, Tensor]:
     """Max pooling over (N, C, H, W) or (C, H, W); stride defaults to kernel_size. Integer
     inputs keep their dtype, as in PyTorch. With return_indices, also the flat H*W index of
     each maximum (int64), as max_unpool2d takes."""
-    kernel, stride, padding, dilation = pool_args("max_pool2d", input, 2, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel, stride, padding, dilation = pool_args(
+        "max_pool2d", input, 2, kernel_size, stride, padding, dilation, ceil_mode
+    )
     if input.ndim == 3:
         out = max_pool2d(input.unsqueeze(0), kernel, stride, padding_of(padding), dilation, ceil_mode, return_indices)
         return tuple(o.squeeze(0) for o in out) if return_indices else out.squeeze(0)

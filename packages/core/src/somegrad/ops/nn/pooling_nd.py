@@ -125,7 +125,9 @@ MAX_POOL_INDICES = composite(
 
 
 def max_pool_indices(x, kernel, stride, padding, dilation):
-    return apply(MAX_POOL_INDICES, (x,), {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation})
+    return apply(
+        MAX_POOL_INDICES, (x,), {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+    )
 
 
 def take_at(x, indices):
@@ -203,7 +205,9 @@ def _unbatched(input, dims, fn):
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max pooling over (N, C, D, H, W) or (C, D, H, W); stride defaults to kernel_size.
     With return_indices, also the flat D*H*W index of each maximum (int64)."""
-    kernel, stride, pairs, dilation = pool_args("max_pool3d", input, 3, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel, stride, pairs, dilation = pool_args(
+        "max_pool3d", input, 3, kernel_size, stride, padding, dilation, ceil_mode
+    )
     if input.dtype is dtypes.bool_:
         raise NotImplementedError("max_pool3d: not implemented for bool")
 
@@ -331,7 +335,8 @@ def max_unpool(input, indices, kernel_size, stride, padding, output_size, dims, 
         for d, (size, base, s) in enumerate(zip(sizes, default, stride, strict=True)):
             if not base - s < size < base + s:
                 raise ValueError(
-                    f'{op}: invalid output_size "{tuple(output_size)}" (dim {d} must be between {base - s} and {base + s})'
+                    f'{op}: invalid output_size "{tuple(output_size)}" '
+                    f"(dim {d} must be between {base - s} and {base + s})"
                 )
 
     def run(x, index):
@@ -349,4 +354,3 @@ def max_unpool(input, indices, kernel_size, stride, padding, output_size, dims, 
     if input.ndim == dims + 1:
         return run(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
     return run(input, indices)
-

@@ -22,7 +22,7 @@ from somegrad.ops.creation import tensor
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import INDEX_SELECT
 from somegrad.ops.nn.composite import composite
-from somegrad.ops.spec import FLOATING, OpSpec, public, register
+from somegrad.ops.spec import OpSpec, public, register
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient

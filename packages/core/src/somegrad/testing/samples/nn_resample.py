@@ -39,7 +39,9 @@ def _matrix(n, out, mode, align_corners, scale):
         if mode in ("nearest", "nearest-exact"):
             step = 1 / scale if scale else n / out
             shift = 0.5 if mode == "nearest-exact" else 0.0
-            m[o, o // 2 if out == 2 * n and not shift else min(int(np.floor(np.float32((o + shift) * step))), n - 1)] = 1
+            m[
+                o, o // 2 if out == 2 * n and not shift else min(int(np.floor(np.float32((o + shift) * step))), n - 1)
+            ] = 1
             continue
         if align_corners:
             src = o * (n - 1) / (out - 1) if out > 1 else 0.0
@@ -104,7 +106,11 @@ def _interpolate_samples():
             rtol=1e-5 if dtype is F32 else None,
         )
     yield Sample(
-        (Input(values((1, 2, 3, 4)), layout="transposed"),), _params((5, 6), "bicubic"), _interpolate, F64, name="transposed"
+        (Input(values((1, 2, 3, 4)), layout="transposed"),),
+        _params((5, 6), "bicubic"),
+        _interpolate,
+        F64,
+        name="transposed",
     )
     yield Sample(
         (Input(values((0, 2, 3, 4))),), _params((5, 6), "bilinear"), _interpolate, F64, name="empty-batch", grad=False
@@ -158,7 +164,9 @@ def _numpy_pad(mode):
         if mode == "circular":  # PyTorch crops first, then wraps around what is left
             crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths, strict=True))
             return np.pad(x[crop], [(max(b, 0), max(a, 0)) for b, a in widths], "wrap")
-        padded = np.pad(x, [(max(b, 0), max(a, 0)) for b, a in widths], {"reflect": "reflect", "replicate": "edge"}[mode])
+        padded = np.pad(
+            x, [(max(b, 0), max(a, 0)) for b, a in widths], {"reflect": "reflect", "replicate": "edge"}[mode]
+        )
         crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(padded.shape, widths, strict=True))
         return padded[crop]
 
@@ -273,7 +281,9 @@ def _shuffle_samples(op, reference, shapes, bad_shape):
 
 
 register_samples("pixel_shuffle")(
-    _shuffle_samples("pixel_shuffle", _shuffle, (("2", (2, 8, 2, 3), 2), ("batch-dims", (2, 1, 9, 2, 2), 3)), (1, 5, 2, 2))
+    _shuffle_samples(
+        "pixel_shuffle", _shuffle, (("2", (2, 8, 2, 3), 2), ("batch-dims", (2, 1, 9, 2, 2), 3)), (1, 5, 2, 2)
+    )
 )
 register_samples("pixel_unshuffle")(
     _shuffle_samples("pixel_unshuffle", _unshuffle, (("2", (2, 2, 4, 6), 2), ("unbatched", (1, 6, 3), 3)), (1, 1, 3, 4))
@@ -342,8 +352,12 @@ def _im2col_samples():
         name="unbatched",
         call=lambda x: _nn().unfold(x, 3, padding=1),
     )
-    yield ErrorSample((Input(values((1, 1, 2, 3, 3))),), {}, RuntimeError, "unfold", name="5d", call=lambda x: _nn().unfold(x, 2))
-    yield ErrorSample((Input(values((1, 2, 4, 4))),), {}, RuntimeError, "too small", name="big", call=lambda x: _nn().unfold(x, 5))
+    yield ErrorSample(
+        (Input(values((1, 1, 2, 3, 3))),), {}, RuntimeError, "unfold", name="5d", call=lambda x: _nn().unfold(x, 2)
+    )
+    yield ErrorSample(
+        (Input(values((1, 2, 4, 4))),), {}, RuntimeError, "too small", name="big", call=lambda x: _nn().unfold(x, 5)
+    )
 
 
 @register_samples("col2im")
@@ -351,9 +365,7 @@ def _col2im_samples():
     for name, shape, params in _FOLD_CASES:
         blocks = _blocks(shape[2:], params["kernel_size"], params["stride"], params["padding"], params["dilation"])
         cols_shape = (shape[0], shape[1] * math.prod(params["kernel_size"]), math.prod(blocks))
-        yield Sample(
-            (Input(values(cols_shape)),), {"output_size": shape[2:], **params}, _col2im, F64, name=name
-        )
+        yield Sample((Input(values(cols_shape)),), {"output_size": shape[2:], **params}, _col2im, F64, name=name)
     for dtype in FLOATS:
         yield Sample(
             (Input(values((2, 12, 12))),), {"output_size": (4, 5), **_fold_params()}, _col2im, dtype, name="dtype"

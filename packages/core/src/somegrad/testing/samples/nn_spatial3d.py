@@ -33,7 +33,9 @@ def _conv3d(x, w, stride, padding, dilation, groups):
     result = np.zeros((x.shape[0], w.shape[0]) + out)
     cg, og = w.shape[1], w.shape[0] // groups
     for tap in np.ndindex(w.shape[2:]):
-        key = tuple(slice(t * d, t * d + s * (n - 1) + 1, s) for t, d, s, n in zip(tap, dilation, stride, out, strict=True))
+        key = tuple(
+            slice(t * d, t * d + s * (n - 1) + 1, s) for t, d, s, n in zip(tap, dilation, stride, out, strict=True)
+        )
         patch = xp[(slice(None), slice(None)) + key]
         for g in range(groups):
             taps = w[(slice(g * og, (g + 1) * og), slice(None)) + tap]
@@ -159,7 +161,8 @@ def _windows(x, kernel_size, stride, padding, dilation, fill):
     out = _out(spatial, kernel_size, stride, padding, dilation)
     for o in itertools.product(*(range(n) for n in out)):
         key = tuple(
-            slice(i * s, i * s + d * (k - 1) + 1, d) for i, s, d, k in zip(o, stride, dilation, kernel_size, strict=True)
+            slice(i * s, i * s + d * (k - 1) + 1, d)
+            for i, s, d, k in zip(o, stride, dilation, kernel_size, strict=True)
         )
         window = xp[(slice(None), slice(None)) + key].reshape(x.shape[:2] + (-1,))
         yield o, window, positions[key].reshape(-1)
@@ -250,7 +253,9 @@ _POOL3D_CASES = (
 
 @register_samples("max_pool3d")
 def _max_pool3d_samples():
-    for name, shape, params in _POOL3D_CASES + (("dilation", (1, 1, 4, 5, 5), _pool_params((2, 2, 2), (1, 1, 1), None, (2, 1, 2))),):
+    for name, shape, params in _POOL3D_CASES + (
+        ("dilation", (1, 1, 4, 5, 5), _pool_params((2, 2, 2), (1, 1, 1), None, (2, 1, 2))),
+    ):
         yield Sample((Input(distinct(shape)),), params, _max_pool, F64, name=name)
     for dtype in FLOATS:
         yield Sample((Input(distinct((1, 2, 4, 4, 4))),), _pool_params((2, 2, 2)), _max_pool, dtype, name="dtype")
@@ -302,7 +307,11 @@ def _avg_pool3d_samples():
                 name=f"{name}-{'include' if include else 'exclude'}",
             )
     yield Sample(
-        (Input(values((1, 2, 4, 4, 4))),), _avg_params(True, 3, **_pool_params((2, 2, 2))), _avg_pool, F64, name="divisor"
+        (Input(values((1, 2, 4, 4, 4))),),
+        _avg_params(True, 3, **_pool_params((2, 2, 2))),
+        _avg_pool,
+        F64,
+        name="divisor",
     )
     for dtype in FLOATS:
         yield Sample(
