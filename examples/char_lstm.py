@@ -32,7 +32,9 @@ parser.add_argument("--max-chars", type=int, default=500_000, help="characters o
 parser.add_argument("--emsize", type=int, default=32, help="size of the character embeddings")
 parser.add_argument("--nhid", type=int, default=128, help="hidden units per layer")
 parser.add_argument("--nlayers", type=int, default=2, help="LSTM layers")
-parser.add_argument("--dropout", type=float, default=0.1, help="dropout on the embeddings, between layers and on the output")
+parser.add_argument(
+    "--dropout", type=float, default=0.1, help="dropout on the embeddings, between layers and on the output"
+)
 parser.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate")
 parser.add_argument("--clip", type=float, default=1.0, help="gradient clipping (max total norm)")
 parser.add_argument("--steps", type=int, default=1000, help="training steps (windows of --bptt characters)")

@@ -257,7 +257,9 @@ ERRORS = [
     ("lengths-count", lambda lib, x: _rnn_utils(lib).pack_padded_sequence(x, [5, 3]), [(5, 3, 2)]),
     (
         "total-length",
-        lambda lib, x: _rnn_utils(lib).pad_packed_sequence(_rnn_utils(lib).pack_padded_sequence(x, LENGTHS), False, 0, 4),
+        lambda lib, x: _rnn_utils(lib).pad_packed_sequence(
+            _rnn_utils(lib).pack_padded_sequence(x, LENGTHS), False, 0, 4
+        ),
         [(5, 3, 2)],
     ),
     ("bad-nonlinearity", lambda lib: lib.nn.RNN(4, 6, nonlinearity="sigmoid"), []),

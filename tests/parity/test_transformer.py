@@ -156,7 +156,9 @@ ENCODER_CASES = [
     ModuleCase("encoder-layer", encoder_layer(), [(L, N, E)]),
     ModuleCase("encoder-layer-gelu", encoder_layer(activation="gelu"), [(L, N, E)]),
     ModuleCase(
-        "encoder-layer-callable", lambda lib: lib.nn.TransformerEncoderLayer(E, HEADS, 16, 0.0, lib.nn.functional.silu), [(L, N, E)]
+        "encoder-layer-callable",
+        lambda lib: lib.nn.TransformerEncoderLayer(E, HEADS, 16, 0.0, lib.nn.functional.silu),
+        [(L, N, E)],
     ),
     ModuleCase(
         "encoder-layer-module-activation",
@@ -202,8 +204,12 @@ ENCODER_CASES = [
 
 DECODER_CASES = [
     ModuleCase("decoder-layer", decoder_layer(), [(L, N, E), (S, N, E)]),
-    ModuleCase("decoder-layer-norm-first-gelu", decoder_layer(norm_first=True, activation="gelu"), [(L, N, E), (S, N, E)]),
-    ModuleCase("decoder-layer-batch-first-no-bias", decoder_layer(batch_first=True, bias=False), [(N, L, E), (N, S, E)]),
+    ModuleCase(
+        "decoder-layer-norm-first-gelu", decoder_layer(norm_first=True, activation="gelu"), [(L, N, E), (S, N, E)]
+    ),
+    ModuleCase(
+        "decoder-layer-batch-first-no-bias", decoder_layer(batch_first=True, bias=False), [(N, L, E), (N, S, E)]
+    ),
     ModuleCase("decoder-layer-unbatched", decoder_layer(), [(L, E), (S, E)]),
     ModuleCase("decoder-layer-dropout-eval", decoder_layer(dropout=0.3), [(L, N, E), (S, N, E)], train=False),
     ModuleCase(
@@ -238,7 +244,9 @@ def transformer(**options):
 
 TRANSFORMER_CASES = [
     ModuleCase("transformer", transformer(), [(S, N, E), (L, N, E)]),
-    ModuleCase("transformer-batch-first-norm-first", transformer(batch_first=True, norm_first=True), [(N, S, E), (N, L, E)]),
+    ModuleCase(
+        "transformer-batch-first-norm-first", transformer(batch_first=True, norm_first=True), [(N, S, E), (N, L, E)]
+    ),
     ModuleCase("transformer-gelu-no-bias", transformer(activation="gelu", bias=False), [(S, N, E), (L, N, E)]),
     ModuleCase("transformer-unbatched", transformer(num_encoder_layers=1, num_decoder_layers=1), [(S, E), (L, E)]),
     ModuleCase(
@@ -307,7 +315,11 @@ ERRORS = [
     ("mha-query-1d", lambda lib, x: lib.nn.MultiheadAttention(E, HEADS)(x, x, x), [(E,)]),
     ("mha-key-dims", lambda lib, q, k: lib.nn.MultiheadAttention(E, HEADS)(q, k, k), [(L, N, E), (S, E)]),
     ("mha-embed-dim", lambda lib, x: lib.nn.MultiheadAttention(E, HEADS)(x, x, x), [(L, N, 6)]),
-    ("mha-key-value-shapes", lambda lib, q, k, v: lib.nn.MultiheadAttention(E, HEADS)(q, k, v), [(L, N, E), (S, N, E), (L, N, E)]),
+    (
+        "mha-key-value-shapes",
+        lambda lib, q, k, v: lib.nn.MultiheadAttention(E, HEADS)(q, k, v),
+        [(L, N, E), (S, N, E), (L, N, E)],
+    ),
     (
         "mha-2d-mask-shape",
         lambda lib, x, m: lib.nn.MultiheadAttention(E, HEADS)(x, x, x, attn_mask=m),

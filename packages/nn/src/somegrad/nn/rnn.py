@@ -201,7 +201,9 @@ class RNNBase(Module):
             layout = ("batched" if batched else "unbatched", steps)
         if states is None:
             weight = self._flat_weights[0]
-            states = [sg.zeros(size, dtype=weight.dtype, device=weight.device) for size in self._expected_state_sizes(batch)]
+            states = [
+                sg.zeros(size, dtype=weight.dtype, device=weight.device) for size in self._expected_state_sizes(batch)
+            ]
         else:
             self._check_states(states, batch)
         return data, batch_sizes, states, layout
@@ -307,7 +309,17 @@ class LSTM(RNNBase):
         dtype=None,
     ):
         super().__init__(
-            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size, device, dtype
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
         )
 
     def forward(self, input, hx=None):
