@@ -4,201 +4,49 @@ A workload makes its weights and data once, in NumPy, with names as PyTorch's st
 (``make_inputs``); each framework's builder loads them and returns a ``step()`` that runs one
 step and returns the loss as a float (or None where a step has no loss). A builder raises
 ``Unavailable`` when its framework (or the part of it the workload needs) is not installed.
+The shared pieces are in ``plumbing.py``, the GPT workloads in ``workloads_gpt.py``, and the
+recurrent and Transformer layers in ``workloads_layers.py``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 from numpy_mlp import NumpyMLP
-from torch_gpt import torch_gpt
-
-FRAMEWORKS = ("somegrad", "torch", "numpy", "tinygrad")
-
-
-class Unavailable(Exception):
-    """The framework, or a piece of it this workload needs, is not installed here."""
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """The shapes of every workload; ``full`` is what the issue asks for, ``tiny`` is for tests."""
-
-    chain_length: int = 100
-    chain_width: int = 16
-    mlp: tuple[int, ...] = (784, 256, 256, 10)
-    mlp_batch: int = 128
-    cnn_batch: int = 64
-    cnn_image: int = 28
-    gpt_layers: int = 4
-    gpt_heads: int = 4
-    gpt_width: int = 128
-    gpt_block: int = 64
-    gpt_vocab: int = 96
-    gpt_batch: int = 32
-    generate_tokens: int = 200
-    generate_context: int = 64
-    cached_context: int = 8  # KV-cache generation: a prompt and new tokens that fit the block
-    cached_tokens: int = 56
-
-
-FULL = Sizes()
-TINY = Sizes(
-    chain_length=8,
-    mlp=(32, 16, 16, 10),
-    mlp_batch=8,
-    cnn_batch=2,
-    cnn_image=8,
-    gpt_layers=1,
-    gpt_heads=2,
-    gpt_width=16,
-    gpt_block=8,
-    gpt_vocab=12,
-    gpt_batch=2,
-    generate_tokens=4,
-    generate_context=8,
-    cached_context=2,
-    cached_tokens=5,
+from plumbing import (  # noqa: F401  (re-exported: run.py, compiled.py and distributed.py read them here)
+    FRAMEWORKS,
+    FULL,
+    LR,
+    TINY,
+    WEIGHT_DECAY,
+    Sizes,
+    Unavailable,
+    Workload,
+    _assign,
+    _conv,
+    _import_somegrad,
+    _import_tinygrad,
+    _import_torch,
+    _linear,
+    _load,
+    _tinygrad_leaf,
+    _training_step,
 )
-
-LR = 1e-3
-WEIGHT_DECAY = 0.01
-
-
-@dataclass
-class Workload:
-    name: str
-    description: str
-    unit: str  # of the reported time: "ms/step" or "us/op"
-    make_inputs: Callable[[Sizes], dict]
-    builders: dict[str, Callable[[dict], Callable[[], float | None]]]
-    time_scale: float = 1e3  # seconds -> unit
-    per_step_divisor: Callable[[Sizes], int] = lambda sizes: 1
-    throughput: Callable[[Sizes], int] | None = None  # items per step, for items/s
-    throughput_unit: str | None = None
-    extra: dict = field(default_factory=dict)
-
-
-# --- shared initialisation, as PyTorch's defaults ----------------------------------------------
-
-
-def _uniform(rng: np.random.Generator, shape: tuple[int, ...], bound: float) -> np.ndarray:
-    return rng.uniform(-bound, bound, size=shape).astype(np.float32)
-
-
-def _linear(rng, weights: dict, name: str, fan_in: int, fan_out: int, bias: bool = True):
-    # nn.Linear's default: kaiming_uniform(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-    bound = 1 / math.sqrt(fan_in)
-    weights[f"{name}.weight"] = _uniform(rng, (fan_out, fan_in), bound)
-    if bias:
-        weights[f"{name}.bias"] = _uniform(rng, (fan_out,), bound)
-
-
-def _conv(rng, weights: dict, name: str, c_in: int, c_out: int, k: int):
-    bound = 1 / math.sqrt(c_in * k * k)
-    weights[f"{name}.weight"] = _uniform(rng, (c_out, c_in, k, k), bound)
-    weights[f"{name}.bias"] = _uniform(rng, (c_out,), bound)
-
-
-def _assign(named: dict, arrays: dict[str, np.ndarray], set_value) -> str:
-    """Copy ``arrays`` into the parameters ``named`` (name -> parameter); returns how.
-
-    By name when the names agree; else in order when the shapes agree in order (a model that
-    names its parameters differently but builds them in the same order). Raises ValueError
-    when neither works.
-    """
-    if set(named) == set(arrays):
-        for name, param in named.items():
-            set_value(param, arrays[name])
-        return "by name"
-    params = list(named.values())
-    values = [arrays[k] for k in arrays]
-    shapes_params = [tuple(p.shape) for p in params]
-    shapes_values = [v.shape for v in values]
-    if shapes_params == shapes_values:
-        for param, value in zip(params, values, strict=True):
-            set_value(param, value)
-        return "in order (parameter names differ from PyTorch's)"
-    raise ValueError(f"parameters differ: model has {list(named)[:6]}..., weights have {list(arrays)[:6]}...")
-
-
-# --- per-framework plumbing --------------------------------------------------------------------
-
-
-def _import_torch():
-    try:
-        import torch
-    except ImportError as e:
-        raise Unavailable("torch is not installed") from e
-    return torch
-
-
-def _import_somegrad(*parts: str):
-    try:
-        import somegrad as sg
-    except ImportError as e:
-        raise Unavailable("somegrad is not importable") from e
-    modules = [sg]
-    for part in parts:
-        try:
-            modules.append(__import__(f"somegrad.{part}", fromlist=["_"]))
-        except ImportError as e:
-            raise Unavailable(f"somegrad.{part} is not available: {e}") from e
-    return modules
-
-
-def _import_tinygrad():
-    try:
-        import tinygrad
-    except ImportError as e:
-        raise Unavailable("tinygrad is not installed") from e
-    try:
-        tinygrad.Tensor([1.0]).realize()
-    except Exception as e:  # tinygrad needs a compiler or a device it can use
-        raise Unavailable(f"tinygrad is installed but cannot run here: {e}") from e
-    return tinygrad
-
-
-def _tinygrad_leaf(value: np.ndarray):
-    from tinygrad import Tensor
-
-    leaf = Tensor(value)
-    leaf.requires_grad = True
-    return leaf
-
-
-def _torch_set(param, value: np.ndarray) -> None:
-    import torch
-
-    with torch.no_grad():
-        param.copy_(torch.from_numpy(value))
-
-
-def _somegrad_set(param, value: np.ndarray) -> None:
-    import somegrad as sg
-
-    with sg.no_grad():
-        param.copy_(sg.tensor(value))
-
-
-def _load(framework: str, model, weights: dict) -> str:
-    setter = _torch_set if framework == "torch" else _somegrad_set
-    return _assign(dict(model.named_parameters()), weights, setter)
-
-
-def _training_step(zero_grad, forward_loss, step):
-    def run() -> float:
-        zero_grad()
-        loss = forward_loss()
-        loss.backward()
-        step()
-        return float(loss.item())
-
-    return run
-
+from workloads_gpt import (  # noqa: F401
+    _gpt_model,
+    gpt_generate_cached_somegrad,
+    gpt_generate_prompt_torch,
+    gpt_generate_somegrad,
+    gpt_generate_torch,
+    gpt_generate_uncached_somegrad,
+    gpt_inputs,
+    gpt_train_bf16_somegrad,
+    gpt_train_bf16_torch,
+    gpt_train_checkpointed_somegrad,
+    gpt_train_checkpointed_torch,
+    gpt_train_somegrad,
+    gpt_train_torch,
+)
+from workloads_layers import LAYER_WORKLOADS
 
 # --- 1. per-op overhead ------------------------------------------------------------------------
 # A chain of small elementwise ops; the time of forward + backward divided by the chain length
@@ -422,212 +270,6 @@ def cnn_torch(inputs: dict):
     return _classifier_torch(lambda nn: _cnn(nn, inputs["sizes"].cnn_image), inputs)
 
 
-# --- 4. and 5. char GPT ------------------------------------------------------------------------
-
-
-def gpt_weights(sizes: Sizes) -> dict[str, np.ndarray]:
-    """GPT-2 style initialisation, under nanoGPT's (and somegrad's) state-dict names.
-
-    The LM head is tied to the token embedding, so it has no entry of its own.
-    """
-    rng = np.random.default_rng(3)
-    c, layers = sizes.gpt_width, sizes.gpt_layers
-
-    def normal(*shape, std=0.02):
-        return (rng.standard_normal(shape) * std).astype(np.float32)
-
-    def zeros(*shape):
-        return np.zeros(shape, np.float32)
-
-    def ones(*shape):
-        return np.ones(shape, np.float32)
-
-    w = {
-        "transformer.wte.weight": normal(sizes.gpt_vocab, c),
-        "transformer.wpe.weight": normal(sizes.gpt_block, c),
-    }
-    projection_std = 0.02 / math.sqrt(2 * layers)
-    for i in range(layers):
-        p = f"transformer.h.{i}."
-        w[p + "ln_1.weight"], w[p + "ln_1.bias"] = ones(c), zeros(c)
-        w[p + "attn.c_attn.weight"], w[p + "attn.c_attn.bias"] = normal(3 * c, c), zeros(3 * c)
-        w[p + "attn.c_proj.weight"] = normal(c, c, std=projection_std)
-        w[p + "attn.c_proj.bias"] = zeros(c)
-        w[p + "ln_2.weight"], w[p + "ln_2.bias"] = ones(c), zeros(c)
-        w[p + "mlp.c_fc.weight"], w[p + "mlp.c_fc.bias"] = normal(4 * c, c), zeros(4 * c)
-        w[p + "mlp.c_proj.weight"] = normal(c, 4 * c, std=projection_std)
-        w[p + "mlp.c_proj.bias"] = zeros(c)
-    w["transformer.ln_f.weight"], w["transformer.ln_f.bias"] = ones(c), zeros(c)
-    return w
-
-
-def gpt_inputs(sizes: Sizes) -> dict:
-    rng = np.random.default_rng(4)
-    shape = (sizes.gpt_batch, sizes.gpt_block)
-    return {
-        "sizes": sizes,
-        "weights": gpt_weights(sizes),
-        "idx": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
-        "targets": rng.integers(0, sizes.gpt_vocab, shape).astype(np.int64),
-        "context": rng.integers(0, sizes.gpt_vocab, (1, sizes.generate_context)).astype(np.int64),
-        "prompt": rng.integers(0, sizes.gpt_vocab, (1, sizes.cached_context)).astype(np.int64),
-    }
-
-
-def _somegrad_gpt(sizes: Sizes):
-    _import_somegrad("nn")
-    try:
-        from somegrad.nn.models import GPT, GPTConfig
-    except ImportError as e:
-        raise Unavailable(f"somegrad.nn.models.GPT is not available: {e}") from e
-    config = GPTConfig(
-        vocab_size=sizes.gpt_vocab,
-        block_size=sizes.gpt_block,
-        n_layer=sizes.gpt_layers,
-        n_head=sizes.gpt_heads,
-        n_embd=sizes.gpt_width,
-        dropout=0.0,
-        bias=True,
-        tie_weights=True,
-    )
-    return GPT(config)
-
-
-def _gpt_model(framework: str, inputs: dict):
-    sizes = inputs["sizes"]
-    if framework == "torch":
-        _import_torch()
-        model = torch_gpt(sizes)
-    else:
-        model = _somegrad_gpt(sizes)
-    try:
-        how = _load(framework, model, inputs["weights"])
-    except ValueError as e:
-        how = f"own initialisation ({e})"
-    inputs.setdefault("loaded", {})[framework] = how
-    return model
-
-
-def gpt_train_somegrad(inputs: dict):
-    sg, optim = _import_somegrad("optim")
-    model = _gpt_model("somegrad", inputs)
-    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
-    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
-
-
-def gpt_train_torch(inputs: dict):
-    torch = _import_torch()
-    model = _gpt_model("torch", inputs)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
-    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
-
-
-def gpt_train_bf16_somegrad(inputs: dict):
-    sg, optim = _import_somegrad("optim")
-    if not hasattr(sg, "autocast"):
-        raise Unavailable("this somegrad has no autocast")
-    model = _gpt_model("somegrad", inputs)
-    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
-
-    def forward_loss():
-        with sg.autocast("cpu", dtype=sg.bfloat16):
-            return model(idx, targets)[1]
-
-    return _training_step(opt.zero_grad, forward_loss, opt.step)
-
-
-def gpt_train_bf16_torch(inputs: dict):
-    torch = _import_torch()
-    model = _gpt_model("torch", inputs)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
-
-    def forward_loss():
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return model(idx, targets)[1]
-
-    return _training_step(opt.zero_grad, forward_loss, opt.step)
-
-
-def gpt_train_checkpointed_somegrad(inputs: dict):
-    sg, optim = _import_somegrad("optim")
-    model = _gpt_model("somegrad", inputs)
-    if not hasattr(model, "gradient_checkpointing"):
-        raise Unavailable("this somegrad's GPT has no gradient_checkpointing")
-    model.gradient_checkpointing = True
-    opt = optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = sg.tensor(inputs["idx"]), sg.tensor(inputs["targets"])
-    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
-
-
-def gpt_train_checkpointed_torch(inputs: dict):
-    torch = _import_torch()
-    from torch.utils.checkpoint import checkpoint
-
-    model = _gpt_model("torch", inputs)
-    for block in model.transformer.h:  # each block's forward through torch.utils.checkpoint
-        block.forward = (lambda forward: lambda x: checkpoint(forward, x, use_reentrant=False))(block.forward)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    idx, targets = torch.from_numpy(inputs["idx"]), torch.from_numpy(inputs["targets"])
-    return _training_step(opt.zero_grad, lambda: model(idx, targets)[1], opt.step)
-
-
-def _somegrad_generate(inputs: dict, context_key: str, tokens: int, use_cache: bool):
-    (sg,) = _import_somegrad()
-    model = _gpt_model("somegrad", inputs)
-    model.eval()
-    context = sg.tensor(inputs[context_key])
-    try:
-        model.generate(context, 1, use_cache=use_cache)
-    except TypeError as e:
-        raise Unavailable(f"this somegrad's GPT.generate has no use_cache: {e}") from e
-
-    def step() -> None:
-        with sg.no_grad():
-            model.generate(context, tokens, temperature=1.0, top_k=None, use_cache=use_cache)
-
-    return step
-
-
-def _torch_generate(inputs: dict, context_key: str, tokens: int):
-    torch = _import_torch()
-    model = _gpt_model("torch", inputs)
-    model.eval()
-    context = torch.from_numpy(inputs[context_key])
-
-    def step() -> None:
-        model.generate(context, tokens, temperature=1.0, top_k=None)
-
-    return step
-
-
-def gpt_generate_somegrad(inputs: dict):
-    # the path without a KV cache, as this row measured before the cache existed
-    return _somegrad_generate(inputs, "context", inputs["sizes"].generate_tokens, use_cache=False)
-
-
-def gpt_generate_torch(inputs: dict):
-    return _torch_generate(inputs, "context", inputs["sizes"].generate_tokens)
-
-
-def gpt_generate_cached_somegrad(inputs: dict):
-    return _somegrad_generate(inputs, "prompt", inputs["sizes"].cached_tokens, use_cache=True)
-
-
-def gpt_generate_uncached_somegrad(inputs: dict):
-    return _somegrad_generate(inputs, "prompt", inputs["sizes"].cached_tokens, use_cache=False)
-
-
-def gpt_generate_prompt_torch(inputs: dict):
-    # nanoGPT's generate, which recomputes the context for every token (no KV cache)
-    return _torch_generate(inputs, "prompt", inputs["sizes"].cached_tokens)
-
-
-# --- the list ----------------------------------------------------------------------------------
-
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in [
@@ -714,5 +356,6 @@ WORKLOADS: dict[str, Workload] = {
             throughput=lambda s: s.cached_tokens,
             throughput_unit="tok/s",
         ),
+        *LAYER_WORKLOADS,
     ]
 }

@@ -28,10 +28,12 @@ WORKLOAD_NAMES = [
     "gpt_train_ckpt",
     "gpt_gen_cached",
     "gpt_gen_nocache",
+    "lstm_train",
+    "encoder_train",
 ]
 # workloads whose step returns a loss computed from the shared weights and data (in float32:
 # the bfloat16 row's first losses agree only to bfloat16's precision, checked on its own)
-LOSS_WORKLOADS = ["per_op", "mlp", "cnn", "gpt_train", "gpt_train_ckpt"]
+LOSS_WORKLOADS = ["per_op", "mlp", "cnn", "gpt_train", "gpt_train_ckpt", "lstm_train", "encoder_train"]
 
 try:
     import torch  # noqa: F401
