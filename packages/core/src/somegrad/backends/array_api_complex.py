@@ -39,16 +39,24 @@ def kernels(xp, native) -> dict:
         return dtypes.from_name(str(getattr(array.dtype, "name", array.dtype)).rsplit(".", 1)[-1])
 
     def _reinterpret(x, dtype):
-        """`x`'s memory read as `dtype` (NumPy's and CuPy's `.view`), or None where not possible."""
+        """`x`'s memory read as `dtype` (NumPy's and CuPy's `.view`; other CPU arrays through
+        DLPack and NumPy), or None where not possible."""
         view = getattr(x, "view", None)
-        if view is None:
-            return None
         try:
-            if x.ndim == 0:
-                return view(native(dtype)).reshape(())
-            return view(native(dtype))
-        except (TypeError, ValueError):
+            if view is not None:
+                return view(native(dtype)).reshape(()) if x.ndim == 0 else view(native(dtype))
+            if hasattr(x, "__dlpack__") and hasattr(xp, "from_dlpack"):
+                import numpy as np
+
+                # a copy where the array's layout allows no view (its library reports none)
+                host = np.from_dlpack(x)
+                host = host if host.flags.c_contiguous else host.copy(order="C")
+                if host.ndim == 0:
+                    return xp.reshape(xp.from_dlpack(host.reshape((1,)).view(np.dtype(dtype.name))), ())
+                return xp.from_dlpack(host.view(np.dtype(dtype.name)))
+        except (TypeError, ValueError, RuntimeError, BufferError, AttributeError):
             return None
+        return None
 
     def view_as_real(x):
         part = dtypes.to_real(_dtype_of(x))

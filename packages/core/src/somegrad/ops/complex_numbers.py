@@ -14,7 +14,7 @@ import math
 from somegrad import dtypes
 from somegrad.errors import DTypeError
 from somegrad.ops.dispatch import apply
-from somegrad.ops.operands import cast
+from somegrad.ops.operands import cast, scalar_tensor
 from somegrad.ops.shapes import broadcast_shapes
 from somegrad.ops.spec import FLOATING, OpSpec, public, register
 from somegrad.tensor import Tensor
@@ -53,7 +53,7 @@ def _view_as_complex_infer(x):
         raise DTypeError(f"view_as_complex: only supported for float32 and float64 tensors, got dtype {x.dtype.name}")
     if x.ndim == 0 or x.shape[-1] != 2:
         raise RuntimeError(f"view_as_complex: the tensor must have a last dimension of size 2, got shape {x.shape}")
-    strides = x.stride()
+    strides = x.stride() if x.numel() else (2,) * (x.ndim - 1) + (1,)  # no elements: any layout views
     if strides[-1] != 1:
         raise RuntimeError(f"view_as_complex: the tensor must have a last dimension with stride 1, got {strides[-1]}")
     if any(s % 2 for size, s in zip(x.shape[:-1], strides[:-1]) if size != 1):
@@ -79,9 +79,7 @@ COMPLEX_OP = register(
     OpSpec("complex", "elementwise", ("real", "imag"), _complex_infer, lambda g: (real(g), imag(g)), accepts=PARTS)
 )
 VIEW_AS_REAL = register(
-    OpSpec(
-        "view_as_real", "movement", ("x",), _view_as_real_infer, _view_as_real_backward, view=True, accepts=COMPLEX
-    )
+    OpSpec("view_as_real", "movement", ("x",), _view_as_real_infer, _view_as_real_backward, view=True, accepts=COMPLEX)
 )
 VIEW_AS_COMPLEX = register(
     OpSpec(
@@ -117,10 +115,19 @@ def imag(x):
     return apply(IMAG_PART, (x,), {})
 
 
+def _parts(real, imag):
+    """The two part tensors; a Python number takes the other part's dtype (PyTorch takes tensors only)."""
+    if not isinstance(real, Tensor):
+        real = scalar_tensor(real, imag.dtype, imag.device)
+    elif not isinstance(imag, Tensor):
+        imag = scalar_tensor(imag, real.dtype, real.device)
+    return real, imag
+
+
 @public(COMPLEX_OP)
 def complex(real, imag):  # noqa: A001  (PyTorch's name)
     """`real + i * imag`, broadcasting: two float32 (float64) tensors give complex64 (complex128)."""
-    return apply(COMPLEX_OP, (real, imag), {})
+    return apply(COMPLEX_OP, _parts(real, imag), {})
 
 
 @public(VIEW_AS_REAL)
@@ -147,7 +154,7 @@ POLAR = register(
 @public(POLAR)
 def polar(abs, angle):  # noqa: A002  (PyTorch's names)
     """`abs * (cos(angle) + i sin(angle))`, broadcasting: float32 (float64) parts give complex64 (complex128)."""
-    return apply(POLAR, (abs, angle), {})
+    return apply(POLAR, _parts(abs, angle), {})
 
 
 def _angle(x):
@@ -211,9 +218,12 @@ def _view_dtype_infer(x, dtype):
     what = f"to view {x.dtype.name} as {dtype.name} (different element sizes)"
     if x.ndim == 0:
         raise RuntimeError(f"view: self.dim() cannot be 0 {what}")
-    strides = x.stride()
-    if strides[-1] != 1:
-        raise RuntimeError(f"view: self.stride(-1) must be 1 {what}, but got {strides[-1]}")
+    if x.numel() == 0:  # no elements: any layout views (PyTorch's size-0 tensors are contiguous)
+        strides = (0,) * x.ndim
+    else:
+        strides = x.stride()
+        if strides[-1] != 1:
+            raise RuntimeError(f"view: self.stride(-1) must be 1 {what}, but got {strides[-1]}")
     if new > old:
         ratio = new // old
         if x.shape[-1] % ratio:
