@@ -22,7 +22,13 @@ def _rng(seed=0):
 
 
 # --- errors ------------------------------------------------------------------------------------
+INTEGERS = np.array([-2, 0, 3])
+
 ERRORS = [
+    *[
+        (f"{name}-int", lambda lib, x, name=name: getattr(F(lib), name)(x), [INTEGERS])
+        for name in ("elu", "selu", "celu", "hardswish", "hardsigmoid", "logsigmoid", "mish")
+    ],
     ("reduction", lambda lib, x, t: F(lib).huber_loss(x, t, reduction="average"), [(3,), (3,)]),
     ("reduction-kl", lambda lib, x, t: F(lib).kl_div(x, t, reduction="batch"), [(3,), (3,)]),
     ("reduction-poisson", lambda lib, x, t: F(lib).poisson_nll_loss(x, t, reduction="avg"), [(3,), (3,)]),

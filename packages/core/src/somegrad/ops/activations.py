@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from somegrad.errors import ArgumentError
+from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops.comparison import where
 from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.elementwise import _floating, maximum, minimum, unary
@@ -231,7 +231,7 @@ HARDTANH = unary(
     decompose=lambda x, min_val, max_val: x.clamp(min_val, max_val),
     explicit=True,
     infer=_hardtanh_infer,
-    accepts=FLOATING,
+    accepts=NUMERIC,
 )
 HARDSIGMOID = unary(
     "hardsigmoid",
@@ -294,20 +294,28 @@ MISH = unary(
     doc="x * tanh(softplus(x)).",
 )
 
+
+def _float_only(op, x):
+    """PyTorch has these for floating point tensors only (`elu` of int64 is NotImplementedError)."""
+    if not x.dtype.is_floating_point:
+        raise UnsupportedDTypeError(f"{op}: not implemented for {x.dtype.name} tensors (floating point only)")
+    return x
+
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 @public(ELU)
 def elu(x, alpha=1.0):
-    """`x` where `x > 0`, else `alpha * (exp(x) - 1)`; the same shape (integers give the default float)."""
-    return apply(ELU, (_floating(x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0})
+    """`x` where `x > 0`, else `alpha * (exp(x) - 1)`; the same shape and dtype (floating point)."""
+    return apply(ELU, (_float_only("elu", x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0})
 
 
 @public(ELU, form=True)
 def selu(x):
     """`scale * elu(x, alpha)` with SELU's self-normalising constants (alpha 1.6733, scale 1.0507)."""
-    return apply(ELU, (_floating(x),), {"alpha": _SELU_ALPHA, "scale": _SELU_SCALE, "input_scale": 1.0})
+    return apply(ELU, (_float_only("selu", x),), {"alpha": _SELU_ALPHA, "scale": _SELU_SCALE, "input_scale": 1.0})
 
 
 @public(ELU, form=True)
@@ -315,31 +323,34 @@ def celu(x, alpha=1.0):
     """`max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`; alpha must not be 0."""
     if alpha == 0:
         raise ArgumentError("celu: alpha must not be 0 (the input is divided by it)")
-    return apply(ELU, (_floating(x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0 / alpha})
+    return apply(ELU, (_float_only("celu", x),), {"alpha": float(alpha), "scale": 1.0, "input_scale": 1.0 / alpha})
 
 
 @public(HARDTANH)
 def hardtanh(x, min_val=-1.0, max_val=1.0):
-    """`x` clamped to [min_val, max_val], with no gradient at or beyond the bounds (as PyTorch)."""
-    return apply(HARDTANH, (_floating(x),), {"min_val": float(min_val), "max_val": float(max_val)})
+    """`x` clamped to [min_val, max_val], keeping the dtype, with no gradient at or beyond the bounds
+    (as PyTorch)."""
+    if not x.dtype.is_floating_point:  # the bounds as the integers PyTorch converts them to
+        min_val, max_val = int(min_val), int(max_val)
+    return apply(HARDTANH, (x,), {"min_val": min_val, "max_val": max_val})
 
 
 @public(HARDTANH, form=True)
 def relu6(x):
-    """`hardtanh(x, 0, 6)`: `x` clamped to [0, 6]."""
-    return apply(HARDTANH, (_floating(x),), {"min_val": 0.0, "max_val": 6.0})
+    """`hardtanh(x, 0, 6)`: `x` clamped to [0, 6], keeping the dtype."""
+    return apply(HARDTANH, (x,), {"min_val": 0, "max_val": 6})
 
 
 @public(HARDSIGMOID)
 def hardsigmoid(x):
     """`relu6(x + 3) / 6` elementwise: 0 below -3, 1 above 3, linear between."""
-    return apply(HARDSIGMOID, (_floating(x),), {})
+    return apply(HARDSIGMOID, (_float_only("hardsigmoid", x),), {})
 
 
 @public(HARDSWISH)
 def hardswish(x):
     """`x * relu6(x + 3) / 6` elementwise."""
-    return apply(HARDSWISH, (_floating(x),), {})
+    return apply(HARDSWISH, (_float_only("hardswish", x),), {})
 
 
 @public(SOFTSIGN)
@@ -351,10 +362,10 @@ def softsign(x):
 @public(LOGSIGMOID)
 def logsigmoid(x):
     """`log(sigmoid(x))` elementwise, computed stably for any x."""
-    return apply(LOGSIGMOID, (_floating(x),), {})
+    return apply(LOGSIGMOID, (_float_only("logsigmoid", x),), {})
 
 
 @public(MISH)
 def mish(x):
     """`x * tanh(softplus(x))` elementwise."""
-    return apply(MISH, (_floating(x),), {})
+    return apply(MISH, (_float_only("mish", x),), {})

@@ -268,6 +268,14 @@ def _elu_samples():
         name="celu-alpha0",
         call=lambda x: __import__("somegrad").ops.activations.celu(x, 0.0),
     )
+    yield ErrorSample(
+        (Input(values((3,), -5, 5, integer=True), dtype=dtypes.int64),),
+        {},
+        NotImplementedError,
+        "elu: not implemented for int64",
+        name="integer",
+        call=lambda x: __import__("somegrad").ops.activations.elu(x),
+    )
 
 
 def _hardtanh_reference(x, min_val, max_val):
@@ -298,6 +306,14 @@ def _hardtanh_samples():
         name="special",
         grad=False,
     )
+    for dtype in (dtypes.int64, dtypes.int32, dtypes.uint8):
+        yield Sample(
+            (Input(values((3, 4), 0, 9, integer=True)),),
+            {"min_val": 2, "max_val": 6},
+            _hardtanh_reference,
+            dtype,
+            name="int",
+        )
     yield ErrorSample(
         (Input(values((3,))),),
         {"min_val": 2.0, "max_val": 1.0},
