@@ -1,5 +1,5 @@
-"""Parity with PyTorch: mm, bmm, mv, dot, vdot, inner, outer/ger, addmm, addmv, addbmm, baddbmm and
-einsum, values and gradients in float64 and float32, methods, in-place variants and the errors."""
+"""Parity with PyTorch: mm, bmm, mv, dot, vdot, inner, outer/ger, addmm, addmv, addbmm, baddbmm,
+tensordot and einsum, values and gradients in float64 and float32, methods, in-place variants and the errors."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ PRODUCTS = [
     ),
     Case("baddbmm-method", lambda lib, c, a, b: c.baddbmm(a, b), [(1, 1, 4), (2, 3, 5), (2, 5, 4)]),
     Case("baddbmm-inplace", lambda lib, c, a, b: (c * 1).baddbmm_(a, b, alpha=2), [(2, 3, 4), (2, 3, 5), (2, 5, 4)]),
+    Case("tensordot", lambda lib, a, b: lib.tensordot(a, b), [(2, 3, 4), (3, 4, 5)]),
+    Case("tensordot-int", lambda lib, a, b: lib.tensordot(a, b, dims=1), [(2, 3), (3, 4)]),
+    Case("tensordot-outer", lambda lib, a, b: lib.tensordot(a, b, 0), [(2, 3), (4,)]),
+    Case("tensordot-lists", lambda lib, a, b: lib.tensordot(a, b, dims=([1, 0], [0, 1])), [(3, 4, 2), (4, 3)]),
+    Case("tensordot-negative", lambda lib, a, b: lib.tensordot(a, b, dims=([-1], [0])), [(2, 3), (3, 4)]),
     # second order: the gradient of a gradient, through the products
     Case(
         "mm-double-backward", lambda lib, a, b: _grad_of(lib, lambda x: (lib.mm(x, b) ** 2).sum(), a), [(3, 4), (4, 2)]
@@ -145,6 +150,11 @@ ERRORS = {
     "addmv-input": (lambda lib, c, a, v: lib.addmv(c, a, v), [(3,), (2, 3), (3,)]),
     "addbmm-input": (lambda lib, c, a, b: lib.addbmm(c, a, b), [(3, 3), (2, 2, 3), (2, 3, 2)]),
     "baddbmm-input": (lambda lib, c, a, b: lib.baddbmm(c, a, b), [(3, 2, 2), (2, 2, 3), (2, 3, 2)]),
+    "tensordot-negative-dims": (lambda lib, a, b: lib.tensordot(a, b, dims=-1), [(2, 3), (3, 4)]),
+    "tensordot-too-many": (lambda lib, a, b: lib.tensordot(a, b, dims=3), [(2, 3), (3, 4)]),
+    "tensordot-sizes": (lambda lib, a, b: lib.tensordot(a, b, ([0], [0])), [(2, 3), (3, 4)]),
+    "tensordot-lengths": (lambda lib, a, b: lib.tensordot(a, b, ([1], [0, 1])), [(2, 3), (3, 4)]),
+    "tensordot-dtypes": (lambda lib, a, b: lib.tensordot(a, b.double(), 1), [(2, 3), (3, 4)]),
     "einsum-fewer": (lambda lib, a: lib.einsum("ij,jk", a), [(2, 3)]),
     "einsum-more": (lambda lib, a: lib.einsum("ij", a, a), [(2, 3)]),
     "einsum-subscripts": (lambda lib, a: lib.einsum("ijk", a), [(2, 3)]),

@@ -160,7 +160,7 @@ def _take_diagonals(x, labels):
     labels = list(labels)
     for label in dict.fromkeys(labels):
         while labels.count(label) > 1:
-            from somegrad.ops.layout import diagonal
+            from somegrad.ops.diagonals import diagonal
 
             first = labels.index(label)
             second = labels.index(label, first + 1)

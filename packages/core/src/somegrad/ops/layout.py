@@ -1,12 +1,9 @@
-"""Diagonals, rolls and windows: diagonal, diag_embed, diag, trace, tril/triu_indices, roll, Tensor.unfold,
-repeat_interleave, movedim, rot90, t, select. The splits and joins (unbind, tensor_split, meshgrid, hstack, ...)
-are in `somegrad.ops.splits`.
+"""Rolls, windows and moves: tril/triu_indices, roll, Tensor.unfold, repeat_interleave, movedim,
+rot90, t, select. The diagonals (diagonal, diag_embed, diag, trace, ...) are in
+`somegrad.ops.diagonals`, the splits and joins (unbind, tensor_split, meshgrid, hstack, ...) in
+`somegrad.ops.splits`: one family, three modules.
 
-All but the index creators are composites of the movement and indexing primitives. `diagonal` is a
-view where the input's layout allows (a strided slice of the flattened matrix dims), and records
-one node whose backward writes the gradient back onto the diagonal of zeros (one strided write),
-as `diag_embed` does forward; diag_embed's backward is `diagonal` itself: both are differentiable
-to any order.
+All but the index creators are implicit composites of the movement and indexing primitives.
 """
 
 from __future__ import annotations
@@ -15,202 +12,15 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
+from somegrad.ops import diagonals  # noqa: F401  (registers the diagonals)
 from somegrad.ops.creation import _place
+from somegrad.ops.diagonals import layout_op, permuted
 from somegrad.ops.dispatch import apply, create
-from somegrad.ops.indexing import INDEX_SELECT, index_put
-from somegrad.ops.movement import CAT, FLIP, PAD, PERMUTE, flatten, narrow, permute, transpose
+from somegrad.ops.indexing import INDEX_SELECT
+from somegrad.ops.movement import CAT, FLIP, PAD, flatten, narrow, permute, transpose
 from somegrad.ops.shapes import normalize_dim
-from somegrad.ops.spec import INTEGERS, NUMERIC, OpSpec, public, register
+from somegrad.ops.spec import INTEGERS, OpSpec, public, register
 from somegrad.tensor import Tensor
-
-
-def _layout(name, infer_shape, decompose, accepts=None, inputs=("input",), dtype=None):
-    """An implicit composite: `infer_shape(x, **params)` gives the shape (and raises the clear
-    errors); the dtype is x's unless `dtype(x)` says otherwise."""
-
-    def infer(*tensors, **params):
-        return infer_shape(*tensors, **params), (dtype or (lambda x: x.dtype))(tensors[0])
-
-    return register(OpSpec(name, "movement", inputs, infer, decompose=decompose, accepts=accepts))
-
-
-def _inverse(perm):
-    return tuple(sorted(range(len(perm)), key=perm.__getitem__))
-
-
-def _permuted(x, perm):
-    return apply(PERMUTE, (x,), {"dims": tuple(perm)}) if tuple(perm) != tuple(range(len(perm))) else x
-
-
-def _diagonal_length(n, m, offset):
-    return max(0, min(n + min(offset, 0), m - max(offset, 0)))
-
-
-# --- diagonal and diag_embed: each the other's backward ----------------------------------------
-def _matrix_dims_last(ndim, dim1, dim2):
-    """The permutation that moves dim1 and dim2 (in that order) after the other dims."""
-    return [d for d in range(ndim) if d not in (dim1, dim2)] + [dim1, dim2]
-
-
-def _diagonal_infer(x, offset, dim1, dim2):
-    n, m = x.shape[dim1], x.shape[dim2]
-    rest = tuple(s for d, s in enumerate(x.shape) if d not in (dim1, dim2))
-    return rest + (_diagonal_length(n, m, offset),), x.dtype
-
-
-def _diagonal(x, offset, dim1, dim2):
-    # the matrix dims last and flattened: the diagonal is every (m + 1)-th element from its start,
-    # a strided slice, so a view wherever the reshape is one
-    n, m = x.shape[dim1], x.shape[dim2]
-    y = _permuted(x, _matrix_dims_last(x.ndim, dim1, dim2))
-    flat = y.reshape(y.shape[:-2] + (n * m,))
-    length = _diagonal_length(n, m, offset)
-    start = offset if offset >= 0 else -offset * m
-    if length == 0:
-        return flat[..., 0:0]
-    return flat[..., start : start + (length - 1) * (m + 1) + 1 : m + 1]
-
-
-def _on_diagonal(x, rows, cols, offset):
-    """Zeros of shape (..., rows, cols) with x (..., L) on their diagonal `offset`: one strided
-    write into the flattened matrices (an index_put, whose gradient is the diagonal again)."""
-    from somegrad.ops.creation import zeros
-
-    batch, length = x.shape[:-1], x.shape[-1]
-    flat = zeros(batch + (rows * cols,), dtype=x.dtype, device=x.device)
-    if length:
-        start = offset if offset >= 0 else -offset * cols
-        key = tuple(slice(0, s, 1) for s in batch) + (slice(start, start + (length - 1) * (cols + 1) + 1, cols + 1),)
-        flat = index_put(flat, x, key)
-    return flat.reshape(batch + (rows, cols))
-
-
-def _diagonal_backward(g, input_shape, offset, dim1, dim2):
-    placed = _on_diagonal(g, input_shape[dim1], input_shape[dim2], offset)
-    return _permuted(placed, _inverse(_matrix_dims_last(len(input_shape), dim1, dim2)))
-
-
-DIAGONAL = register(
-    OpSpec(
-        "diagonal",
-        "movement",
-        ("input",),
-        _diagonal_infer,
-        _diagonal_backward,
-        decompose=_diagonal,
-        explicit=True,
-        view=True,
-        doc="The diagonal of dims dim1 and dim2, moved last; a view where the layout allows.",
-    )
-)
-
-
-def _embed_dims(ndim, dim1, dim2):
-    """The permutation that puts the last two dims of an ndim-d tensor at dim1 and dim2."""
-    batch = iter(range(ndim - 2))
-    return [ndim - 2 if d == dim1 else ndim - 1 if d == dim2 else next(batch) for d in range(ndim)]
-
-
-def _diag_embed_infer(x, offset, dim1, dim2):
-    size = x.shape[-1] + abs(offset) if x.ndim else abs(offset) + 1
-    shape = list(x.shape[:-1])
-    for d in sorted((dim1, dim2)):
-        shape.insert(d, size)
-    return tuple(shape), x.dtype
-
-
-def _diag_embed(x, offset, dim1, dim2):
-    x = x.reshape(x.shape or (1,))
-    size = x.shape[-1] + abs(offset)
-    square = _on_diagonal(x, size, size, offset)
-    return _permuted(square, _embed_dims(square.ndim, dim1, dim2))
-
-
-DIAG_EMBED = register(
-    OpSpec(
-        "diag_embed",
-        "movement",
-        ("input",),
-        _diag_embed_infer,
-        lambda g, offset, dim1, dim2: diagonal(g, offset, dim1, dim2),
-        decompose=_diag_embed,
-        explicit=True,
-        doc="Matrices whose diagonal `offset` (in dims dim1, dim2) holds the last dim of x.",
-    )
-)
-
-
-def _distinct_dims(op, dim1, dim2, ndim):
-    d1, d2 = normalize_dim(op, dim1, ndim), normalize_dim(op, dim2, ndim)
-    if d1 == d2:
-        raise ArgumentError(f"{op}: diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return d1, d2
-
-
-@public(DIAGONAL, methods=True)
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal `offset` (> 0 above, < 0 below the main one) of the matrices in dims dim1 and
-    dim2, as the last dim: x (A, n, m) with dim1=1, dim2=2 -> (A, min(n, m)) for offset 0.
-
-    A view of `input` (in-place changes reach it) wherever its layout allows, as contiguous
-    inputs and their slices do; a copy otherwise, where PyTorch always returns a view."""
-    if input.ndim < 2:
-        raise ShapeError(f"diagonal: input must have at least 2 dimensions, got shape {tuple(input.shape)}")
-    dim1, dim2 = _distinct_dims("diagonal", dim1, dim2, input.ndim)
-    return apply(DIAGONAL, (input,), {"offset": int(offset), "dim1": dim1, "dim2": dim2})
-
-
-@public(DIAG_EMBED, methods=True)
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """Matrices with the last dim of `input` on their diagonal `offset`, in the new dims dim1 and
-    dim2: x (A, n) -> (A, n + |offset|, n + |offset|) with the defaults."""
-    dim1, dim2 = _distinct_dims("diag_embed", dim1, dim2, input.ndim + 1)
-    return apply(DIAG_EMBED, (input,), {"offset": int(offset), "dim1": dim1, "dim2": dim2})
-
-
-def _diag_infer(x, offset):
-    if x.ndim == 1:
-        return _diag_embed_infer(x, offset, 0, 1)[0]
-    if x.ndim == 2:
-        return _diagonal_infer(x, offset, 0, 1)[0]
-    raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {tuple(x.shape)})")
-
-
-DIAG = _layout(
-    "diag",
-    _diag_infer,
-    lambda x, offset: diag_embed(x, offset, 0, 1) if x.ndim == 1 else diagonal(x, offset, 0, 1),
-)
-
-
-@public(DIAG, methods=True)
-def diag(input, diagonal=0):
-    """A 1-D input (n,) becomes the (n + |d|, n + |d|) matrix with it on diagonal d; a 2-D input
-    gives its diagonal d (a 1-D tensor)."""
-    return apply(DIAG, (input,), {"offset": int(diagonal)})
-
-
-def _trace_infer(x):
-    if x.ndim != 2:
-        raise ShapeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape {tuple(x.shape)})")
-    return ()
-
-
-TRACE = _layout(
-    "trace",
-    _trace_infer,
-    lambda x: diagonal(x).sum(),
-    accepts=NUMERIC,
-    dtype=lambda x: x.dtype if x.dtype.is_floating_point else dtypes.int64,
-)
-
-
-@public(TRACE, methods=True)
-def trace(input):
-    """The sum of the main diagonal of a matrix: (n, m) -> (); integers sum in int64."""
-    if input.dtype is dtypes.bool_:
-        raise UnsupportedDTypeError("trace: not implemented for bool")
-    return apply(TRACE, (input,), {})
 
 
 # --- tril_indices and triu_indices: creation ops with a kernel each ------------------------------
@@ -266,7 +76,7 @@ def _roll(x, shifts, dims):
     return x
 
 
-ROLL = _layout("roll", lambda x, shifts, dims: x.shape, _roll)
+ROLL = layout_op("roll", lambda x, shifts, dims: x.shape, _roll)
 
 
 @public(ROLL, methods=True)
@@ -318,7 +128,7 @@ def _unfold(x, dimension, size, step):
     return windows.movedim(dimension + 1, -1)
 
 
-UNFOLD = _layout("unfold", _unfold_infer, _unfold)
+UNFOLD = layout_op("unfold", _unfold_infer, _unfold)
 
 
 @public(UNFOLD, methods=True, export=False)
@@ -360,7 +170,7 @@ def _repeat_interleave(x, repeats, dim):
     return apply(INDEX_SELECT, (x, index), {"dim": dim})
 
 
-REPEAT_INTERLEAVE = _layout("repeat_interleave", _repeat_interleave_infer, _repeat_interleave)
+REPEAT_INTERLEAVE = layout_op("repeat_interleave", _repeat_interleave_infer, _repeat_interleave)
 
 
 def _repeat_counts(repeats, size):
@@ -427,10 +237,10 @@ def _moved(ndim, source, destination):
     return [next(rest) if o is None else o for o in order]
 
 
-MOVEDIM = _layout(
+MOVEDIM = layout_op(
     "movedim",
     lambda x, source, destination: tuple(x.shape[d] for d in _moved(x.ndim, source, destination)),
-    lambda x, source, destination: _permuted(x, _moved(x.ndim, source, destination)),
+    lambda x, source, destination: permuted(x, _moved(x.ndim, source, destination)),
 )
 
 
@@ -480,7 +290,7 @@ def _rot90(x, k, dims):
     return transpose(flipped, d0, d1)
 
 
-ROT90 = _layout("rot90", _rot90_infer, _rot90)
+ROT90 = layout_op("rot90", _rot90_infer, _rot90)
 
 
 @public(ROT90, methods=True)
@@ -504,7 +314,7 @@ def _t_infer(x):
     return x.shape[::-1]
 
 
-T_OP = _layout("t", _t_infer, lambda x: permute(x, 1, 0) if x.ndim == 2 else x)
+T_OP = layout_op("t", _t_infer, lambda x: permute(x, 1, 0) if x.ndim == 2 else x)
 
 
 @public(T_OP, methods=True)
@@ -517,7 +327,7 @@ def _select_infer(x, dim, index):
     return x.shape[:dim] + x.shape[dim + 1 :]
 
 
-SELECT = _layout("select", _select_infer, lambda x, dim, index: x[(slice(None),) * dim + (index,)])
+SELECT = layout_op("select", _select_infer, lambda x, dim, index: x[(slice(None),) * dim + (index,)])
 
 
 @public(SELECT, methods=True)

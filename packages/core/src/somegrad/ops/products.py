@@ -1,4 +1,4 @@
-"""The matrix products PyTorch names apart from matmul: mm, bmm, mv, dot, vdot, inner, outer (ger),
+"""The matrix products PyTorch names apart from matmul: mm, bmm, mv, dot, vdot, inner, outer (ger), tensordot,
 addmm, addmv, addbmm, baddbmm.
 
 Each is an implicit composite over the matmul primitive (one BLAS call, batched where PyTorch's is),
@@ -16,6 +16,7 @@ from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.linalg import MATMUL
 from somegrad.ops.spec import NUMERIC, OpSpec, public, register
+from somegrad.tensor import Tensor
 
 
 def _sizes(shape) -> str:
@@ -286,3 +287,65 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """`beta * input + alpha * (batch1 @ batch2)`: batch1 (b, n, k), batch2 (b, k, m), input
     broadcastable to (b, n, m)."""
     return apply(BADDBMM, (input, batch1, batch2), {"beta": beta, "alpha": alpha})
+
+
+# --- tensordot ---------------------------------------------------------------------------------
+def _tensordot_infer(a, b, dims_a, dims_b):
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise ShapeError(
+                f"tensordot: contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                f"and second has size {b.shape[db]} in dim {db}"
+            )
+    free_a = tuple(s for d, s in enumerate(a.shape) if d not in dims_a)
+    free_b = tuple(s for d, s in enumerate(b.shape) if d not in dims_b)
+    return free_a + free_b
+
+
+def _tensordot(a, b, dims_a, dims_b):
+    # a's free dims by the contracted ones, times the contracted ones by b's free dims: one matmul
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(*free_a, *dims_a).reshape(math.prod(a.shape[d] for d in free_a), k)
+    right = b.permute(*dims_b, *free_b).reshape(k, math.prod(b.shape[d] for d in free_b))
+    out = _mm(left, right)
+    return out.reshape(tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+
+
+TENSORDOT = _product("tensordot", _tensordot_infer, _tensordot, inputs=("a", "b"), doc="sum over paired dims")
+
+
+def _contracted(op, dims, ndim):
+    from somegrad.ops.shapes import normalize_dim
+
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    normalized = [normalize_dim(op, d, ndim) for d in dims]
+    if len(set(normalized)) != len(normalized):
+        raise ArgumentError(f"{op}: dim {dims} appears multiple times in the list of dims")
+    return tuple(normalized)
+
+
+@public(TENSORDOT)
+def tensordot(a, b, dims=2, out=None):
+    """Sums of products over pairs of dims: `dims` an int n (the last n of a with the first n of
+    b) or two lists of dims (`([1, 0], [0, 1])`). a (2, 3, 4), b (3, 4, 5) with dims=2 -> (2, 5)."""
+    if out is not None:
+        raise ArgumentError("tensordot: out= is not supported; use the result")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ArgumentError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise ArgumentError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = tuple(range(a.ndim - dims, a.ndim)), tuple(range(dims))
+    else:
+        if len(dims) != 2:
+            raise ArgumentError(f"tensordot: dims must be an int or a pair of dim lists, got {dims!r}")
+        dims_a, dims_b = _contracted("tensordot", dims[0], a.ndim), _contracted("tensordot", dims[1], b.ndim)
+        if len(dims_a) != len(dims_b):
+            raise ArgumentError(
+                f"tensordot: both dimension lists should have same length, got {len(dims_a)} and {len(dims_b)}"
+            )
+    return apply(TENSORDOT, (a, b), {"dims_a": dims_a, "dims_b": dims_b})

@@ -1,4 +1,5 @@
-"""Samples for `somegrad.ops.layout`: diagonal, diag_embed, diag, trace, tril/triu_indices, roll,
+"""Samples for `somegrad.ops.layout` and `somegrad.ops.diagonals`: diagonal, diag_embed, diag, trace,
+diagonal_scatter, fill_diagonal, tril/triu_indices, roll,
 Tensor.unfold, repeat_interleave, movedim, rot90, t, select (the splits and joins are in
 `somegrad.testing.samples.splits`)."""
 
@@ -86,6 +87,68 @@ one_input(
         ("matrix-above", (3, 5), {"offset": 2}, lambda x, offset: np.diag(x, offset)),
     ],
     errors=[("3d", (2, 2, 2), {"offset": 0}, "diag(): Supports 1D or 2D tensors. Got 3D")],
+)
+
+
+def _diagonal_scatter(x, src, offset, dim1, dim2):
+    out = np.array(x, copy=True)
+    view = np.diagonal(out, offset, dim1, dim2)
+    view.setflags(write=True)  # NumPy's diagonal is a read-only view of the same memory
+    view[...] = src
+    return out
+
+
+@register_samples("diagonal_scatter")
+def _diagonal_scatter_samples():
+    cases = [
+        ("main", (3, 4), (3,), {"offset": 0, "dim1": 0, "dim2": 1}),
+        ("above", (3, 4), (3,), {"offset": 1, "dim1": 0, "dim2": 1}),
+        ("below-dims", (2, 3, 4), (3, 2), {"offset": -1, "dim1": 2, "dim2": 0}),
+        ("empty", (2, 3), (0,), {"offset": 4, "dim1": 0, "dim2": 1}),
+    ]
+    for i, (name, shape, src, params) in enumerate(cases):
+        for dtype in SOME if i == 0 else (F64,):
+            inputs = (Input(data(shape, dtype, key=(name, 0))), Input(data(src, dtype, key=(name, 1))))
+            yield Sample(inputs, params, _diagonal_scatter, dtype, name=name)
+    yield Sample(
+        (Input(values((4, 3)), layout="transposed"), Input(values((3,)))),
+        {"offset": 0, "dim1": 0, "dim2": 1},
+        _diagonal_scatter,
+        F64,
+        name="transposed",
+    )
+    yield ErrorSample(
+        (Input(values((3, 4))), Input(values((2,)))),
+        {"offset": 1, "dim1": 0, "dim2": 1},
+        RuntimeError,
+        "diagonal_scatter: source has shape (2,)",
+        name="src-shape",
+    )
+
+
+def _fill_diagonal(x, fill_value, wrap):
+    out = np.array(x, copy=True)
+    if out.ndim == 2 and wrap:
+        np.fill_diagonal(out, fill_value, wrap=True)
+    else:
+        np.fill_diagonal(out, fill_value)
+    return out
+
+
+one_input(
+    "fill_diagonal",
+    [
+        ("square", (3, 3), {"fill_value": 1, "wrap": False}, _fill_diagonal),
+        ("wide", (3, 5), {"fill_value": -2.5, "wrap": False}, _fill_diagonal),
+        ("tall", (7, 3), {"fill_value": 2.0, "wrap": False}, _fill_diagonal),
+        ("tall-wrap", (7, 3), {"fill_value": 2.0, "wrap": True}, _fill_diagonal),
+        ("cube", (3, 3, 3), {"fill_value": 4.0, "wrap": False}, _fill_diagonal),
+        ("empty", (0, 3), {"fill_value": 4.0, "wrap": False}, _fill_diagonal),
+    ],
+    errors=[
+        ("1d", (3,), {"fill_value": 1.0, "wrap": False}, "dimensions must larger than 1"),
+        ("unequal", (3, 3, 2), {"fill_value": 1.0, "wrap": False}, "all dimensions of input must be of equal length"),
+    ],
 )
 
 

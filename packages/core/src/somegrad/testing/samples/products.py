@@ -158,3 +158,16 @@ _product_samples(
     [("input", [(3, 2, 2), (2, 2, 3), (2, 3, 2)], "cannot be expanded to the shape (2, 2, 2)")],
     params={"beta": 1, "alpha": 1},
 )
+_product_samples(
+    "tensordot",
+    lambda a, b, dims_a, dims_b: np.tensordot(a, b, axes=(dims_a, dims_b)),
+    [(2, 3, 4), (3, 4, 5)],
+    [
+        ("one-pair", [(2, 3), (3, 4)], {"dims_a": (1,), "dims_b": (0,)}),
+        ("crossed", [(3, 4, 2), (4, 3)], {"dims_a": (1, 0), "dims_b": (0, 1)}),
+        ("outer", [(2, 3), (4,)], {"dims_a": (), "dims_b": ()}),
+        ("all", [(2, 3), (2, 3)], {"dims_a": (0, 1), "dims_b": (0, 1)}),
+    ],
+    [("sizes", [(2, 3, 4), (4, 3, 5)], "contracted dimensions need to match, but first has size 3 in dim 1")],
+    params={"dims_a": (1, 2), "dims_b": (0, 1)},
+)
