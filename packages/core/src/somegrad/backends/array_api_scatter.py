@@ -98,27 +98,30 @@ def kernels(xp, native) -> dict:
         strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
         return sum(g * s for g, s in zip(grids, strides))
 
-    def segmented_scan(values, segment, combine, fill):
-        """The inclusive scan of `combine` within each run of equal `segment` ids (1-d, sorted)."""
+    def segmented_scan(values, segment, combine, fill, longest):
+        """The inclusive scan of `combine` within each run of equal `segment` ids (1-d, sorted),
+        the longest run `longest` long: log2(longest) steps."""
         shift = 1
-        while shift < values.shape[0]:
+        while shift < longest:
             same = segment == shifted(segment, 0, shift, -1)
             values = xp.where(same, combine(values, shifted(values, 0, shift, fill)), values)
             shift *= 2
         return values
 
-    def stable_argsort(a):
+    def argsort(a, stable):
         try:
-            return xp.argsort(a, stable=True)  # the standard's keyword
+            return xp.argsort(a, stable=stable)  # the standard's keyword
         except TypeError:  # CuPy's argsort has none: its radix sort is stable
             return xp.argsort(a)
 
-    def runs(x, index, src, dim):
+    def runs(x, index, src, dim, stable=False):
         """Sorted targets and source values, with the runs of equal targets: (unique targets,
-        run starts, run ends, sorted values, segment id per sorted element)."""
+        run starts, run ends, sorted values, segment id per sorted element). A reduction does
+        not care about the order within a run, so the sort need not be stable (several times
+        faster in NumPy); `stable` keeps each run in index order."""
         src = src[tuple(slice(0, s) for s in index.shape)]
         flat_targets = xp.reshape(targets(x.shape, index, dim), (-1,))
-        order = stable_argsort(flat_targets)
+        order = argsort(flat_targets, stable)
         flat_targets = xp.take(flat_targets, order)
         ordered = xp.take(xp.reshape(src, (-1,)), order)
         device = _device(x)
@@ -137,7 +140,7 @@ def kernels(xp, native) -> dict:
     def scatter(x, index, src, dim):
         if index.size == 0:
             return xp.asarray(x, copy=True)
-        unique, _, ends, ordered, _ = runs(x, index, src, dim)
+        unique, _, ends, ordered, _ = runs(x, index, src, dim, stable=True)
         run, hit = locate(x, unique)
         # the last write of each target wins (PyTorch leaves the winner of a repeat undefined)
         flat = xp.where(hit, xp.take(xp.take(ordered, ends), run), xp.reshape(x, (-1,)))
@@ -167,7 +170,8 @@ def kernels(xp, native) -> dict:
                     reduced = xp.floor_divide(reduced, counts)  # PyTorch's mean of integers rounds down
         else:
             combine, fill = _COMBINE[reduce]
-            reduced = xp.take(xp.take(segmented_scan(ordered, segment, combine, fill), ends), run)
+            longest = int(xp.max(ends - starts)) + 1
+            reduced = xp.take(xp.take(segmented_scan(ordered, segment, combine, fill, longest), ends), run)
             if include_self:
                 reduced = combine(old, reduced)
         return xp.reshape(xp.where(hit, reduced, old), x.shape)
