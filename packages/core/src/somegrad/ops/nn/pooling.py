@@ -192,14 +192,15 @@ def max_pool2d(
     params = {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
     if input.dtype is dtypes.bool_:
         raise UnsupportedDTypeError("max_pool2d: not implemented for bool; convert the input with .int()")
-    indices = max_pool_indices(input, kernel, stride, padding, dilation) if return_indices else None
+    if return_indices:
+        indices = max_pool_indices(input, kernel, stride, padding, dilation)
+        return max_pool2d(input, kernel, stride, padding_of(padding), dilation, ceil_mode), indices
     if not input.dtype.is_floating_point and any(p for pair in padding for p in pair):
         # Integer maxima keep their dtype (as in PyTorch); their padding is the dtype's smallest
         # value, laid here, since a kernel pads with -inf, which integers do not hold.
         input = pad_spatial(input, padding, dtypes.integer_bounds(input.dtype)[0])
         params["padding"] = ((0, 0), (0, 0))
-    out = apply(MAX_POOL2D, (input,), params)
-    return (out, indices) if return_indices else out
+    return apply(MAX_POOL2D, (input,), params)
 
 
 def padding_of(pairs):
