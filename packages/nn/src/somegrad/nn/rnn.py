@@ -89,7 +89,10 @@ class RNNBase(Module):
             for direction in range(directions):
                 layer_input_size = input_size if layer == 0 else real_hidden_size * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = {"weight_ih": (gate_size, layer_input_size), "weight_hh": (gate_size, real_hidden_size)}
+                shapes: dict[str, tuple[int, ...]] = {
+                    "weight_ih": (gate_size, layer_input_size),
+                    "weight_hh": (gate_size, real_hidden_size),
+                }
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 if proj_size > 0:
@@ -141,7 +144,7 @@ class RNNBase(Module):
 
     def _expected_state_sizes(self, batch: int) -> list[tuple[int, ...]]:
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        sizes = [(layers, batch, self._hidden_out())]
+        sizes: list[tuple[int, ...]] = [(layers, batch, self._hidden_out())]
         if self.mode == "LSTM":
             sizes.append((layers, batch, self.hidden_size))
         return sizes

@@ -35,17 +35,17 @@ def make_step(mode: str, w_hh, b_hh=None, w_hr=None):
     w_hh_t = w_hh.mT
     if mode == "LSTM":
 
-        def step(gi_t, state):
+        def lstm_step(gi_t, state):
             h, c = state
             i, f, g, o = (gi_t + h @ w_hh_t).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = o.sigmoid() * c.tanh()
             return (h if w_hr is None else F.linear(h, w_hr), c)
 
-        return step
+        return lstm_step
     if mode == "GRU":
 
-        def step(gi_t, state):
+        def gru_step(gi_t, state):
             (h,) = state
             i_r, i_z, i_n = gi_t.chunk(3, 1)
             h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, 1)
@@ -54,13 +54,13 @@ def make_step(mode: str, w_hh, b_hh=None, w_hr=None):
             n = (i_n + r * h_n).tanh()
             return (n + z * (h - n),)
 
-        return step
+        return gru_step
     activation = _activation("relu" if mode == "RNN_RELU" else "tanh")
 
-    def step(gi_t, state):
+    def rnn_step(gi_t, state):
         return (activation(gi_t + state[0] @ w_hh_t),)
 
-    return step
+    return rnn_step
 
 
 def project_inputs(mode: str, x, w_ih, b_ih=None, b_hh=None):
