@@ -182,6 +182,71 @@ def _index_put_samples():
         "cannot be broadcast to indexing result of shape (2, 4)",
         name="bad-values",
     )
+    # PyTorch's form: a tuple of index tensors (int64, int32 or bool), values broadcast to the result
+    yield from _index_put_public_samples(x, ref)
+
+
+def _index_put_public_samples(x, ref):
+    import somegrad as sg
+
+    rows = np.array([2, 0, 2])
+    for accumulate, cols in ((False, np.array([1, 3, 0])), (True, np.array([1, 3, 1]))):  # repeats only add up
+        yield Sample(
+            (Input(x), Input(rows, dtypes.int64), Input(cols, dtypes.int32), Input(values((3,), key="v"))),
+            {},
+            lambda x, r, c, v, a=accumulate: ref(x, v, (r, c), a) if a else _put_last(x, (r, c), v),
+            F64,
+            name=f"public-acc{accumulate}",
+            call=lambda t, r, c, v, a=accumulate: sg.index_put(t, (r, c), v, accumulate=a),
+        )
+    mask = values((3, 4), key="index_put-mask") > 0
+    yield Sample(
+        (Input(x), Input(mask, dtypes.bool_), Input(np.array(0.5))),
+        {},
+        lambda x, m, v: np.where(m, v, x),
+        F64,
+        name="public-mask",
+        call=lambda t, m, v: t.index_put((m,), v),
+    )
+    yield Sample(
+        (Input(x), Input(np.array([1]), dtypes.int64), Input(values((4,), key="row"))),
+        {},
+        lambda x, r, v: _put_last(x, (r,), v),
+        F64,
+        name="public-broadcast",
+        call=lambda t, r, v: t.index_put([r], v),
+    )
+    yield ErrorSample(
+        (Input(x), Input(rows, dtypes.int64), Input(values((3,)), F32)),
+        {},
+        RuntimeError,
+        "dtypes match",
+        dtype=F64,
+        name="public-dtype-mismatch",
+        call=lambda t, r, v: t.index_put((r,), v),
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.array([3]), dtypes.int64), Input(values(()))),
+        {},
+        IndexError,
+        "out of bounds",
+        name="public-out-of-range",
+        call=lambda t, r, v: t.index_put((r,), v),
+    )
+    yield ErrorSample(
+        (Input(x), Input(rows, dtypes.int64), Input(values(()))),
+        {},
+        TypeError,
+        "tuple of Tensors",
+        name="public-not-a-tuple",
+        call=lambda t, r, v: t.index_put(r, v),
+    )
+
+
+def _put_last(x, key, v):
+    out = x.copy()
+    out[key] = v
+    return out
 
 
 @register_samples("gather")
@@ -284,6 +349,15 @@ def _scatter_add_samples():
         ValueError,
         "does not fit",
         name="bad-shape",
+    )
+    yield ErrorSample(
+        (Input(x), Input(index, dtypes.int64), Input(values((3, 3)), F32)),
+        {},
+        RuntimeError,
+        "self.dtype to be equal to src.dtype",
+        dtype=F64,
+        name="dtype-mismatch",
+        call=lambda t, i, s: t.scatter_add(1, i, s),
     )
 
 
