@@ -134,8 +134,9 @@ def test_values(case):
 
 
 def test_promotion_dtypes():
-    import somegrad as sg
     import torch
+
+    import somegrad as sg
 
     pairs = [
         ("float32", "complex64"),
@@ -194,9 +195,10 @@ def test_errors(call, inputs):
 
 @pytest.mark.parametrize("call, inputs", [e[1:] for e in REFUSED], ids=[e[0] for e in REFUSED])
 def test_refused_dtypes(call, inputs):
-    import somegrad as sg
     import torch
     from harness import Case, build, host_inputs
+
+    import somegrad as sg
 
     host = host_inputs(Case("refused", call, inputs))
     with pytest.raises(NotImplementedError):

@@ -97,14 +97,17 @@ CASES = [
     # promoted inputs
     Case("rfft-int", lambda lib, i: parts(lib.fft.rfft(i)), [np.arange(6)], grad=False),
     Case("fft-int", lambda lib, i: parts(lib.fft.fft(i)), [np.arange(6)], grad=False),
-    Case("fft-dtype", lambda lib, x: (lib.fft.fft(x).dtype == lib.complex(x, x).dtype), [(4,)], grad=False),
+    Case("fft-dtype", lambda lib, x: lib.fft.fft(x).dtype == lib.complex(x, x).dtype, [(4,)], grad=False),
     # a filter in the frequency domain, as signal code writes it
     Case(
         "spectral-filter",
-        lambda lib, x, w: (lib.fft.irfft(lib.fft.rfft(x, norm="ortho") * w, n=x.shape[-1], norm="ortho") - x).square().mean(),
+        lambda lib, x, w: (
+            (lib.fft.irfft(lib.fft.rfft(x, norm="ortho") * w, n=x.shape[-1], norm="ortho") - x).square().mean()
+        ),
         [(3, 8), W],
     ),
 ]
+
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -116,8 +119,9 @@ def test_fft(case, dtype):
 
 def test_double_backward():
     """Gradients of gradients through rfft and irfft (their backward rules are differentiable)."""
-    import somegrad as sg
     import torch
+
+    import somegrad as sg
 
     x = np.random.default_rng(0).uniform(-1, 1, (3, 8))
     grads = {}

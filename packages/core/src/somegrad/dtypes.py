@@ -135,6 +135,7 @@ def to_complex(dtype: DType) -> DType:
     except KeyError:
         raise TypeError(f"to_complex: expected a floating point dtype, got {dtype.name}") from None
 
+
 _BY_NAME = {d.name: d for d in all_dtypes}
 _ALIASES = {
     "float": float32,

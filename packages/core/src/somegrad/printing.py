@@ -146,7 +146,6 @@ def _element_formatter(array, options=None):
     `array2string` formatter dict (None: numpy's own, for integers). Complex elements print as
     PyTorch's do, `1.5000+2.0000j`: the real and the imaginary parts each formatted as a real
     tensor of them would be."""
-    import numpy as np
 
     options = options or _options
     if array.dtype.kind == "b":

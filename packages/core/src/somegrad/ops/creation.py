@@ -126,7 +126,12 @@ def _host_array(data, dtype):
         return array, inferred
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
         array = np.asarray(data)
-        if array.dtype.kind in "fiubc" and array.dtype.name not in ("float128", "longdouble", "complex256", "clongdouble"):
+        if array.dtype.kind in "fiubc" and array.dtype.name not in (
+            "float128",
+            "longdouble",
+            "complex256",
+            "clongdouble",
+        ):
             return array, _dtype_of_numpy(array) if dtype is None else dtype
         raise TypeError(f"tensor: cannot make a tensor from an array of dtype {array.dtype}")
     try:

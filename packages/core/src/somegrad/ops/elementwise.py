@@ -408,9 +408,7 @@ def _unary_float(spec):
     return public(spec, methods=True, inplace=True)(fn)
 
 
-log, log1p, expm1, sqrt, sin, cos, tanh, erf = (
-    _unary_float(s) for s in (LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF)
-)
+log, log1p, expm1, sqrt, sin, cos, tanh, erf = (_unary_float(s) for s in (LOG, LOG1P, EXPM1, SQRT, SIN, COS, TANH, ERF))
 
 
 @public(EXP, methods=True, inplace=True)

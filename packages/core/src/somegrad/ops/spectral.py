@@ -179,7 +179,9 @@ def _many_dims(op, x, s, dim, default_dims=None):
         if len(set(dims)) != len(dims):
             raise ArgumentError(f"{op}: FFT dims must be unique, got {tuple(dim)}")
         if s is not None and len(s) != len(dims):
-            raise ArgumentError(f"{op}: when given, dim and shape arguments must have the same length, got {s} and {dim}")
+            raise ArgumentError(
+                f"{op}: when given, dim and shape arguments must have the same length, got {s} and {dim}"
+            )
     elif s is not None:
         if len(s) > x.ndim:
             raise ArgumentError(f"{op}: got shape {tuple(s)} with {len(s)} values but the input has {x.ndim} dims")

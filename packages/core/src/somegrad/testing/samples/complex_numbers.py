@@ -31,6 +31,7 @@ def complex_error(inputs, error, match, **kwargs) -> ErrorSample:
     """An `ErrorSample` whose call makes complex values (see `complex_sample`)."""
     return ErrorSample(inputs, {"uses": dtypes.complex128}, error, match, **kwargs)
 
+
 # (name, shape of a, shape of b, layout of a)
 _PAIRS = (
     ("3x4", (3, 4), (3, 4), "contiguous"),
@@ -86,9 +87,7 @@ def _complex_samples():
     yield from _pairs("complex", lambda a, b: _as_real(_z(a, b)), lambda a, b: _stack(a + 1j * b))
     int_input = Input(np.arange(3), dtypes.int64)
     yield ErrorSample((int_input, int_input), {}, RuntimeError, "accepts only float32, float64", name="int64")
-    yield ErrorSample(
-        (Input(values((3,))), Input(values((3,)), F64)), {}, RuntimeError, "the same dtype", name="mixed"
-    )
+    yield ErrorSample((Input(values((3,))), Input(values((3,)), F64)), {}, RuntimeError, "the same dtype", name="mixed")
     yield ErrorSample((Input(values((3,))), Input(values((4,)))), {}, RuntimeError, "complex", name="shapes")
 
 
@@ -215,9 +214,7 @@ def _view_dtype_samples():
     yield Sample((Input(x),), {"dtype": dtypes.int32}, _bits(np.int32), F32, dtypes.int32, name="int32", grad=False)
     yield Sample((Input(x),), {"dtype": dtypes.int16}, _bits(np.int16), F32, dtypes.int16, name="int16", grad=False)
     yield Sample((Input(x),), {"dtype": dtypes.int64}, _bits(np.int64), F32, dtypes.int64, name="int64", grad=False)
-    yield Sample(
-        (Input(x),), {"dtype": dtypes.uint8}, _bits(np.uint8), F32, dtypes.uint8, name="uint8", grad=False
-    )
+    yield Sample((Input(x),), {"dtype": dtypes.uint8}, _bits(np.uint8), F32, dtypes.uint8, name="uint8", grad=False)
     yield Sample(
         (Input(x, layout="stepped"),),
         {"dtype": dtypes.int32},
@@ -228,7 +225,11 @@ def _view_dtype_samples():
         grad=False,
     )
     yield Sample(
-        (Input(values(()),),),
+        (
+            Input(
+                values(()),
+            ),
+        ),
         {"dtype": dtypes.int32},
         _bits(np.int32),
         F32,
