@@ -225,12 +225,6 @@ CLOSE = [
 
 CASES = [*_unary_cases(), *_binary_cases(), *INTEGER_BINARY, *TESTS, *NAN_TO_NUM, *CLOSE]
 # remainder(-0.0, 1.0) is -0.0 in PyTorch (C's fmod keeps the sign of zero), +0.0 in NumPy's kernel
-KNOWN = {"remainder-edge-signs": "remainder(-0.0, y) gives +0.0, PyTorch -0.0"}
-CASES = [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN[c.name], strict=True)) if c.name in KNOWN else c for c in CASES
-]
-
-
 @pytest.mark.parametrize("case", CASES, ids=str)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_parity(case, dtype):

@@ -33,8 +33,9 @@ IN_FLOAT32 = _NN | {
     "floor_divide", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "logsumexp", "matmul", "cumsum",
 }.union(*(f.FLOAT_MATH for f in FAMILIES))  # fmt: skip
 QUIET = _NN | {
-    "add", "sub", "mul", "div", "pow", "floor_divide", "remainder", "exp", "expm1", "log", "log1p", "sqrt",
-    "sum", "prod", "cumsum", "matmul", "cast", "sigmoid", "silu", "softplus", "softmax", "log_softmax", "logsumexp",
+    "add", "sub", "mul", "div", "pow", "floor_divide", "remainder", "exp", "expm1", "log", "log1p", "sqrt", "sin",
+    "cos", "sum", "prod", "cumsum", "matmul", "cast", "sigmoid", "silu", "softplus", "softmax", "log_softmax",
+    "logsumexp",
 }.union(*(f.QUIET for f in FAMILIES))  # fmt: skip
 RAW = frozenset(
     {"full", "arange", "getitem", "reshape", "permute", "expand", "linear_backward", "attention_probabilities_backward"}

@@ -59,7 +59,15 @@ def array_api_kernels(xp, native):
         return xp.floor_divide(a, b)
 
     def remainder(a, b):
-        return xp.remainder(a, b)
+        r = xp.remainder(a, b)
+        if not _floating(r):
+            return r
+        # a zero remainder has the sign of `a` in PyTorch (C's fmod), of `b` in NumPy
+        return xp.where(r == 0, xp.copysign(r, a), r)
+
+    def _floating(x):
+        isdtype = getattr(xp, "isdtype", None)  # the standard's; NumPy 1 and older CuPy lack it
+        return isdtype(x.dtype, "real floating") if isdtype else x.dtype.kind == "f"
 
     def reduce(fn):
         def kernel(x, dim, keepdim):

@@ -261,9 +261,12 @@ _native_names: dict = {}
 def _dtype_name(native) -> str:
     """The somegrad name of a backend's array dtype: NumPy's and CuPy's `float32`, ml_dtypes'
     `bfloat16`, `torch.float32` or `array_api_strict.float32` of an outside backend."""
-    name = _native_names.get(native)
+    # keyed by type too: a lookup must never compare one library's dtype with another's (equal
+    # hashes make the dict call __eq__, which array-api-strict warns about)
+    key = (type(native), native)
+    name = _native_names.get(key)
     if name is None:
-        name = _native_names[native] = str(getattr(native, "name", native)).rsplit(".", 1)[-1]
+        name = _native_names[key] = str(getattr(native, "name", native)).rsplit(".", 1)[-1]
     return name
 
 
