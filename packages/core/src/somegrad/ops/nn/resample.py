@@ -83,8 +83,34 @@ def _cubic_weights(t):
     return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)])
 
 
-def _taps(in_size, out_size, mode, align_corners, scale):
+def _antialias_taps(in_size, out_size, mode, align_corners, scale):
+    """PyTorch's (and PIL's) antialiased taps: when downsampling, the filter (a triangle, or
+    a cubic with a = -0.5) is stretched over `scale` input samples and its weights normalised."""
+    scale = _coordinate_scale(in_size, out_size, align_corners, scale)
+    half = (1.0 if mode == "bilinear" else 2.0) * max(scale, 1.0)
+    stretch = 1.0 / scale if scale >= 1.0 else 1.0
+    center = scale * (np.arange(out_size) + 0.5)
+    low = np.maximum((center - half + 0.5).astype(np.int64), 0)
+    count = np.minimum((center + half + 0.5).astype(np.int64), in_size) - low
+    offsets = np.arange(int(count.max()))[:, None]
+    s = np.abs((low + offsets - center + 0.5) * stretch)
+    if mode == "bilinear":
+        weights = np.maximum(1.0 - s, 0.0)
+    else:
+        a = -0.5
+        weights = np.where(
+            s < 1, ((a + 2) * s - (a + 3)) * s * s + 1, np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0)
+        )
+    weights = np.where(offsets < count, weights, 0.0)
+    total = weights.sum(axis=0)
+    weights = weights / np.where(total == 0, 1.0, total)
+    return np.minimum(low + offsets, in_size - 1), weights
+
+
+def _taps(in_size, out_size, mode, align_corners, scale, antialias=False):
     """(indices, weights), each (taps, out): output sample o is sum_k x[indices[k, o]] * weights[k, o]."""
+    if antialias:
+        return _antialias_taps(in_size, out_size, mode, align_corners, scale)
     if mode in ("nearest", "nearest-exact"):
         index = _nearest_index(in_size, out_size, scale, mode == "nearest-exact")
         return index[None, :], np.ones((1, out_size))
@@ -108,18 +134,18 @@ def _resampled_axes(shape, size, mode, scales):
     ]
 
 
-def _interpolate(x, size, mode, align_corners, scales):
+def _interpolate(x, size, mode, align_corners, scales, antialias):
     for i in _resampled_axes(x.shape, size, mode, scales):
-        indices, weights = _taps(x.shape[2 + i], size[i], mode, align_corners, scales[i])
+        indices, weights = _taps(x.shape[2 + i], size[i], mode, align_corners, scales[i], antialias)
         x = _weighted(x, 2 + i, indices, weights)
     return x
 
 
-def _interpolate_adjoint(g, input_size, size, mode, align_corners, scales):
+def _interpolate_adjoint(g, input_size, size, mode, align_corners, scales, antialias):
     """The transposed resampling: each axis's (out, in) matrix M, transposed, applied to g with
     one matmul (a GEMM is much faster than adding the gradient back at gathered indices)."""
     for i in reversed(_resampled_axes((0, 0) + tuple(input_size), size, mode, scales)):
-        indices, weights = _taps(input_size[i], size[i], mode, align_corners, scales[i])
+        indices, weights = _taps(input_size[i], size[i], mode, align_corners, scales[i], antialias)
         matrix = np.zeros((size[i], input_size[i]))
         np.add.at(matrix, (np.broadcast_to(np.arange(size[i]), indices.shape), indices), weights)
         m = tensor(matrix, dtype=g.dtype, device=g.device)
@@ -134,7 +160,7 @@ def _interpolate_adjoint(g, input_size, size, mode, align_corners, scales):
 _SPATIAL_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
-def _interpolate_infer(x, size, mode, align_corners, scales):
+def _interpolate_infer(x, size, mode, align_corners, scales, antialias):
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     if x.ndim not in (3, 4, 5):
@@ -144,6 +170,8 @@ def _interpolate_infer(x, size, mode, align_corners, scales):
     spatial = _SPATIAL_DIMS.get(mode)
     if spatial is not None and x.ndim != spatial + 2:
         raise NotImplementedError(f"interpolate: got {x.ndim}-d input, but {mode} mode needs {spatial + 2}-d input")
+    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
+        raise ValueError("interpolate: antialias is restricted to bilinear and bicubic modes and a 4-d input")
     if len(size) != x.ndim - 2:
         raise ShapeError(
             f"interpolate: output size {tuple(size)} does not match the input's spatial shape {x.shape[2:]}"
@@ -156,18 +184,18 @@ def _interpolate_infer(x, size, mode, align_corners, scales):
     return tuple(x.shape[:2]) + tuple(size), x.dtype
 
 
-def _interpolate_params(size, mode, align_corners, scales):
-    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales}
+def _interpolate_params(size, mode, align_corners, scales, antialias):
+    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales, "antialias": antialias}
 
 
 INTERPOLATE = composite(
     "interpolate",
     ("x",),
     _interpolate_infer,
-    lambda g, input_shape, size, mode, align_corners, scales: apply(
+    lambda g, input_shape, size, mode, align_corners, scales, antialias: apply(
         INTERPOLATE_BACKWARD,
         (g,),
-        {"input_size": tuple(input_shape[2:]), **_interpolate_params(size, mode, align_corners, scales)},
+        {"input_size": tuple(input_shape[2:]), **_interpolate_params(size, mode, align_corners, scales, antialias)},
     ),
     _interpolate,
     doc="Resample x (N, C, *spatial) to `size` by `mode`; `scales` (one per spatial dim, or None) "
@@ -177,8 +205,8 @@ INTERPOLATE_BACKWARD = composite(
     "interpolate_backward",
     ("g",),
     lambda g, input_size, **params: (tuple(g.shape[:2]) + tuple(input_size), g.dtype),
-    lambda grad, size, mode, align_corners, scales: apply(
-        INTERPOLATE, (grad,), _interpolate_params(size, mode, align_corners, scales)
+    lambda grad, size, mode, align_corners, scales, antialias: apply(
+        INTERPOLATE, (grad,), _interpolate_params(size, mode, align_corners, scales, antialias)
     ),
     _interpolate_adjoint,
     doc="The input gradient of interpolate: g (N, C, *size) -> (N, C, *input_size).",
@@ -208,8 +236,8 @@ def interpolate(
 ):
     """Up- or down-sample input (N, C, L), (N, C, H, W) or (N, C, D, H, W) to `size` or by
     `scale_factor`, as `torch.nn.functional.interpolate`. Modes: nearest, nearest-exact,
-    linear (3-d), bilinear and bicubic (4-d), trilinear (5-d), area (adaptive average pooling).
-    `antialias=True` is not supported."""
+    linear (3-d), bilinear and bicubic (4-d, also antialiased), trilinear (5-d), area (adaptive
+    average pooling)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError(
@@ -231,7 +259,6 @@ def interpolate(
             raise ValueError(
                 "interpolate: anti-alias option is restricted to bilinear and bicubic modes and requires a 4-d input"
             )
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     if size is not None:
         out_size, scales = [int(s) for s in _per_dim("output size", size, dims, spatial)], [None] * dims
     else:
@@ -241,11 +268,11 @@ def interpolate(
             scales = [None] * dims
     if mode == "area":
         if input.ndim not in (3, 4, 5):
-            _interpolate_infer(input, tuple(out_size), "nearest", False, tuple(scales))
+            _interpolate_infer(input, tuple(out_size), "nearest", False, tuple(scales), False)
         from somegrad.ops.nn.pooling_nd import adaptive_avg_pool
 
         return adaptive_avg_pool(input, tuple(out_size), "interpolate")
-    params = {"size": tuple(out_size), "mode": mode, "align_corners": bool(align_corners), "scales": tuple(scales)}
+    params = _interpolate_params(tuple(out_size), mode, bool(align_corners), tuple(scales), bool(antialias))
     return apply(INTERPOLATE, (input,), params)
 
 

@@ -32,8 +32,32 @@ def _cubic(s):
     return 0.0
 
 
-def _matrix(n, out, mode, align_corners, scale):
+def _antialias_matrix(n, out, mode, align_corners, scale):
+    """PIL's resampling filter, as PyTorch's antialias: stretched when downsampling, normalised."""
+    if align_corners:
+        step = (n - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        step = 1 / scale if scale else n / out
+    m = np.zeros((out, n))
+    for o in range(out):
+        center = step * (o + 0.5)
+        support = (1.0 if mode == "bilinear" else 2.0) * max(step, 1.0)
+        for i in range(max(int(center - support + 0.5), 0), min(int(center + support + 0.5), n)):
+            s = abs(i - center + 0.5) / max(step, 1.0)
+            if mode == "bilinear":
+                m[o, i] = max(1 - s, 0.0)
+            else:  # the cubic of a = -0.5
+                m[o, i] = (
+                    1.5 * s**3 - 2.5 * s**2 + 1 if s < 1 else (-0.5 * s**3 + 2.5 * s**2 - 4 * s + 2 if s < 2 else 0.0)
+                )
+        m[o] /= m[o].sum() or 1.0
+    return m
+
+
+def _matrix(n, out, mode, align_corners, scale, antialias=False):
     """(out, n): output sample o is sum_i M[o, i] x[i] along one dim."""
+    if antialias:
+        return _antialias_matrix(n, out, mode, align_corners, scale)
     m = np.zeros((out, n))
     for o in range(out):
         if mode in ("nearest", "nearest-exact"):
@@ -60,17 +84,18 @@ def _matrix(n, out, mode, align_corners, scale):
     return m
 
 
-def _interpolate(x, size, mode, align_corners, scales):
+def _interpolate(x, size, mode, align_corners, scales, antialias):
     for d, out in enumerate(size):
         if x.shape[2 + d] == out and (scales[d] is None or mode.startswith("nearest")):
             continue
-        m = _matrix(x.shape[2 + d], out, mode, align_corners, scales[d])
+        m = _matrix(x.shape[2 + d], out, mode, align_corners, scales[d], antialias)
         x = np.moveaxis(np.tensordot(x, m, axes=([2 + d], [1])), -1, 2 + d)
     return x
 
 
-def _params(size, mode, align_corners=False, scales=None):
-    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales or (None,) * len(size)}
+def _params(size, mode, align_corners=False, scales=None, antialias=False):
+    scales = scales or (None,) * len(size)
+    return {"size": size, "mode": mode, "align_corners": align_corners, "scales": scales, "antialias": antialias}
 
 
 _INTERPOLATE_CASES = (
@@ -89,6 +114,9 @@ _INTERPOLATE_CASES = (
     ("bicubic", (1, 2, 4, 4), _params((6, 7), "bicubic")),
     ("bicubic-align", (1, 2, 4, 4), _params((6, 3), "bicubic", True)),
     ("trilinear", (1, 1, 2, 3, 3), _params((3, 5, 4), "trilinear")),
+    ("bilinear-antialias", (1, 2, 9, 7), _params((4, 3), "bilinear", antialias=True)),
+    ("bicubic-antialias", (1, 2, 9, 5), _params((4, 7), "bicubic", antialias=True)),
+    ("bicubic-antialias-align", (1, 1, 7, 8), _params((3, 3), "bicubic", True, antialias=True)),
 )
 
 
@@ -118,7 +146,7 @@ def _interpolate_samples():
     yield Sample(
         (Input(values((2, 3, 4, 4))),),
         {},
-        lambda x: _interpolate(x, (8, 8), "bilinear", False, (2.0, 2.0)),
+        lambda x: _interpolate(x, (8, 8), "bilinear", False, (2.0, 2.0), False),
         F64,
         name="public-scale-factor",
         call=lambda x: _nn().interpolate(x, scale_factor=2, mode="bilinear"),
@@ -130,6 +158,7 @@ def _interpolate_samples():
         ("mode-dims", lambda x: _nn().interpolate(x, size=3, mode="trilinear"), NotImplementedError, "trilinear"),
         ("size-dims", lambda x: _nn().interpolate(x, size=(3, 3, 3)), ValueError, "spatial dimensions"),
         ("zero-size", lambda x: _nn().interpolate(x, size=0), RuntimeError, "greater than 0"),
+        ("antialias-nearest", lambda x: _nn().interpolate(x, size=3, antialias=True), ValueError, "anti-alias"),
     ):
         yield ErrorSample((Input(values((1, 2, 4, 4))),), {}, error, match, name=name, call=call)
 
