@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from somegrad import dtypes
 from somegrad.errors import ArgumentError, ShapeError
 from somegrad.ops.comparison import where
 from somegrad.ops.decompositions_common import check_input
@@ -45,6 +46,9 @@ def _vector_norm_infer(x, ord, dim, keepdim):
 
 
 def _vector_norm(x, ord, dim, keepdim):
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):
+        # accumulated in float32 and rounded once, as PyTorch's kernels do
+        return _vector_norm(x.float(), ord, dim, keepdim).to(x.dtype)
     dim = dim or None
     if ord == 2:
         return (x * x).sum(dim, keepdim).sqrt()
