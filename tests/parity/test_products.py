@@ -9,6 +9,9 @@ from harness import Case, check, check_error
 
 pytestmark = pytest.mark.parity
 
+_INT22 = np.array([[1, 2], [3, 4]])
+_BOOL22 = np.array([[True, False], [True, True]])
+
 PRODUCTS = [
     Case("mm", lambda lib, a, b: lib.mm(a, b), [(3, 4), (4, 2)]),
     Case("mm-method", lambda lib, a, b: a.mm(b), [(2, 3), (3, 5)]),
@@ -59,6 +62,10 @@ PRODUCTS = [
     Case("tensordot-outer", lambda lib, a, b: lib.tensordot(a, b, 0), [(2, 3), (4,)]),
     Case("tensordot-lists", lambda lib, a, b: lib.tensordot(a, b, dims=([1, 0], [0, 1])), [(3, 4, 2), (4, 3)]),
     Case("tensordot-negative", lambda lib, a, b: lib.tensordot(a, b, dims=([-1], [0])), [(2, 3), (3, 4)]),
+    Case("outer-bool", lambda lib, a, b: lib.outer(a, b), [np.array([True, False]), np.array([True, True, False])]),
+    Case("outer-promotes", lambda lib, a, b: lib.outer(a, b), [(2,), np.arange(3)]),
+    Case("addmm-int-scalars", lambda lib, c, a, b: lib.addmm(c, a, b, beta=2.5, alpha=0.5), [_INT22, _INT22, _INT22]),
+    Case("addmm-int", lambda lib, c, a, b: lib.addmm(c, a, b, beta=2, alpha=3), [_INT22, _INT22, _INT22]),
     # second order: the gradient of a gradient, through the products
     Case(
         "mm-double-backward", lambda lib, a, b: _grad_of(lib, lambda x: (lib.mm(x, b) ** 2).sum(), a), [(3, 4), (4, 2)]
@@ -155,6 +162,15 @@ ERRORS = {
     "tensordot-sizes": (lambda lib, a, b: lib.tensordot(a, b, ([0], [0])), [(2, 3), (3, 4)]),
     "tensordot-lengths": (lambda lib, a, b: lib.tensordot(a, b, ([1], [0, 1])), [(2, 3), (3, 4)]),
     "tensordot-dtypes": (lambda lib, a, b: lib.tensordot(a, b.double(), 1), [(2, 3), (3, 4)]),
+    "mm-bool": (lambda lib, a: lib.mm(a, a), [_BOOL22]),
+    "bmm-bool": (lambda lib, a: lib.bmm(a[None], a[None]), [_BOOL22]),
+    "mv-bool": (lambda lib, a: lib.mv(a, a[0]), [_BOOL22]),
+    "dot-bool": (lambda lib, a: lib.dot(a[0], a[1]), [_BOOL22]),
+    "inner-bool": (lambda lib, a: lib.inner(a, a), [_BOOL22]),
+    "addmm-bool": (lambda lib, a: lib.addmm(a, a, a), [_BOOL22]),
+    "baddbmm-bool": (lambda lib, a: lib.baddbmm(a[None], a[None], a[None]), [_BOOL22]),
+    "tensordot-bool": (lambda lib, a: lib.tensordot(a, a), [_BOOL22]),
+    "einsum-bool": (lambda lib, a: lib.einsum("ij,jk", a, a), [_BOOL22]),
     "einsum-fewer": (lambda lib, a: lib.einsum("ij,jk", a), [(2, 3)]),
     "einsum-more": (lambda lib, a: lib.einsum("ij", a, a), [(2, 3)]),
     "einsum-subscripts": (lambda lib, a: lib.einsum("ijk", a), [(2, 3)]),

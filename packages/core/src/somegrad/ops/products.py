@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
-from somegrad.errors import ArgumentError, DTypeError, ShapeError
+from somegrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.linalg import MATMUL
@@ -80,12 +80,18 @@ def _expandable(op, x, shape, what):
         raise ShapeError(f"{op}: input of shape {tuple(x.shape)} cannot be expanded to the shape {shape} of {what}")
 
 
+def _refuse_bool(op, *tensors):
+    # before the declaration's dtype check, to raise PyTorch's class (NotImplementedError)
+    if any(t.dtype is dtypes.bool_ for t in tensors):
+        raise UnsupportedDTypeError(f"{op}: not implemented for bool tensors; convert them with .int() or .float()")
+
+
 def _mm(a, b):
     return apply(MATMUL, (a, b), {})
 
 
 # --- mm, bmm, mv, dot, vdot, inner, outer ---------------------------------------------------------
-def _product(name, infer_shape, decompose, inputs=("input", "mat2"), doc=""):
+def _product(name, infer_shape, decompose, inputs=("input", "mat2"), doc="", accepts=NUMERIC):
     """An implicit composite product: `infer_shape` validates (ranks, sizes) and gives the shape;
     the operands must share one dtype, which is the result's."""
 
@@ -93,7 +99,7 @@ def _product(name, infer_shape, decompose, inputs=("input", "mat2"), doc=""):
         shape = infer_shape(*tensors, **params)
         return shape, _same_dtype(name, *tensors)
 
-    return register(OpSpec(name, "matmul", inputs, infer, decompose=decompose, accepts=NUMERIC, doc=doc))
+    return register(OpSpec(name, "matmul", inputs, infer, decompose=decompose, accepts=accepts, doc=doc))
 
 
 MM = _product("mm", lambda a, b: _matrices("mm", a, b), _mm, doc="(n, k) @ (k, m) -> (n, m)")
@@ -158,7 +164,8 @@ OUTER = _product(
     _outer_infer,
     lambda a, b: ew.mul(a.reshape(a.shape[0], 1), b.reshape(1, b.shape[0])),
     inputs=("input", "vec2"),
-    doc="(n,), (m,) -> (n, m)",
+    doc="(n,), (m,) -> (n, m); bools: logical and",
+    accepts=None,
 )
 
 
@@ -166,30 +173,35 @@ OUTER = _product(
 def mm(input, mat2):
     """Matrix product of two matrices: input (n, k), mat2 (k, m) -> (n, m). No broadcasting and no
     vectors (see `matmul`)."""
+    _refuse_bool("mm", input, mat2)
     return apply(MM, (input, mat2), {})
 
 
 @public(BMM, methods=True)
 def bmm(input, mat2):
     """Batched matrix product: input (b, n, k), mat2 (b, k, m) -> (b, n, m), with the same b."""
+    _refuse_bool("bmm", input, mat2)
     return apply(BMM, (input, mat2), {})
 
 
 @public(MV, methods=True)
 def mv(input, vec):
     """Matrix-vector product: input (n, k), vec (k,) -> (n,)."""
+    _refuse_bool("mv", input, vec)
     return apply(MV, (input, vec), {})
 
 
 @public(DOT, methods=True)
 def dot(input, other):
     """Inner product of two 1-D tensors of the same size: (n,), (n,) -> ()."""
+    _refuse_bool("dot", input, other)
     return apply(DOT, (input, other), {})
 
 
 @public(VDOT, methods=True)
 def vdot(input, other):
     """`dot` with the first argument conjugated; for the real dtypes somegrad has, the same as `dot`."""
+    _refuse_bool("vdot", input, other)
     return apply(VDOT, (input, other), {})
 
 
@@ -197,6 +209,7 @@ def vdot(input, other):
 def inner(input, other):
     """Sum of products over the last dims: input (..., k), other (..., k) -> input.shape[:-1] +
     other.shape[:-1]; a 0-d operand multiplies the other."""
+    _refuse_bool("inner", input, other)
     return apply(INNER, (input, other), {})
 
 
@@ -225,22 +238,15 @@ def _scaled_sum(input, product, beta, alpha):
     return product + (input if beta == 1 else input * beta)
 
 
-def _check_scalars(op, dtype, beta, alpha):
-    if not dtype.is_floating_point and (isinstance(beta, float) or isinstance(alpha, float)):
-        raise ArgumentError(
-            f"{op}: for integral input tensors, arguments beta and alpha must not be floating point numbers"
-        )
-
-
 def _added(name, product_shape, product, inputs):
     def infer(input, a, b, beta, alpha):
         shape = product_shape(a, b, input)
         _expandable(name, input, shape, "the product")
-        dtype = _same_dtype(name, input, a, b)
-        _check_scalars(name, dtype, beta, alpha)
-        return shape, dtype
+        return shape, _same_dtype(name, input, a, b)
 
     def decompose(input, a, b, beta, alpha):
+        if not input.dtype.is_floating_point:  # PyTorch takes integral scalars' integer part
+            beta, alpha = int(beta), int(alpha)
         return _scaled_sum(input, product(a, b), beta, alpha)
 
     return register(OpSpec(name, "matmul", inputs, infer, decompose=decompose, accepts=NUMERIC))
@@ -266,12 +272,14 @@ BADDBMM = _added("baddbmm", lambda a, b, input: _batches("baddbmm", a, b), _mm, 
 @public(ADDMM, methods=True, inplace=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """`beta * input + alpha * (mat1 @ mat2)`: mat1 (n, k), mat2 (k, m), input broadcastable to (n, m)."""
+    _refuse_bool("addmm", input, mat1, mat2)
     return apply(ADDMM, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
 
 
 @public(ADDMV, methods=True, inplace=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """`beta * input + alpha * (mat @ vec)`: mat (n, k), vec (k,), input broadcastable to (n,)."""
+    _refuse_bool("addmv", input, mat, vec)
     return apply(ADDMV, (input, mat, vec), {"beta": beta, "alpha": alpha})
 
 
@@ -279,6 +287,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """`beta * input + alpha * sum_i batch1[i] @ batch2[i]`: batch1 (b, n, k), batch2 (b, k, m),
     input broadcastable to (n, m). The batch is reduced inside one matrix product."""
+    _refuse_bool("addbmm", input, batch1, batch2)
     return apply(ADDBMM, (input, batch1, batch2), {"beta": beta, "alpha": alpha})
 
 
@@ -286,6 +295,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """`beta * input + alpha * (batch1 @ batch2)`: batch1 (b, n, k), batch2 (b, k, m), input
     broadcastable to (b, n, m)."""
+    _refuse_bool("baddbmm", input, batch1, batch2)
     return apply(BADDBMM, (input, batch1, batch2), {"beta": beta, "alpha": alpha})
 
 
@@ -348,4 +358,5 @@ def tensordot(a, b, dims=2, out=None):
             raise ArgumentError(
                 f"tensordot: both dimension lists should have same length, got {len(dims_a)} and {len(dims_b)}"
             )
+    _refuse_bool("tensordot", a, b)
     return apply(TENSORDOT, (a, b), {"dims_a": dims_a, "dims_b": dims_b})
