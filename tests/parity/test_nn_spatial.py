@@ -341,6 +341,30 @@ MODULES = [
     ModuleCase("AdaptiveMaxPool3d", lambda lib: lib.nn.AdaptiveMaxPool3d(2), [_distinct((1, 2, 3, 4, 5))]),
 ]
 
+PAD_LAYERS = [
+    ("ReflectionPad1d", (2, 1), (2, 3, 5)),
+    ("ReflectionPad2d", 1, (2, 3, 4, 4)),
+    ("ReflectionPad3d", (1, 0, 1, 2, 0, 1), (1, 2, 3, 4, 4)),
+    ("ReplicationPad1d", 3, (2, 3, 2)),
+    ("ReplicationPad2d", (1, 2, 0, 3), (3, 4, 5)),
+    ("ReplicationPad3d", 1, (1, 2, 2, 3, 3)),
+    ("CircularPad1d", (1, 2), (2, 3, 4)),
+    ("CircularPad2d", 1, (1, 2, 3, 4)),
+    ("CircularPad3d", (1, 1, 0, 1, 1, 0), (1, 1, 2, 3, 3)),
+    ("ZeroPad1d", (1, -1), (2, 3, 4)),
+    ("ZeroPad2d", (1, 2, 0, 1), (2, 3, 4)),
+    ("ZeroPad3d", 1, (1, 2, 2, 3)),
+]
+MODULES += [
+    ModuleCase(name, lambda lib, name=name, padding=padding: getattr(lib.nn, name)(padding), [shape])
+    for name, padding, shape in PAD_LAYERS
+]
+MODULES += [
+    ModuleCase("ConstantPad1d", lambda lib: lib.nn.ConstantPad1d((2, 1), 0.5), [(2, 3, 4)]),
+    ModuleCase("ConstantPad2d", lambda lib: lib.nn.ConstantPad2d(1, -1.5), [(2, 3, 4)]),
+    ModuleCase("ConstantPad3d", lambda lib: lib.nn.ConstantPad3d((1, 0, 0, 1, 2, 0), 3.0), [(1, 2, 2, 3)]),
+]
+
 
 def _unpool_module(dims):
     def make(lib):

@@ -1,6 +1,8 @@
 """Resampling and spatial rearrangement modules: Upsample (and UpsamplingNearest2d,
-UpsamplingBilinear2d), PixelShuffle, PixelUnshuffle, Fold, Unfold; and the newer conv and pool
-layers of `somegrad.nn.conv` and `somegrad.nn.pooling`, exported from `somegrad.nn` from here."""
+UpsamplingBilinear2d), PixelShuffle, PixelUnshuffle, Fold, Unfold, the padding layers
+(ReflectionPad1d/2d/3d, ReplicationPad*, CircularPad*, ConstantPad*, ZeroPad*); and the newer
+conv and pool layers of `somegrad.nn.conv` and `somegrad.nn.pooling`, exported from
+`somegrad.nn` from here."""
 
 from __future__ import annotations
 
@@ -41,6 +43,21 @@ __all__ = [
     "MaxUnpool1d",
     "MaxUnpool2d",
     "MaxUnpool3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
 ]
 
 
@@ -149,3 +166,158 @@ class Unfold(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
+
+# --- padding layers ----------------------------------------------------------------------------
+class _PadNd(Module):
+    """F.pad as a layer: `padding` an int (every side) or 2 * dims ints, last dim first."""
+
+    mode = "constant"
+    dims = 0
+
+    def __init__(self, padding, value=0.0):  # the value only where the mode is constant
+        super().__init__()
+        if isinstance(padding, int):
+            padding = (padding,) * (2 * self.dims)
+        padding = tuple(int(p) for p in padding)
+        if len(padding) != 2 * self.dims:
+            raise ValueError(f"{type(self).__name__}: expected an int or {2 * self.dims} ints, got {padding}")
+        self.padding = padding
+        self.value = value
+
+    def forward(self, input):
+        if self.mode == "constant":
+            return F.pad(input, self.padding, "constant", self.value)
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}, value={self.value}" if self.mode == "constant" else f"{self.padding}"
+
+
+class ReflectionPad1d(_PadNd):
+    """Pad (N, C, L) by reflecting at the edges."""
+
+    mode, dims = "reflect", 1
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReflectionPad2d(_PadNd):
+    """Pad (N, C, H, W) by reflecting at the edges."""
+
+    mode, dims = "reflect", 2
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad (N, C, D, H, W) by reflecting at the edges."""
+
+    mode, dims = "reflect", 3
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad1d(_PadNd):
+    """Pad (N, C, L) with copies of the edge values."""
+
+    mode, dims = "replicate", 1
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad2d(_PadNd):
+    """Pad (N, C, H, W) with copies of the edge values."""
+
+    mode, dims = "replicate", 2
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad (N, C, D, H, W) with copies of the edge values."""
+
+    mode, dims = "replicate", 3
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class CircularPad1d(_PadNd):
+    """Pad (N, C, L) by wrapping around."""
+
+    mode, dims = "circular", 1
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class CircularPad2d(_PadNd):
+    """Pad (N, C, H, W) by wrapping around."""
+
+    mode, dims = "circular", 2
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class CircularPad3d(_PadNd):
+    """Pad (N, C, D, H, W) by wrapping around."""
+
+    mode, dims = "circular", 3
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ConstantPad1d(_PadNd):
+    """Pad the last dim with `value`."""
+
+    dims = 1
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(_PadNd):
+    """Pad the last 2 dims with `value`."""
+
+    dims = 2
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad3d(_PadNd):
+    """Pad the last 3 dims with `value`."""
+
+    dims = 3
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pad the last dim with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pad the last 2 dims with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last 3 dims with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
