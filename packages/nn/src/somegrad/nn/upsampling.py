@@ -191,7 +191,7 @@ class _PadNd(Module):
         return F.pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
-        return f"{self.padding}, value={self.value}" if self.mode == "constant" else f"{self.padding}"
+        return f"padding={self.padding}, value={self.value}" if self.mode == "constant" else f"{self.padding}"
 
 
 class ReflectionPad1d(_PadNd):
@@ -308,6 +308,9 @@ class ZeroPad1d(ConstantPad1d):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
 
 class ZeroPad2d(ConstantPad2d):
     """Pad the last 2 dims with zeros."""
@@ -315,9 +318,15 @@ class ZeroPad2d(ConstantPad2d):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
 
 class ZeroPad3d(ConstantPad3d):
     """Pad the last 3 dims with zeros."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
