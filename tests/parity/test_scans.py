@@ -53,6 +53,9 @@ CASES = [
     Case("logcumsumexp-negative-dim", lambda lib, x: lib.logcumsumexp(x, dim=-1), [(2, 3, 5)]),
     Case("logcumsumexp-wide", lambda lib, x: lib.logcumsumexp(x, 1), [WIDE]),
     Case("logcumsumexp-0d", lambda lib, x: lib.logcumsumexp(x, 0), [()]),
+    Case(
+        "logcumsumexp-neg-inf", lambda lib, x: lib.logcumsumexp(x, 1), [np.array([[-np.inf, -np.inf, 0, -np.inf, 1]])]
+    ),
     Case("logcumsumexp-long", lambda lib, x: lib.logcumsumexp(x, 1), [(2, 100)], low=-5, high=5),
 ]
 
