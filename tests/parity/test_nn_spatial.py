@@ -143,6 +143,10 @@ POOL = [
     Case("adaptive-max2d", _f("adaptive_max_pool2d", (3, 2)), [_distinct((2, 3, 7, 5))]),
     Case("adaptive-max2d-indices", _indices("adaptive_max_pool2d", (3, 4)), [_distinct((2, 3, 7, 5))]),
     Case("adaptive-max2d-unbatched", _indices("adaptive_max_pool2d", 2), [_distinct((3, 5, 5))]),
+    Case("lp-pool1d", _f("lp_pool1d", 2, 3, 2), [(2, 3, 8)], low=0.1),
+    Case("lp-pool2d", _f("lp_pool2d", 3, 2), [(2, 3, 4, 6)], low=0.1),
+    Case("lp-pool2d-ceil", _f("lp_pool2d", 1.5, (2, 3), 2, ceil_mode=True), [(1, 2, 5, 7)], low=0.1),
+    Case("lp-pool3d", _f("lp_pool3d", 2, 2), [(1, 2, 4, 4, 4)], low=0.1),
     Case("adaptive-max3d", _indices("adaptive_max_pool3d", (2, 2, 3)), [_distinct((1, 2, 3, 5, 4))]),
 ]
 
@@ -338,6 +342,9 @@ MODULES = [
         [_distinct((1, 2, 7, 5))],
     ),
     ModuleCase("AdaptiveMaxPool1d", lambda lib: lib.nn.AdaptiveMaxPool1d(3), [_distinct((2, 3, 8))]),
+    ModuleCase("LPPool2d", lambda lib: lib.nn.LPPool2d(2, 3, stride=2), [(1, 2, 7, 7)], low=0.1),
+    ModuleCase("LPPool1d", lambda lib: lib.nn.LPPool1d(3, 2), [(2, 2, 6)], low=0.1),
+    ModuleCase("LPPool3d", lambda lib: lib.nn.LPPool3d(2, 2), [(1, 2, 4, 4, 4)], low=0.1),
     ModuleCase("AdaptiveMaxPool3d", lambda lib: lib.nn.AdaptiveMaxPool3d(2), [_distinct((1, 2, 3, 4, 5))]),
 ]
 

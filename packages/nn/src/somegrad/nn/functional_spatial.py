@@ -51,6 +51,9 @@ __all__ = [
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "pad",
     "interpolate",
     "upsample",
@@ -234,6 +237,32 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of max_pool3d."""
     return max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+
+
+def _lp_pool(pool, input, norm_type, kernel_size, stride, ceil_mode, dims):
+    """The p-norm of each window: (sum x^p)^(1/p), as PyTorch's, from the mean of x^p (a
+    negative mean, from odd p, gives 0, as PyTorch's sign * relu)."""
+    kernel = (kernel_size,) * dims if isinstance(kernel_size, int) else tuple(kernel_size)
+    size = 1
+    for k in kernel:
+        size *= k
+    out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (sg.sign(out) * out.abs().relu()).mul(size).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, L): (sum over each window of x^p)^(1/p)."""
+    return _lp_pool(avg_pool1d, input, norm_type, _first(kernel_size), stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, H, W): (sum over each window of x^p)^(1/p)."""
+    return _lp_pool(avg_pool2d, input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W): (sum over each window of x^p)^(1/p)."""
+    return _lp_pool(avg_pool3d, input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 # --- padding ---------------------------------------------------------------------------------------
