@@ -448,6 +448,16 @@ MODULES = [
         [np.array([[0, 2], [5, 2]])],
         call=lambda m, i: (m(i), m.weight * 1.0),
     ),
+    ModuleCase(
+        "Embedding-from_pretrained",
+        lambda lib: lib.nn.Embedding.from_pretrained(lib.tensor(WEIGHT), freeze=False, padding_idx=2),
+        [np.array([[2, 0], [6, 2]])],
+    ),
+    ModuleCase(
+        "EmbeddingBag-from_pretrained",
+        lambda lib: lib.nn.EmbeddingBag.from_pretrained(lib.tensor(WEIGHT), freeze=False, mode="sum"),
+        [np.array([[2, 0], [6, 2]])],
+    ),
     ModuleCase("Embedding-freq", lambda lib: lib.nn.Embedding(7, 3, scale_grad_by_freq=True), [np.array([1, 1, 2, 1])]),
     ModuleCase("EmbeddingBag-mean", lambda lib: lib.nn.EmbeddingBag(7, 3), [BAG_INDEX, BAG_OFFSETS]),
     ModuleCase("EmbeddingBag-max", lambda lib: lib.nn.EmbeddingBag(7, 3, mode="max"), [np.array([[0, 3], [4, 4]])]),
