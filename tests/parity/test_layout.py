@@ -136,6 +136,8 @@ SPLITS = [
     Case("tensor_split-indices", lambda lib, x: lib.tensor_split(x, [1, 4], dim=1), [(2, 6)]),
     Case("tensor_split-wrapping", lambda lib, x: lib.tensor_split(x, [4, -5, 9]), [(6,)]),
     Case("tensor_split-tuple", lambda lib, x: x.tensor_split((2,), -1), [(3, 5)]),
+    Case("tensor_split-sections-keyword", lambda lib, x: lib.tensor_split(x, sections=2, dim=1), [(2, 5)]),
+    Case("tensor_split-indices-keyword", lambda lib, x: x.tensor_split(indices=[1, 3]), [(5, 2)]),
     Case("tensor_split-tensor", lambda lib, x, i: lib.tensor_split(x, i), [(5,), _ints([1, 3])]),
     Case("tensor_split-0d-tensor", lambda lib, x, i: lib.tensor_split(x, i), [(5,), _ints(2)]),
     Case("hsplit", lambda lib, x: lib.hsplit(x, 2), [(3, 4)]),

@@ -19,6 +19,12 @@ from somegrad.ops.spec import NUMERIC, OpSpec, public, register
 from somegrad.tensor import Tensor
 
 
+class RankError(ShapeError, IndexError):
+    """An operand of the wrong rank. PyTorch reports some of these as RuntimeError ("batch1 must
+    be a 3D tensor") and others as IndexError (a size read past the last dim, as baddbmm's of a
+    2-D batch1 is): this is both, and a ShapeError."""
+
+
 def _sizes(shape) -> str:
     return "x".join(str(s) for s in shape)
 
@@ -34,7 +40,7 @@ def _same_dtype(op, *tensors):
 def _ranks(op, names, tensors, ranks):
     for name, t, rank in zip(names, tensors, ranks):
         if t.ndim != rank:
-            raise ShapeError(f"{op}: {name} must be a {rank}-D tensor, got shape {tuple(t.shape)}")
+            raise RankError(f"{op}: {name} must be a {rank}-D tensor, got shape {tuple(t.shape)}")
 
 
 def _matrices(op, a, b):
@@ -57,10 +63,10 @@ def _batches(op, a, b):
 
 def _matrix_vector(op, a, v, input_shape=None):
     if a.ndim != 2 or v.ndim != 1:
-        raise ShapeError(f"{op}: vector + matrix @ vector expected, got shapes {tuple(a.shape)} and {tuple(v.shape)}")
+        raise RankError(f"{op}: vector + matrix @ vector expected, got shapes {tuple(a.shape)} and {tuple(v.shape)}")
     if a.shape[1] != v.shape[0]:
         given = "" if input_shape is None else f"input ({_sizes(input_shape)}), "
-        raise ShapeError(f"{op}: size mismatch, got {given}mat ({_sizes(a.shape)}), vec ({_sizes(v.shape)})")
+        raise RankError(f"{op}: size mismatch, got {given}mat ({_sizes(a.shape)}), vec ({_sizes(v.shape)})")
     return a.shape[0]
 
 
@@ -302,7 +308,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 # --- tensordot ---------------------------------------------------------------------------------
 def _tensordot_infer(a, b, dims_a, dims_b):
     for da, db in zip(dims_a, dims_b):
-        if a.shape[da] != b.shape[db]:
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):
             raise ShapeError(
                 f"tensordot: contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
                 f"and second has size {b.shape[db]} in dim {db}"
@@ -313,7 +319,14 @@ def _tensordot_infer(a, b, dims_a, dims_b):
 
 
 def _tensordot(a, b, dims_a, dims_b):
-    # a's free dims by the contracted ones, times the contracted ones by b's free dims: one matmul
+    # a's free dims by the contracted ones, times the contracted ones by b's free dims: one matmul;
+    # a contracted dim of size 1 on one side stretches (PyTorch's broadcast): the other side's sums
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            if a.shape[da] == 1:
+                b = b.sum(db, keepdim=True, dtype=b.dtype)
+            else:
+                a = a.sum(da, keepdim=True, dtype=a.dtype)
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     k = math.prod(a.shape[d] for d in dims_a)

@@ -87,10 +87,15 @@ def _bounds(op, size, indices_or_sections):
 
 
 @public(TENSOR_SPLIT, methods=True)
-def tensor_split(input, indices_or_sections, dim=0) -> tuple[Tensor, ...]:
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None) -> tuple[Tensor, ...]:
     """Views of `input` along `dim`: `sections` pieces of nearly equal size (an int), or the
     pieces between the given `indices` (`[2, 5]`: [:2], [2:5], [5:]); a 0-d integer tensor is
-    sections, a 1-d one indices."""
+    sections, a 1-d one indices. `sections=` and `indices=` name the two forms, as PyTorch's
+    overloads do."""
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split: expected exactly one of indices_or_sections, sections and indices")
+    indices_or_sections = given[0]
     if input.ndim == 0:
         raise ShapeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = normalize_dim("tensor_split", dim, input.ndim)
