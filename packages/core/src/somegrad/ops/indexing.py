@@ -366,8 +366,10 @@ def _index_tensor(op, x, index, dim, out_of_range=IndexOutOfRangeError):
 
 
 @public(GATHER, methods=True)
-def gather(x, dim, index):
-    """`out[i][j] = x[index[i][j]][j]` for dim 0 (and so on), like `torch.gather`."""
+def gather(input, dim, index, *, sparse_grad=False):
+    """`out[i][j] = input[index[i][j]][j]` for dim 0 (and so on), like `torch.gather`. The
+    gradient is dense whatever `sparse_grad` says (somegrad has no sparse tensors)."""
+    x = input
     dim = normalize_dim("gather", dim, x.ndim)
     index = _index_tensor("gather", x, index, dim)
     if x.ndim == 0 and index.ndim == 0:  # kernels take arrays of at least one dimension
@@ -376,8 +378,9 @@ def gather(x, dim, index):
 
 
 @public(SCATTER_ADD, methods=True, inplace=True)
-def scatter_add(x, dim, index, src):
-    """A copy of `x` with `src` added at `index` along `dim` (repeated indices add up)."""
+def scatter_add(input, dim, index, src):
+    """A copy of `input` with `src` added at `index` along `dim` (repeated indices add up)."""
+    x = input
     dim = normalize_dim("scatter_add", dim, x.ndim)
     index = _index_tensor("scatter_add", x, index, dim)
     if src.dtype is not x.dtype:
@@ -414,8 +417,9 @@ INDEX_SELECT = register(
 
 
 @public(INDEX_SELECT, methods=True)
-def index_select(x, dim, index):
-    """The slices of `x` at `index` (int32 or int64, 0-d or 1-d) along `dim`."""
+def index_select(input, dim, index):
+    """The slices of `input` at `index` (int32 or int64, 0-d or 1-d) along `dim`."""
+    x = input
     dim = normalize_dim("index_select", dim, x.ndim)
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {tuple(index.shape)}")
@@ -446,11 +450,12 @@ MASKED_FILL = register(
 
 
 @public(MASKED_FILL, methods=True, inplace=True)
-def masked_fill(x, mask, value):
-    """`x` with `value` (a number or a 0-d tensor) wherever `mask` is true, broadcasting the two.
+def masked_fill(input, mask, value):
+    """`input` with `value` (a number or a 0-d tensor) wherever `mask` is true, broadcasting the two.
 
     The value must fit x's dtype, as in PyTorch: NaN into an integer tensor, 300 into uint8 or
     70000 into float16 raise `ValueOverflowError`."""
+    x = input
     if mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype.name}")
     broadcast_shapes("masked_fill", x.shape, mask.shape)
@@ -478,7 +483,17 @@ def _nonzero_infer(x):
 NONZERO = register(OpSpec("nonzero", "index", ("x",), _nonzero_infer, doc="(N, ndim) indices of nonzero elements."))
 
 
-@public(NONZERO, methods=True)
-def nonzero(x):
-    """The indices of the nonzero elements, shape (N, x.ndim)."""
-    return apply(NONZERO, (x,), {})
+def _argwhere(self):
+    return nonzero(self)
+
+
+@public(NONZERO, methods=("nonzero", ("argwhere", _argwhere)), aliases=("argwhere",))
+def nonzero(input, *, as_tuple=False) -> Tensor | tuple[Tensor, ...]:
+    """The indices of the nonzero elements, shape (N, input.ndim); with `as_tuple=True`, one
+    1-d tensor of N indices per dim (a 0-d input gives one), as `torch.nonzero`."""
+    positions = apply(NONZERO, (input,), {})
+    if not as_tuple:
+        return positions
+    if input.ndim == 0:  # (positions of shape (1, 0) or (0, 0)): index 0 once, or not at all
+        return (_zeros(positions, (positions.shape[0],)),)
+    return tuple(positions[:, d] for d in range(input.ndim))
