@@ -258,3 +258,78 @@ def _view_dtype_samples():
     yield ErrorSample((Input(values((3, 3))),), {"dtype": dtypes.float64}, RuntimeError, "divisible by 2", name="size")
     yield ErrorSample((Input(values(())),), {"dtype": dtypes.float64}, RuntimeError, "cannot be 0", name="0d")
     # (the layout errors depend on the backend's strides: tests/core/test_complex.py has them)
+
+
+# --- the complex paths of the elementwise ops: {op: (call of (a, b) or (a, b, c, d), reference, low)}
+def _c(a, b):
+    return a + 1j * b
+
+
+_UNARY_PATHS = {
+    "neg": (lambda z: -z, np.negative, -2.0),
+    "log": (lambda z: z.log(), np.log, 0.5),
+    "sqrt": (lambda z: z.sqrt(), np.sqrt, 0.5),
+    "sin": (lambda z: z.sin(), np.sin, -2.0),
+    "cos": (lambda z: z.cos(), np.cos, -2.0),
+    "tanh": (lambda z: z.tanh(), np.tanh, -1.0),
+    "reciprocal": (lambda z: z.reciprocal(), np.reciprocal, 0.5),
+    "rsqrt": (lambda z: z.rsqrt(), lambda z: 1 / np.sqrt(z), 0.5),
+    "square": (lambda z: z.square(), np.square, -2.0),
+    "exp": (lambda z: z.exp(), np.exp, -2.0),
+}
+_BINARY_PATHS = {
+    "add": (lambda z, w: z + w, np.add),
+    "sub": (lambda z, w: z - w, np.subtract),
+    "mul": (lambda z, w: z * w, np.multiply),
+    "div": (lambda z, w: z / (w + 3), lambda z, w: z / (w + 3)),
+    "pow": (lambda z, w: (z + 3) ** (w * 0.5), lambda z, w: (z + 3) ** (w * 0.5)),
+}
+
+
+def complex_paths(op):
+    """Samples of `op` on complex values (none for an op without a complex path): unary ops on
+    `complex(a, b)`, binary ones on two complex operands and on a complex and a real one."""
+    if op in _UNARY_PATHS:
+        fn, reference, low = _UNARY_PATHS[op]
+        for dtype in (F64, F32):
+            yield complex_sample(
+                (Input(values((3, 4), low, 2.0, key=(op, "re"))), Input(values((3, 4), key=(op, "im")))),
+                reference=lambda a, b, reference=reference: _stack(reference(_c(a, b))),
+                dtype=dtype,
+                name="complex",
+                call=lambda a, b, fn=fn: _as_real(fn(_z(a, b))),
+            )
+    elif op == "abs":
+        for dtype in (F64, F32):
+            yield complex_sample(
+                (Input(values((3, 4), key=(op, "re"))), Input(values((3, 4), key=(op, "im")))),
+                reference=lambda a, b: np.abs(_c(a, b)),
+                dtype=dtype,
+                name="complex",
+                call=lambda a, b: _z(a, b).abs(),
+            )
+    elif op in _BINARY_PATHS:
+        fn, reference = _BINARY_PATHS[op]
+        four = tuple(Input(values(shape, key=(op, i))) for i, shape in enumerate([(3, 4), (3, 4), (3, 1), (3, 1)]))
+        for dtype in (F64, F32):
+            yield complex_sample(
+                four,
+                reference=lambda a, b, c, d, reference=reference: _stack(reference(_c(a, b), _c(c, d))),
+                dtype=dtype,
+                name="complex",
+                call=lambda a, b, c, d, fn=fn: _as_real(fn(_z(a, b), _z(c, d))),
+            )
+        yield complex_sample(
+            four[:3],
+            reference=lambda a, b, c, reference=reference: _stack(reference(_c(a, b), c)),
+            dtype=F64,
+            name="complex-real",
+            call=lambda a, b, c, fn=fn: _as_real(fn(_z(a, b), c)),
+        )
+        yield complex_sample(
+            four[:1],
+            reference=lambda a, reference=reference: _stack(reference(a, 1.5 - 2j)),
+            dtype=F64,
+            name="python-complex",
+            call=lambda a, fn=fn: _as_real(fn(a, 1.5 - 2j)),
+        )

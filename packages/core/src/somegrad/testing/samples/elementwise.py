@@ -20,6 +20,7 @@ from somegrad.testing.samples import (
     register_samples,
     values,
 )
+from somegrad.testing.samples.complex_numbers import complex_paths
 
 F32, F64 = dtypes.float32, dtypes.float64
 INF, NAN = math.inf, math.nan
@@ -46,6 +47,7 @@ def _unary(
     params = params or {}
 
     def samples():
+        yield from complex_paths(op)
         for dtype in float_dtypes:
             yield Sample(
                 (Input(values((3, 4), low, high, key=op)),),
@@ -303,6 +305,7 @@ def _binary(
     """Samples of a two-input op: every dtype, broadcasting pairs, 0-d, size-0, non-contiguous."""
 
     def samples():
+        yield from complex_paths(op)
         for name, shape_a, shape_b, layout in _PAIRS:
             first = Input(values(shape_a, *a, key=(op, 0)), layout=layout or "contiguous")
             second = Input(
