@@ -272,7 +272,56 @@ SHUFFLE = [
     Case("pixel-unshuffle-top-level", lambda lib, x: lib.pixel_unshuffle(x, 3), [(1, 6, 6)]),
 ]
 
-CASES = INTERPOLATE + PAD + POOL + UNPOOL + CONV + FOLD + SHUFFLE
+
+def _grid_sample(**kw):
+    return lambda lib, x, grid: lib.nn.functional.grid_sample(x, grid, **kw)
+
+
+def _nearest(**kw):
+    # nearest sampling has no gradient for the grid (PyTorch's is zeros): compare the input's
+    return lambda lib, x, grid: lib.nn.functional.grid_sample(x, grid.detach(), mode="nearest", **kw)
+
+
+def _affine(size, **kw):
+    return lambda lib, theta: lib.nn.functional.affine_grid(theta, size, **kw)
+
+
+def _transformer(lib, x, theta):
+    F = lib.nn.functional
+    return F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False)
+
+
+GRID = [
+    Case("grid-bilinear", _grid_sample(), [(2, 3, 4, 5), (2, 3, 4, 2)], low=-1.3, high=1.3),
+    Case("grid-bilinear-align", _grid_sample(align_corners=True), [(2, 3, 4, 5), (2, 2, 3, 2)], low=-1.3, high=1.3),
+    Case("grid-border", _grid_sample(padding_mode="border"), [(1, 2, 4, 5), (1, 3, 4, 2)], low=-1.3, high=1.3),
+    Case(
+        "grid-reflection",
+        _grid_sample(padding_mode="reflection", align_corners=True),
+        [(1, 2, 4, 5), (1, 3, 4, 2)],
+        low=-1.6,
+        high=1.6,
+    ),
+    Case(
+        "grid-reflection-edges", _grid_sample(padding_mode="reflection"), [(1, 2, 4, 5), (1, 3, 4, 2)], low=-2, high=2
+    ),
+    Case("grid-trilinear", _grid_sample(), [(1, 2, 3, 4, 5), (1, 2, 3, 2, 3)], low=-1.2, high=1.2),
+    Case(
+        "grid-trilinear-border",
+        _grid_sample(padding_mode="border"),
+        [(1, 2, 3, 4, 4), (1, 2, 2, 2, 3)],
+        low=-1.2,
+        high=1.2,
+    ),
+    Case("grid-nearest", _nearest(), [(2, 3, 4, 5), (2, 3, 4, 2)], low=-1.3, high=1.3),
+    Case("grid-nearest-3d", _nearest(padding_mode="border"), [(1, 2, 3, 4, 5), (1, 2, 3, 2, 3)], low=-1.3, high=1.3),
+    Case("affine-grid", _affine((2, 3, 4, 5)), [(2, 2, 3)]),
+    Case("affine-grid-align", _affine((2, 3, 4, 5), align_corners=True), [(2, 2, 3)]),
+    Case("affine-grid-3d", _affine((1, 2, 2, 3, 4), align_corners=False), [(1, 3, 4)]),
+    Case("spatial-transformer", _transformer, [(2, 3, 5, 6), (2, 2, 3)]),
+]
+
+CASES = INTERPOLATE + PAD + POOL + UNPOOL + CONV + FOLD + SHUFFLE + GRID
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -491,6 +540,11 @@ ERRORS = [
     (lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 2), _x(4)),
     (lambda lib, x: lib.nn.functional.adaptive_avg_pool3d(x, 2), _x(2, 4)),
     (lambda lib, x: lib.nn.ConvTranspose2d(2, 2, 3, stride=2)(x, output_size=(12, 12)), _x(1, 2, 4, 4)),
+    (lambda lib, x, g: lib.nn.functional.grid_sample(x, g, mode="area"), _x(1, 2, 4, 4) + [(1, 2, 2, 2)]),
+    (lambda lib, x, g: lib.nn.functional.grid_sample(x, g, padding_mode="wrap"), _x(1, 2, 4, 4) + [(1, 2, 2, 2)]),
+    (lambda lib, x, g: lib.nn.functional.grid_sample(x, g), _x(2, 2, 4, 4) + [(1, 2, 2, 2)]),
+    (lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4, 4)), [(2, 3, 3)]),
+    (lambda lib, t: lib.nn.functional.affine_grid(t, (1, 3, 0, 4)), [(1, 2, 3)]),
 ]
 
 

@@ -188,3 +188,21 @@ def test_an_upsampling_decoder_trains():
                 p -= 0.5 * p.grad
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_the_identity_grid_samples_the_image_itself(align_corners):
+    x = _randn(2, 3, 4, 5)
+    theta = sg.tensor(np.tile(np.eye(2, 3), (2, 1, 1)), dtype=sg.float64)
+    grid = F.affine_grid(theta, x.shape, align_corners=align_corners)
+    for mode in ("bilinear", "nearest"):
+        out = F.grid_sample(x, grid, mode=mode, align_corners=align_corners)
+        np.testing.assert_allclose(out.numpy(), x.numpy(), atol=1e-12)
+
+
+def test_grid_sample_second_order_gradient_reaches_the_grid():
+    x = _randn(1, 2, 4, 5, grad=True)
+    grid = sg.tensor(np.random.default_rng(3).uniform(-0.9, 0.9, (1, 3, 3, 2)), dtype=sg.float64, requires_grad=True)
+    (gx,) = sg.autograd.grad((F.grid_sample(x, grid) ** 2).sum(), [x], create_graph=True)
+    (gg,) = sg.autograd.grad(gx.sum(), [grid])
+    assert gg.shape == grid.shape and np.abs(gg.numpy()).sum() > 0

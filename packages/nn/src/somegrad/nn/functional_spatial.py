@@ -25,6 +25,7 @@ from somegrad.ops.nn import (
     pixel_unshuffle,
     unfold,
 )
+from somegrad.ops.nn.grid import affine_grid, grid_sample
 from somegrad.ops.nn.pooling_nd import adaptive_avg_pool, adaptive_max_pool, max_unpool
 from somegrad.ops.nn.resample import pad_by_index
 from somegrad.tensor import Tensor
@@ -63,6 +64,8 @@ __all__ = [
     "fold",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "grid_sample",
+    "affine_grid",
 ]
 
 

@@ -11,7 +11,7 @@ only used when no graph is being recorded; with `create_graph=True` the backward
 run the differentiable Tensor-op formulas instead.
 
 One module per family: `linear`, `embedding`, `normalization`, `loss`, `attention`, `conv`,
-`conv3d`, `pooling`, `pooling_nd`, `fold`, `resample`. The public functions own PyTorch's
+`conv3d`, `pooling`, `pooling_nd`, `fold`, `resample`, `grid`. The public functions own PyTorch's
 semantics (argument forms, defaults, dtype promotion); `somegrad.nn.functional` re-exports them
 with PyTorch's signatures.
 """
