@@ -78,9 +78,9 @@ def embedding(
     return _scale_grad_by_freq(out, input) if scale_grad_by_freq else out
 
 
-def _bags_of(input, offsets, include_last_offset):
-    """1-d `input` cut at `offsets` -> (positions (B, L) into input, valid (B, L) bool), L the
-    longest bag; the offsets are read back once (they are small)."""
+def _bag_of_each_index(input, offsets, include_last_offset):
+    """For 1-d `input` cut at `offsets`: (the bag of each index (n,), -1 for an index after the
+    last bag, the number of bags). The offsets are read back once (they are small)."""
     starts = _host_indices(offsets).astype(np.int64)
     total = input.shape[0]
     if starts.size and starts[0] != 0:
@@ -92,16 +92,32 @@ def _bags_of(input, offsets, include_last_offset):
         raise RuntimeError(
             f"embedding_bag: offsets[-1] can not be greater than input's length {total}, but got {starts[-1]}"
         )
+    if np.any(np.diff(starts) < 0):
+        raise RuntimeError("embedding_bag: offsets must be non-decreasing")
+    bags = starts.size - 1 if include_last_offset else starts.size
+    bag = np.searchsorted(starts[: bags + 1] if include_last_offset else starts, np.arange(total), side="right") - 1
     if include_last_offset:
-        starts, ends = starts[:-1], starts[1:]
-    else:
-        ends = np.append(starts[1:], total)
-    lengths = np.maximum(ends - starts, 0)
-    width = int(lengths.max()) if lengths.size else 0
-    steps = np.arange(width)
-    valid = steps[None, :] < lengths[:, None]
-    positions = np.where(valid, starts[:, None] + steps[None, :], 0)
-    return positions, valid
+        bag[bag >= bags] = -1
+    return bag, max(bags, 0)
+
+
+def _segment_reduce(rows, keep, weights, bag, bags, mode):
+    """Reduce the rows (n, dim) of 1-d lookups into `bags` bags by their bag (n,): index_add and
+    scatter_reduce, O(n * dim) whatever the bags' lengths."""
+    dim = rows.shape[1]
+    zeros = sg.zeros((bags, dim), dtype=rows.dtype, device=rows.device)
+    kept = keep & (bag >= 0)
+    target = sg.where(bag >= 0, bag, 0)
+    count = sg.zeros((bags,), dtype=rows.dtype, device=rows.device).index_add(0, target, kept.to(rows.dtype))
+    count = count.reshape(bags, 1)
+    if mode == "max":
+        index = target.reshape(-1, 1).expand(-1, dim)
+        candidates = sg.where(kept.unsqueeze(-1), rows, -float("inf"))
+        picked = zeros.scatter_reduce(0, index, candidates, "amax", include_self=False)
+        return sg.where(count > 0, picked, 0.0)
+    scale = kept.to(rows.dtype) if weights is None else kept.to(rows.dtype) * weights
+    total = zeros.index_add(0, target, rows * scale.unsqueeze(-1))
+    return total if mode == "sum" else total / count.clamp(min=1.0)
 
 
 def embedding_bag(
@@ -135,19 +151,11 @@ def embedding_bag(
                 "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
                 f"sequences. However, found offsets of type {type(offsets)}"
             )
-        bags, valid = input, None
-        weights = per_sample_weights
     elif input.ndim == 1:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        positions, valid_host = _bags_of(input, offsets, include_last_offset)
-        index = sg.tensor(positions, device=input.device)
-        valid = sg.tensor(valid_host, device=input.device)
-        empty = input.shape[0] == 0
-        bags = sg.zeros(positions.shape, dtype=input.dtype, device=input.device) if empty else input[index]
-        weights = None if per_sample_weights is None or empty else per_sample_weights[index]
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if mode not in ("sum", "mean", "max"):
@@ -164,26 +172,22 @@ def embedding_bag(
     padding_idx = padding_index(padding_idx, weight.shape[0], "embedding_bag")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    rows = _nn_ops.embedding(bags, weight, padding_idx)  # (B, L, dim)
+    rows = _nn_ops.embedding(input, weight, padding_idx)  # (B, L, dim) or (n, dim)
     if scale_grad_by_freq:
-        _scale_grad_by_freq(rows, input if valid is None else bags.where(valid, -1))
-    keep = bags != padding_idx if padding_idx is not None else None
-    if valid is not None:
-        keep = valid if keep is None else keep & valid
+        _scale_grad_by_freq(rows, input)
+    weights = None if per_sample_weights is None else per_sample_weights.to(weight.dtype)
+    keep = input != (-1 if padding_idx is None else padding_idx)
+    if input.ndim == 1:
+        bag, bags = _bag_of_each_index(input, offsets, include_last_offset)
+        return _segment_reduce(rows, keep, weights, sg.tensor(bag, device=input.device), bags, mode)
     if mode == "max":
-        if keep is None:
-            return rows.amax(1)
         picked = sg.where(keep.unsqueeze(-1), rows, -float("inf")).amax(1)
         return sg.where(keep.any(1, keepdim=True), picked, 0.0)
-    scale = None if keep is None else keep.to(weight.dtype)
-    if weights is not None:
-        weights = weights.to(weight.dtype)
-        scale = weights if scale is None else scale * weights
-    total = rows.sum(1) if scale is None else (rows * scale.unsqueeze(-1)).sum(1)
+    scale = keep.to(weight.dtype) if weights is None else keep.to(weight.dtype) * weights
+    total = (rows * scale.unsqueeze(-1)).sum(1)
     if mode == "sum":
         return total
-    count = bags.shape[1] if keep is None else keep.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
-    return total / count
+    return total / keep.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
