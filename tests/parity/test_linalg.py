@@ -115,6 +115,62 @@ CASES = [
     Case("lstsq-gels", lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gels")[::2], [(5, 3), (5, 2)]),
     Case("lstsq-gelsy-rank", lambda lib, a, b: lib.linalg.lstsq(a, b)[2], [(5, 3), (5, 2)]),
     Case("lstsq-vector", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(4, 3), (4,)]),
+    # logdet, solve_triangular, matrix_power, multi_dot, vecdot, cond, matmul
+    Case("logdet", lambda lib, x: lib.logdet(shifted(lib, x)), [(2, 3, 3)]),
+    Case("logdet-method", lambda lib, x: shifted(lib, x).logdet(), [(3, 3)]),
+    Case("logdet-negative", lambda lib, x: lib.logdet(x), [np.diag([-1.0, 2.0, 3.0])], grad=False),
+    *[
+        Case(
+            f"solve-triangular-upper{u}-left{left}-unit{unit}",
+            lambda lib, a, b, u=u, left=left, unit=unit: lib.linalg.solve_triangular(
+                shifted(lib, a), b if left else b.mT, upper=u, left=left, unitriangular=unit
+            ),
+            [(3, 3), (3, 2)],
+        )
+        for u in (True, False)
+        for left in (True, False)
+        for unit in (False, True)
+    ],
+    Case(
+        "solve-triangular-broadcast",
+        lambda lib, a, b: lib.linalg.solve_triangular(shifted(lib, a), b, upper=False),
+        [(2, 3, 3), (3, 4)],
+    ),
+    *[
+        Case(
+            f"matrix-power-{n}",
+            lambda lib, x, n=n: lib.linalg.matrix_power(shifted(lib, x, 1.0), n),
+            [(2, 3, 3)],
+            grad=n != 0,  # the identity: no gradient
+        )
+        for n in (0, 1, 2, 5, -1, -3)
+    ],
+    Case("matrix-power-method", lambda lib, x: x.matrix_power(3), [(3, 3)]),
+    Case("matrix-power-top-level", lambda lib, x: lib.matrix_power(x, 2), [(3, 3)]),
+    Case("multi-dot", lambda lib, a, b, c, d: lib.linalg.multi_dot([a, b, c, d]), [(2, 5), (5, 3), (3, 6), (6, 4)]),
+    Case("multi-dot-vectors", lambda lib, a, b, c: lib.linalg.multi_dot([a, b, c]), [(5,), (5, 3), (3,)]),
+    Case("vecdot", lambda lib, x, y: lib.linalg.vecdot(x, y), [(2, 3), (3,)]),
+    Case("vecdot-dim", lambda lib, x, y: lib.linalg.vecdot(x, y, dim=0), [(4, 3), (4, 1)]),
+    Case("matmul", lambda lib, x, y: lib.linalg.matmul(x, y), [(2, 3), (3, 4)]),
+    # (PyTorch's backward of cond fails for the norms other than 2 and nuc: values only there)
+    *[
+        Case(
+            f"cond-{p}",
+            lambda lib, x, p=p: lib.linalg.cond(shifted(lib, x, 1.5), p),
+            [(2, 3, 3)],
+            grad=p in (None, 2, -2, "nuc"),
+        )
+        for p in (None, 2, -2, "fro", "nuc", INF, -INF, 1, -1)
+    ],
+    Case("cond-rectangular", lambda lib, x: lib.linalg.cond(x), [(4, 3)]),
+    # torch.svd, torch.qr, torch.pinverse
+    Case("top-svd", lambda lib, x: (lambda u, s, v: [u.abs(), s, v.abs()])(*lib.svd(x)), [(4, 3)]),
+    Case("top-svd-full", lambda lib, x: (lambda u, s, v: [u.abs(), s, v.abs()])(*x.svd(some=False)), [(4, 3)]),
+    Case("top-svd-no-uv", lambda lib, x: lib.svd(x, compute_uv=False), [(4, 3)], grad=False),
+    Case("top-qr", lambda lib, x: [t.abs() for t in lib.qr(x)], [(4, 3)]),
+    Case("method-qr-complete", lambda lib, x: [t.abs() for t in x.qr(some=False)], [(3, 4)]),
+    Case("pinverse", lambda lib, x: lib.pinverse(x), [(4, 3)]),
+    Case("pinverse-method", lambda lib, x: x.pinverse(rcond=1e-3), [(3, 5)]),
     # vector_norm
     *[
         Case(f"vector-norm-{ord}", lambda lib, x, o=ord: lib.linalg.vector_norm(x, o), [(3, 4)])
@@ -217,6 +273,13 @@ ERRORS = [
     ("norm-three-dims", lambda lib, x: lib.linalg.norm(x, dim=(0, 1, 2)), [(2, 2, 2)]),
     ("top-norm-int", lambda lib, x: lib.norm(x), [np.ones(3, dtype=np.int64)]),
     ("top-norm-p", lambda lib, x: lib.norm(x, "x"), [(3, 3)]),
+    ("solve-triangular-vector", lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True), [(3, 3), (3,)]),
+    ("matrix-power-not-square", lambda lib, x: lib.linalg.matrix_power(x, 2), [(2, 3)]),
+    ("multi-dot-one", lambda lib, x: lib.linalg.multi_dot([x]), [(2, 3)]),
+    ("multi-dot-shapes", lambda lib, x, y: lib.linalg.multi_dot([x, y]), [(2, 3), (4, 2)]),
+    ("cond-p", lambda lib, x: lib.linalg.cond(x, 3), [(3, 3)]),
+    ("cond-fro-rectangular", lambda lib, x: lib.linalg.cond(x, "fro"), [(4, 3)]),
+    ("logdet-int", lambda lib, x: lib.logdet(x), [np.ones((2, 2), dtype=np.int64)]),
     ("qr-complete-tall-backward", lambda lib, x: lib.linalg.qr(x.requires_grad_(), "complete")[0].sum().backward(),
      [(4, 3)]),
 ]  # fmt: skip

@@ -14,27 +14,35 @@ not positive-definite given to `cholesky`, raises `LinAlgError`, a RuntimeError,
 
 from __future__ import annotations
 
-from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve
+from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
+from somegrad.ops.decompositions_products import cond, matrix_power, multi_dot, vecdot
+from somegrad.ops.linalg import matmul
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cond",
     "det",
     "eigh",
     "eigvalsh",
     "inv",
     "lstsq",
+    "matmul",
     "matrix_norm",
+    "matrix_power",
     "matrix_rank",
+    "multi_dot",
     "norm",
     "pinv",
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
+    "vecdot",
     "vector_norm",
 ]
 

@@ -19,6 +19,7 @@ second derivatives work:
 from __future__ import annotations
 
 from somegrad.errors import ArgumentError, ShapeError
+from somegrad.ops.comparison import where
 from somegrad.ops.decompositions_common import LINALG_FLOATS, SlogdetResult, check_input, check_matrix, identity, run
 from somegrad.ops.decompositions_factor import svd
 from somegrad.ops.decompositions_norms import _matrix_norm_infer, _vector_norm_infer, matrix_norm, vector_norm
@@ -129,6 +130,38 @@ def slogdet(A) -> SlogdetResult:
     return apply(LINALG_SLOGDET, (A,), {})
 
 
+def _logdet_infer(A):
+    check_matrix("logdet", A, square=True)
+    return A.shape[:-2], A.dtype
+
+
+def _logdet(A):
+    sign, logabsdet = slogdet(A)
+    # log det: NaN for a negative determinant, -inf for a zero one, as in PyTorch
+    return where(sign < 0, float("nan"), logabsdet)
+
+
+LOGDET = register(
+    OpSpec(
+        "logdet",
+        "composite",
+        ("A",),
+        _logdet_infer,
+        decompose=_logdet,
+        accepts=LINALG_FLOATS,
+        doc="log(det(A)) of each square matrix (NaN where the determinant is negative).",
+    )
+)
+
+
+@public(LOGDET, methods=True)
+def logdet(input):
+    """`log(det(A))` for A (..., n, n) -> (...): NaN where det(A) < 0, -inf where it is 0.
+    `slogdet` gives the log of |det| and its sign."""
+    check_input("logdet", input, square=True)
+    return apply(LOGDET, (input,), {})
+
+
 # --- inv -----------------------------------------------------------------------------------------
 LINALG_INV = register(
     OpSpec(
@@ -223,6 +256,57 @@ def solve(A, B, *, left=True):
     B = B if tuple(B.shape[:-2]) == batch else B.expand(*batch, *B.shape[-2:])
     X = run(LINALG_SOLVE, (A, B), {}, "linalg.solve", "the solver failed because the input matrix is singular")
     return X.squeeze(-1) if vector else X
+
+
+def _solve_triangular_infer(A, B, upper, left, unitriangular):
+    check_matrix("linalg.solve_triangular", A, square=True)
+    check_matrix("linalg.solve_triangular", B, name="B")
+    rows = B.shape[-2] if left else B.shape[-1]
+    if rows != A.shape[-1]:
+        side = "AX = B" if left else "XA = B"
+        raise ShapeError(
+            f"linalg.solve_triangular: incompatible shapes of A and B for the equation {side}: "
+            f"{tuple(A.shape)} and {tuple(B.shape)}"
+        )
+    if A.dtype is not B.dtype:
+        raise RuntimeError(
+            f"linalg.solve_triangular: expected A and B to have the same dtype, got {A.dtype.name} and {B.dtype.name}"
+        )
+    batch = broadcast_shapes("linalg.solve_triangular", tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    return batch + tuple(B.shape[-2:]), A.dtype
+
+
+def _solve_triangular(A, B, upper, left, unitriangular):
+    # Only the triangle is read (and not its diagonal when unitriangular): autograd through
+    # triu/tril gives the gradient PyTorch's has, zero outside the triangle.
+    T = A.triu() if upper else A.tril()
+    if unitriangular:
+        T = T - diag_embed_of_diagonal(T) + identity(T.shape[-1], T)
+    return solve(T, B, left=left)
+
+
+LINALG_SOLVE_TRIANGULAR = register(
+    OpSpec(
+        "linalg_solve_triangular",
+        "composite",
+        ("A", "B"),
+        _solve_triangular_infer,
+        decompose=_solve_triangular,
+        accepts=LINALG_FLOATS,
+        doc="X with T X = B (X T = B when not left) for the upper or lower triangle T of A.",
+    )
+)
+
+
+@public(LINALG_SOLVE_TRIANGULAR, export=False)
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with `T @ X = B` (`left=False`: `X @ T = B`), T the upper (`upper=True`) or lower
+    triangle of A (..., n, n), its diagonal taken as ones with `unitriangular`; B (..., n, k)
+    (..., k, n when not left), batch dims broadcasting. The other triangle is never read."""
+    check_input("linalg.solve_triangular", A, square=True)
+    check_matrix("linalg.solve_triangular", B, name="B")
+    params = {"upper": bool(upper), "left": bool(left), "unitriangular": bool(unitriangular)}
+    return apply(LINALG_SOLVE_TRIANGULAR, (A, B), params)
 
 
 # --- cholesky ------------------------------------------------------------------------------------
@@ -330,3 +414,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return apply(NORM, (input,), {"p": p, "dim": dim, "keepdim": keepdim})
+
+
+# The modules built on this one register on import (their ops are part of somegrad.linalg).
+from somegrad.ops import decompositions_legacy, decompositions_products  # noqa: E402, F401

@@ -1,0 +1,214 @@
+"""Products of matrices in `somegrad.linalg`: `matrix_power`, `multi_dot`, `vecdot`, and
+`cond`, the condition number. Implicit composites over matmul, inv and the norms: autograd goes
+through the ops they are made of."""
+
+from __future__ import annotations
+
+from somegrad.errors import ArgumentError, DTypeError, ShapeError
+from somegrad.ops.decompositions import inv
+from somegrad.ops.decompositions_common import LINALG_FLOATS, check_input, check_matrix, identity
+from somegrad.ops.decompositions_factor import svdvals
+from somegrad.ops.decompositions_norms import matrix_norm
+from somegrad.ops.dispatch import apply
+from somegrad.ops.reduce import amax, amin
+from somegrad.ops.shapes import broadcast_shapes, normalize_dim
+from somegrad.ops.spec import NUMERIC, OpSpec, public, register
+
+
+# --- matrix_power --------------------------------------------------------------------------------
+def _matrix_power_infer(A, n):
+    check_matrix("linalg.matrix_power", A, square=True)
+    return A.shape, A.dtype
+
+
+def _matrix_power(A, n):
+    if n == 0:
+        return identity(A.shape[-1], A).expand(*A.shape).contiguous()
+    if n < 0:
+        A, n = inv(A), -n
+    # by repeated squaring: about 2 log2(n) products
+    result, square = None, A
+    while n:
+        if n & 1:
+            result = square if result is None else result @ square
+        n >>= 1
+        if n:
+            square = square @ square
+    return result
+
+
+LINALG_MATRIX_POWER = register(
+    OpSpec(
+        "linalg_matrix_power",
+        "composite",
+        ("A",),
+        _matrix_power_infer,
+        decompose=_matrix_power,
+        accepts=NUMERIC,
+        doc="A to the integer power n (through the inverse for n < 0).",
+    )
+)
+
+
+@public(LINALG_MATRIX_POWER, methods=True)
+def matrix_power(A, n):
+    """A (..., m, m) to the integer power `n`: the identity for n = 0, powers of inv(A) for
+    n < 0 (float inputs only). Also `somegrad.matrix_power` and `Tensor.matrix_power(n)`."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
+    if n < 0:
+        check_input("linalg.matrix_power", A, square=True)
+    return apply(LINALG_MATRIX_POWER, (A,), {"n": n})
+
+
+# --- multi_dot -----------------------------------------------------------------------------------
+def _multi_dot_shapes(tensors):
+    if len(tensors) < 2:
+        raise ArgumentError(f"linalg.multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    shapes = [tuple(t.shape) for t in tensors]
+    for i, t in enumerate(tensors):
+        wanted = (1, 2) if i in (0, len(tensors) - 1) else (2,)
+        if t.ndim not in wanted:
+            which = "first and last" if i in (0, len(tensors) - 1) else "middle"
+            raise ShapeError(
+                f"linalg.multi_dot(): the {which} tensors must be {' or '.join(f'{d}D' for d in wanted)}, "
+                f"got shapes {shapes}"
+            )
+    rows = [1 if i == 0 and t.ndim == 1 else t.shape[0] for i, t in enumerate(tensors)]
+    cols = [1 if i == len(tensors) - 1 and t.ndim == 1 else t.shape[-1] for i, t in enumerate(tensors)]
+    for i in range(len(tensors) - 1):
+        if cols[i] != rows[i + 1]:
+            raise ShapeError(f"linalg.multi_dot(): tensors {i} and {i + 1} cannot be multiplied, shapes {shapes}")
+    if len({t.dtype for t in tensors}) > 1:
+        raise DTypeError(
+            f"linalg.multi_dot(): all tensors must have the same dtype, got {[t.dtype.name for t in tensors]}"
+        )
+    shape = (() if tensors[0].ndim == 1 else (rows[0],)) + (() if tensors[-1].ndim == 1 else (cols[-1],))
+    return shape, rows, cols
+
+
+def _multi_dot_infer(*tensors):
+    shape, _, _ = _multi_dot_shapes(tensors)
+    return shape, tensors[0].dtype
+
+
+def _multi_dot(*tensors):
+    _, rows, cols = _multi_dot_shapes(tensors)
+    matrices = [t.reshape(r, c) for t, r, c in zip(tensors, rows, cols)]
+    dims = [rows[0], *cols]
+    n = len(matrices)
+    # the cheapest order of the products (the classic matrix-chain dynamic programme)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j], split[i][j] = min(
+                (cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1], k) for k in range(i, j)
+            )
+
+    def product(i, j):
+        if i == j:
+            return matrices[i]
+        k = split[i][j]
+        return product(i, k) @ product(k + 1, j)
+
+    shape, _, _ = _multi_dot_shapes(tensors)
+    return product(0, n - 1).reshape(shape)
+
+
+LINALG_MULTI_DOT = register(
+    OpSpec(
+        "linalg_multi_dot",
+        "composite",
+        ("*tensors",),
+        _multi_dot_infer,
+        decompose=_multi_dot,
+        accepts=NUMERIC,
+        doc="The product of a chain of matrices, in the cheapest order.",
+    )
+)
+
+
+@public(LINALG_MULTI_DOT, export=False)
+def multi_dot(tensors):
+    """`tensors[0] @ tensors[1] @ ...` computed in the order that costs the fewest
+    multiplications: 2-D matrices, the first may be a 1-D row vector and the last a 1-D
+    column vector (their dims are removed from the result, as in PyTorch)."""
+    return apply(LINALG_MULTI_DOT, tuple(tensors), {})
+
+
+# --- vecdot --------------------------------------------------------------------------------------
+def _vecdot_infer(x, y, dim):
+    shape = broadcast_shapes("linalg.vecdot", tuple(x.shape), tuple(y.shape))
+    if x.dtype is not y.dtype:
+        raise DTypeError(f"linalg.vecdot: x and y must have the same dtype, got {x.dtype.name} and {y.dtype.name}")
+    return shape[:dim] + shape[dim + 1 :], x.dtype
+
+
+def _vecdot(x, y, dim):
+    return (x * y).sum(dim)
+
+
+LINALG_VECDOT = register(
+    OpSpec(
+        "linalg_vecdot",
+        "composite",
+        ("x", "y"),
+        _vecdot_infer,
+        decompose=_vecdot,
+        accepts=NUMERIC,
+        doc="The dot product of vectors along dim, broadcasting the others.",
+    )
+)
+
+
+@public(LINALG_VECDOT, export=False)
+def vecdot(x, y, *, dim=-1):
+    """The dot product `sum(x * y, dim)` of the vectors along `dim`; the other dims
+    broadcast: x (..., n), y (..., n) -> (...)."""
+    shape = broadcast_shapes("linalg.vecdot", tuple(x.shape), tuple(y.shape))
+    if not shape:
+        raise ShapeError("linalg.vecdot: x and y must have at least one dimension, got 0-d tensors")
+    return apply(LINALG_VECDOT, (x, y), {"dim": normalize_dim("linalg.vecdot", dim, len(shape))})
+
+
+# --- cond ----------------------------------------------------------------------------------------
+_COND_ORDS = (None, "fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2)
+
+
+def _cond_infer(A, p):
+    check_matrix("linalg.cond", A, square=p not in (None, 2, -2))
+    return A.shape[:-2], A.dtype
+
+
+def _cond(A, p):
+    if p in (None, 2, -2):
+        S = svdvals(A)
+        largest, smallest = amax(S, -1), amin(S, -1)
+        return largest / smallest if p != -2 else smallest / largest
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+LINALG_COND = register(
+    OpSpec(
+        "linalg_cond",
+        "composite",
+        ("A",),
+        _cond_infer,
+        decompose=_cond,
+        accepts=LINALG_FLOATS,
+        doc="The condition number of each matrix in the p-norm (2: the ratio of the extreme singular values).",
+    )
+)
+
+
+@public(LINALG_COND, export=False)
+def cond(A, p=None):
+    """The condition number ||A||_p ||A^-1||_p: A (..., m, n) -> (...). p None or 2: the
+    largest over the smallest singular value (any m, n); -2 the inverse ratio; 'fro', 'nuc',
+    inf, -inf, 1, -1 through the matrix norms (square, invertible A)."""
+    if p not in _COND_ORDS or isinstance(p, bool):
+        raise ArgumentError(f"linalg.cond: order {p} is not supported (expected one of {_COND_ORDS})")
+    check_input("linalg.cond", A, square=p not in (None, 2, -2))
+    return apply(LINALG_COND, (A,), {"p": p})

@@ -1,0 +1,235 @@
+"""Samples for logdet, solve_triangular, matrix_power, multi_dot, vecdot, cond and PyTorch's
+older top-level svd, qr and pinverse."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from somegrad import dtypes
+from somegrad.testing.samples import ErrorSample, Input, Sample, register_samples, values
+from somegrad.testing.samples.decompositions import SINGULAR, dtype_errors, square, tolerance
+
+F32, F64 = dtypes.float32, dtypes.float64
+
+
+def _sg():
+    import somegrad
+
+    return somegrad
+
+
+def _logdet(x):
+    sign, logabsdet = np.linalg.slogdet(x)
+    return np.where(sign < 0, np.nan, logabsdet)
+
+
+@register_samples("logdet")
+def _logdet_samples():
+    sg = _sg
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(square((2, 3, 3), "logdet")),), {}, _logdet, dtype, call=lambda t: sg().logdet(t), **tolerance(dtype)
+        )
+    negative = np.diag([-1.0, 2.0, 3.0])
+    yield Sample((Input(negative),), {}, _logdet, F64, name="negative", call=lambda t: t.logdet(), grad=False)
+    yield Sample((Input(SINGULAR),), {}, _logdet, F64, name="singular", call=lambda t: t.logdet(), grad=False)
+    yield from dtype_errors("logdet", lambda t: sg().logdet(t))
+
+
+def _triangular_reference(upper, left, unitriangular):
+    def reference(a, b):
+        t = np.triu(a) if upper else np.tril(a)
+        if unitriangular:
+            t = t - np.diag(np.diag(t)) + np.eye(t.shape[-1])
+        return np.linalg.solve(t, b) if left else np.linalg.solve(t.T, b.T).T
+
+    return reference
+
+
+@register_samples("linalg_solve_triangular")
+def _solve_triangular_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    A, B = square((3, 3), "tri-A"), values((3, 2), key="tri-B")
+    for upper in (True, False):
+        for left, b in ((True, B), (False, B.T)):
+            for unitriangular in (False, True):
+                params = {"upper": upper, "left": left, "unitriangular": unitriangular}
+                yield Sample(
+                    (Input(A), Input(b)),
+                    params,
+                    lambda a, b, upper, left, unitriangular: _triangular_reference(upper, left, unitriangular)(a, b),
+                    F64,
+                    name=f"upper{upper}-left{left}-unit{unitriangular}",
+                )
+    yield Sample(
+        (Input(A), Input(B)), {}, _triangular_reference(True, True, False), F32, name="public",
+        call=lambda a, b: la().solve_triangular(a, b, upper=True), **tolerance(F32),
+    )  # fmt: skip
+    yield Sample(
+        (Input(square((2, 3, 3), "tri-bA")), Input(B)),
+        {},
+        lambda a, b: np.stack([_triangular_reference(False, True, False)(m, b) for m in a]),
+        F64,
+        name="broadcast",
+        call=lambda a, b: la().solve_triangular(a, b, upper=False),
+    )
+    yield ErrorSample(
+        (Input(A), Input(values((3,)))), {}, RuntimeError, "at least 2 dimensions", name="vector-B",
+        call=lambda a, b: la().solve_triangular(a, b, upper=True),
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(A), Input(values((4, 2)))), {}, RuntimeError, "incompatible shapes", name="rows",
+        call=lambda a, b: la().solve_triangular(a, b, upper=True),
+    )  # fmt: skip
+
+
+@register_samples("linalg_matrix_power")
+def _matrix_power_samples():
+    sg = _sg
+    A = values((2, 3, 3), key="power", low=-1.0, high=1.0) + np.eye(3)
+    for n in (0, 1, 2, 3, 5, -1, -2):
+        yield Sample(
+            (Input(A),),
+            {},
+            lambda x, n=n: np.linalg.matrix_power(x, n),
+            F64,
+            name=f"n{n}",
+            call=lambda t, n=n: sg().linalg.matrix_power(t, n),
+            grad=n != 0,
+        )
+    yield Sample(
+        (Input(A),), {}, lambda x: np.linalg.matrix_power(x, 3), F32, name="method",
+        call=lambda t: t.matrix_power(3), **tolerance(F32),
+    )  # fmt: skip
+    yield Sample(
+        (Input(np.array([[1, 2], [3, 4]])),), {}, lambda x: np.linalg.matrix_power(x, 3), dtypes.int64, name="int64",
+        call=lambda t: sg().matrix_power(t, 3),
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(values((2, 3))),), {}, RuntimeError, "square matrices", name="not-square",
+        call=lambda t: sg().linalg.matrix_power(t, 2),
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(np.eye(2)),), {}, RuntimeError, "expected a floating point", dtype=dtypes.int64, name="int-inverse",
+        call=lambda t: sg().linalg.matrix_power(t, -1),
+    )  # fmt: skip
+
+
+@register_samples("linalg_multi_dot")
+def _multi_dot_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    a, b, c, d = (values(s, key=f"md{i}") for i, s in enumerate([(2, 5), (5, 3), (3, 6), (6, 4)]))
+    yield Sample(
+        (Input(a), Input(b), Input(c), Input(d)),
+        {},
+        lambda *m: np.linalg.multi_dot(m),
+        F64,
+        name="chain",
+        call=lambda *t: la().multi_dot(t),
+    )
+    yield Sample(
+        (Input(a), Input(b)), {}, lambda *m: np.linalg.multi_dot(m), F32, name="two", call=lambda *t: la().multi_dot(t)
+    )
+    yield Sample(
+        (Input(a[0]), Input(b), Input(c[:, 0])),
+        {},
+        lambda *m: np.linalg.multi_dot(m),
+        F64,
+        name="vectors",
+        call=lambda *t: la().multi_dot(list(t)),
+    )
+    yield ErrorSample(
+        (Input(a),), {}, RuntimeError, "at least 2 tensors", name="one", call=lambda t: la().multi_dot([t])
+    )
+    yield ErrorSample(
+        (Input(a), Input(c)), {}, RuntimeError, "cannot be multiplied", name="shapes", call=lambda *t: la().multi_dot(t)
+    )
+
+
+@register_samples("linalg_vecdot")
+def _vecdot_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    x, y = values((2, 3), key="vecdot-x"), values((3,), key="vecdot-y")
+    for dtype in (F32, F64):
+        yield Sample((Input(x), Input(y)), {}, lambda x, y: (x * y).sum(-1), dtype, call=lambda x, y: la().vecdot(x, y))
+    yield Sample(
+        (Input(x), Input(values((4, 1, 1), key="vecdot-z"))), {}, lambda x, y: (x * y).sum(0), F64, name="dim0",
+        call=lambda x, y: la().vecdot(x, y, dim=0),
+    )  # fmt: skip
+    yield Sample(
+        (Input(np.arange(6).reshape(2, 3)), Input(np.arange(3))), {}, lambda x, y: (x * y).sum(-1), dtypes.int64,
+        name="int64", call=lambda x, y: la().vecdot(x, y),
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(x), Input(values((4,)))), {}, RuntimeError, "cannot be broadcast", name="shapes",
+        call=lambda x, y: la().vecdot(x, y),
+    )  # fmt: skip
+
+
+@register_samples("linalg_cond")
+def _cond_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    A = square((2, 3, 3), "cond", shift=1.5)
+    for p in (None, 2, -2, "fro", "nuc", float("inf"), 1, -1):
+        yield Sample(
+            (Input(A),), {}, lambda x, p=p: np.linalg.cond(x, p), F64, name=f"p{p}", call=lambda t, p=p: la().cond(t, p)
+        )
+    yield Sample(
+        (Input(values((4, 3), key="cond-r")),), {}, lambda x: np.linalg.cond(x), F32, name="rectangular",
+        call=lambda t: la().cond(t), rtol=1e-4, atol=1e-5,
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(values((4, 3))),), {}, RuntimeError, "square matrices", name="rectangular-fro",
+        call=lambda t: la().cond(t, "fro"),
+    )  # fmt: skip
+    yield ErrorSample((Input(A),), {}, RuntimeError, "not supported", name="p", call=lambda t: la().cond(t, 3))
+
+
+@register_samples("svd")
+def _legacy_svd_samples():
+    sg = _sg
+    x = values((4, 3), key="legacy-svd")
+    svd = np.linalg.svd
+    cases = [
+        ("U", lambda t: sg().svd(t)[0].abs(), lambda x: np.abs(svd(x, full_matrices=False)[0])),
+        ("S", lambda t: t.svd()[1], lambda x: svd(x, compute_uv=False)),
+        ("V", lambda t: t.svd()[2].abs(), lambda x: np.abs(svd(x, full_matrices=False)[2].T)),
+        ("full-V", lambda t: t.T.svd(some=False)[2][:, :3].abs(), lambda x: np.abs(svd(x.T)[2].T[:, :3])),
+        ("no-uv", lambda t: sg().svd(t, compute_uv=False)[1], lambda x: svd(x, compute_uv=False)),
+    ]
+    for name, call, reference in cases:
+        yield Sample((Input(x),), {}, reference, F64, name=name, call=call)
+    yield Sample(
+        (Input(x),), {}, lambda x: np.zeros((4, 4)), F64, name="no-uv-U", call=lambda t: t.svd(compute_uv=False)[0],
+        grad=False,
+    )  # fmt: skip
+    yield from dtype_errors("svd", lambda t: sg().svd(t))
+
+
+@register_samples("qr")
+def _legacy_qr_samples():
+    sg = _sg
+    x = values((4, 3), key="legacy-qr")
+    yield Sample(
+        (Input(x),), {}, lambda x: np.abs(np.linalg.qr(x)[1]), F64, name="R", call=lambda t: sg().qr(t)[1].abs()
+    )
+    yield Sample(
+        (Input(x.T),), {}, lambda x: np.abs(np.linalg.qr(x, "complete")[0]), F64, name="complete-Q",
+        call=lambda t: t.qr(some=False)[0].abs(),
+    )  # fmt: skip
+    yield from dtype_errors("qr", lambda t: sg().qr(t))
+
+
+@register_samples("pinverse")
+def _pinverse_samples():
+    sg = _sg
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(values((4, 3), key="pinverse")),), {}, np.linalg.pinv, dtype, call=lambda t: sg().pinverse(t),
+            **tolerance(dtype),
+        )  # fmt: skip
+    yield Sample(
+        (Input(values((3, 5), key="pinverse-m")),), {}, lambda x: np.linalg.pinv(x, rcond=0.3), F64, name="rcond",
+        call=lambda t: t.pinverse(rcond=0.3), grad=False,
+    )  # fmt: skip
+    yield from dtype_errors("pinverse", lambda t: sg().pinverse(t))
