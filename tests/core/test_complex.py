@@ -313,3 +313,17 @@ def test_fft_namespace():
     assert not hasattr(sg, "rfft") and not hasattr(sg, "fftfreq")  # torch.fft's, not torch's
     for name in sg.fft.__all__:
         assert callable(getattr(sg.fft, name))
+
+
+def test_complex_on_a_backend_without_it_is_refused_clearly(monkeypatch):
+    backend = sg.get_backend("numpy")
+    x = sg.ones(2)
+    monkeypatch.setattr(backend, "dtypes", tuple(d for d in backend.dtypes if not d.is_complex))
+    with pytest.raises(UnsupportedDTypeError, match="complex64"):
+        x.to(C64)
+    with pytest.raises(UnsupportedDTypeError, match="complex64"):
+        x * 3.125j  # a number no other test uses: operands made of numbers are cached
+
+
+def test_view_dtype_as_a_keyword():
+    assert sg.ones(2, 2).view(dtype=sg.int32).dtype is sg.int32

@@ -159,15 +159,15 @@ class Tensor(TensorMethods):
             expected *= size
         return True
 
-    def view(self, *shape) -> Tensor:
+    def view(self, *shape, dtype=None) -> Tensor:
         """This tensor with another shape, sharing its memory (`x.view(2, -1)`); RuntimeError
         where its layout allows no view (a transposed tensor flattened, say): `reshape` copies then.
 
         `x.view(dtype)` reads the same memory as another dtype: the same shape for an equal element
         size, else the last dim (which must have stride 1) scaled by the ratio of the sizes, as
         PyTorch (`float32 (4, 6)` viewed as complex64 is `(4, 3)`); the result requires no grad."""
-        if len(shape) == 1 and isinstance(shape[0], dtypes.DType):
-            return _ops.complex_numbers.view_dtype(self, shape[0])
+        if dtype is not None or (len(shape) == 1 and isinstance(shape[0], dtypes.DType)):
+            return _ops.complex_numbers.view_dtype(self, dtype if dtype is not None else shape[0])
         out = _ops.reshape(self, *shape)
         if out._version_counter is not self._version_counter:
             raise RuntimeError(
@@ -375,6 +375,10 @@ class Tensor(TensorMethods):
             if target != out.device:
                 out = _ops.transfer(out, target)
         if dtype is not None and dtype is not out.dtype:
+            if dtype.is_complex and dtype not in out._backend().dtypes:
+                from somegrad.errors import UnsupportedDTypeError
+
+                raise UnsupportedDTypeError(f"to: the {out.device} backend does not support dtype {dtype.name}")
             if out.dtype.is_complex and not dtype.is_complex:
                 # a complex value becomes a real one by its real part (what a real input's
                 # gradient is made of, too), without the warning NumPy gives for the cast

@@ -253,7 +253,9 @@ def constant(shape, value, dtype, device):
     """A tensor of `shape` holding the Python number `value` converted to `dtype` as a cast
     converts (out-of-range ints wrap, NaN into integers is undefined): the operands that ops
     make of Python numbers (`int8_tensor + 1000` wraps, as in PyTorch). Users call `full`."""
-    return create(FULL, _place(device), {"shape": shape, "dtype": dtype, "fill_value": value})
+    return create(
+        FULL, _place(device, dtype if dtype.is_complex else None), {"shape": shape, "dtype": dtype, "fill_value": value}
+    )
 
 
 @public(FULL, form=True)
