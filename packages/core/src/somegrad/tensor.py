@@ -241,12 +241,12 @@ class Tensor(TensorMethods):
     @property
     def real(self) -> Tensor:
         """The real parts (a view of a complex tensor, of its parts' dtype); a real tensor itself."""
-        return _ops.real(self)
+        return _ops.complex_numbers.real(self)
 
     @property
     def imag(self) -> Tensor:
         """The imaginary parts of a complex tensor (a view); RuntimeError for a real tensor."""
-        return _ops.imag(self)
+        return _ops.complex_numbers.imag(self)
 
     def is_conj(self) -> bool:
         """False: somegrad's `conj()` computes the conjugate (PyTorch may mark a lazy one)."""
@@ -382,7 +382,7 @@ class Tensor(TensorMethods):
             if out.dtype.is_complex and not dtype.is_complex:
                 # a complex value becomes a real one by its real part (what a real input's
                 # gradient is made of, too), without the warning NumPy gives for the cast
-                out = _ops.real(out)
+                out = _ops.complex_numbers.real(out)
             if dtype is not out.dtype:
                 out = _ops.cast(out, dtype)
         if copy and out is self:
