@@ -129,6 +129,23 @@ CASES = [
     Case("index_fill-negative", lambda lib, x, i: x.index_fill(-1, i, 2.0), [(3, 4), np.array([-1, 0])]),
     Case("index_fill-tensor-value", lambda lib, x, i, v: x.index_fill(0, i, v), [(3, 4), np.array([2, 0]), ()]),
     Case("index_fill_-inplace", lambda lib, x, i: x.clone().index_fill_(0, i, 0.0), [(3, 4), np.array([1])]),
+    *[
+        Case(
+            f"index_reduce-{reduce}-self{include_self}",
+            lambda lib, x, i, s, r=reduce, inc=include_self: lib.index_reduce(x, 0, i, s, r, include_self=inc),
+            [(4, 3), ROWS, (3, 3)],
+        )
+        for reduce in ("prod", "mean", "amax", "amin")
+        for include_self in (True, False)
+    ],
+    Case(
+        "index_reduce_-inplace", lambda lib, x, i, s: x.clone().index_reduce_(1, i, s, "amax"), [(4, 3), ROWS, (4, 3)]
+    ),
+    Case(
+        "index_reduce-int32",
+        lambda lib, x, i, s: x.index_reduce(0, i, s, "mean"),
+        [(4, 3), ROWS.astype(np.int32), (3, 3)],
+    ),
     Case("index_select", lambda lib, x, i: lib.index_select(x, 1, i), [(3, 4), np.array([3, 0, 3])]),
     Case("index_select-method", lambda lib, x, i: x.index_select(0, i), [(3, 4), np.array([2, 2])]),
     # index_put
@@ -231,6 +248,12 @@ ERRORS = [
     ("index_fill-int32-index", lambda lib, x: x.index_fill(0, lib.tensor([0], dtype=lib.int32), 1.0)),
     ("index_fill-1d-value", lambda lib, x: x.index_fill(0, _long(lib, [0]), lib.tensor([1.0]))),
     ("index_fill-2d-index", lambda lib, x: x.index_fill(0, _long(lib, [[0]]), 1.0)),
+    ("index_reduce-sum", lambda lib, x: x.index_reduce(0, _long(lib, [0]), x[:1], "sum")),
+    ("index_reduce-out-of-range", lambda lib, x: x.index_reduce(0, _long(lib, [3]), x[:1], "prod")),
+    ("index_reduce-negative", lambda lib, x: x.index_reduce(0, _long(lib, [-1]), x[:1], "prod")),
+    ("index_reduce-float-index", lambda lib, x: x.index_reduce(0, lib.tensor([0.0]), x[:1], "prod")),
+    ("index_reduce-dtype-mismatch", lambda lib, x: x.index_reduce(0, _long(lib, [0]), x[:1].double(), "amax")),
+    ("index_reduce-count", lambda lib, x: x.index_reduce(0, _long(lib, [0]), x[:2], "amin")),
     ("index_select-out-of-range", lambda lib, x: x.index_select(0, _long(lib, [3]))),
     ("index_put-out-of-range", lambda lib, x: x.index_put((_long(lib, [3]),), lib.tensor(1.0))),
     ("index_put-dtype-mismatch", lambda lib, x: x.index_put((_long(lib, [0]),), lib.tensor(1.0, dtype=lib.float64))),
