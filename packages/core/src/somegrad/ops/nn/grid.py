@@ -20,7 +20,8 @@ from somegrad.ops.creation import tensor
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import GATHER
 
-MODES = ("bilinear", "nearest")
+MODES = ("bilinear", "nearest", "bicubic")
+_CUBIC_A = -0.75
 PADDING_MODES = ("zeros", "border", "reflection")
 
 
@@ -75,14 +76,35 @@ def _reflect(coord, twice_low, twice_high):
     return ew.where(even, extra + low, span - extra + low)
 
 
-def _source(coord, size, padding_mode, align_corners):
-    """Grid coordinates along one dim as (fractional) pixel indices, with the padding mode's folding."""
-    coord = _unnormalise(coord, size, align_corners)
+def _fold(coord, size, padding_mode, align_corners):
+    """Pixel coordinates folded back into the image by the padding mode (zeros: as they are)."""
     if padding_mode == "reflection":
         coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
     if padding_mode in ("border", "reflection"):
         coord = coord.clamp(0, size - 1)
     return coord
+
+
+def _source(coord, size, padding_mode, align_corners):
+    """Grid coordinates along one dim as (fractional) pixel indices, with the padding mode's folding."""
+    return _fold(_unnormalise(coord, size, align_corners), size, padding_mode, align_corners)
+
+
+def _cubic_taps(coord, size, padding_mode, align_corners):
+    """The four (position, weight) taps of cubic convolution around each unnormalised coord;
+    each tap's position is folded by the padding mode on its own, as PyTorch's."""
+    low = coord.floor()
+    t = coord - low
+    a = _CUBIC_A
+
+    def near(s):  # |s| <= 1
+        return ((a + 2) * s - (a + 3)) * s * s + 1
+
+    def far(s):  # 1 < |s| < 2
+        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(_fold(low + (k - 1), size, padding_mode, align_corners), w) for k, w in enumerate(weights)]
 
 
 def _gather_points(flat, index, batch_shape):
@@ -94,17 +116,17 @@ def _gather_points(flat, index, batch_shape):
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo), or (N, C, D, H, W) at
-    (N, Do, Ho, Wo, 3); mode bilinear (trilinear for 5-d) or nearest, padding_mode zeros,
-    border or reflection. mode='bicubic' is not supported."""
+    (N, Do, Ho, Wo, 3); mode bilinear (trilinear for 5-d), nearest or bicubic (4-d),
+    padding_mode zeros, border or reflection."""
     if mode not in MODES:
-        if mode == "bicubic":
-            raise NotImplementedError("grid_sample: mode='bicubic' is not supported")
         raise ValueError(f"grid_sample: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: {mode!r}")
     if padding_mode not in PADDING_MODES:
         raise ValueError(
             f"grid_sample: expected padding_mode to be 'zeros', 'border', or 'reflection', but got: {padding_mode!r}"
         )
     dims = input.ndim - 2
+    if mode == "bicubic" and input.ndim != 4:
+        raise ShapeError(f"grid_sample: bicubic interpolation only supports 4-d input, got {tuple(input.shape)}")
     if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims:
         raise ShapeError(
             f"grid_sample: expected a 4-d or 5-d input and a grid (N, *out, {max(dims, 0)}) of as many dims, got "
@@ -124,14 +146,20 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     n, c = input.shape[:2]
     points = math.prod(out_shape)
     flat = input.reshape(n, c, math.prod(spatial))
-    # per spatial dim d (0 = the first spatial dim), its source coordinates (N, P)
-    coords = [
-        _source(grid[..., dims - 1 - d].reshape(n, points), spatial[d], padding_mode, bool(align_corners))
-        for d in range(dims)
-    ]
+    align_corners = bool(align_corners)
+    # per spatial dim d (0 = the first), the grid's coordinates along it, (N, P)
+    raw = [grid[..., dims - 1 - d].reshape(n, points) for d in range(dims)]
     strides = [math.prod(spatial[d + 1 :]) for d in range(dims)]
+    coords = (
+        [] if mode == "bicubic" else [_source(raw[d], spatial[d], padding_mode, align_corners) for d in range(dims)]
+    )
     if mode == "nearest":
         corners = [[(coord.round(), None)] for coord in coords]
+    elif mode == "bicubic":
+        corners = [
+            _cubic_taps(_unnormalise(raw[d], spatial[d], align_corners), spatial[d], padding_mode, align_corners)
+            for d in range(dims)
+        ]
     else:
         corners = []
         for coord in coords:
