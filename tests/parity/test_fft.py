@@ -66,6 +66,10 @@ CASES = [
     Case("hfft-n", lambda lib, a, b: lib.fft.hfft(z(lib, a, b), n=7, norm="ortho"), [(3, 5), (3, 5)]),
     Case("ihfft", lambda lib, x: parts(lib.fft.ihfft(x)), [(3, 8)]),
     Case("ihfft-forward", lambda lib, x: parts(lib.fft.ihfft(x, n=7, norm="forward")), [(3, 8)]),
+    Case("hfft2", lambda lib, a, b: lib.fft.hfft2(z(lib, a, b)), [(2, 4, 4), (2, 4, 4)]),
+    Case("hfftn-s", lambda lib, a, b: lib.fft.hfftn(z(lib, a, b), s=(3, 5), norm="ortho"), [(2, 4, 4), (2, 4, 4)]),
+    Case("ihfft2", lambda lib, x: parts(lib.fft.ihfft2(x)), [(2, 4, 6)]),
+    Case("ihfftn-dim", lambda lib, x: parts(lib.fft.ihfftn(x, dim=(0, 2), norm="forward")), [(2, 3, 4)]),
     # the 2-d and n-d forms
     Case("fft2", lambda lib, a, b: parts(lib.fft.fft2(z(lib, a, b))), [(2, 4, 6), (2, 4, 6)]),
     Case("fft2-real-s", lambda lib, x: parts(lib.fft.fft2(x, s=(3, 8))), [(2, 4, 6)]),

@@ -1,5 +1,5 @@
 """`somegrad.fft`: PyTorch's `torch.fft`: the discrete Fourier transforms `fft`, `ifft`, `rfft`,
-`irfft`, `hfft`, `ihfft`, their 2-d and n-d forms (`fft2`, `fftn`, ...), `fftfreq`, `rfftfreq`,
+`irfft`, `hfft`, `ihfft`, their 2-d and n-d forms (`fft2`, `fftn`, `hfftn`, ...), `fftfreq`, `rfftfreq`,
 `fftshift` and `ifftshift`, with gradients (see `somegrad.ops.spectral`).
 
     import somegrad as sg
@@ -15,11 +15,15 @@ from somegrad.ops.spectral import (
     fftn,
     fftshift,
     hfft,
+    hfft2,
+    hfftn,
     ifft,
     ifft2,
     ifftn,
     ifftshift,
     ihfft,
+    ihfft2,
+    ihfftn,
     irfft,
     irfft2,
     irfftn,
@@ -44,6 +48,10 @@ __all__ = [
     "ifftn",
     "rfftn",
     "irfftn",
+    "hfft2",
+    "ihfft2",
+    "hfftn",
+    "ihfftn",
     "fftfreq",
     "rfftfreq",
     "fftshift",

@@ -331,6 +331,33 @@ def irfft2(input, s=None, dim=(-2, -1), norm=None):  # noqa: A002
     return _c2r("irfft2", input, dims, sizes, norm, False)
 
 
+def hfftn(input, s=None, dim=None, norm=None):  # noqa: A002
+    """The n-d FFT of a Hermitian signal given by its half along the last of `dim`: real, that
+    dim of s[-1] (default 2 * (m - 1)) points."""
+    dims, sizes = _c2r_sizes("hfftn", input, s, dim)
+    return _c2r("hfftn", input, dims, sizes, norm, True)
+
+
+def ihfftn(input, s=None, dim=None, norm=None):  # noqa: A002
+    """The inverse of `hfftn`: a real signal to its half spectrum along the last of `dim`."""
+    dims, sizes = _many_dims("ihfftn", input, s, dim)
+    if not dims:
+        raise ArgumentError("ihfftn: expected at least one dim to transform")
+    return _r2c("ihfftn", input, dims, sizes, norm, False)
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None):  # noqa: A002
+    """`hfftn` over the last two dims."""
+    dims, sizes = _c2r_sizes("hfft2", input, s, dim)
+    return _c2r("hfft2", input, dims, sizes, norm, True)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None):  # noqa: A002
+    """`ihfftn` over the last two dims."""
+    dims, sizes = _many_dims("ihfft2", input, s, dim)
+    return _r2c("ihfft2", input, dims, sizes, norm, False)
+
+
 # --- frequencies and shifts: compositions of arange, narrow and cat ----------------------------
 def fftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """The sample frequencies of an `n`-point FFT with sample spacing `d`:
@@ -389,6 +416,10 @@ __all__ = [
     "ifftn",
     "rfftn",
     "irfftn",
+    "hfft2",
+    "ihfft2",
+    "hfftn",
+    "ihfftn",
     "fftfreq",
     "rfftfreq",
     "fftshift",
