@@ -264,8 +264,12 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def _unflattened(x, dim, sizes):
-    shape = x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :]
-    return _reshape_infer(x, shape)[0]
+    if math.prod(sizes) != x.shape[dim]:
+        raise ShapeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({x.shape[dim]}) "
+            f"in the input tensor of shape {tuple(x.shape)}"
+        )
+    return x.shape[:dim] + tuple(sizes) + x.shape[dim + 1 :]
 
 
 UNFLATTEN = _composite("unflatten", _unflattened, lambda x, dim, sizes: reshape(x, _unflattened(x, dim, sizes)))
@@ -273,12 +277,24 @@ UNFLATTEN = _composite("unflatten", _unflattened, lambda x, dim, sizes: reshape(
 
 @public(UNFLATTEN, methods=True)
 def unflatten(x, dim, sizes):
-    """`x` with dimension `dim` split into `sizes`; x: (N, C*H*W) -> (N, C, H, W) for `unflatten(x, 1, (C, H, W))`."""
+    """`x` with dimension `dim` split into `sizes` (one may be -1); x: (N, C*H*W) -> (N, C, H, W)
+    for `unflatten(x, 1, (C, H, W))`."""
+    if x.ndim == 0:
+        raise ShapeError("unflatten: dimension specified as 0 but tensor has no dimensions")
     dim = normalize_dim("unflatten", dim, x.ndim)
     sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise ArgumentError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise ArgumentError(f"unflatten: only one dimension can be inferred, got sizes {list(sizes)}")
     if -1 in sizes:  # one size inferred, as reshape does
         known = math.prod(s for s in sizes if s != -1)
-        sizes = tuple(x.shape[dim] // known if s == -1 and known else s for s in sizes)
+        if known == 0 or x.shape[dim] % known:
+            raise ShapeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                f"({x.shape[dim]}) in the input tensor of shape {tuple(x.shape)}"
+            )
+        sizes = tuple(x.shape[dim] // known if s == -1 else s for s in sizes)
     return apply(UNFLATTEN, (x,), {"dim": dim, "sizes": sizes})
 
 
@@ -310,9 +326,17 @@ def pad(x, pad, mode="constant", value=0.0):
     return apply(PAD, (x,), {"pad": tuple(pairs), "value": value})
 
 
+def joined(items, shape_of=lambda t: t.shape):
+    """The tensors (or shapes, with `shape_of`) that a concatenation joins: PyTorch's legacy rule
+    skips 1-D empty tensors (shape (0,)) beside others, whatever those others' shapes."""
+    kept = [t for t in items if tuple(shape_of(t)) != (0,)]
+    return kept if kept and len(kept) < len(items) else items
+
+
 @public(CAT, aliases=("concat", "concatenate"))
 def cat(tensors, dim=0):
-    """Concatenate tensors of the same shape (except along `dim`), promoting dtypes."""
+    """Concatenate tensors of the same shape (except along `dim`), promoting dtypes; 1-D empty
+    tensors are skipped (PyTorch's legacy rule)."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -323,6 +347,7 @@ def cat(tensors, dim=0):
         if t.ndim == 0:
             raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; use stack")
     tensors = [ew.cast(t, dtype) for t in tensors]
+    tensors = joined(tensors)
     dim = normalize_dim("cat", dim, tensors[0].ndim)
     if len(tensors) == 1:
         return tensors[0]

@@ -13,7 +13,7 @@ from somegrad import dtypes
 from somegrad.errors import ArgumentError, DTypeError, ShapeError
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
-from somegrad.ops.movement import CAT, narrow
+from somegrad.ops.movement import CAT, joined, narrow
 from somegrad.ops.shapes import normalize_dim
 from somegrad.ops.spec import OpSpec, public, register
 from somegrad.tensor import Tensor
@@ -261,9 +261,9 @@ def _stack_op(name):
     view_shape, dim_of = _STACKS[name]
 
     def infer(*tensors):
-        shapes = [view_shape(t) for t in tensors]
+        dim = dim_of(len(view_shape(tensors[0])))  # the first tensor's, before any is skipped (as PyTorch)
+        shapes = joined([view_shape(t) for t in tensors], shape_of=lambda shape: shape)
         first = shapes[0]
-        dim = dim_of(len(first))
         for i, shape in enumerate(shapes):
             if len(shape) != len(first) or any(a != b for d, (a, b) in enumerate(zip(shape, first)) if d != dim):
                 raise ShapeError(
@@ -274,8 +274,9 @@ def _stack_op(name):
 
     def decompose(*tensors):
         dtype = _promoted(tensors)
-        views = [ew.cast(t.reshape(view_shape(t)), dtype) for t in tensors]
-        return views[0] if len(views) == 1 else apply(CAT, tuple(views), {"dim": dim_of(views[0].ndim)})
+        dim = dim_of(len(view_shape(tensors[0])))
+        views = joined([ew.cast(t.reshape(view_shape(t)), dtype) for t in tensors])
+        return views[0] if len(views) == 1 else apply(CAT, tuple(views), {"dim": dim})
 
     spec = register(OpSpec(name, "movement", ("*tensors",), infer, decompose=decompose))
 

@@ -404,7 +404,7 @@ _one_input(
 _one_input(
     "unflatten",
     [("split", (2, 6), {"dim": 1, "sizes": (2, 3)}, lambda x, dim, sizes: x.reshape(2, 2, 3), _SOME)],
-    errors=[("bad-sizes", (2, 6), {"dim": 1, "sizes": (4, 2)}, "is invalid for input")],
+    errors=[("bad-sizes", (2, 6), {"dim": 1, "sizes": (4, 2)}, "unflatten: Provided sizes [4, 2] don't multiply up")],
 )
 _one_input(
     "narrow",
