@@ -270,6 +270,8 @@ SHUFFLE = [
     Case("pixel-shuffle-unbatched", lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), [(4, 3, 3)]),
     Case("pixel-unshuffle", lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2), [(2, 2, 4, 6)]),
     Case("pixel-unshuffle-top-level", lambda lib, x: lib.pixel_unshuffle(x, 3), [(1, 6, 6)]),
+    Case("channel-shuffle", lambda lib, x: lib.nn.functional.channel_shuffle(x, 3), [(2, 6, 2, 3)]),
+    Case("channel-shuffle-1d", lambda lib, x: lib.nn.functional.channel_shuffle(x, 2), [(2, 4, 5)]),
 ]
 
 
@@ -358,6 +360,7 @@ MODULES = [
     ModuleCase("UpsamplingNearest2d", lambda lib: lib.nn.UpsamplingNearest2d(scale_factor=3), [(1, 2, 2, 2)]),
     ModuleCase("UpsamplingBilinear2d", lambda lib: lib.nn.UpsamplingBilinear2d(size=(4, 5)), [(1, 2, 2, 3)]),
     ModuleCase("PixelShuffle", lambda lib: lib.nn.PixelShuffle(2), [(1, 8, 2, 3)]),
+    ModuleCase("ChannelShuffle", lambda lib: lib.nn.ChannelShuffle(2), [(2, 4, 3, 3)]),
     ModuleCase("PixelUnshuffle", lambda lib: lib.nn.PixelUnshuffle(2), [(1, 2, 4, 6)]),
     ModuleCase("Unfold", lambda lib: lib.nn.Unfold(kernel_size=(2, 3), padding=1, stride=2), [(2, 3, 5, 5)]),
     ModuleCase("Fold", lambda lib: lib.nn.Fold(output_size=(4, 5), kernel_size=2), [(2, 8, 12)]),
@@ -527,6 +530,8 @@ ERRORS = [
     (lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), _x(4, 2)),
     (lambda lib, x: lib.nn.functional.pixel_shuffle(x, 0), _x(1, 4, 2, 2)),
     (lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2), _x(1, 1, 3, 4)),
+    (lambda lib, x: lib.nn.functional.channel_shuffle(x, 4), _x(1, 6, 2)),
+    (lambda lib, x: lib.nn.functional.channel_shuffle(x, 1), _x(3)),
     (lambda lib, x: lib.nn.functional.unfold(x, 2), _x(1, 1, 2, 3, 3)),
     (lambda lib, x: lib.nn.functional.unfold(x, 5), _x(1, 2, 4, 4)),
     (lambda lib, x: lib.nn.functional.fold(x, (4, 4), 2), _x(1, 8, 8)),

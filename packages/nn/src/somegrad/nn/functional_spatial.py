@@ -66,6 +66,7 @@ __all__ = [
     "pixel_unshuffle",
     "grid_sample",
     "affine_grid",
+    "channel_shuffle",
 ]
 
 
@@ -324,3 +325,17 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     """Bilinear upsampling with align_corners=True (the older form of `interpolate`)."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of (N, C, *) from `groups` groups: (N, g, C/g, *) transposed to
+    (N, C/g, g, *), as ShuffleNet's."""
+    if input.ndim <= 2:
+        raise ShapeError(f"channel_shuffle: expects input with > 2 dims, got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    if groups <= 0 or c % groups:
+        raise ArgumentError(
+            f"channel_shuffle: number of channels must be divisible by groups, got {c} channels and {groups} groups"
+        )
+    rest = tuple(input.shape[2:])
+    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape((n, c) + rest)

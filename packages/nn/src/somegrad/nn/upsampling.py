@@ -33,6 +33,7 @@ __all__ = [
     "PixelUnshuffle",
     "Fold",
     "Unfold",
+    "ChannelShuffle",
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose3d",
@@ -140,6 +141,20 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of (N, C, *) from `groups` groups."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
 
 
 class Fold(Module):
