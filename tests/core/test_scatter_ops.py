@@ -180,3 +180,36 @@ def test_logcumsumexp_is_finite_where_the_naive_form_is_not():
     np.testing.assert_allclose(out.detach().numpy(), [[-1000.0, 0.0, 1000.0]])
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, 1.0, 1.0]])
+
+
+def _older_namespace():
+    """NumPy as an older library spells it (CuPy 13, NumPy 1.x): no concat, astype,
+    cumulative_sum or cumulative_prod, no device keyword in arange, no copy keyword in asarray,
+    no stable keyword in argsort, ufuncs without accumulate."""
+    import types
+
+    hidden = {"concat", "astype", "cumulative_sum", "cumulative_prod", "isdtype"}
+    space = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_") and k not in hidden})
+    space.arange = lambda *args, dtype=None: np.arange(*args, dtype=dtype)
+    space.asarray = lambda x, dtype=None: np.asarray(x, dtype=dtype)
+    space.argsort = lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable")
+    space.maximum = lambda a, b: np.maximum(a, b)
+    space.minimum = lambda a, b: np.minimum(a, b)
+    return space
+
+
+def test_the_kernels_run_on_a_namespace_without_the_standards_newer_names():
+    old, new = _kernels(_older_namespace()), _kernels(np)
+    rng = np.random.default_rng(5)
+    x, src = rng.normal(size=(4, 6)), rng.normal(size=(4, 9))
+    index = rng.integers(0, 6, size=(4, 9))
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        args = (x, index, src)
+        np.testing.assert_allclose(
+            old["scatter_reduce"](*args, dim=1, reduce=reduce, include_self=False),
+            new["scatter_reduce"](*args, dim=1, reduce=reduce, include_self=False),
+        )
+    np.testing.assert_array_equal(old["cummax_indices"](x, dim=1), new["cummax_indices"](x, dim=1))
+    np.testing.assert_allclose(old["cumprod"](x, dim=0), new["cumprod"](x, dim=0))
+    unique = rng.permutation(6)[:4].reshape(1, 4).repeat(4, axis=0)
+    np.testing.assert_array_equal(old["scatter"](x, unique, src, dim=1), new["scatter"](x, unique, src, dim=1))

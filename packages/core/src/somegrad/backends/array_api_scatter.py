@@ -26,8 +26,30 @@ def kernels(xp, native) -> dict:
     int64 = native(dtypes.int64)
     bool_ = native(dtypes.bool_)
 
-    def _device(x):
-        return getattr(x, "device", None)
+    # Where NumPy 1.26 or CuPy lack a name of the standard (concat, astype, cumulative_sum, the
+    # device keyword of arange), the older spelling serves.
+    concat = getattr(xp, "concat", None) or xp.concatenate
+
+    def astype(x, dtype):
+        return xp.astype(x, dtype) if hasattr(xp, "astype") else x.astype(dtype)
+
+    def arange(n, like):
+        try:
+            return xp.arange(n, dtype=int64, device=getattr(like, "device", None))
+        except TypeError:  # an arange without a device keyword: the current device's
+            return xp.arange(n, dtype=int64)
+
+    def prefix_sums(v):
+        """[0, v0, v0 + v1, ...]: the inclusive cumulative sum with a leading 0, in v's dtype."""
+        if hasattr(xp, "cumulative_sum"):
+            return xp.cumulative_sum(v, include_initial=True, dtype=v.dtype)  # no widening
+        return concat([xp.zeros_like(v[:1]), xp.cumsum(v, dtype=v.dtype)])
+
+    def copy_of(x):
+        try:
+            return xp.asarray(x, copy=True)
+        except TypeError:  # an asarray without the copy keyword
+            return x.copy()
 
     def along(axis, part):
         """A key that takes `part` (a slice) of dimension `axis` and all of the others."""
@@ -38,8 +60,8 @@ def kernels(xp, native) -> dict:
         n = x.shape[axis]
         head = x[along(axis, slice(0, shift))]
         if fill is not None:
-            head = xp.full(head.shape, fill, dtype=x.dtype, device=_device(x))
-        return xp.concat([head, x[along(axis, slice(0, n - shift))]], axis=axis)
+            head = xp.full_like(head, fill)
+        return concat([head, x[along(axis, slice(0, n - shift))]], axis=axis)
 
     def log_scan(x, axis, combine, fill=None):
         """The inclusive scan of `combine` along `axis` in log2(n) steps (Hillis-Steele).
@@ -74,14 +96,14 @@ def kernels(xp, native) -> dict:
             # The index of the running extremum: the last position where x equals it (ties go
             # to the last occurrence, as in PyTorch), or is NaN (NaN propagates, the index with it).
             if x.dtype == bool_:
-                x = xp.astype(x, native(dtypes.uint8))
+                x = astype(x, native(dtypes.uint8))
             running = accumulate(name, x, dim)
             new = x == running
             if is_floating(x.dtype):
                 new = new | xp.isnan(x)
             shape = [1] * x.ndim
             shape[dim] = x.shape[dim]
-            positions = xp.reshape(xp.arange(x.shape[dim], dtype=int64, device=_device(x)), tuple(shape))
+            positions = xp.reshape(arange(x.shape[dim], x), tuple(shape))
             where_new = xp.where(new, positions, xp.zeros_like(positions))
             return accumulate("maximum", where_new, dim)
 
@@ -91,8 +113,8 @@ def kernels(xp, native) -> dict:
     def targets(shape, index, dim):
         """The flat position in an array of `shape` that each element of `index` writes to."""
         if not shape:
-            return xp.zeros(index.shape, dtype=int64, device=_device(index))
-        aranges = [xp.arange(s, dtype=int64, device=_device(index)) for s in index.shape]
+            return xp.zeros_like(index)
+        aranges = [arange(s, index) for s in index.shape]
         grids = list(xp.meshgrid(*aranges, indexing="ij"))
         grids[dim] = index
         strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
@@ -124,22 +146,21 @@ def kernels(xp, native) -> dict:
         order = argsort(flat_targets, stable)
         flat_targets = xp.take(flat_targets, order)
         ordered = xp.take(xp.reshape(src, (-1,)), order)
-        device = _device(x)
-        is_last = xp.concat([flat_targets[1:] != flat_targets[:-1], xp.asarray([True], device=device)])
+        is_last = concat([flat_targets[1:] != flat_targets[:-1], xp.ones_like(flat_targets[:1], dtype=bool_)])
         ends = xp.nonzero(is_last)[0]
-        starts = xp.concat([xp.zeros(1, dtype=ends.dtype, device=device), ends[:-1] + 1])
-        segment = xp.cumulative_sum(xp.astype(is_last, int64), include_initial=True)[:-1]
+        starts = concat([xp.zeros_like(ends[:1]), ends[:-1] + 1])
+        segment = prefix_sums(astype(is_last, int64))[:-1]
         return xp.take(flat_targets, ends), starts, ends, ordered, segment
 
     def locate(x, unique):
         """For each flat position of x: the run that writes it, and whether one does."""
-        positions = xp.arange(math.prod(x.shape), dtype=unique.dtype, device=_device(x))
+        positions = astype(arange(math.prod(x.shape), x), unique.dtype)
         run = xp.minimum(xp.searchsorted(unique, positions), unique.shape[0] - 1)
         return run, xp.take(unique, run) == positions
 
     def scatter(x, index, src, dim):
         if index.size == 0:
-            return xp.asarray(x, copy=True)
+            return copy_of(x)
         unique, _, ends, ordered, _ = runs(x, index, src, dim, stable=True)
         run, hit = locate(x, unique)
         # the last write of each target wins (PyTorch leaves the winner of a repeat undefined)
@@ -150,20 +171,20 @@ def kernels(xp, native) -> dict:
 
     def scatter_reduce(x, index, src, dim, reduce, include_self):
         if index.size == 0:
-            return xp.asarray(x, copy=True)
+            return copy_of(x)
         if x.dtype == bool_:  # sum and prod of bools are any and all; through int64, cast back
-            out = scatter_reduce(xp.astype(x, int64), index, xp.astype(src, int64), dim, reduce, include_self)
+            out = scatter_reduce(astype(x, int64), index, astype(src, int64), dim, reduce, include_self)
             return out != 0
         unique, starts, ends, ordered, segment = runs(x, index, src, dim)
         run, hit = locate(x, unique)
         old = xp.reshape(x, (-1,))
         if reduce in ("sum", "mean"):
-            sums = xp.cumulative_sum(ordered, include_initial=True, dtype=ordered.dtype)  # no widening
+            sums = prefix_sums(ordered)
             reduced = xp.take(xp.take(sums, ends + 1) - xp.take(sums, starts), run)
             if include_self:
                 reduced = old + reduced
             if reduce == "mean":
-                counts = xp.astype(xp.take(ends - starts + 1, run) + (1 if include_self else 0), x.dtype)
+                counts = astype(xp.take(ends - starts + 1, run) + (1 if include_self else 0), x.dtype)
                 if is_floating(x.dtype):
                     reduced = reduced / counts
                 else:
