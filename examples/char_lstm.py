@@ -1,6 +1,6 @@
 """A character-level LSTM language model, written as the classic PyTorch example is.
 
-    python examples/char_lstm.py                      # the stdlib source, about 2 minutes
+    python examples/char_lstm.py                      # the stdlib source, about 5 CPU minutes
     python examples/char_lstm.py --data notes.txt --temperature 0.5
 
 The model embeds each character, runs a 2-layer `nn.LSTM` over the sequence and predicts the
@@ -12,8 +12,11 @@ detached from its graph, so gradients stop at the window's start. Gradients are 
 dividing the logits by `--temperature` (lower: more conservative).
 
 Text: the Python standard library's own source (`stdlib_text.py`), or `--data FILE`; nothing
-is downloaded. Only the imports differ from PyTorch: `import somegrad as torch` style is not
-needed, `sg` stands where `torch` would.
+is downloaded. Only the imports differ from the PyTorch program: `sg` stands where `torch`
+would. With the defaults (230,000 parameters, 1,000 steps of 32 x 64 characters, about 300
+seconds of one CPU core) the validation loss is about 1.86 nats/char (a uniform guess over
+the 96 characters scores ln 96 = 4.56), and samples look like Python:
+`def self._sef.__read_erd(self):`.
 """
 
 import argparse
