@@ -380,8 +380,14 @@ class Tensor(TensorMethods):
 
                 raise UnsupportedDTypeError(f"to: the {out.device} backend does not support dtype {dtype.name}")
             if out.dtype.is_complex and not dtype.is_complex:
-                # a complex value becomes a real one by its real part (what a real input's
-                # gradient is made of, too), without the warning NumPy gives for the cast
+                # a complex value becomes a real one by its real part, with PyTorch's warning,
+                # except in a backward, where a real input's gradient is made of it on purpose
+                from somegrad.autograd.engine import current_node
+
+                if current_node() is None:
+                    import warnings
+
+                    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, 2)
                 out = _ops.complex_numbers.real(out)
             if dtype is not out.dtype:
                 out = _ops.cast(out, dtype)
