@@ -17,7 +17,6 @@ from somegrad.ops.movement import PERMUTE
 from somegrad.ops.operands import scalar_tensor
 from somegrad.ops.shapes import normalize_dim
 from somegrad.ops.spec import NUMERIC, OpSpec, public, register
-from somegrad.tensor import Tensor
 
 
 def layout_op(name, infer_shape, decompose, accepts=None, inputs=("input",), dtype=None):
@@ -304,6 +303,3 @@ def fill_diagonal_(self, fill_value, wrap=False):
 def fill_diagonal(self, fill_value, wrap=False):
     """`fill_diagonal_` out of place (no PyTorch name: Tensor.fill_diagonal_ is the surface)."""
     return apply(FILL_DIAGONAL, (self,), {"fill_value": fill_value, "wrap": bool(wrap)})
-
-
-_ = Tensor

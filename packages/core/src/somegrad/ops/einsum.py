@@ -119,7 +119,7 @@ def _label_name(label) -> str:
     return label if isinstance(label, str) else f"... (dim {label})"
 
 
-def _sizes(plan, shapes):
+def _sizes(plan: _Plan, shapes) -> dict:
     """Each label's size, broadcast over the operands (size 1 stretches)."""
     sizes: dict = {}
     for k, (labels, shape) in enumerate(zip(plan.inputs, shapes)):
@@ -222,10 +222,8 @@ def _contract(a, la, b, lb, keep):
 def _einsum(*operands, equation):
     plan = _plan(equation, tuple(t.ndim for t in operands))
     output = list(plan.output)
-    terms = []
-    for x, labels in zip(operands, plan.inputs):
-        terms.append(_take_diagonals(x, labels))
-    # each label's count over the operands, to sum a label away in the one operand that has it
+    terms = [_take_diagonals(x, labels) for x, labels in zip(operands, plan.inputs)]
+    # a label that one operand alone has, and the output has not, is summed away first
     for k, (x, labels) in enumerate(terms):
         others = {c for j, (_, ls) in enumerate(terms) if j != k for c in ls}
         terms[k] = _sum_out(x, labels, others | set(output))
@@ -234,10 +232,8 @@ def _einsum(*operands, equation):
         later = {c for _, ls in terms[k + 1 :] for c in ls}
         x, labels = _contract(x, labels, *terms[k], later | set(output))
     x, labels = _sum_out(x, labels, set(output))
-    x, labels = _permuted(x, labels, output)
-    # labels of size 1 in every operand that are stretched only in the output: none; broadcast
-    # labels came out at their full size from the products
-    return x
+    # a label of size 1 in one operand came out stretched from its product with the others
+    return _permuted(x, labels, output)[0]
 
 
 EINSUM = register(
@@ -269,7 +265,6 @@ def _sublist_equation(args):
                 )
         return "".join(out)
 
-    operands, terms = list(args[0::2]), []
     pairs = len(args) // 2
     operands = [args[2 * i] for i in range(pairs)]
     terms = [term(args[2 * i + 1]) for i in range(pairs)]
