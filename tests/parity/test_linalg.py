@@ -152,6 +152,11 @@ CASES = [
     Case("vecdot", lambda lib, x, y: lib.linalg.vecdot(x, y), [(2, 3), (3,)]),
     Case("vecdot-dim", lambda lib, x, y: lib.linalg.vecdot(x, y, dim=0), [(4, 3), (4, 1)]),
     Case("matmul", lambda lib, x, y: lib.linalg.matmul(x, y), [(2, 3), (3, 4)]),
+    Case("diagonal", lambda lib, x: lib.linalg.diagonal(x), [(2, 3, 4)]),
+    Case("diagonal-offset", lambda lib, x: lib.linalg.diagonal(x, offset=1, dim1=0, dim2=2), [(3, 2, 4)]),
+    Case("matrix-exp", lambda lib, x: lib.linalg.matrix_exp(x), [(2, 3, 3)], low=-2, high=2),
+    Case("matrix-exp-large", lambda lib, x: lib.matrix_exp(x), [(3, 3)], low=-6, high=6),
+    Case("matrix-exp-method", lambda lib, x: x.matrix_exp(), [(4, 4)]),
     # (PyTorch's backward of cond fails for the norms other than 2 and nuc: values only there)
     *[
         Case(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
-from somegrad.ops.decompositions_products import cond, matrix_power, multi_dot, vecdot
+from somegrad.ops.decompositions_products import cond, matrix_exp, matrix_power, multi_dot, vecdot
 from somegrad.ops.linalg import matmul
 
 __all__ = [
@@ -25,11 +25,13 @@ __all__ = [
     "cholesky",
     "cond",
     "det",
+    "diagonal",
     "eigh",
     "eigvalsh",
     "inv",
     "lstsq",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",
@@ -51,3 +53,11 @@ class LinAlgError(RuntimeError):
     """A linear algebra function met an input it cannot handle: a singular matrix given to `inv`
     or `solve`, a matrix that is not positive-definite given to `cholesky`, an SVD or eigen
     decomposition that did not converge. A RuntimeError, as PyTorch's `torch.linalg.LinAlgError`."""
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices over the last two dims: `somegrad.diagonal` with
+    PyTorch's linalg defaults (dim1=-2, dim2=-1). A (..., m, n) -> (..., min(m, n))."""
+    from somegrad import diagonal as diagonal_of
+
+    return diagonal_of(A, offset=offset, dim1=dim1, dim2=dim2)

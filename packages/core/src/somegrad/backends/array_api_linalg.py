@@ -41,7 +41,8 @@ def kernels(xp, native) -> dict:
         missing = width - x.shape[-1]
         if missing == 0:
             return x
-        zeros = xp.zeros(x.shape[:-1] + (missing,), dtype=x.dtype, device=getattr(x, "device", None))
+        # (on the current device, as the shared kernels allocate: CuPy's zeros take no device)
+        zeros = xp.zeros(x.shape[:-1] + (missing,), dtype=x.dtype)
         return xp.concat([x, zeros], axis=-1)
 
     def det(x):

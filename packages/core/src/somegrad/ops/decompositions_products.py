@@ -1,8 +1,10 @@
-"""Products of matrices in `somegrad.linalg`: `matrix_power`, `multi_dot`, `vecdot`, and
+"""Products of matrices in `somegrad.linalg`: `matrix_power`, `matrix_exp`, `multi_dot`, `vecdot`, and
 `cond`, the condition number. Implicit composites over matmul, inv and the norms: autograd goes
 through the ops they are made of."""
 
 from __future__ import annotations
+
+import math
 
 from somegrad.errors import ArgumentError, DTypeError, ShapeError
 from somegrad.ops.decompositions import inv
@@ -59,6 +61,55 @@ def matrix_power(A, n):
     if n < 0:
         check_input("linalg.matrix_power", A, square=True)
     return apply(LINALG_MATRIX_POWER, (A,), {"n": n})
+
+
+# --- matrix_exp ----------------------------------------------------------------------------------
+_TAYLOR_DEGREE = 18  # 1/19! ~ 8e-18: below float64's resolution once ||A / 2^s||_1 <= 1/2
+
+
+def _matrix_exp_infer(A):
+    check_matrix("linalg.matrix_exp", A, square=True)
+    return A.shape, A.dtype
+
+
+def _matrix_exp(A):
+    n = A.shape[-1]
+    if A.numel() == 0:
+        return A.clone()
+    # scaling and squaring: exp(A) = exp(A / 2^s)^(2^s), the Taylor series summed where it
+    # converges fast (one s for the whole batch: the largest 1-norm decides)
+    largest = float(matrix_norm(A.detach(), 1).amax().item())
+    s = max(0, math.ceil(math.log2(largest)) + 1) if largest > 0 and math.isfinite(largest) else 0
+    X = A / 2.0**s
+    eye = identity(n, A)
+    E = eye + X / _TAYLOR_DEGREE
+    for k in range(_TAYLOR_DEGREE - 1, 0, -1):  # Horner: I + X/k (I + X/(k+1) (...))
+        E = eye + (X @ E) / k
+    for _ in range(s):
+        E = E @ E
+    return E
+
+
+LINALG_MATRIX_EXP = register(
+    OpSpec(
+        "linalg_matrix_exp",
+        "composite",
+        ("A",),
+        _matrix_exp_infer,
+        decompose=_matrix_exp,
+        accepts=LINALG_FLOATS,
+        doc="The matrix exponential, by scaling and squaring of its Taylor series.",
+    )
+)
+
+
+@public(LINALG_MATRIX_EXP, methods=True)
+def matrix_exp(A):
+    """The matrix exponential sum_k A^k / k!: A (..., n, n) -> (..., n, n), by scaling and
+    squaring (differentiable through its products). Also `somegrad.matrix_exp` and
+    `Tensor.matrix_exp()`."""
+    check_input("linalg.matrix_exp", A, square=True)
+    return apply(LINALG_MATRIX_EXP, (A,), {})
 
 
 # --- multi_dot -----------------------------------------------------------------------------------

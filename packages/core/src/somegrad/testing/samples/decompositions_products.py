@@ -233,3 +233,28 @@ def _pinverse_samples():
         call=lambda t: t.pinverse(rcond=0.3), grad=False,
     )  # fmt: skip
     yield from dtype_errors("pinverse", lambda t: sg().pinverse(t))
+
+
+def _expm(x):
+    # through the eigen decomposition (complex in general): independent of the Taylor series
+    w, V = np.linalg.eig(x)
+    return np.real((V * np.exp(w)[..., None, :]) @ np.linalg.inv(V))
+
+
+@register_samples("linalg_matrix_exp")
+def _matrix_exp_samples():
+    sg = _sg
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(values((2, 3, 3), key="expm")),), {}, _expm, dtype, call=lambda t: sg().linalg.matrix_exp(t),
+            **tolerance(dtype),
+        )  # fmt: skip
+    yield Sample(
+        (Input(values((3, 3), key="expm-big", low=-6.0, high=6.0)),), {}, _expm, F64, name="large",
+        call=lambda t: t.matrix_exp(), rtol=1e-9, atol=1e-9,
+    )  # fmt: skip
+    yield Sample(
+        (Input(np.zeros((3, 3))),), {}, lambda x: np.eye(3), F64, name="zeros", call=lambda t: sg().matrix_exp(t)
+    )
+    yield Sample((Input(np.zeros((2, 0, 0))),), {}, _expm, F64, name="empty", call=lambda t: t.matrix_exp(), grad=False)
+    yield from dtype_errors("linalg.matrix_exp", lambda t: sg().linalg.matrix_exp(t))
