@@ -78,8 +78,9 @@ class MultiheadAttention(Module):
     `need_weights`, the attention weights (N, L, S) averaged over heads, or (N, num_heads, L, S)
     with `average_attn_weights=False`; otherwise None.
 
-    Unlike PyTorch, `is_causal=True` without an `attn_mask` masks future keys itself (PyTorch
-    asks for the mask and treats `is_causal` as a hint that it is causal).
+    Differs from PyTorch: `is_causal=True` without an `attn_mask` masks future keys itself,
+    where PyTorch raises and asks for the mask (it reads `is_causal` only as a hint that the
+    mask is causal).
     """
 
     def __init__(

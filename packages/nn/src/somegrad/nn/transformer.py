@@ -212,6 +212,11 @@ class TransformerEncoder(Module):
 
     forward(src, mask=None, src_key_padding_mask=None, is_causal=None); `is_causal=True`
     without a mask masks future positions.
+
+    Differs from PyTorch: there is no nested-tensor fast path (`enable_nested_tensor` is
+    accepted and ignored), so in eval mode under no_grad with a `src_key_padding_mask` the
+    outputs at padded positions are computed where PyTorch's fast path returns zeros; and
+    `is_causal=True` without a mask masks future positions where PyTorch raises.
     """
 
     def __init__(
