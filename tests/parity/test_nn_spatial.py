@@ -143,6 +143,25 @@ POOL = [
     Case("adaptive-max2d", _f("adaptive_max_pool2d", (3, 2)), [_distinct((2, 3, 7, 5))]),
     Case("adaptive-max2d-indices", _indices("adaptive_max_pool2d", (3, 4)), [_distinct((2, 3, 7, 5))]),
     Case("adaptive-max2d-unbatched", _indices("adaptive_max_pool2d", 2), [_distinct((3, 5, 5))]),
+    Case(
+        "fractional-max2d",
+        lambda lib, x, u: lib.nn.functional.fractional_max_pool2d(x, 2, (4, 5), _random_samples=u.detach()),
+        [_distinct((2, 3, 9, 11)), np.random.default_rng(1).random((2, 3, 2))],
+    ),
+    Case(
+        "fractional-max2d-ratio-indices",
+        lambda lib, x, u: lib.nn.functional.fractional_max_pool2d(
+            x, (3, 2), output_ratio=(0.5, 0.4), return_indices=True, _random_samples=u.detach()
+        ),
+        [_distinct((1, 2, 10, 8)), np.random.default_rng(2).random((1, 2, 2))],
+    ),
+    Case(
+        "fractional-max3d",
+        lambda lib, x, u: lib.nn.functional.fractional_max_pool3d(
+            x, 2, (3, 4, 3), return_indices=True, _random_samples=u.detach()
+        ),
+        [_distinct((1, 2, 6, 7, 5)), np.random.default_rng(3).random((1, 2, 3))],
+    ),
     Case("lp-pool1d", _f("lp_pool1d", 2, 3, 2), [(2, 3, 8)], low=0.1),
     Case("lp-pool2d", _f("lp_pool2d", 3, 2), [(2, 3, 4, 6)], low=0.1),
     Case("lp-pool2d-ceil", _f("lp_pool2d", 1.5, (2, 3), 2, ceil_mode=True), [(1, 2, 5, 7)], low=0.1),
@@ -409,6 +428,23 @@ MODULES = [
         [_distinct((1, 2, 7, 5))],
     ),
     ModuleCase("AdaptiveMaxPool1d", lambda lib: lib.nn.AdaptiveMaxPool1d(3), [_distinct((2, 3, 8))]),
+    ModuleCase(
+        "FractionalMaxPool2d",
+        lambda lib: lib.nn.FractionalMaxPool2d(
+            3, output_ratio=(0.5, 0.6), _random_samples=lib.tensor(np.random.default_rng(4).random((2, 3, 2)))
+        ),
+        [_distinct((2, 3, 9, 10))],
+    ),
+    ModuleCase(
+        "FractionalMaxPool3d-indices",
+        lambda lib: lib.nn.FractionalMaxPool3d(
+            2,
+            output_size=3,
+            return_indices=True,
+            _random_samples=lib.tensor(np.random.default_rng(5).random((1, 2, 3))),
+        ),
+        [_distinct((1, 2, 5, 6, 5))],
+    ),
     ModuleCase("LPPool2d", lambda lib: lib.nn.LPPool2d(2, 3, stride=2), [(1, 2, 7, 7)], low=0.1),
     ModuleCase("LPPool1d", lambda lib: lib.nn.LPPool1d(3, 2), [(2, 2, 6)], low=0.1),
     ModuleCase("LPPool3d", lambda lib: lib.nn.LPPool3d(2, 2), [(1, 2, 4, 4, 4)], low=0.1),
@@ -531,6 +567,10 @@ ERRORS = [
     (lambda lib, x: lib.nn.functional.pixel_shuffle(x, 0), _x(1, 4, 2, 2)),
     (lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2), _x(1, 1, 3, 4)),
     (lambda lib, x: lib.nn.functional.channel_shuffle(x, 4), _x(1, 6, 2)),
+    (lambda lib, x: lib.nn.functional.fractional_max_pool2d(x, 2), _x(1, 2, 5, 5)),
+    (lambda lib, x: lib.nn.functional.fractional_max_pool2d(x, 3, (4, 4)), _x(1, 2, 5, 5)),
+    (lambda lib, x: lib.nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5)(x), _x(1, 2, 5, 5)),
+    (lambda lib, x: lib.nn.FractionalMaxPool2d(2, output_ratio=1.5)(x), _x(1, 2, 5, 5)),
     (lambda lib, x: lib.nn.functional.channel_shuffle(x, 1), _x(3)),
     (lambda lib, x: lib.nn.functional.unfold(x, 2), _x(1, 1, 2, 3, 3)),
     (lambda lib, x: lib.nn.functional.unfold(x, 5), _x(1, 2, 4, 4)),

@@ -26,7 +26,7 @@ from somegrad.ops.nn import (
     unfold,
 )
 from somegrad.ops.nn.grid import affine_grid, grid_sample
-from somegrad.ops.nn.pooling_nd import adaptive_avg_pool, adaptive_max_pool, max_unpool
+from somegrad.ops.nn.pooling_nd import adaptive_avg_pool, adaptive_max_pool, fractional_max_pool, max_unpool
 from somegrad.ops.nn.resample import pad_by_index
 from somegrad.tensor import Tensor
 
@@ -52,6 +52,8 @@ __all__ = [
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
     "lp_pool1d",
     "lp_pool2d",
     "lp_pool3d",
@@ -241,6 +243,25 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """The partial inverse of max_pool3d."""
     return max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+
+
+def fractional_max_pool2d(
+    input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling of (N, C, H, W) or (C, H, W) to output_size (or H, W times
+    output_ratio), windows at pseudo-random offsets from _random_samples (N, C, 2) in [0, 1)."""
+    return fractional_max_pool(
+        input, kernel_size, output_size, output_ratio, return_indices, _random_samples, 2, "fractional_max_pool2d"
+    )
+
+
+def fractional_max_pool3d(
+    input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling of (N, C, D, H, W) or (C, D, H, W); _random_samples (N, C, 3)."""
+    return fractional_max_pool(
+        input, kernel_size, output_size, output_ratio, return_indices, _random_samples, 3, "fractional_max_pool3d"
+    )
 
 
 def _lp_pool(pool, input, norm_type, kernel_size, stride, ceil_mode, dims):

@@ -354,3 +354,67 @@ def max_unpool(input, indices, kernel_size, stride, padding, output_size, dims, 
     if input.ndim == dims + 1:
         return run(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
     return run(input, indices)
+
+
+# --- fractional max pooling -------------------------------------------------------------------
+def _intervals(sample, size, out, kernel, dtype):
+    """PyTorch's pseudo-random window starts along one dim, (..., out), from samples in [0, 1)
+    (computed in the input's precision, as PyTorch's)."""
+    starts = np.zeros(sample.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dtype.type(size - kernel) / dtype.type(out - 1)
+        i = np.arange(out - 1, dtype=dtype)
+        sample = sample.astype(dtype)[..., None]
+        starts[..., :-1] = ((i + sample) * alpha).astype(np.int64) - (sample * alpha).astype(np.int64)
+    starts[..., -1] = size - kernel
+    return starts
+
+
+def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices, samples, dims, op):
+    """Max over windows of kernel_size that start at pseudo-random, increasing offsets, so that
+    the last dims become output_size (or input size * output_ratio); samples (N, C, dims) in
+    [0, 1) pick the offsets (drawn when None). With return_indices, also the flat indices."""
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ShapeError(f"{op}: expected a {dims + 1}-d or {dims + 2}-d input, got shape {tuple(input.shape)}")
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    kernel = ntuple(op, "kernel_size", kernel_size, dims)
+    spatial = tuple(input.shape[-dims:])
+    if output_size is None:
+        ratios = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
+        if not all(0 < r < 1 for r in ratios):
+            raise ValueError(f"{op}: output_ratio must be between 0 and 1 (got {output_ratio})")
+        output_size = tuple(int(n * r) for n, r in zip(spatial, ratios, strict=True))
+    out = ntuple(op, "output_size", output_size, dims)
+    for n, k, o in zip(spatial, kernel, out, strict=True):
+        if o + k - 1 > n:
+            raise ArgumentError(f"{op}: pool size {k} too large relative to input size {n} for output size {o}")
+
+    def run(x):
+        n, c = x.shape[:2]
+        if samples is None:
+            from somegrad.random import rand  # somegrad's generator, so that manual_seed repeats it
+
+            host = rand(n, c, dims, dtype=dtypes.float64).numpy()
+        else:
+            host = samples.detach().numpy()
+        if samples is not None and tuple(host.shape) != (n, c, dims):
+            raise ShapeError(f"{op}: expected _random_samples of shape {(n, c, dims)}, got {tuple(host.shape)}")
+        precision = np.dtype(np.float64 if x.dtype is dtypes.float64 else np.float32)
+        # 2-d takes (W, H) samples, 3-d (D, H, W), as PyTorch's kernels
+        order = [1, 0] if dims == 2 else list(range(dims))
+        flat = np.zeros((n, c), dtype=np.int64)
+        for d in range(dims):
+            starts = _intervals(host[..., order[d]], spatial[d], out[d], kernel[d], precision)
+            taps = starts[..., None] + np.arange(kernel[d])  # (N, C, out_d, k_d)
+            flat = flat[..., None, None] * spatial[d] + taps.reshape((n, c) + (1,) * (2 * d) + taps.shape[2:])
+        order_axes = [2 + 2 * d for d in range(dims)] + [3 + 2 * d for d in range(dims)]
+        flat = flat.transpose([0, 1] + order_axes).reshape((n, c) + out + (-1,))
+        where = tensor(flat, device=x.device)
+        windows = apply(GATHER, (x.reshape(n, c, math.prod(spatial)), where.reshape(n, c, -1)), {"dim": 2})
+        first = rd.argmax(windows.reshape(tuple(where.shape)), -1, keepdim=True)
+        indices = apply(GATHER, (where, first), {"dim": dims + 2}).squeeze(-1)
+        values = take_at(x, indices)
+        return (values, indices) if return_indices else values
+
+    return _unbatched(input, dims, run)
