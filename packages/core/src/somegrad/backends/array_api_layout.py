@@ -15,6 +15,9 @@ def kernels(xp, native) -> dict:
     """{op name: kernel} over the Array API namespace `xp`."""
     int64 = native(dtypes.int64)
 
+    def astype(x, dtype):  # NumPy 1.x and CuPy 13 have the method, not the standard's function
+        return xp.astype(x, dtype) if hasattr(xp, "astype") else x.astype(dtype)
+
     def triangle_indices(lower):
         def kernel(device, row, col, offset, dtype):
             rows = xp.reshape(xp.arange(row, dtype=int64), (row, 1))
@@ -22,7 +25,7 @@ def kernels(xp, native) -> dict:
             # the mask's nonzero positions, in row-major order, are the triangle's indices
             mask = (cols - rows <= offset) if lower else (cols - rows >= offset)
             r, c = xp.nonzero(xp.broadcast_to(mask, (row, col)))
-            return xp.astype(xp.stack([r, c]), native(dtype))
+            return astype(xp.stack([r, c]), native(dtype))
 
         return kernel
 
