@@ -203,7 +203,23 @@ for mode in ("sum", "mean", "max"):
             [WEIGHT, BAG_INDEX, BAG_OFFSETS],
         ),
     ]
+# uneven bags (one long, the rest short) take the segment reduction instead of padding
+UNEVEN_INDEX = np.array([3, 1, 5, 2, 2, 6, 0, 4, 2, 1, 5, 3])
+UNEVEN_OFFSETS = np.array([0, 1, 1, 2, 3])
+for mode in ("sum", "mean", "max"):
+    EMBEDDINGS += [
+        Case(
+            f"embedding_bag-uneven-{mode}",
+            lambda lib, w, i, o, m=mode: F(lib).embedding_bag(i, w, o, mode=m, padding_idx=2),
+            [WEIGHT, UNEVEN_INDEX, UNEVEN_OFFSETS],
+        ),
+    ]
 EMBEDDINGS += [
+    Case(
+        "embedding_bag-uneven-per-sample",
+        lambda lib, w, i, o, s: F(lib).embedding_bag(i, w, o, mode="sum", per_sample_weights=s),
+        [WEIGHT, UNEVEN_INDEX, UNEVEN_OFFSETS, (12,)],
+    ),
     Case(
         "embedding_bag-per-sample",
         lambda lib, w, i, o, s: F(lib).embedding_bag(i, w, o, mode="sum", per_sample_weights=s),

@@ -264,3 +264,22 @@ def test_activation_reprs_follow_pytorch():
     assert repr(nn.ReLU6(inplace=True)) == "ReLU6(inplace=True)"
     assert repr(nn.LocalResponseNorm(2)) == "LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)"
     assert math.isclose(nn.PReLU(init=0.1).weight.item(), 0.1, rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_of_bags_of_every_length(mode):
+    """Bags from empty to 40 long, in random order: grouped by length inside, in order outside."""
+    rng = np.random.default_rng(8)
+    lengths = rng.permutation(np.concatenate([np.arange(41), [0, 0, 1, 3]]))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    indices = rng.integers(0, 6, size=int(lengths.sum()))
+    weight = t64(WEIGHT)
+    out = F.embedding_bag(sg.tensor(indices), weight, sg.tensor(offsets), mode=mode, padding_idx=5)
+    reduce = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode]
+    expected = []
+    for start, length in zip(offsets, lengths):
+        bag = [i for i in indices[start : start + length] if i != 5]
+        expected.append(reduce(WEIGHT[bag], 0) if bag else np.zeros(3))
+    np.testing.assert_allclose(out.detach().numpy(), np.stack(expected), rtol=1e-12, atol=1e-15)
+    out.sum().backward()
+    assert not weight.grad.numpy()[5].any()

@@ -47,14 +47,23 @@ def _renorm_(weight, input, max_norm, norm_type):
         weight[index] = picked * scale
 
 
+def _inverse_frequency(input):
+    """1 / (the count of each index of `input` in `input`), as a host array of input's shape."""
+    _, inverse, counts = np.unique(_host_indices(input), return_inverse=True, return_counts=True)
+    return (1.0 / counts[inverse]).reshape(tuple(input.shape))
+
+
+def _scale_gradient(out, scale):
+    """Multiply the gradient reaching the looked-up rows `out` (*, dim) by `scale` (*) (host)."""
+    if out.requires_grad:
+        factor = sg.tensor(scale[..., None], dtype=out.dtype, device=out.device)
+        out.register_hook(lambda g: g * factor)
+    return out
+
+
 def _scale_grad_by_freq(out, input):
     """Divide the gradient reaching each looked-up row by how often its index occurs in `input`."""
-    if not out.requires_grad:
-        return out
-    _, inverse, counts = np.unique(_host_indices(input), return_inverse=True, return_counts=True)
-    scale = sg.tensor((1.0 / counts[inverse]).reshape(tuple(input.shape) + (1,)), dtype=out.dtype, device=out.device)
-    out.register_hook(lambda g: g * scale)
-    return out
+    return _scale_gradient(out, _inverse_frequency(input))
 
 
 def embedding(
@@ -78,9 +87,9 @@ def embedding(
     return _scale_grad_by_freq(out, input) if scale_grad_by_freq else out
 
 
-def _bag_of_each_index(input, offsets, include_last_offset):
-    """For 1-d `input` cut at `offsets`: (the bag of each index (n,), -1 for an index after the
-    last bag, the number of bags). The offsets are read back once (they are small)."""
+def _bags_of(input, offsets, include_last_offset):
+    """(start, length) host arrays of the bags that `offsets` cut 1-d `input` into (the offsets
+    are read back once: they are small)."""
     starts = _host_indices(offsets).astype(np.int64)
     total = input.shape[0]
     if starts.size and starts[0] != 0:
@@ -94,30 +103,25 @@ def _bag_of_each_index(input, offsets, include_last_offset):
         )
     if np.any(np.diff(starts) < 0):
         raise RuntimeError("embedding_bag: offsets must be non-decreasing")
-    bags = starts.size - 1 if include_last_offset else starts.size
-    bag = np.searchsorted(starts[: bags + 1] if include_last_offset else starts, np.arange(total), side="right") - 1
     if include_last_offset:
-        bag[bag >= bags] = -1
-    return bag, max(bags, 0)
+        starts, ends = starts[:-1], starts[1:]
+    else:
+        ends = np.append(starts[1:], total)
+    return starts, ends - starts
 
 
-def _segment_reduce(rows, keep, weights, bag, bags, mode):
-    """Reduce the rows (n, dim) of 1-d lookups into `bags` bags by their bag (n,): index_add and
-    scatter_reduce, O(n * dim) whatever the bags' lengths."""
-    dim = rows.shape[1]
-    zeros = sg.zeros((bags, dim), dtype=rows.dtype, device=rows.device)
-    kept = keep & (bag >= 0)
-    target = sg.where(bag >= 0, bag, 0)
-    count = sg.zeros((bags,), dtype=rows.dtype, device=rows.device).index_add(0, target, kept.to(rows.dtype))
-    count = count.reshape(bags, 1)
+def _reduce_bags(rows, keep, weights, mode):
+    """Reduce looked-up rows (B, L, dim) over L, counting only `keep` (B, L); zeros for empty bags."""
     if mode == "max":
-        index = target.reshape(-1, 1).expand(-1, dim)
-        candidates = sg.where(kept.unsqueeze(-1), rows, -float("inf"))
-        picked = zeros.scatter_reduce(0, index, candidates, "amax", include_self=False)
-        return sg.where(count > 0, picked, 0.0)
-    scale = kept.to(rows.dtype) if weights is None else kept.to(rows.dtype) * weights
-    total = zeros.index_add(0, target, rows * scale.unsqueeze(-1))
-    return total if mode == "sum" else total / count.clamp(min=1.0)
+        if rows.shape[1] == 0:  # only empty bags
+            return rows.sum(1)
+        picked = sg.where(keep.unsqueeze(-1), rows, -float("inf")).amax(1)
+        return sg.where(keep.any(1, keepdim=True), picked, 0.0)
+    scale = keep.to(rows.dtype) if weights is None else keep.to(rows.dtype) * weights
+    total = (rows * scale.unsqueeze(-1)).sum(1)
+    if mode == "sum":
+        return total
+    return total / keep.sum(1, keepdim=True).clamp(min=1).to(rows.dtype)
 
 
 def embedding_bag(
@@ -172,22 +176,43 @@ def embedding_bag(
     padding_idx = padding_index(padding_idx, weight.shape[0], "embedding_bag")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    rows = _nn_ops.embedding(input, weight, padding_idx)  # (B, L, dim) or (n, dim)
-    if scale_grad_by_freq:
-        _scale_grad_by_freq(rows, input)
     weights = None if per_sample_weights is None else per_sample_weights.to(weight.dtype)
-    keep = input != (-1 if padding_idx is None else padding_idx)
-    if input.ndim == 1:
-        bag, bags = _bag_of_each_index(input, offsets, include_last_offset)
-        return _segment_reduce(rows, keep, weights, sg.tensor(bag, device=input.device), bags, mode)
-    if mode == "max":
-        picked = sg.where(keep.unsqueeze(-1), rows, -float("inf")).amax(1)
-        return sg.where(keep.any(1, keepdim=True), picked, 0.0)
-    scale = keep.to(weight.dtype) if weights is None else keep.to(weight.dtype) * weights
-    total = (rows * scale.unsqueeze(-1)).sum(1)
-    if mode == "sum":
-        return total
-    return total / keep.sum(1, keepdim=True).clamp(min=1).to(weight.dtype)
+    frequency = _inverse_frequency(input) if scale_grad_by_freq else None
+
+    def reduce(indices, valid, bag_weights, scale):
+        rows = _nn_ops.embedding(indices, weight, padding_idx)  # (B, L, dim)
+        if scale is not None:
+            _scale_gradient(rows, scale)
+        keep = indices >= 0 if padding_idx is None else indices != padding_idx
+        return _reduce_bags(rows, keep if valid is None else keep & valid, bag_weights, mode)
+
+    if input.ndim == 2:
+        return reduce(input, None, weights, frequency)
+    starts, lengths = _bags_of(input, offsets, include_last_offset)
+    # Bags whose lengths share a power of two go together, padded to the group's longest: at most
+    # twice the lookups, a few dense (bags, length) reductions, whatever the mix of lengths.
+    groups = np.where(lengths > 0, np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64) + 1, 0)
+    parts, order = [], []
+    for group in np.unique(groups):
+        bags = np.flatnonzero(groups == group)
+        steps = np.arange(lengths[bags].max())  # the group's longest bag
+        valid = steps[None, :] < lengths[bags, None]
+        positions = np.where(valid, starts[bags, None] + steps[None, :], 0)
+        if input.shape[0] == 0:
+            parts.append(sg.zeros((bags.size, weight.shape[1]), dtype=weight.dtype, device=weight.device))
+        else:
+            index = sg.tensor(positions, device=input.device)
+            scale = None if frequency is None else np.where(valid, frequency[positions], 0.0)
+            bag_weights = None if weights is None else weights[index]
+            parts.append(reduce(input[index], sg.tensor(valid, device=input.device), bag_weights, scale))
+        order.append(bags)
+    if not parts:
+        return sg.zeros((0, weight.shape[1]), dtype=weight.dtype, device=weight.device)
+    out = parts[0] if len(parts) == 1 else sg.cat(parts, 0)
+    order = np.concatenate(order)
+    if np.array_equal(order, np.arange(order.size)):
+        return out
+    return out[sg.tensor(np.argsort(order), device=out.device)]
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
