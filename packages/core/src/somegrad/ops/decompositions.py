@@ -1,11 +1,19 @@
 """The linear algebra behind `somegrad.linalg`: norms, det, inv, solve, cholesky, qr, svd, eigh.
 
 Every op takes a batch of matrices `(..., m, n)` (leading dims are batch dims, as in PyTorch),
-in float32 or float64. This module declares the determinant, the inverse, `solve` and the
-Cholesky factorization, and the top-level `norm`; `decompositions_factor` the QR, SVD and
-symmetric eigen decompositions (and pinv, matrix_rank, lstsq built on them),
-`decompositions_norms` the vector and matrix norms. Their kernels are one call each of the
-Array API's `linalg` extension (`somegrad.backends.array_api_linalg`).
+in float32 or float64. This module declares the determinant (det, slogdet, logdet), the
+inverse, `solve` and `solve_triangular`, the Cholesky factorization and the top-level `norm`;
+the others:
+
+* `decompositions_factor`: the QR, SVD and symmetric eigen decompositions, and pinv,
+  matrix_rank and lstsq built on them;
+* `decompositions_norms`: vector_norm, matrix_norm and linalg.norm;
+* `decompositions_products`: matrix_power, matrix_exp, multi_dot, vecdot, cond;
+* `decompositions_legacy`: PyTorch's older top-level svd, qr and pinverse;
+* `decompositions_common`: the dtype rule, shape checks, LinAlgError conversion, result tuples.
+
+The primitives' kernels are one call each of the Array API's `linalg` extension
+(`somegrad.backends.array_api_linalg`); everything else is a composite over them.
 
 The backward formulas are PyTorch's (`derivatives.yaml`), written in differentiable ops so that
 second derivatives work:
