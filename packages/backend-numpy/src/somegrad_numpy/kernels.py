@@ -153,7 +153,12 @@ def nonzero(x):
 
 
 def pad(x, pad, value):
-    return np.pad(x, pad, mode="constant", constant_values=value)
+    # a filled array and one slice assignment: several times faster than np.pad on the small
+    # arrays a backward pads (the gradients of split, chunk and narrow)
+    shape = tuple(s + before + after for s, (before, after) in zip(x.shape, pad))
+    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, np.asarray(value).astype(x.dtype))
+    out[tuple(slice(before, before + s) for s, (before, _) in zip(x.shape, pad))] = x
+    return out
 
 
 def copy(x):
