@@ -156,7 +156,8 @@ def pad(x, pad, value):
     # a filled array and one slice assignment: several times faster than np.pad on the small
     # arrays a backward pads (the gradients of split, chunk and narrow)
     shape = tuple(s + before + after for s, (before, after) in zip(x.shape, pad))
-    out = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, np.asarray(value).astype(x.dtype))
+    zero = value == 0 and not np.signbit(value)  # -0.0 pads with -0.0
+    out = np.zeros(shape, x.dtype) if zero else np.full(shape, np.asarray(value).astype(x.dtype))
     out[tuple(slice(before, before + s) for s, (before, _) in zip(x.shape, pad))] = x
     return out
 
