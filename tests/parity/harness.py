@@ -136,6 +136,9 @@ def flatten(out) -> list:
 
 
 def assert_close(got, want, rtol, atol, what):
+    if want is None or got is None:  # an output that is absent (attention weights not asked for)
+        assert got is None and want is None, f"{what}: {got!r}, PyTorch {want!r}"
+        return
     got_np, want_np = to_numpy(got), to_numpy(want)
     assert got_np.shape == want_np.shape, f"{what}: shape {got_np.shape}, PyTorch {want_np.shape}"
     if isinstance(want, torch.Tensor) and isinstance(got, sg.Tensor):

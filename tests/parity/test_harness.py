@@ -43,3 +43,9 @@ def test_error_class():
 
 def test_module():
     check_module(ModuleCase("linear", lambda lib: lib.nn.Linear(4, 3), [(2, 4)]))
+
+
+def test_absent_outputs_compare_equal():
+    check(Case("none-output", lambda lib, x: (x.exp(), None), [(3,)]))
+    with pytest.raises(AssertionError):
+        check(Case("none-against-tensor", lambda lib, x: (x, None if lib.__name__ == "torch" else x), [(3,)]))
