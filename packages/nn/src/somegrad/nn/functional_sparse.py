@@ -192,7 +192,7 @@ def embedding_bag(
     # Bags whose lengths share a power of two go together, padded to the group's longest: at most
     # twice the lookups, a few dense (bags, length) reductions, whatever the mix of lengths.
     groups = np.where(lengths > 0, np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64) + 1, 0)
-    parts, order = [], []
+    parts, grouped = [], []
     for group in np.unique(groups):
         bags = np.flatnonzero(groups == group)
         steps = np.arange(lengths[bags].max())  # the group's longest bag
@@ -205,11 +205,11 @@ def embedding_bag(
             scale = None if frequency is None else np.where(valid, frequency[positions], 0.0)
             bag_weights = None if weights is None else weights[index]
             parts.append(reduce(input[index], sg.tensor(valid, device=input.device), bag_weights, scale))
-        order.append(bags)
+        grouped.append(bags)
     if not parts:
         return sg.zeros((0, weight.shape[1]), dtype=weight.dtype, device=weight.device)
     out = parts[0] if len(parts) == 1 else sg.cat(parts, 0)
-    order = np.concatenate(order)
+    order = np.concatenate(grouped)
     if np.array_equal(order, np.arange(order.size)):
         return out
     return out[sg.tensor(np.argsort(order), device=out.device)]
