@@ -168,6 +168,31 @@ CASES = [
         for p in (None, 2, -2, "fro", "nuc", INF, -INF, 1, -1)
     ],
     Case("cond-rectangular", lambda lib, x: lib.linalg.cond(x), [(4, 3)]),
+    # cholesky_solve, cholesky_inverse, tensorinv, tensorsolve, vander
+    Case("cholesky-solve", lambda lib, b, a: lib.cholesky_solve(b, lib.linalg.cholesky(pd(lib, a))), [(3, 2), (3, 3)]),
+    Case(
+        "cholesky-solve-upper-batch",
+        lambda lib, b, a: b.cholesky_solve(lib.linalg.cholesky(pd(lib, a), upper=True), upper=True),
+        [(2, 3, 2), (3, 3)],
+    ),
+    Case("cholesky-inverse", lambda lib, a: lib.cholesky_inverse(lib.linalg.cholesky(pd(lib, a))), [(2, 3, 3)]),
+    Case(
+        "cholesky-inverse-upper",
+        lambda lib, a: lib.linalg.cholesky(pd(lib, a), upper=True).cholesky_inverse(upper=True),
+        [(3, 3)],
+    ),
+    Case("tensorinv", lambda lib, a: lib.linalg.tensorinv(shifted(lib, a).reshape(2, 3, 3, 2)), [(6, 6)]),
+    Case("tensorinv-ind1", lambda lib, a: lib.linalg.tensorinv(shifted(lib, a).reshape(6, 2, 3), ind=1), [(6, 6)]),
+    Case(
+        "tensorsolve", lambda lib, a, b: lib.linalg.tensorsolve(shifted(lib, a).reshape(2, 3, 6), b), [(6, 6), (2, 3)]
+    ),
+    Case(
+        "tensorsolve-dims",
+        lambda lib, a, b: lib.linalg.tensorsolve(shifted(lib, a).reshape(6, 2, 3), b, dims=(0,)),
+        [(6, 6), (2, 3)],
+    ),
+    Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
+    Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse
     Case("top-svd", lambda lib, x: (lambda u, s, v: [u.abs(), s, v.abs()])(*lib.svd(x)), [(4, 3)]),
     Case("top-svd-full", lambda lib, x: (lambda u, s, v: [u.abs(), s, v.abs()])(*x.svd(some=False)), [(4, 3)]),
@@ -285,6 +310,10 @@ ERRORS = [
     ("cond-p", lambda lib, x: lib.linalg.cond(x, 3), [(3, 3)]),
     ("cond-fro-rectangular", lambda lib, x: lib.linalg.cond(x, "fro"), [(4, 3)]),
     ("logdet-int", lambda lib, x: lib.logdet(x), [np.ones((2, 2), dtype=np.int64)]),
+    ("cholesky-solve-vector", lambda lib, b, L: lib.cholesky_solve(b, L), [(3,), (3, 3)]),
+    ("tensorinv-shape", lambda lib, x: lib.linalg.tensorinv(x, ind=1), [(2, 3, 4)]),
+    ("tensorsolve-shape", lambda lib, a, b: lib.linalg.tensorsolve(a, b), [(2, 3, 5), (2, 3)]),
+    ("vander-0d", lambda lib, x: lib.linalg.vander(x[0]), [(3,)]),
     ("qr-complete-tall-backward", lambda lib, x: lib.linalg.qr(x.requires_grad_(), "complete")[0].sum().backward(),
      [(4, 3)]),
 ]  # fmt: skip

@@ -224,6 +224,47 @@ def vecdot(x, y, *, dim=-1):
     return apply(LINALG_VECDOT, (x, y), {"dim": normalize_dim("linalg.vecdot", dim, len(shape))})
 
 
+# --- vander --------------------------------------------------------------------------------------
+def _vander_infer(x, N):
+    if x.ndim < 1:
+        raise ShapeError(f"linalg.vander: x must have at least one dimension, got shape {tuple(x.shape)}")
+    if N <= 1:
+        raise ArgumentError(f"linalg.vander: N must be greater than 1, got {N}")
+    return tuple(x.shape) + (N,), x.dtype
+
+
+def _vander(x, N):
+    # by repeated products (no 0 ** 0 and no pow gradient at 0)
+    powers = [x.ones_like(), x]
+    while len(powers) < N:
+        powers.append(powers[-1] * x)
+    from somegrad.ops.movement import stack
+
+    return stack(powers[:N], -1)
+
+
+LINALG_VANDER = register(
+    OpSpec(
+        "linalg_vander",
+        "composite",
+        ("x",),
+        _vander_infer,
+        decompose=_vander,
+        accepts=NUMERIC,
+        doc="The Vandermonde matrix of x: increasing powers 0 .. N - 1 along a new last dim.",
+    )
+)
+
+
+@public(LINALG_VANDER, export=False)
+def vander(x, *, N=None):
+    """The Vandermonde matrix: x (..., n) -> (..., n, N), the powers x^0, x^1, ..., x^(N-1)
+    of each element (N = n unless given), increasing as in PyTorch (NumPy's decrease)."""
+    if N is None:
+        N = x.shape[-1] if x.ndim else 0
+    return apply(LINALG_VANDER, (x,), {"N": int(N)})
+
+
 # --- cond ----------------------------------------------------------------------------------------
 _COND_ORDS = (None, "fro", "nuc", float("inf"), float("-inf"), 1, -1, 2, -2)
 

@@ -258,3 +258,112 @@ def _matrix_exp_samples():
     )
     yield Sample((Input(np.zeros((2, 0, 0))),), {}, _expm, F64, name="empty", call=lambda t: t.matrix_exp(), grad=False)
     yield from dtype_errors("linalg.matrix_exp", lambda t: sg().linalg.matrix_exp(t))
+
+
+def _factor(x):
+    return np.linalg.cholesky(x @ np.swapaxes(x, -1, -2) + np.eye(x.shape[-1]))
+
+
+def _t_factor(t):
+    sg = _sg()
+    return sg.linalg.cholesky(t @ t.mT + sg.eye(t.shape[-1], dtype=t.dtype, device=t.device))
+
+
+@register_samples("cholesky_solve")
+def _cholesky_solve_samples():
+    sg = _sg
+    A, B = values((3, 3), key="chs-A"), values((3, 2), key="chs-B")
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(B), Input(A)), {}, lambda b, a: np.linalg.solve(_factor(a) @ _factor(a).T, b), dtype,
+            call=lambda b, a: sg().cholesky_solve(b, _t_factor(a)), **tolerance(dtype),
+        )  # fmt: skip
+    yield Sample(
+        (Input(values((2, 3, 2), key="chs-bB")), Input(A)),
+        {},
+        lambda b, a: np.linalg.solve(_factor(a) @ _factor(a).T, b),
+        F64,
+        name="upper-batch",
+        call=lambda b, a: b.cholesky_solve(_t_factor(a).mT, upper=True),
+    )
+    yield ErrorSample(
+        (Input(values((3,))), Input(np.eye(3))), {}, RuntimeError, "at least 2 dimensions", name="vector",
+        call=lambda b, L: sg().cholesky_solve(b, L),
+    )  # fmt: skip
+
+
+@register_samples("cholesky_inverse")
+def _cholesky_inverse_samples():
+    sg = _sg
+    A = values((2, 3, 3), key="chi")
+    inverse = lambda a: np.linalg.inv(_factor(a) @ np.swapaxes(_factor(a), -1, -2))  # noqa: E731
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(A),), {}, inverse, dtype, call=lambda a: sg().cholesky_inverse(_t_factor(a)), **tolerance(dtype)
+        )
+    yield Sample(
+        (Input(A),), {}, inverse, F64, name="upper", call=lambda a: _t_factor(a).mT.cholesky_inverse(upper=True)
+    )
+    yield from dtype_errors("cholesky_inverse", lambda t: sg().cholesky_inverse(t))
+
+
+@register_samples("linalg_tensorinv")
+def _tensorinv_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    A = square((6, 6), "tinv").reshape(6, 2, 3)
+    yield Sample(
+        (Input(A),), {}, lambda a: np.linalg.tensorinv(a, ind=1), F64, name="ind1", call=lambda t: la().tensorinv(t, 1)
+    )
+    B = square((6, 6), "tinv2").reshape(2, 3, 3, 2)
+    for dtype in (F32, F64):
+        yield Sample((Input(B),), {}, np.linalg.tensorinv, dtype, call=lambda t: la().tensorinv(t), **tolerance(dtype))
+    yield ErrorSample(
+        (Input(values((2, 3, 4))),), {}, RuntimeError, "prod(A.shape[:ind])", name="shape",
+        call=lambda t: la().tensorinv(t, 1),
+    )  # fmt: skip
+
+
+@register_samples("linalg_tensorsolve")
+def _tensorsolve_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    A = square((6, 6), "tsolve").reshape(2, 3, 6)
+    B = values((2, 3), key="tsolve-B")
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(A), Input(B)), {}, np.linalg.tensorsolve, dtype, call=lambda a, b: la().tensorsolve(a, b),
+            **tolerance(dtype),
+        )  # fmt: skip
+    A2 = square((6, 6), "tsolve2").reshape(6, 2, 3)
+    yield Sample(
+        (Input(A2), Input(values((2, 3), key="tsolve-B2"))),
+        {},
+        lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+        F64,
+        name="dims",
+        call=lambda a, b: la().tensorsolve(a, b, dims=(0,)),
+    )
+    yield ErrorSample(
+        (Input(values((2, 3, 5))), Input(B)), {}, RuntimeError, "square system", name="shape",
+        call=lambda a, b: la().tensorsolve(a, b),
+    )  # fmt: skip
+
+
+@register_samples("linalg_vander")
+def _vander_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    x = values((2, 4), key="vander")
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(x),), {}, lambda x: np.stack([np.flip(np.vander(row), -1) for row in x]), dtype,
+            call=lambda t: la().vander(t),
+        )  # fmt: skip
+    yield Sample(
+        (Input(np.array([0.0, 1.5, -2.0])),), {}, lambda x: np.flip(np.vander(x, 5), -1), F64, name="N5-zero",
+        call=lambda t: la().vander(t, N=5),
+    )  # fmt: skip
+    yield Sample(
+        (Input(np.array([1, 2, 3])),), {}, lambda x: np.flip(np.vander(x), -1), dtypes.int64, name="int64",
+        call=lambda t: la().vander(t),
+    )  # fmt: skip
+    yield ErrorSample((Input(np.array(2.0)),), {}, RuntimeError, "at least one dimension", name="0d",
+                      call=lambda t: la().vander(t))  # fmt: skip
