@@ -327,3 +327,15 @@ def test_complex_on_a_backend_without_it_is_refused_clearly(monkeypatch):
 
 def test_view_dtype_as_a_keyword():
     assert sg.ones(2, 2).view(dtype=sg.int32).dtype is sg.int32
+
+
+def test_in_place_ops_keep_the_dtype():
+    z = sg.tensor([1 + 1j, 2])
+    z.mul_(1j)
+    assert z.tolist() == [-1 + 1j, 2j]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        sg.ones(2).mul_(1j)
+    with pytest.raises(RuntimeError, match="in-place abs is not supported for complex"):
+        z.abs_()
+    x = sg.tensor([-1.0, 2.0])
+    assert x.abs_() is x and x.tolist() == [1.0, 2.0]

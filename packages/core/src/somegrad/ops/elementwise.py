@@ -420,7 +420,14 @@ def exp(x):
     return apply(EXP, (_floating(x),), {})
 
 
-@public(ABS, methods=True, inplace=True, operators=("__abs__",), aliases=("absolute",))
+def abs_(self):
+    """In-place `|self|`; returns this tensor. Not for complex tensors (|z| is real), as in PyTorch."""
+    if self.dtype.is_complex:
+        raise UnsupportedDTypeError("abs_: in-place abs is not supported for complex tensors; use abs()")
+    return inplace(self, abs, "abs_", ())
+
+
+@public(ABS, methods=True, inplace=[("abs_", abs_)], operators=("__abs__",), aliases=("absolute",))
 def abs(x):
     """`|x|` elementwise, keeping the dtype (complex gives the parts' dtype: complex64 -> float32).
     Not for bool tensors (as in PyTorch)."""
