@@ -58,6 +58,12 @@ INTERPOLATE = [
     Case("area", _interp(size=(2, 3), mode="area"), [(1, 2, 5, 7)]),
     Case("area-scale", _interp(scale=0.5, mode="area"), [(1, 2, 4, 6)]),
     Case("nearest-same", _interp(size=(4, 5)), [(1, 2, 4, 5)]),
+    Case("nearest-uint8", _interp(scale=(1.5, 2.5)), [np.arange(40, dtype=np.uint8).reshape(1, 2, 4, 5)]),
+    Case(
+        "nearest-exact-uint8",
+        _interp(size=(3, 7), mode="nearest-exact"),
+        [np.arange(40, dtype=np.uint8).reshape(2, 1, 4, 5)],
+    ),
     Case(
         "upsample-nearest-legacy",
         lambda lib, x: lib.nn.functional.upsample_bilinear(x, scale_factor=2),

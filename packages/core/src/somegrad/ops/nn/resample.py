@@ -17,12 +17,13 @@ import math
 
 import numpy as np
 
-from somegrad.errors import ArgumentError, ShapeError
+from somegrad import dtypes
+from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from somegrad.ops.creation import tensor
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import INDEX_SELECT
 from somegrad.ops.nn.composite import composite
-from somegrad.ops.spec import OpSpec, public, register
+from somegrad.ops.spec import FLOATING, OpSpec, public, register
 
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
@@ -163,6 +164,8 @@ _SPATIAL_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 def _interpolate_infer(x, size, mode, align_corners, scales, antialias):
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    if not x.dtype.is_floating_point and not mode.startswith("nearest"):
+        raise UnsupportedDTypeError(f"interpolate: mode {mode!r} is not implemented for {x.dtype.name} (nearest is)")
     if x.ndim not in (3, 4, 5):
         raise NotImplementedError(
             f"interpolate: only 3-d, 4-d and 5-d inputs (N, C, *spatial) are supported, got shape {tuple(x.shape)}"
@@ -200,6 +203,7 @@ INTERPOLATE = composite(
     _interpolate,
     doc="Resample x (N, C, *spatial) to `size` by `mode`; `scales` (one per spatial dim, or None) "
     "are the scale factors that map output to input coordinates, as PyTorch's.",
+    accepts=FLOATING | {dtypes.uint8},  # images of bytes resample by nearest, as in PyTorch
 )
 INTERPOLATE_BACKWARD = composite(
     "interpolate_backward",

@@ -141,6 +141,21 @@ def _interpolate_samples():
         name="transposed",
     )
     yield Sample(
+        (Input(values((1, 2, 3, 4), low=0, high=255, integer=True)),),
+        _params((5, 7), "nearest"),
+        _interpolate,
+        dtypes.uint8,
+        name="uint8-nearest",
+        grad=False,
+    )
+    yield ErrorSample(
+        (Input(values((1, 2, 3, 4), low=0, high=255, integer=True), dtypes.uint8),),
+        _params((5, 7), "bilinear"),
+        NotImplementedError,
+        "uint8",
+        name="uint8-bilinear",
+    )
+    yield Sample(
         (Input(values((0, 2, 3, 4))),), _params((5, 6), "bilinear"), _interpolate, F64, name="empty-batch", grad=False
     )
     yield Sample(
