@@ -320,11 +320,10 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 # --- cholesky ------------------------------------------------------------------------------------
 def _cholesky_backward(g, out):
     # Murray (2016), arXiv:1602.07527, as PyTorch: gA = L^-T phi(L^T g) L^-1, symmetrised.
-    L = out
-    phi = (L.mT @ g).tril()
+    phi = (out.mT @ g).tril()
     phi = phi - 0.5 * diag_embed_of_diagonal(phi)
-    left = solve(L.mT, phi)  # L^-T phi
-    gA = solve(L.mT, left.mT).mT  # (L^-T phi) L^-1
+    inverse = inv(out)  # one inversion serves both sides
+    gA = inverse.mT @ phi @ inverse
     return 0.5 * (gA + gA.mT)
 
 
