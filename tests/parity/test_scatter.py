@@ -148,6 +148,16 @@ CASES = [
     ),
     Case("index_select", lambda lib, x, i: lib.index_select(x, 1, i), [(3, 4), np.array([3, 0, 3])]),
     Case("index_select-method", lambda lib, x, i: x.index_select(0, i), [(3, 4), np.array([2, 2])]),
+    # take / put
+    Case("take", lambda lib, x, i: lib.take(x, i), [(3, 4), np.array([[0, 11], [5, 5]])]),
+    Case("take-negative", lambda lib, x, i: x.take(i), [(3, 4), np.array([-1, 0, -12])]),
+    Case("put", lambda lib, x, i, s: x.put(i, s), [(3, 4), np.array([0, -1, 5]), (3,)]),
+    Case("put-function", lambda lib, x, i, s: lib.put(x, i, s), [(3, 4), np.array([[2, 7]]), (2, 1)]),
+    Case(
+        "put_-accumulate",
+        lambda lib, x, i, s: x.clone().put_(i, s, accumulate=True),
+        [(3, 4), np.array([0, 0, 3]), (3,)],
+    ),
     # index_put
     Case("index_put", lambda lib, x, r, v: lib.index_put(x, (r,), v), [(4, 3), np.array([2, 0]), (2, 3)]),
     Case(
@@ -255,6 +265,11 @@ ERRORS = [
     ("index_reduce-dtype-mismatch", lambda lib, x: x.index_reduce(0, _long(lib, [0]), x[:1].double(), "amax")),
     ("index_reduce-count", lambda lib, x: x.index_reduce(0, _long(lib, [0]), x[:2], "amin")),
     ("index_select-out-of-range", lambda lib, x: x.index_select(0, _long(lib, [3]))),
+    ("take-out-of-range", lambda lib, x: lib.take(x, _long(lib, [12]))),
+    ("take-int32", lambda lib, x: lib.take(x, lib.tensor([1], dtype=lib.int32))),
+    ("put-count", lambda lib, x: x.put(_long(lib, [0, 1]), lib.ones(1))),
+    ("put-out-of-range", lambda lib, x: x.put(_long(lib, [-13]), lib.ones(1))),
+    ("put-dtype-mismatch", lambda lib, x: x.put(_long(lib, [0]), lib.ones(1, dtype=lib.float64))),
     ("index_put-out-of-range", lambda lib, x: x.index_put((_long(lib, [3]),), lib.tensor(1.0))),
     ("index_put-dtype-mismatch", lambda lib, x: x.index_put((_long(lib, [0]),), lib.tensor(1.0, dtype=lib.float64))),
     ("index_put-float-index", lambda lib, x: x.index_put((lib.tensor([0.0]),), lib.tensor(1.0))),

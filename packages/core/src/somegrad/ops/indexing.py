@@ -238,7 +238,7 @@ def getitem(x, key):
     return x
 
 
-def put(x, basic, advanced, value, accumulate=False):
+def put_at_keys(x, basic, advanced, value, accumulate=False):
     """A copy of `x` with `value` (of x's dtype, broadcast to the indexed shape) written at the
     kernel keys of `normalize_key`: the basic key's view first, the index arrays within it."""
     if advanced is None:
@@ -285,7 +285,7 @@ def setitem(x, key, value) -> None:
 
     from somegrad.ops.inplace import inplace
 
-    inplace(x, lambda target: put(target, basic, advanced, value), "setitem", (value,))
+    inplace(x, lambda target: put_at_keys(target, basic, advanced, value), "setitem", (value,))
 
 
 # --- gather / scatter and friends ------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Writing into a tensor by index: scatter, scatter_reduce, index_add, index_copy, index_fill,
-index_reduce, index_put (by mask, and reading along a dim: `somegrad.ops.masked`).
+index_reduce, index_put, put (and take, its read; by mask, and reading along a dim: `somegrad.ops.masked`).
 
 `scatter` and `scatter_reduce` are primitives (their kernels are in
 `somegrad.backends.array_api_scatter`); the others compose them, `scatter_add`, `gather` and
@@ -23,7 +23,7 @@ from somegrad.ops.indexing import (
     _pad_to,
     check_fits,
     normalize_key,
-    put,
+    put_at_keys,
     setitem,
 )
 from somegrad.ops.shapes import normalize_dim
@@ -38,6 +38,8 @@ __all__ = [
     "index_fill",
     "index_reduce",
     "index_put",
+    "take",
+    "put",
 ]
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -440,6 +442,81 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     )
 
 
+# --- take / put: flat indices --------------------------------------------------------------
+def _flat_index(op, x, index):
+    """`index` into the flattened x as in-range int64 (negative ones count from the end)."""
+    if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
+        got = index.dtype.name if isinstance(index, Tensor) else type(index).__name__
+        raise DTypeError(f"{op}: expected a long tensor for index, but got {got}")
+    size = x.numel()
+    if index.numel():
+        low, high = int(index.min().item()), int(index.max().item())
+        if low < -size or high >= size:
+            bad = high if high >= size else low
+            raise IndexError(f"{op}: out of range: tried to access index {bad} on a tensor of {size} elements")
+        if low < 0:
+            index = ew.where(index < 0, index + size, index)
+    return index
+
+
+def _take_infer(x, index):
+    return index.shape, x.dtype
+
+
+def _take(x, index):
+    return _gather(x.reshape(-1), index.reshape(-1), 0).reshape(index.shape)
+
+
+TAKE = register(OpSpec("take", "index", ("x", "index"), _take_infer, decompose=_take, accepts={"index": INDEX}))
+
+
+@public(TAKE, methods=True)
+def take(input, index):
+    """The elements of the flattened `input` at `index` (int64; negative counts from the end),
+    in index's shape.
+
+        input: (N, M), index: (k, l) -> (k, l)"""
+    return apply(TAKE, (input, _flat_index("take", input, index)), {})
+
+
+def _put_infer(x, index, source, accumulate):
+    return x.shape, x.dtype
+
+
+def _put(x, index, source, accumulate):
+    flat, index, source = x.reshape(-1), index.reshape(-1), source.reshape(-1)
+    written = _scatter_add(flat, index, source, 0) if accumulate else apply(SCATTER, (flat, index, source), {"dim": 0})
+    return written.reshape(x.shape)
+
+
+PUT = register(OpSpec("put", "index", ("x", "index", "source"), _put_infer, decompose=_put, accepts={"index": INDEX}))
+
+
+def put_(self, index, source, accumulate=False):
+    """In-place `put`."""
+    return _in_place("put_", self, lambda t: put(t, index, source, accumulate), (source,))
+
+
+@public(PUT, methods=True, inplace=[("put_", put_)])
+def put(input, index, source, accumulate=False):
+    """A copy of `input` with the elements of `source` written at the flat positions `index`
+    (int64; negative counts from the end) of the flattened input, or added there with
+    `accumulate=True` (repeated indices adding up).
+
+        input: (N, M), index: (k,), source: (k,) -> (N, M)"""
+    index = _flat_index("put", input, index)
+    if source.dtype is not input.dtype:
+        raise DTypeError(
+            f"put: self and source expected to have the same dtype, got {input.dtype.name} and {source.dtype.name}"
+        )
+    if source.numel() != index.numel():
+        raise IndexError(
+            f"put: expected source and index to have the same number of elements, but got source.numel() = "
+            f"{source.numel()}, index.numel() = {index.numel()}"
+        )
+    return apply(PUT, (input, index, source), {"accumulate": bool(accumulate)})
+
+
 # --- index_put ---------------------------------------------------------------------------------
 def _index_keys(op, x, indices, values):
     if not isinstance(indices, (tuple, list)):
@@ -463,7 +540,7 @@ def index_put_(self, indices, values, accumulate=False):
     """In-place `index_put`: `x.index_put_((rows, cols), v)` is `x[rows, cols] = v` (or `+=`,
     repeated indices adding up, with `accumulate=True`)."""
     basic, advanced = _index_keys("index_put_", self, indices, values)
-    return _in_place("index_put_", self, lambda t: put(t, basic, advanced, values, accumulate), (values,))
+    return _in_place("index_put_", self, lambda t: put_at_keys(t, basic, advanced, values, accumulate), (values,))
 
 
 # INDEX_PUT, the op of `x[key] = value`, is declared in `somegrad.ops.indexing`; its public
@@ -476,7 +553,7 @@ def index_put(input, indices, values, accumulate=False):
 
         input: (N, M), indices: ((k,), (k,)), values: broadcast to (k,) -> (N, M)"""
     basic, advanced = _index_keys("index_put", input, indices, values)
-    return put(input, basic, advanced, values, accumulate)
+    return put_at_keys(input, basic, advanced, values, accumulate)
 
 
 # masked_select, masked_scatter and take_along_dim: declared with the index writes they build on

@@ -1,5 +1,6 @@
 """Samples for the slice writes of `somegrad.ops.scatter`: index_add, index_copy, index_fill,
-index_reduce (a slice per index along a dim; the references loop over NumPy's `ufunc.at`)."""
+index_reduce (a slice per index along a dim; the references loop over NumPy's `ufunc.at`), and
+take and put (flat indices)."""
 
 from __future__ import annotations
 
@@ -357,4 +358,110 @@ def _index_fill_samples():
         "0-dimensional value tensor",
         name="1d-value",
         call=lambda t, i, v: t.index_fill(1, i, v),
+    )
+
+
+@register_samples("take")
+def _take_samples():
+    def ref(x, index):
+        return x.reshape(-1)[index]
+
+    index = np.array([[0, 11], [5, 5]])
+    for dtype in ALL:
+        yield Sample((Input(_data((3, 4), dtype)), Input(index, I64)), {}, ref, dtype, name="dtype")
+    yield Sample((Input(values((3, 4)), layout="transposed"), Input(index, I64)), {}, ref, F64, name="transposed")
+    yield Sample((Input(values((3, 4))), Input(np.zeros(0), I64)), {}, ref, F64, name="size0")
+    yield Sample((Input(np.array(2.5)), Input(np.array(0), I64)), {}, ref, F64, name="0d")
+    yield Sample(
+        (Input(values((3, 4))), Input(np.array([-1, 0, -12]), I64)),
+        {},
+        ref,
+        F64,
+        name="negative",
+        call=lambda t, i: t.take(i),
+    )
+    yield ErrorSample(
+        (Input(values((3, 4))), Input(np.array([12]), I64)),
+        {},
+        IndexError,
+        "out of range",
+        name="out-of-range",
+        call=lambda t, i: _sg().take(t, i),
+    )
+    yield ErrorSample(
+        (Input(values((3, 4))), Input(np.array([1]), dtypes.int32)),
+        {},
+        RuntimeError,
+        "expected a long tensor",
+        name="int32",
+        call=lambda t, i: _sg().take(t, i),
+    )
+
+
+@register_samples("put")
+def _put_samples():
+    def ref(x, index, source, accumulate):
+        out = x.copy().reshape(-1)
+        if accumulate:
+            np.add.at(out, index.reshape(-1), source.reshape(-1))
+        else:
+            out[index.reshape(-1)] = source.reshape(-1)
+        return out.reshape(x.shape)
+
+    x = values((3, 4), key="put")
+    for accumulate, index in ((False, np.array([[0, 11], [5, 7]])), (True, np.array([[0, 11], [5, 5]]))):
+        yield Sample(
+            (Input(x), Input(index, I64), Input(values((2, 2), key="src"))),
+            {"accumulate": accumulate},
+            ref,
+            F64,
+            name=f"acc{accumulate}",
+        )
+    for dtype in ALL:
+        yield Sample(
+            (Input(_data((3, 4), dtype)), Input(np.array([3, 1]), I64), Input(_data((2,), dtype, key="src"))),
+            {"accumulate": False},
+            ref,
+            dtype,
+            name="dtype",
+        )
+    yield Sample(
+        (Input(values((3, 4)), layout="transposed"), Input(np.array([2, 9]), I64), Input(values((2,)))),
+        {"accumulate": True},
+        ref,
+        F64,
+        name="transposed",
+    )
+    yield Sample(
+        (Input(x), Input(np.array([-1, 0]), I64), Input(values((2,), key="neg"))),
+        {},
+        lambda x, i, s: ref(x, i % 12, s, False),
+        F64,
+        name="negative",
+        call=lambda t, i, s: t.put(i, s),
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.array([0, 1]), I64), Input(values((1,)))),
+        {},
+        IndexError,
+        "same number of elements",
+        name="count",
+        call=lambda t, i, s: t.put(i, s),
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.array([12]), I64), Input(values((1,)))),
+        {},
+        IndexError,
+        "out of range",
+        name="out-of-range",
+        call=lambda t, i, s: t.put(i, s),
+    )
+    yield ErrorSample(
+        (Input(x), Input(np.array([1]), I64), Input(values((1,)), F32)),
+        {},
+        RuntimeError,
+        "the same dtype",
+        dtype=F64,
+        name="dtype-mismatch",
+        call=lambda t, i, s: t.put(i, s),
     )
