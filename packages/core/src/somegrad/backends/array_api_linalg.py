@@ -15,7 +15,9 @@ backward:
 * `linalg_eigh_packed`: `(..., n + 1, n)`, the eigenvalues (ascending) above the eigenvectors.
 
 A singular or non-positive-definite input makes NumPy (and libraries built on it) raise
-`numpy.linalg.LinAlgError`; the op layer turns that into `somegrad.linalg.LinAlgError`.
+`numpy.linalg.LinAlgError`; the op layer turns that into `somegrad.linalg.LinAlgError`. CuPy
+only raises it inside `cupyx.errstate(linalg="raise")` (it returns NaN otherwise): its
+factorizations run inside one, as PyTorch's CUDA kernels check their info too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ from __future__ import annotations
 # whose results can be inf or NaN from finite inputs (the numpy backend silences its warnings)
 FLOAT_MATH: frozenset[str] = frozenset()
 QUIET: frozenset[str] = frozenset({"linalg_det", "linalg_slogdet_packed", "linalg_svdvals", "linalg_svd_packed"})
+
+
+def _raising(xp, kernel):
+    """`kernel` raising LinAlgError on singular input where the library only does when asked
+    (CuPy); `kernel` itself elsewhere."""
+    if getattr(xp, "__name__", "") != "cupy":
+        return kernel
+    try:
+        import cupyx
+    except ImportError:
+        return kernel
+
+    def checked(*args, **params):
+        with cupyx.errstate(linalg="raise"):
+            return kernel(*args, **params)
+
+    return checked
 
 
 def kernels(xp, native) -> dict:
@@ -89,9 +108,9 @@ def kernels(xp, native) -> dict:
     return {
         "linalg_det": det,
         "linalg_slogdet_packed": slogdet_packed,
-        "linalg_inv": inv,
-        "linalg_solve": solve,
-        "linalg_cholesky": cholesky,
+        "linalg_inv": _raising(xp, inv),
+        "linalg_solve": _raising(xp, solve),
+        "linalg_cholesky": _raising(xp, cholesky),
         "linalg_qr_packed": qr_packed,
         "linalg_svd_packed": svd_packed,
         "linalg_svdvals": svdvals,
