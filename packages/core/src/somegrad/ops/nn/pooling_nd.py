@@ -1,6 +1,6 @@
 """Pooling over 1, 2 or 3 spatial dims beyond the 2-d kernels of `pooling`: the argmax of each
 max-pooling window (`max_pool_indices`, for `return_indices=True` and `max_unpool`), max_pool3d,
-avg_pool3d, the ceil_mode geometry, and the adaptive pools.
+avg_pool3d, the ceil_mode geometry, the adaptive and fractional max pools, and unpooling.
 
 max_pool3d gathers the maxima at their indices, so its gradient goes to the first maximum of
 each window as PyTorch's does; avg_pool3d is a window sum (conv3d with a kernel of ones, one

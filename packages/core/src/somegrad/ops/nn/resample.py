@@ -19,7 +19,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
-from somegrad.ops.creation import tensor
+from somegrad.ops.creation import tensor, zeros
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import INDEX_SELECT
 from somegrad.ops.nn.composite import composite
@@ -142,19 +142,39 @@ def _interpolate(x, size, mode, align_corners, scales, antialias):
     return x
 
 
+# Along an axis of this many input samples or fewer (per tap), the adjoint is a dense GEMM: its
+# in * out multiply-adds at BLAS speed cost less than adding each tap's gradient back at its
+# index; past it, the adds are cheaper.
+_DENSE_ADJOINT = 256
+
+
 def _interpolate_adjoint(g, input_size, size, mode, align_corners, scales, antialias):
-    """The transposed resampling: each axis's (out, in) matrix M, transposed, applied to g with
-    one matmul (a GEMM is much faster than adding the gradient back at gathered indices)."""
+    """The transposed resampling, axis by axis in reverse: one matmul with each axis's
+    transposed (out, in) matrix, or for long axes the taps' gradients added back at their
+    indices (`index_add`)."""
+    from somegrad.ops.scatter import index_add
+
     for i in reversed(_resampled_axes((0, 0) + tuple(input_size), size, mode, scales)):
+        axis = 2 + i
         indices, weights = _taps(input_size[i], size[i], mode, align_corners, scales[i], antialias)
+        if input_size[i] > _DENSE_ADJOINT * len(indices):
+            shape = [1] * g.ndim
+            shape[axis] = size[i]
+            target = tuple(g.shape[:axis]) + (input_size[i],) + tuple(g.shape[axis + 1 :])
+            out = zeros(target, dtype=g.dtype, device=g.device)
+            for index, weight in zip(indices, weights, strict=True):
+                share = g * tensor(weight.reshape(shape), dtype=g.dtype, device=g.device)
+                out = index_add(out, axis, tensor(index, device=g.device), share)
+            g = out
+            continue
         matrix = np.zeros((size[i], input_size[i]))
         np.add.at(matrix, (np.broadcast_to(np.arange(size[i]), indices.shape), indices), weights)
         m = tensor(matrix, dtype=g.dtype, device=g.device)
         # one 2-d GEMM over every row of the axis moved last (a batched matmul of small
         # matrices, or a 4-d by 2-d one, is several times slower)
-        moved = g.movedim(2 + i, -1)
+        moved = g.movedim(axis, -1)
         rows = moved.reshape(math.prod(moved.shape[:-1]), size[i]) @ m
-        g = rows.reshape(tuple(moved.shape[:-1]) + (input_size[i],)).movedim(-1, 2 + i)
+        g = rows.reshape(tuple(moved.shape[:-1]) + (input_size[i],)).movedim(-1, axis)
     return g
 
 
