@@ -181,6 +181,14 @@ CASES = [
         lambda lib, a: lib.linalg.cholesky(pd(lib, a), upper=True).cholesky_inverse(upper=True),
         [(3, 3)],
     ),
+    Case("cholesky-ex", lambda lib, a: lib.linalg.cholesky_ex(pd(lib, a)), [(2, 3, 3)]),
+    Case("cholesky-ex-upper", lambda lib, a: lib.linalg.cholesky_ex(pd(lib, a), upper=True), [(3, 3)]),
+    Case(
+        "cholesky-ex-info",
+        lambda lib, a: lib.linalg.cholesky_ex(a).info,
+        [np.stack([np.eye(3), -np.eye(3), np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])])],
+        grad=False,
+    ),
     Case("tensorinv", lambda lib, a: lib.linalg.tensorinv(shifted(lib, a).reshape(2, 3, 3, 2)), [(6, 6)]),
     Case("tensorinv-ind1", lambda lib, a: lib.linalg.tensorinv(shifted(lib, a).reshape(6, 2, 3), ind=1), [(6, 6)]),
     Case(

@@ -14,15 +14,17 @@ not positive-definite given to `cholesky`, raises `LinAlgError`, a RuntimeError,
 
 from __future__ import annotations
 
-from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular, tensorinv, tensorsolve
+from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
 from somegrad.ops.decompositions_products import cond, matrix_exp, matrix_power, multi_dot, vander, vecdot
+from somegrad.ops.decompositions_solve import cholesky_ex, tensorinv, tensorsolve
 from somegrad.ops.linalg import matmul
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cholesky_ex",
     "cond",
     "det",
     "diagonal",

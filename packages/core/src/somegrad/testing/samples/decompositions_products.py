@@ -367,3 +367,38 @@ def _vander_samples():
     )  # fmt: skip
     yield ErrorSample((Input(np.array(2.0)),), {}, RuntimeError, "at least one dimension", name="0d",
                       call=lambda t: la().vander(t))  # fmt: skip
+
+
+MIXED = np.stack([np.eye(3), -np.eye(3), np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])])
+
+
+@register_samples("linalg_cholesky_ex")
+def _cholesky_ex_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    for dtype in (F32, F64):
+        yield Sample(
+            (Input(values((2, 3, 3), key="chex")),), {}, lambda x: _factor(x), dtype, name="L",
+            call=lambda t: la().cholesky_ex(t @ t.mT + _sg().eye(3, dtype=t.dtype, device=t.device)).L,
+            **tolerance(dtype),
+        )  # fmt: skip
+    yield Sample(
+        (Input(MIXED),), {}, lambda x: np.array([0, 1, 2]), F64, dtypes.int32, name="info",
+        call=lambda t: la().cholesky_ex(t).info,
+    )  # fmt: skip
+    yield Sample(
+        (Input(MIXED),),
+        {},
+        lambda x: np.eye(3),
+        F64,
+        name="L-of-the-good-one",
+        call=lambda t: la().cholesky_ex(t)[0][0],
+        grad=False,  # the identity itself, not a function of an unconstrained matrix
+    )
+    yield Sample(
+        (Input(np.triu(MIXED[2]) + np.tril(np.ones((3, 3)), -1) * 0.1),), {}, lambda x: np.array(2), F64, dtypes.int32,
+        name="upper-info", call=lambda t: la().cholesky_ex(t, upper=True).info,
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(MIXED),), {}, RuntimeError, "not positive-definite",
+        name="check-errors", call=lambda t: la().cholesky_ex(t, check_errors=True),
+    )  # fmt: skip
