@@ -391,7 +391,62 @@ LOSSES = [
     ),
 ]
 
-CASES = ACTIVATIONS + NORMALIZE + NORMS + EMBEDDINGS + LOSSES
+
+def _first_gradient(fn):
+    """`d sum(fn(x) * w) / dx` built with create_graph, so the harness's backward through it
+    compares second derivatives with PyTorch's."""
+
+    def call(lib, x, *rest):
+        out = fn(lib, x, *rest)
+        weights = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)), dtype=x.dtype)
+        return lib.autograd.grad((out * weights).sum(), [x], create_graph=True)[0]
+
+    return call
+
+
+SECOND_ORDER = [
+    Case(f"double-backward-{name}", _first_gradient(fn), inputs)
+    for name, fn, inputs in [
+        ("elu", lambda lib, x: F(lib).elu(x, 0.7), [SPREAD]),
+        ("selu", lambda lib, x: F(lib).selu(x), [SPREAD]),
+        ("celu", lambda lib, x: F(lib).celu(x, 2.0), [SPREAD]),
+        ("hardswish", lambda lib, x: F(lib).hardswish(x), [SPREAD]),
+        ("softsign", lambda lib, x: F(lib).softsign(x), [SPREAD]),
+        ("logsigmoid", lambda lib, x: F(lib).logsigmoid(x), [SPREAD]),
+        ("mish", lambda lib, x: F(lib).mish(x), [SPREAD]),
+        ("normalize", lambda lib, x: F(lib).normalize(x, p=3.0, dim=1), [SPREAD]),
+        ("instance_norm", lambda lib, x: F(lib).instance_norm(x), [(2, 3, 5)]),
+        ("local_response_norm", lambda lib, x: F(lib).local_response_norm(x, 3, alpha=0.5), [(2, 4, 3)]),
+        (
+            "kl_div",
+            lambda lib, x, t: F(lib).kl_div(x.log_softmax(1), t.softmax(1).detach(), reduction="none"),
+            [(3, 4), (3, 4)],
+        ),
+        (
+            "gaussian_nll",
+            lambda lib, x, t, v: F(lib).gaussian_nll_loss(x, t, v.abs() + 0.5, reduction="none"),
+            [(3, 4), (3, 4), (3, 4)],
+        ),
+        ("poisson_nll", lambda lib, x, t: F(lib).poisson_nll_loss(x, t, reduction="none"), [(3, 4), COUNTS]),
+        (
+            "cosine_embedding",
+            lambda lib, a, b: F(lib).cosine_embedding_loss(a, b, lib.tensor(SIGNS, dtype=a.dtype), reduction="none"),
+            [(5, 3), (5, 3)],
+        ),
+        (
+            "triplet",
+            lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, margin=3.0, reduction="none"),
+            [(5, 3), (5, 3), (5, 3)],
+        ),
+        (
+            "multilabel_soft_margin",
+            lambda lib, x, t: F(lib).multilabel_soft_margin_loss(x, t.detach().sigmoid(), reduction="none"),
+            [(3, 4), (3, 4)],
+        ),
+    ]
+]
+
+CASES = ACTIVATIONS + NORMALIZE + NORMS + EMBEDDINGS + LOSSES + SECOND_ORDER
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
