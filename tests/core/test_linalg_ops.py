@@ -195,3 +195,42 @@ def test_every_function_runs_on_the_array_api_strict_backend(strict_device):
         (expected,) = sg.autograd.grad(fn(host.requires_grad_()).sum(), [host])
         np.testing.assert_allclose(grad.to("cpu").numpy(), expected.numpy(), rtol=1e-8, atol=1e-10)
         host = host.detach()
+
+
+def test_cholesky_ex_reports_instead_of_raising():
+    good = tensor((3, 3))
+    good = good @ good.mT + sg.eye(3, dtype=sg.float64)
+    batch = sg.stack([good, -sg.eye(3, dtype=sg.float64)])
+    L, info = la.cholesky_ex(batch)
+    assert info.dtype is sg.int32 and info.tolist() == [0, 1]
+    np.testing.assert_allclose(L[0].numpy(), np.linalg.cholesky(good.numpy()))
+    assert np.isnan(L[1].numpy()).all()
+    with pytest.raises(la.LinAlgError):
+        la.cholesky_ex(batch, check_errors=True)
+
+
+def test_matrix_exp_of_a_nilpotent_and_of_a_rotation_generator():
+    N = sg.tensor([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]], dtype=sg.float64)
+    np.testing.assert_allclose(la.matrix_exp(N).numpy(), np.eye(3) + N.numpy() + N.numpy() @ N.numpy() / 2, atol=1e-15)
+    theta = 2.5
+    G = sg.tensor([[0.0, -theta], [theta, 0.0]], dtype=sg.float64)
+    rotation = [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
+    np.testing.assert_allclose(G.matrix_exp().numpy(), rotation, atol=1e-14)
+
+
+def test_multi_dot_agrees_with_the_plain_product_in_any_order():
+    mats = [tensor(s) for s in [(10, 2), (2, 30), (30, 3), (3, 40)]]
+    expected = ((mats[0] @ mats[1]) @ mats[2]) @ mats[3]
+    np.testing.assert_allclose(la.multi_dot(mats).numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_solve_triangular_reads_only_its_triangle():
+    A = tensor((3, 3), shift=3.0)
+    B = tensor((3, 2))
+    garbage = A + sg.tensor(np.tril(np.full((3, 3), 100.0), -1))  # changes only the lower part
+    np.testing.assert_allclose(
+        la.solve_triangular(garbage, B, upper=True).numpy(), la.solve_triangular(A, B, upper=True).numpy()
+    )
+    X = la.solve_triangular(A, B, upper=True, unitriangular=True)
+    unit = np.triu(A.numpy(), 1) + np.eye(3)
+    np.testing.assert_allclose(unit @ X.numpy(), B.numpy(), atol=1e-12)
