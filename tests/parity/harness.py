@@ -121,7 +121,7 @@ def to_numpy(x):
         if x.dtype in (torch.bfloat16, torch.float16):
             x = x.float()
         if x.is_complex():
-            return x.resolve_conj().numpy()
+            return x.resolve_conj().resolve_neg().numpy()
         return x.numpy()
     if isinstance(x, sg.Tensor):
         return x.detach().numpy()

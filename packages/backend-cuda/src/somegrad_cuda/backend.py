@@ -27,6 +27,8 @@ NATIVE = {
     dtypes.float16: cupy.dtype(cupy.float16),
     dtypes.float32: cupy.dtype(cupy.float32),
     dtypes.float64: cupy.dtype(cupy.float64),
+    dtypes.complex64: cupy.dtype(cupy.complex64),
+    dtypes.complex128: cupy.dtype(cupy.complex128),
 }
 try:  # bfloat16 needs a CuPy built with ml_dtypes support
     import ml_dtypes

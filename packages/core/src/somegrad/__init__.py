@@ -50,6 +50,8 @@ from somegrad import dtypes  # noqa: E402
 from somegrad.dtypes import (  # noqa: E402
     DType,
     bfloat16,
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -111,6 +113,8 @@ half = float16
 long = int64
 int = int32  # noqa: A001
 short = int16
+cfloat = complex64
+cdouble = complex128
 
 
 def is_tensor(obj):

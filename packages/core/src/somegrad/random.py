@@ -154,10 +154,23 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
         return self.copy_(randn(self.shape, generator=generator, dtype=self.dtype, device=self.device) * std + mean)
 
 
+def _complex_draw(draw, shape, dtype, scale, generator, device, requires_grad):
+    """A complex sample: independent real and imaginary parts of `dtype`'s precision, each from
+    `draw` times `scale` (PyTorch's complex randn has unit variance: each part 1/2)."""
+    from somegrad.ops.complex_numbers import complex as make_complex
+
+    part = dtypes.to_real(dtype)
+    real, imag = (draw(shape, generator=generator, dtype=part, device=device) * scale for _ in range(2))
+    out = make_complex(real, imag)
+    return out.requires_grad_(True) if requires_grad else out
+
+
 @public(creation.UNIFORM, inplace=[("uniform_", _uniform_)])
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1)."""
+    """Uniform samples in [0, 1) (for a complex dtype, in each part)."""
     shape, dtype = as_shape("rand", size), _float_dtype("rand", dtype)
+    if dtype.is_complex:
+        return _complex_draw(rand, shape, dtype, 1.0, generator, device, requires_grad)
     if generator is not None:
         return _from_host(generator._rng.random(shape), dtype, device, requires_grad)
     out = create(creation.UNIFORM, creation._place(device), {"shape": shape, "dtype": dtype, "low": 0.0, "high": 1.0})
@@ -166,8 +179,10 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 @public(creation.NORMAL, inplace=[("normal_", _normal_)])
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples."""
+    """Standard normal samples (for a complex dtype, of variance 1: each part has variance 1/2)."""
     shape, dtype = as_shape("randn", size), _float_dtype("randn", dtype)
+    if dtype.is_complex:
+        return _complex_draw(randn, shape, dtype, 0.5**0.5, generator, device, requires_grad)
     if generator is not None:
         return _from_host(generator._rng.standard_normal(shape), dtype, device, requires_grad)
     out = create(creation.NORMAL, creation._place(device), {"shape": shape, "dtype": dtype, "mean": 0.0, "std": 1.0})

@@ -92,7 +92,7 @@ class _AutocastMode(DispatchMode):
         else:
             target = None
             for t in inputs:
-                if t.dtype.is_floating_point:
+                if t.dtype.kind == "float":  # never complex, as in PyTorch
                     target = t.dtype if target is None else dtypes.promote_types(target, t.dtype)
         cast = _cast_eligible if rule != policy.PROMOTE else _cast_floating
         if target is not None:
@@ -106,13 +106,13 @@ class _AutocastMode(DispatchMode):
 
 def _cast_eligible(t, dtype, cache_enabled):
     # float64 is never lowered, as in PyTorch (`is_eligible`)
-    if t.dtype is dtype or not t.dtype.is_floating_point or t.dtype is dtypes.float64:
+    if t.dtype is dtype or t.dtype.kind != "float" or t.dtype is dtypes.float64:
         return t
     return _cast(t, dtype, cache_enabled)
 
 
 def _cast_floating(t, dtype, cache_enabled):
-    if t.dtype is dtype or not t.dtype.is_floating_point:
+    if t.dtype is dtype or t.dtype.kind != "float":
         return t
     return _cast(t, dtype, cache_enabled)
 

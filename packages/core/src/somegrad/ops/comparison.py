@@ -7,7 +7,7 @@ from __future__ import annotations
 from somegrad import dtypes
 from somegrad.ops.dispatch import apply
 from somegrad.ops.operands import _LOW_PRECISION, _broadcast_infer, _operand, _operands, _to_bool, binary, cast, unary
-from somegrad.ops.spec import BOOL, OpSpec, public, register
+from somegrad.ops.spec import BOOL, REAL, OpSpec, public, register
 from somegrad.tensor import Tensor
 
 __all__ = [
@@ -31,10 +31,10 @@ ISFINITE = unary("isfinite", infer=_to_bool)
 ISNAN = unary("isnan", infer=_to_bool, decompose=lambda x: ne(x, x), doc="NaN is the one value unequal to itself.")
 EQ = binary("eq", out_dtype=dtypes.bool_)
 NE = binary("ne", out_dtype=dtypes.bool_)
-LT = binary("lt", out_dtype=dtypes.bool_)
-LE = binary("le", out_dtype=dtypes.bool_)
-GT = binary("gt", out_dtype=dtypes.bool_)
-GE = binary("ge", out_dtype=dtypes.bool_)
+LT = binary("lt", out_dtype=dtypes.bool_, accepts=REAL)
+LE = binary("le", out_dtype=dtypes.bool_, accepts=REAL)
+GT = binary("gt", out_dtype=dtypes.bool_, accepts=REAL)
+GE = binary("ge", out_dtype=dtypes.bool_, accepts=REAL)
 LOGICAL_AND = binary("logical_and", out_dtype=dtypes.bool_, accepts=BOOL)
 LOGICAL_OR = binary("logical_or", out_dtype=dtypes.bool_, accepts=BOOL)
 LOGICAL_XOR = binary("logical_xor", out_dtype=dtypes.bool_, accepts=BOOL)

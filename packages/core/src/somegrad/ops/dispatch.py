@@ -12,9 +12,11 @@ import threading
 from typing import Any
 
 from somegrad import backends as _backends
+from somegrad import dtypes as _dtypes
 from somegrad.autograd.grad_mode import _Anomaly, is_grad_enabled, no_grad
 from somegrad.autograd.grad_mode import _state as _grad_state
 from somegrad.autograd.graph import Node, SavedTensor
+from somegrad.errors import UnsupportedDTypeError
 from somegrad.tensor import Tensor
 
 __all__ = [
@@ -223,14 +225,21 @@ class check_declarations:
         _switches.check = self.prev
 
 
+_REAL_DTYPES = tuple(d for d in _dtypes.all_dtypes if not d.is_complex)
+
+
 def _check_accepted(spec, inputs):
     accepted = spec.accepted_dtypes
     for i, t in enumerate(inputs):
         allowed = accepted[0] if spec.variadic else accepted[i]
         if allowed is not None and t.dtype not in allowed:
             name = spec.inputs[0 if spec.variadic else i].lstrip("*")
+            if t.dtype.is_complex and all(d in allowed for d in _REAL_DTYPES):
+                raise UnsupportedDTypeError(
+                    f"{spec.name}: does not support complex input (input {name!r} is {t.dtype.name})"
+                )
             expected = ", ".join(d.name for d in sorted(allowed, key=lambda d: (d.category, d.itemsize, d.name)))
-            raise RuntimeError(
+            raise UnsupportedDTypeError(
                 f"{spec.name}: input {name!r} has dtype {t.dtype.name}, but the op accepts only {expected}"
             )
 

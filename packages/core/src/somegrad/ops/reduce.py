@@ -14,7 +14,7 @@ from somegrad.errors import ArgumentError, DTypeError, IndexOutOfRangeError, Uns
 from somegrad.ops import elementwise as ew
 from somegrad.ops.dispatch import apply
 from somegrad.ops.shapes import normalize_dim, normalize_dims, reduced_shape
-from somegrad.ops.spec import BOOL, FLOATING, OpSpec, public, register
+from somegrad.ops.spec import BOOL, FLOATING, INEXACT, REAL, OpSpec, public, register
 from somegrad.tensor import Tensor, ValuesIndices
 
 
@@ -70,14 +70,19 @@ def _prod_backward(g, x, out, dim, keepdim):
     if is_grad_enabled():
         # Recording the gradient's own graph (create_graph): the exact form, whose
         # derivative is right even with several zeros in a slice.
-        return g * _prod_of_others(x, dim)
+        return g * _conj(_prod_of_others(x, dim))
     # g * prod / x fails where x has zeros: there the gradient is the product of the other
     # elements when x holds the only zero of its slice, and 0 when the slice has several.
     is_zero = x == 0
     others = prod(ew.where(is_zero, 1.0, x), dim, keepdim=True)
     zeros_in_slice = sum(is_zero, dim, keepdim=True)
     safe_x = ew.where(is_zero, 1.0, x)
-    return ew.where(is_zero, ew.where(zeros_in_slice == 1, g * others, 0.0), g * out / safe_x)
+    return ew.where(is_zero, ew.where(zeros_in_slice == 1, g * _conj(others), 0.0), g * _conj(out / safe_x))
+
+
+def _conj(x):
+    # the gradient of a complex product is g times the conjugate of the derivative (PyTorch's convention)
+    return x.conj() if x.dtype.is_complex else x
 
 
 def _extremum_backward(g, x, out, dim, keepdim):
@@ -89,8 +94,8 @@ def _extremum_backward(g, x, out, dim, keepdim):
 
 SUM = reduction("sum", lambda g, input_shape, dim, keepdim: _expand_back(g, input_shape, dim, keepdim))
 PROD = reduction("prod", _prod_backward)
-AMAX = reduction("amax", _extremum_backward, nonempty=True)
-AMIN = reduction("amin", _extremum_backward, nonempty=True)
+AMAX = reduction("amax", _extremum_backward, nonempty=True, accepts=REAL)
+AMIN = reduction("amin", _extremum_backward, nonempty=True, accepts=REAL)
 ALL = reduction("all", out_dtype=dtypes.bool_, accepts=BOOL)
 ANY = reduction("any", out_dtype=dtypes.bool_, accepts=BOOL)
 
@@ -113,8 +118,8 @@ def _arg_infer(name):
     return infer
 
 
-ARGMAX = register(OpSpec("argmax", "reduce", ("x",), _arg_infer("argmax")))
-ARGMIN = register(OpSpec("argmin", "reduce", ("x",), _arg_infer("argmin")))
+ARGMAX = register(OpSpec("argmax", "reduce", ("x",), _arg_infer("argmax"), accepts=REAL))
+ARGMIN = register(OpSpec("argmin", "reduce", ("x",), _arg_infer("argmin"), accepts=REAL))
 
 
 def _scan_infer(x, dim):
@@ -277,7 +282,7 @@ def _moment_infer(x, dim, keepdim, correction=None):
 
 
 # Implicit composites: autograd goes through sum, sub, mul and sqrt.
-MEAN = register(OpSpec("mean", "reduce", ("x",), _moment_infer, decompose=_mean, accepts=FLOATING))
+MEAN = register(OpSpec("mean", "reduce", ("x",), _moment_infer, decompose=_mean, accepts=INEXACT))
 VAR = register(OpSpec("var", "reduce", ("x",), _moment_infer, decompose=_var, accepts=FLOATING))
 STD = register(OpSpec("std", "reduce", ("x",), _moment_infer, decompose=_std, accepts=FLOATING))
 

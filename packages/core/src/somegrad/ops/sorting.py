@@ -7,7 +7,7 @@ from somegrad.errors import ArgumentError, UnsupportedDTypeError
 from somegrad.ops.dispatch import apply
 from somegrad.ops.indexing import gather
 from somegrad.ops.shapes import normalize_dim
-from somegrad.ops.spec import OpSpec, public, register
+from somegrad.ops.spec import REAL, OpSpec, public, register
 from somegrad.tensor import ValuesIndices
 
 
@@ -15,7 +15,9 @@ def _argsort_infer(x, dim, descending, stable):
     return x.shape, dtypes.int64
 
 
-ARGSORT = register(OpSpec("argsort", "reduce", ("x",), _argsort_infer, doc="Indices that sort x along dim (stable)."))
+ARGSORT = register(
+    OpSpec("argsort", "reduce", ("x",), _argsort_infer, doc="Indices that sort x along dim (stable).", accepts=REAL)
+)
 
 
 @public(ARGSORT, methods=True)
@@ -38,7 +40,16 @@ def _sort(x, dim, descending):
 
 # Two outputs, an implicit composite: autograd goes through the gather.
 SORT = register(
-    OpSpec("sort", "reduce", ("x",), _sort_infer, decompose=_sort, outputs=2, doc="(values, indices) sorted along dim.")
+    OpSpec(
+        "sort",
+        "reduce",
+        ("x",),
+        _sort_infer,
+        decompose=_sort,
+        outputs=2,
+        doc="(values, indices) sorted along dim.",
+        accepts=REAL,
+    )
 )
 
 
@@ -75,6 +86,7 @@ TOPK = register(
         decompose=_topk,
         outputs=2,
         doc="The k largest (or smallest) values along dim and their indices.",
+        accepts=REAL,
     )
 )
 

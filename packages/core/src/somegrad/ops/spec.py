@@ -79,6 +79,9 @@ INTEGERS = frozenset(_dtypes.integer_dtypes)
 NUMERIC = frozenset((*_dtypes.integer_dtypes, *_dtypes.floating_dtypes))  # everything but bool
 BOOL = frozenset((_dtypes.bool_,))
 INDEX = frozenset((_dtypes.int64,))  # indices are int64, as in PyTorch
+COMPLEX = frozenset(_dtypes.complex_dtypes)
+INEXACT = FLOATING | COMPLEX  # the dtypes with gradients: floating point and complex
+REAL = frozenset(d for d in _dtypes.all_dtypes if not d.is_complex)  # the ordered ones: all but complex
 
 
 @dataclass(eq=False)
@@ -224,6 +227,8 @@ NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 def with_numpy_names(fn):
     """`fn`, also taking `axis=` for its `dim` and `keepdims=` for its `keepdim` (the function
     itself where it has neither). The exported function and the Tensor methods are this one."""
+    if fn in _with_numpy_names:  # one wrapper per function, however often the surface is read
+        return _with_numpy_names[fn]
     params = inspect.signature(fn).parameters
     renames = {alias: name for alias, name in NUMPY_NAMES.items() if name in params and alias not in params}
     if not renames:
@@ -239,7 +244,11 @@ def with_numpy_names(fn):
                     kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
+    _with_numpy_names[fn] = call
     return call
+
+
+_with_numpy_names: dict = {}
 
 
 def get_op(name: str) -> OpSpec:
