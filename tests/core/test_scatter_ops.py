@@ -4,6 +4,8 @@ inside recorded graphs, and a small model that trains through them."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -43,7 +45,7 @@ def _grid(index, dim):
 @pytest.mark.parametrize("reduce", ["sum", "prod", "amax", "amin", "mean"])
 @pytest.mark.parametrize("include_self", [True, False])
 def test_scatter_reduce_kernel_matches_ufunc_at(xp, reduce, include_self):
-    rng = np.random.default_rng(hash((reduce, include_self)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{reduce}-{include_self}".encode()))
     kernel = _kernels(xp)["scatter_reduce"]
     for shape, index_shape, dim in (((5, 7), (4, 30), 1), ((9,), (50,), 0), ((3, 4, 5), (2, 4, 9), 2)):
         x = rng.normal(size=shape)
@@ -62,7 +64,7 @@ def test_scatter_reduce_kernel_matches_ufunc_at(xp, reduce, include_self):
         got = kernel(
             xp.asarray(x), xp.asarray(index), xp.asarray(src), dim=dim, reduce=reduce, include_self=include_self
         )
-        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12)  # sums are differences of prefix sums
 
 
 @pytest.mark.parametrize("xp", _namespaces(), ids=lambda xp: xp.__name__)
