@@ -199,6 +199,8 @@ CASES = [
         lambda lib, a, b: lib.linalg.tensorsolve(shifted(lib, a).reshape(6, 2, 3), b, dims=(0,)),
         [(6, 6), (2, 3)],
     ),
+    Case("cross", lambda lib, a, b: lib.linalg.cross(a, b), [(4, 3), (4, 3)]),
+    Case("cross-dim-broadcast", lambda lib, a, b: lib.linalg.cross(a, b, dim=0), [(3, 4), (3, 1)]),
     Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
     Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse
@@ -321,6 +323,7 @@ ERRORS = [
     ("cholesky-solve-vector", lambda lib, b, L: lib.cholesky_solve(b, L), [(3,), (3, 3)]),
     ("tensorinv-shape", lambda lib, x: lib.linalg.tensorinv(x, ind=1), [(2, 3, 4)]),
     ("tensorsolve-shape", lambda lib, a, b: lib.linalg.tensorsolve(a, b), [(2, 3, 5), (2, 3)]),
+    ("cross-size", lambda lib, a, b: lib.linalg.cross(a, b), [(4, 2), (4, 2)]),
     ("vander-0d", lambda lib, x: lib.linalg.vander(x[0]), [(3,)]),
     ("qr-complete-tall-backward", lambda lib, x: lib.linalg.qr(x.requires_grad_(), "complete")[0].sum().backward(),
      [(4, 3)]),

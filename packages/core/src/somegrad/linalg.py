@@ -17,7 +17,7 @@ from __future__ import annotations
 from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
-from somegrad.ops.decompositions_products import cond, matrix_exp, matrix_power, multi_dot, vander, vecdot
+from somegrad.ops.decompositions_products import cond, cross, matrix_exp, matrix_power, multi_dot, vander, vecdot
 from somegrad.ops.decompositions_solve import cholesky_ex, tensorinv, tensorsolve
 from somegrad.ops.linalg import matmul
 
@@ -26,6 +26,7 @@ __all__ = [
     "cholesky",
     "cholesky_ex",
     "cond",
+    "cross",
     "det",
     "diagonal",
     "eigh",

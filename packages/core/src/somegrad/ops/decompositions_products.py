@@ -224,6 +224,57 @@ def vecdot(x, y, *, dim=-1):
     return apply(LINALG_VECDOT, (x, y), {"dim": normalize_dim("linalg.vecdot", dim, len(shape))})
 
 
+# --- cross ---------------------------------------------------------------------------------------
+def _cross_infer(input, other, dim):
+    shape = broadcast_shapes("linalg.cross", tuple(input.shape), tuple(other.shape))
+    if not shape:
+        raise ShapeError("linalg.cross: the inputs must have at least one dimension, got 0-d tensors")
+    d = normalize_dim("linalg.cross", dim, len(shape))
+    for name, t in (("input", input), ("other", other)):
+        size = t.shape[d - len(shape)] if t.ndim >= len(shape) - d else 1
+        if size != 3:
+            raise ShapeError(
+                f"linalg.cross: {name}.size({dim}) must be 3, but got {size} (shapes {tuple(input.shape)} "
+                f"and {tuple(other.shape)})"
+            )
+    if input.dtype is not other.dtype:
+        raise DTypeError(
+            f"linalg.cross: expected both inputs of one dtype, got {input.dtype.name} and {other.dtype.name}"
+        )
+    return shape, input.dtype
+
+
+def _cross(input, other, dim):
+    from somegrad.ops.movement import stack
+
+    shape = broadcast_shapes("linalg.cross", tuple(input.shape), tuple(other.shape))
+    d = normalize_dim("linalg.cross", dim, len(shape))
+    a, b = input.broadcast_to(shape), other.broadcast_to(shape)
+    x, y, z = (a.narrow(d, i, 1).squeeze(d) for i in range(3))
+    u, v, w = (b.narrow(d, i, 1).squeeze(d) for i in range(3))
+    return stack([y * w - z * v, z * u - x * w, x * v - y * u], d)
+
+
+LINALG_CROSS = register(
+    OpSpec(
+        "linalg_cross",
+        "composite",
+        ("input", "other"),
+        _cross_infer,
+        decompose=_cross,
+        accepts=NUMERIC,
+        doc="The cross product of 3-vectors along dim, the other dims broadcasting.",
+    )
+)
+
+
+@public(LINALG_CROSS, export=False)
+def cross(input, other, *, dim=-1):
+    """The cross product of the 3-vectors along `dim` (size 3 in both): input (..., 3),
+    other (..., 3) -> (..., 3), the other dims broadcasting."""
+    return apply(LINALG_CROSS, (input, other), {"dim": dim})
+
+
 # --- vander --------------------------------------------------------------------------------------
 def _vander_infer(x, N):
     if x.ndim < 1:

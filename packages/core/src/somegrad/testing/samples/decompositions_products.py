@@ -402,3 +402,23 @@ def _cholesky_ex_samples():
         (Input(MIXED),), {}, RuntimeError, "not positive-definite",
         name="check-errors", call=lambda t: la().cholesky_ex(t, check_errors=True),
     )  # fmt: skip
+
+
+@register_samples("linalg_cross")
+def _cross_samples():
+    la = lambda: _sg().linalg  # noqa: E731
+    a, b = values((4, 3), key="cross-a"), values((4, 3), key="cross-b")
+    for dtype in (F32, F64):
+        yield Sample((Input(a), Input(b)), {}, lambda a, b: np.cross(a, b), dtype, call=lambda a, b: la().cross(a, b))
+    yield Sample(
+        (Input(a.T, layout="transposed"), Input(values((3, 1), key="cross-c"))), {},
+        lambda a, b: np.cross(a, b, axis=0), F64, name="dim0-broadcast", call=lambda a, b: la().cross(a, b, dim=0),
+    )  # fmt: skip
+    yield Sample(
+        (Input(np.arange(6).reshape(2, 3)), Input(np.array([1, 0, 2]))), {}, lambda a, b: np.cross(a, b),
+        dtypes.int64, name="int64", call=lambda a, b: la().cross(a, b),
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(values((4, 2))), Input(values((4, 2)))), {}, RuntimeError, "must be 3", name="size",
+        call=lambda a, b: la().cross(a, b),
+    )  # fmt: skip
