@@ -101,6 +101,7 @@ FACTORY_CALLS = [
     ("eye-out", lambda lib: lib.eye(2, out=lib.ones(2, 2))),
     ("zeros-out", lambda lib: lib.zeros(3, out=lib.ones(3))),
     ("linspace-rg", lambda lib: lib.linspace(0, 1, steps=5, requires_grad=True)),
+    ("tensor-pin-memory", lambda lib: lib.tensor([1.0, 2.0], pin_memory=False, requires_grad=True)),
 ]
 
 
@@ -180,3 +181,20 @@ def test_bad_factory_keywords_raise_pytorchs_class(call):
     with pytest.raises(Exception) as ours:
         call(sg)
     assert isinstance(ours.value, type(theirs.value)), (ours.value, theirs.value)
+
+
+@pytest.mark.parity
+def test_in_place_remainder_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    for lib in (sg, torch):
+        x = lib.tensor([5.0, -3.0, -0.0, 7.5])
+        x.remainder_(2)
+        x %= 1.5
+        y = lib.tensor([5, -3, 7])
+        y %= 2
+        if lib is sg:
+            ours = (x.numpy(), y.numpy())
+        else:
+            np.testing.assert_array_equal(ours[0], x.numpy())
+            np.testing.assert_array_equal(np.signbit(ours[0]), np.signbit(x.numpy()))
+            np.testing.assert_array_equal(ours[1], y.numpy())

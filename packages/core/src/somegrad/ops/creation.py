@@ -169,12 +169,15 @@ def _check_backend_dtype(op, backend, dtype):
         )
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (a number, nested lists, a NumPy array or a Tensor).
 
     Python floats become the default dtype (float32), ints int64 and bools bool; NumPy
     arrays keep their dtype. Example: `sg.tensor([[1., 2.], [3., 4.]], requires_grad=True)`.
+    `pin_memory` is accepted, as PyTorch's (host arrays need no pinning here).
     """
+    if not isinstance(pin_memory, bool):
+        raise TypeError(f"tensor(): argument 'pin_memory' must be bool, not {type(pin_memory).__name__}")
     array, inferred = _host_array(data, dtype)
     dtype = dtype or inferred
     device = to_device(device) if device is not None else (data.device if isinstance(data, Tensor) else to_device(None))

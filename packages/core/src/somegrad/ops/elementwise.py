@@ -392,7 +392,7 @@ def floor_divide(a, b):
     return _binary(FLOOR_DIVIDE, a, b)
 
 
-@public(REMAINDER, methods=True, operators=("__mod__", "__rmod__"))
+@public(REMAINDER, methods=True, inplace=True, operators=("__mod__", "__rmod__", "__imod__"))
 def remainder(a, b):
     """Python's modulo: the result has the sign of `b`, like PyTorch's `remainder`."""
     _check_integer_divisor("remainder", a, b)
