@@ -201,6 +201,23 @@ CASES = [
     ),
     Case("cross", lambda lib, a, b: lib.linalg.cross(a, b), [(4, 3), (4, 3)]),
     Case("cross-dim-broadcast", lambda lib, a, b: lib.linalg.cross(a, b, dim=0), [(3, 4), (3, 1)]),
+    *[
+        Case(f"lu-factor-{shape}", lambda lib, x: lib.linalg.lu_factor(x), [shape])
+        for shape in [(4, 4), (2, 3, 3), (5, 3), (3, 5)]
+    ],
+    *[Case(f"lu-{shape}", lambda lib, x: lib.linalg.lu(x), [shape]) for shape in [(4, 4), (2, 3, 3), (5, 3), (3, 5)]],
+    Case("lu-unpack", lambda lib, x: lib.lu_unpack(*lib.linalg.lu_factor(x)), [(2, 4, 4)]),
+    *[
+        Case(
+            f"lu-solve-left{left}-adjoint{adjoint}",
+            lambda lib, a, b, left=left, adjoint=adjoint: lib.linalg.lu_solve(
+                *lib.linalg.lu_factor(shifted(lib, a)), b if left else b.mT, left=left, adjoint=adjoint
+            ),
+            [(2, 3, 3), (2, 3, 2)],
+        )
+        for left in (True, False)
+        for adjoint in (False, True)
+    ],
     Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
     Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
+from somegrad.ops.decompositions_lu import lu, lu_factor, lu_solve
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
 from somegrad.ops.decompositions_products import cond, cross, matrix_exp, matrix_power, multi_dot, vander, vecdot
 from somegrad.ops.decompositions_solve import cholesky_ex, tensorinv, tensorsolve
@@ -33,6 +34,9 @@ __all__ = [
     "eigvalsh",
     "inv",
     "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_solve",
     "matmul",
     "matrix_exp",
     "matrix_norm",

@@ -5,6 +5,7 @@ in float32 or float64. This module declares the determinant (det, slogdet, logde
 inverse, `solve` and `solve_triangular`, the Cholesky factorization and the top-level `norm`;
 the others:
 
+* `decompositions_lu`: lu_factor, lu, lu_solve, lu_unpack (Gaussian elimination, composite);
 * `decompositions_solve`: cholesky_solve, cholesky_inverse, cholesky_ex, tensorinv, tensorsolve;
 * `decompositions_factor`: the QR, SVD and symmetric eigen decompositions, and pinv,
   matrix_rank and lstsq built on them;
@@ -425,4 +426,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 # The modules built on this one register on import (their ops are part of somegrad.linalg).
-from somegrad.ops import decompositions_legacy, decompositions_products, decompositions_solve  # noqa: E402, F401
+from somegrad.ops import (  # noqa: E402, F401
+    decompositions_legacy,
+    decompositions_lu,
+    decompositions_products,
+    decompositions_solve,  # noqa: E402, F401
+)

@@ -330,4 +330,5 @@ def _norm_samples():
     )  # fmt: skip
 
 
-from somegrad.testing.samples import decompositions_factor, decompositions_norms, decompositions_products  # noqa: E402, F401, I001
+from somegrad.testing.samples import decompositions_factor, decompositions_lu, decompositions_norms  # noqa: E402, F401, I001
+from somegrad.testing.samples import decompositions_products  # noqa: E402, F401, I001
