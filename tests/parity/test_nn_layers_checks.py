@@ -55,6 +55,7 @@ ERRORS = [
     ("huber-weight-shape", lambda lib, x, t, w: F(lib).huber_loss(x, t, weight=w), [(3,), (3,), (2,)]),
     ("smooth_l1-beta", lambda lib, x, t: F(lib).smooth_l1_loss(x, t, beta=-1.0), [(3,), (3,)]),
     ("mse-weight-shape", lambda lib, x, t, w: F(lib).mse_loss(x, t, weight=w), [(3,), (3,), (2,)]),
+    ("bce-range", lambda lib, x, t: F(lib).binary_cross_entropy(x * 2, t.abs()), [(3, 2), (3, 2)]),
     ("bce-shape", lambda lib, x, t: F(lib).binary_cross_entropy(x.sigmoid(), t), [(3, 2), (3,)]),
     ("bce-logits-shape", lambda lib, x, t: F(lib).binary_cross_entropy_with_logits(x, t), [(3, 2), (2,)]),
     ("gaussian-var-shape", lambda lib, x, t, v: F(lib).gaussian_nll_loss(x, t, v.abs()), [(3, 4), (3, 4), (2, 4)]),

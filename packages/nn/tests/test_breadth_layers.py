@@ -283,3 +283,10 @@ def test_embedding_bag_of_bags_of_every_length(mode):
     np.testing.assert_allclose(out.detach().numpy(), np.stack(expected), rtol=1e-12, atol=1e-15)
     out.sum().backward()
     assert not weight.grad.numpy()[5].any()
+
+
+def test_normalize_writes_into_out():
+    out = sg.empty(3, 4, dtype=sg.float64)
+    result = F.normalize(t64(X, grad=False), p=1.0, dim=1, out=out)
+    assert result is out
+    np.testing.assert_allclose(out.numpy(), X / np.abs(X).sum(1, keepdims=True), rtol=1e-12)

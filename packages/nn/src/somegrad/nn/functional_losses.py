@@ -299,6 +299,8 @@ def binary_cross_entropy(
     """-(y log p + (1 - y) log(1 - p)), with each log clamped at -100 as in PyTorch."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
+    if input.numel() and not bool(((input >= 0) & (input <= 1)).all().item()):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     log_p = input.log().clamp(min=-100.0)
     log_q = (1 - input).log().clamp(min=-100.0)
     loss = -(target * log_p + (1 - target) * log_q)
