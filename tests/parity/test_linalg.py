@@ -218,6 +218,18 @@ CASES = [
         for left in (True, False)
         for adjoint in (False, True)
     ],
+    Case("inv-ex", lambda lib, x: lib.linalg.inv_ex(shifted(lib, x)), [(2, 3, 3)]),
+    Case("solve-ex", lambda lib, a, b: lib.linalg.solve_ex(shifted(lib, a), b), [(2, 3, 3), (3, 2)]),
+    Case("solve-ex-vector", lambda lib, a, b: lib.linalg.solve_ex(shifted(lib, a), b), [(2, 3, 3), (3,)]),
+    Case("lu-factor-ex", lambda lib, x: lib.linalg.lu_factor_ex(x), [(2, 4, 4)]),
+    *[
+        Case(f"{name}-info", call, [np.stack([np.eye(3), SINGULAR, np.zeros((3, 3))])], grad=False)
+        for name, call in [
+            ("inv-ex", lambda lib, x: lib.linalg.inv_ex(x).info),
+            ("solve-ex", lambda lib, x: lib.linalg.solve_ex(x, x[..., 0]).info),
+            ("lu-factor-ex", lambda lib, x: lib.linalg.lu_factor_ex(x).info),
+        ]
+    ],
     Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
     Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solve_triangular
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
-from somegrad.ops.decompositions_lu import lu, lu_factor, lu_solve
+from somegrad.ops.decompositions_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
 from somegrad.ops.decompositions_products import cond, cross, matrix_exp, matrix_power, multi_dot, vander, vecdot
 from somegrad.ops.decompositions_solve import cholesky_ex, tensorinv, tensorsolve
@@ -33,9 +33,11 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "inv_ex",
     "lstsq",
     "lu",
     "lu_factor",
+    "lu_factor_ex",
     "lu_solve",
     "matmul",
     "matrix_exp",
@@ -48,6 +50,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",

@@ -1,5 +1,6 @@
 """The LU decomposition with partial pivoting: `linalg.lu_factor`, `linalg.lu`, `linalg.lu_solve`
-and `lu_unpack`.
+and `lu_unpack`, and the `_ex` forms that report singular matrices in an `info` per matrix
+instead of raising (`lu_factor_ex`, `inv_ex`, `solve_ex`).
 
 The Array API has no LU, so `lu_factor` is a composite: Gaussian elimination column by column
 (a Python loop over the min(m, n) columns, each step vectorised over the batch), choosing as
@@ -241,3 +242,172 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     place of A): LU (..., n, n), pivots (..., n), B (..., n, k)."""
     check_input("linalg.lu_solve", LU, square=True, name="LU")
     return apply(LINALG_LU_SOLVE, (LU, pivots, B), {"left": bool(left), "adjoint": bool(adjoint)})
+
+
+# --- the _ex forms: an error code per matrix instead of an exception -----------------------------
+class LUFactorExResult(NamedTuple):
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+class InvExResult(NamedTuple):
+    inverse: Tensor
+    info: Tensor
+
+
+class SolveExResult(NamedTuple):
+    result: Tensor
+    info: Tensor
+
+
+def _info(LU):
+    """LAPACK's info of a packed LU (..., m, n): the 1-based index of the first zero on U's
+    diagonal, 0 where there is none (int32, (...))."""
+    k = min(LU.shape[-2:])
+    zero = (LU[..., :k, :k] * identity(k, LU)).sum(-1) == 0
+    first = zero.to(dtypes.int32).argmax(-1).to(dtypes.int32) + 1
+    return where(zero.any(-1), first, 0).to(dtypes.int32)
+
+
+def _raise_failed(op, info):
+    from somegrad.linalg import LinAlgError
+
+    failed = [i for i, v in enumerate(info.reshape(-1).tolist()) if v]
+    if failed:
+        raise LinAlgError(
+            f"{op}: (batch element {failed[0]}) the diagonal element {info.reshape(-1)[failed[0]].item()} is zero, "
+            "the input matrix is singular"
+        )
+
+
+def _lu_factor_ex_infer(A, pivot, check_errors):
+    first, second = _lu_factor_infer(A, pivot)
+    return first, second, (A.shape[:-2], dtypes.int32)
+
+
+def _lu_factor_ex(A, pivot, check_errors):
+    LU, pivots = lu_factor(A, pivot=pivot)
+    info = _info(LU)
+    if check_errors:
+        _raise_failed("linalg.lu_factor_ex", info)
+    return LUFactorExResult(LU, pivots, info)
+
+
+LINALG_LU_FACTOR_EX = register(
+    OpSpec(
+        "linalg_lu_factor_ex",
+        "composite",
+        ("A",),
+        _lu_factor_ex_infer,
+        decompose=_lu_factor_ex,
+        outputs=3,
+        accepts=LINALG_FLOATS,
+        doc="(LU, pivots, info): lu_factor and LAPACK's info per matrix.",
+    )
+)
+
+
+@public(LINALG_LU_FACTOR_EX, export=False)
+def lu_factor_ex(A, *, pivot=True, check_errors=False) -> LUFactorExResult:
+    """`(LU, pivots, info)`: `lu_factor(A)` and an int32 per matrix (...), 0 or the 1-based
+    index of the first zero pivot (a singular matrix); raises only with `check_errors`."""
+    check_input("linalg.lu_factor_ex", A)
+    return apply(LINALG_LU_FACTOR_EX, (A,), {"pivot": bool(pivot), "check_errors": bool(check_errors)})
+
+
+def _guarded(op, A, compute, check_errors):
+    """`compute(A)` and the info per matrix; where a matrix is singular its result is NaN."""
+    from somegrad.linalg import LinAlgError
+
+    try:
+        return compute(A), A.new_zeros(*A.shape[:-2], dtype=dtypes.int32)
+    except LinAlgError:
+        pass
+    info = _info(lu_factor(A.detach()).LU)
+    if check_errors:
+        _raise_failed(op, info)
+    bad = (info > 0).unsqueeze(-1).unsqueeze(-1)
+    out = compute(where(bad, identity(A.shape[-1], A), A))  # the singular ones replaced, NaN below
+    bad = (info > 0).reshape(*info.shape, *([1] * (out.ndim - info.ndim)))
+    return out.masked_fill(bad, float("nan")), info
+
+
+def _inv_ex_infer(A, check_errors):
+    check_matrix("linalg.inv_ex", A, square=True)
+    return (A.shape, A.dtype), (A.shape[:-2], dtypes.int32)
+
+
+def _inv_ex(A, check_errors):
+    from somegrad.ops.decompositions import inv
+
+    return InvExResult(*_guarded("linalg.inv_ex", A, inv, check_errors))
+
+
+LINALG_INV_EX = register(
+    OpSpec(
+        "linalg_inv_ex",
+        "composite",
+        ("A",),
+        _inv_ex_infer,
+        decompose=_inv_ex,
+        outputs=2,
+        accepts=LINALG_FLOATS,
+        doc="(inverse, info): inv and LAPACK's info per matrix, no exception.",
+    )
+)
+
+
+@public(LINALG_INV_EX, export=False)
+def inv_ex(A, *, check_errors=False) -> InvExResult:
+    """`(inverse, info)`: `inv(A)` and an int32 per matrix, 0 or the 1-based index of the
+    first zero pivot of its LU; a singular matrix's inverse is NaN (PyTorch leaves whatever
+    LAPACK left) and nothing is raised unless `check_errors`."""
+    check_input("linalg.inv_ex", A, square=True)
+    return apply(LINALG_INV_EX, (A,), {"check_errors": bool(check_errors)})
+
+
+def _solve_ex_batch(A, B):
+    from somegrad.ops.decompositions import _is_vector_rhs
+
+    rhs_batch = B.shape[:-1] if _is_vector_rhs(A, B) else B.shape[:-2]
+    return broadcast_shapes("linalg.solve_ex", tuple(A.shape[:-2]), tuple(rhs_batch))
+
+
+def _solve_ex_infer(A, B, left, check_errors):
+    check_matrix("linalg.solve_ex", A, square=True)
+    batch = _solve_ex_batch(A, B)
+    from somegrad.ops.decompositions import _is_vector_rhs
+
+    tail = B.shape[-1:] if _is_vector_rhs(A, B) else B.shape[-2:]
+    return (batch + tuple(tail), A.dtype), (batch, dtypes.int32)
+
+
+def _solve_ex(A, B, left, check_errors):
+    from somegrad.ops.decompositions import solve
+
+    X, info = _guarded("linalg.solve_ex", A, lambda a: solve(a, B, left=left), check_errors)
+    return SolveExResult(X, info.expand(*_solve_ex_batch(A, B)))
+
+
+LINALG_SOLVE_EX = register(
+    OpSpec(
+        "linalg_solve_ex",
+        "composite",
+        ("A", "B"),
+        _solve_ex_infer,
+        decompose=_solve_ex,
+        outputs=2,
+        accepts=LINALG_FLOATS,
+        doc="(result, info): solve and LAPACK's info per matrix, no exception.",
+    )
+)
+
+
+@public(LINALG_SOLVE_EX, export=False)
+def solve_ex(A, B, *, left=True, check_errors=False) -> SolveExResult:
+    """`(result, info)`: `solve(A, B, left=left)` and an int32 per matrix of the batch, 0 or
+    the 1-based index of the first zero pivot of A's LU; NaN results where A is singular, and
+    no exception unless `check_errors`."""
+    check_input("linalg.solve_ex", A, square=True)
+    return apply(LINALG_SOLVE_EX, (A, B), {"left": bool(left), "check_errors": bool(check_errors)})

@@ -123,3 +123,52 @@ def _lu_solve_samples():
         (Input(A), Input(values((4, 2)))), {}, RuntimeError, "incompatible shapes", name="shapes",
         call=lambda a, b: la().lu_solve(*la().lu_factor(a), b),
     )  # fmt: skip
+
+
+MIXED = np.stack([np.eye(3) * 2, np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]), np.zeros((3, 3))])
+
+
+@register_samples("linalg_lu_factor_ex")
+def _lu_factor_ex_samples():
+    la = _la
+    yield Sample((Input(MIXED),), {}, lambda x: np.array([0, 3, 1]), F64, I32, name="info",
+                 call=lambda t: la().lu_factor_ex(t).info)  # fmt: skip
+    x = values((4, 4), key="lu-ex")
+    yield Sample((Input(x),), {}, lambda x: _lu_one(x)[0], F64, name="LU", call=lambda t: la().lu_factor_ex(t).LU)
+    yield ErrorSample(
+        (Input(MIXED),), {}, RuntimeError, "singular", name="check-errors",
+        call=lambda t: la().lu_factor_ex(t, check_errors=True),
+    )  # fmt: skip
+
+
+@register_samples("linalg_inv_ex")
+def _inv_ex_samples():
+    la = _la
+    x = values((2, 3, 3), key="inv-ex") + 3 * np.eye(3)
+    for dtype in (F32, F64):
+        yield Sample((Input(x),), {}, np.linalg.inv, dtype, name="inverse", call=lambda t: la().inv_ex(t).inverse,
+                     **tolerance(dtype))  # fmt: skip
+    yield Sample((Input(MIXED),), {}, lambda x: np.array([0, 3, 1]), F64, I32, name="info",
+                 call=lambda t: la().inv_ex(t).info)  # fmt: skip
+    yield Sample(
+        (Input(MIXED),), {}, lambda x: np.where(np.arange(3)[:, None, None] == 0, np.eye(3) / 2, np.nan), F64,
+        name="nan-where-singular", call=lambda t: la().inv_ex(t).inverse, grad=False,
+    )  # fmt: skip
+    yield ErrorSample(
+        (Input(MIXED),), {}, RuntimeError, "singular", name="check-errors",
+        call=lambda t: la().inv_ex(t, check_errors=True),
+    )  # fmt: skip
+
+
+@register_samples("linalg_solve_ex")
+def _solve_ex_samples():
+    la = _la
+    A, B = values((3, 3), key="solve-ex") + 3 * np.eye(3), values((3, 2), key="solve-ex-B")
+    yield Sample((Input(A), Input(B)), {}, np.linalg.solve, F64, name="result",
+                 call=lambda a, b: la().solve_ex(a, b).result)  # fmt: skip
+    yield Sample(
+        (Input(A), Input(B[:, 0])), {}, lambda a, b: np.linalg.solve(a, b[:, None])[:, 0], F64, name="vector",
+        call=lambda a, b: la().solve_ex(a, b)[0],
+    )  # fmt: skip
+    yield Sample((Input(MIXED), Input(B)), {}, lambda a, b: np.array([0, 3, 1]), F64, I32, name="info",
+                 call=lambda a, b: la().solve_ex(a, b).info)  # fmt: skip
