@@ -198,3 +198,25 @@ def test_in_place_remainder_is_pytorchs():
             np.testing.assert_array_equal(ours[0], x.numpy())
             np.testing.assert_array_equal(np.signbit(ours[0]), np.signbit(x.numpy()))
             np.testing.assert_array_equal(ours[1], y.numpy())
+
+
+@pytest.mark.parity
+def test_where_takes_bool_and_byte_conditions_only():
+    torch = pytest.importorskip("torch")
+    for dtype in ("bool", "uint8", "float32", "int64"):
+        outcomes = []
+        for lib in (torch, sg):
+            condition = lib.tensor([1, 0, 1]).to(getattr(lib, dtype))
+            try:
+                outcomes.append(lib.where(condition, lib.ones(3), lib.zeros(3)).tolist())
+            except RuntimeError as error:
+                outcomes.append(f"RuntimeError: {error}"[:12])
+        assert outcomes[0] == outcomes[1], (dtype, outcomes)
+
+
+def test_inplace_method_records_a_tensor_given_by_keyword():
+    x = sg.zeros(2, 3).requires_grad_() * 1
+    src = sg.ones(2, 3, requires_grad=True)
+    x.scatter_add_(1, sg.tensor([[0, 1, 2], [2, 1, 0]]), src=src)
+    x.sum().backward()
+    assert src.grad is not None and src.grad.numpy().tolist() == [[1, 1, 1], [1, 1, 1]]

@@ -507,7 +507,8 @@ def _reflected(fn, name):
 
 def _inplace_method(fn, name):
     def method(self, *args, **kwargs):
-        others = [a for a in args if isinstance(a, Tensor)]
+        # tensors by keyword count too (`x.scatter_add_(1, i, src=t)`: t gets its gradient)
+        others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         return _ops.inplace(self, lambda target: fn(target, *args, **kwargs), name, others)
 
     method.__name__ = name

@@ -5,6 +5,7 @@ operand helpers they build)."""
 from __future__ import annotations
 
 from somegrad import dtypes
+from somegrad.errors import DTypeError
 from somegrad.ops.dispatch import apply
 from somegrad.ops.operands import _LOW_PRECISION, _broadcast_infer, _operand, _operands, _to_bool, binary, cast, unary
 from somegrad.ops.spec import BOOL, REAL, OpSpec, public, register
@@ -105,8 +106,12 @@ def where(condition, a, b):
     """`a` where `condition` is true, else `b`, broadcasting all three."""
     if not isinstance(condition, Tensor):
         raise TypeError(f"where: condition must be a bool Tensor, got {type(condition).__name__}")
-    if condition.dtype is not dtypes.bool_:
+    if condition.dtype is dtypes.uint8:  # PyTorch's legacy byte masks
         condition = cast(condition, dtypes.bool_)
+    elif condition.dtype is not dtypes.bool_:
+        raise DTypeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name}"
+        )
     a_in, b_in = a, b
     a, b = _operands("where", a, b)
     for given, operand in ((a_in, a), (b_in, b)):
