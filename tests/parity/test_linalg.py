@@ -230,6 +230,22 @@ CASES = [
             ("lu-factor-ex", lambda lib, x: lib.linalg.lu_factor_ex(x).info),
         ]
     ],
+    # torch.lu, lu_solve, triangular_solve, chain_matmul
+    Case("top-lu", lambda lib, x: lib.lu(x), [(2, 3, 3)]),
+    Case("top-lu-infos", lambda lib, x: x.lu(get_infos=True), [(3, 3)]),
+    Case("top-lu-solve", lambda lib, b, a: lib.lu_solve(b, *lib.linalg.lu_factor(shifted(lib, a))), [(3, 2), (3, 3)]),
+    *[
+        Case(
+            f"triangular-solve-upper{u}-transpose{t}-unit{unit}",
+            lambda lib, b, a, u=u, t=t, unit=unit: lib.triangular_solve(b, shifted(lib, a), u, t, unit),
+            [(3, 2), (3, 3)],
+        )
+        for u in (True, False)
+        for t in (False, True)
+        for unit in (False, True)
+    ],
+    Case("triangular-solve-method", lambda lib, b, a: b.triangular_solve(shifted(lib, a)), [(2, 3, 2), (3, 3)]),
+    Case("chain-matmul", lambda lib, a, b, c: lib.chain_matmul(a, b, c), [(2, 4), (4, 3), (3, 5)]),
     Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
     Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse

@@ -422,3 +422,51 @@ def _cross_samples():
         (Input(values((4, 2))), Input(values((4, 2)))), {}, RuntimeError, "must be 3", name="size",
         call=lambda a, b: la().cross(a, b),
     )  # fmt: skip
+
+
+@register_samples("lu")
+def _legacy_lu_samples():
+    sg = _sg
+    x = values((2, 3, 3), key="legacy-lu")
+    yield Sample((Input(x),), {}, lambda x: np.stack([np.linalg.solve(a, np.eye(3)) for a in x]), F64, name="inverse",
+                 call=lambda t: sg().lu_solve(sg().eye(3, dtype=t.dtype, device=t.device), *sg().lu(t)))  # fmt: skip
+    yield Sample((Input(x),), {}, lambda x: np.zeros(2), F64, dtypes.int32, name="infos",
+                 call=lambda t: t.lu(get_infos=True)[2])  # fmt: skip
+
+
+@register_samples("lu_solve")
+def _legacy_lu_solve_samples():
+    sg = _sg
+    A, b = square((3, 3), "legacy-lus"), values((3, 2), key="legacy-lus-b")
+    yield Sample((Input(b), Input(A)), {}, lambda b, a: np.linalg.solve(a, b), F64,
+                 call=lambda b, a: b.lu_solve(*sg().linalg.lu_factor(a)))  # fmt: skip
+
+
+@register_samples("triangular_solve")
+def _legacy_triangular_solve_samples():
+    sg = _sg
+    A, b = square((3, 3), "legacy-tri"), values((3, 2), key="legacy-tri-b")
+    for upper in (True, False):
+        for transpose in (False, True):
+
+            def reference(b, a, upper=upper, transpose=transpose):
+                t = np.triu(a) if upper else np.tril(a)
+                return np.linalg.solve(t.T if transpose else t, b)
+
+            yield Sample(
+                (Input(b), Input(A)), {}, reference, F64, name=f"upper{upper}-transpose{transpose}",
+                call=lambda b, a, u=upper, tr=transpose: sg().triangular_solve(b, a, u, tr)[0],
+            )  # fmt: skip
+    yield Sample((Input(b), Input(A)), {}, lambda b, a: a, F64, name="coefficient",
+                 call=lambda b, a: b.triangular_solve(a).cloned_coefficient)  # fmt: skip
+
+
+@register_samples("chain_matmul")
+def _chain_matmul_samples():
+    sg = _sg
+    a, b, c = values((2, 4), key="cm-a"), values((4, 3), key="cm-b"), values((3, 5), key="cm-c")
+    yield Sample((Input(a), Input(b), Input(c)), {}, lambda *m: np.linalg.multi_dot(m), F64,
+                 call=lambda *t: sg().chain_matmul(*t))  # fmt: skip
+    yield Sample((Input(a),), {}, lambda a: a, F64, name="one", call=lambda t: sg().chain_matmul(t))
+    yield ErrorSample((Input(values((3,))), Input(b)), {}, RuntimeError, "2-D", name="vector",
+                      call=lambda *t: sg().chain_matmul(*t))  # fmt: skip
