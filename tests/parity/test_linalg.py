@@ -246,6 +246,10 @@ CASES = [
     ],
     Case("triangular-solve-method", lambda lib, b, a: b.triangular_solve(shifted(lib, a)), [(2, 3, 2), (3, 3)]),
     Case("chain-matmul", lambda lib, a, b, c: lib.chain_matmul(a, b, c), [(2, 4), (4, 3), (3, 5)]),
+    Case("householder-product", lambda lib, a, t: lib.linalg.householder_product(a, t), [(4, 3), (3,)]),
+    Case("householder-product-batch", lambda lib, a, t: lib.linalg.householder_product(a, t), [(2, 5, 3), (2, 2)]),
+    Case("orgqr", lambda lib, a, t: lib.orgqr(a, t), [(4, 4), (3,)]),
+    Case("orgqr-method", lambda lib, a, t: a.orgqr(t), [(4, 3), (2,)]),
     Case("vander", lambda lib, x: lib.linalg.vander(x), [(2, 4)]),
     Case("vander-N", lambda lib, x: lib.linalg.vander(x, N=6), [(3,)]),
     # torch.svd, torch.qr, torch.pinverse

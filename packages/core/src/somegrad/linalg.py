@@ -18,7 +18,16 @@ from somegrad.ops.decompositions import cholesky, det, inv, slogdet, solve, solv
 from somegrad.ops.decompositions_factor import eigh, eigvalsh, lstsq, matrix_rank, pinv, qr, svd, svdvals
 from somegrad.ops.decompositions_lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from somegrad.ops.decompositions_norms import matrix_norm, norm, vector_norm
-from somegrad.ops.decompositions_products import cond, cross, matrix_exp, matrix_power, multi_dot, vander, vecdot
+from somegrad.ops.decompositions_products import (
+    cond,
+    cross,
+    householder_product,
+    matrix_exp,
+    matrix_power,
+    multi_dot,
+    vander,
+    vecdot,
+)
 from somegrad.ops.decompositions_solve import cholesky_ex, tensorinv, tensorsolve
 from somegrad.ops.linalg import matmul
 
@@ -32,6 +41,7 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "householder_product",
     "inv",
     "inv_ex",
     "lstsq",

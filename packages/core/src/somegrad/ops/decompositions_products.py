@@ -275,6 +275,66 @@ def cross(input, other, *, dim=-1):
     return apply(LINALG_CROSS, (input, other), {"dim": dim})
 
 
+# --- householder_product -------------------------------------------------------------------------
+def _householder_infer(A, tau):
+    check_matrix("linalg.householder_product", A)
+    m, n = A.shape[-2:]
+    if n > m:
+        raise ShapeError(
+            f"linalg.householder_product: A must have at least as many rows as columns, got {tuple(A.shape)}"
+        )
+    if tau.ndim != A.ndim - 1 or tau.shape[-1] > n or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ShapeError(
+            f"linalg.householder_product: tau must have shape (..., k) with k <= {n} and A's batch dims, "
+            f"got {tuple(tau.shape)} for A {tuple(A.shape)}"
+        )
+    if A.dtype is not tau.dtype:
+        raise DTypeError(
+            f"linalg.householder_product: A and tau must have one dtype, got {A.dtype.name} and {tau.dtype.name}"
+        )
+    return A.shape, A.dtype
+
+
+def _householder(A, tau):
+    from somegrad.ops.creation import arange, eye
+
+    m, n = A.shape[-2:]
+    rows = arange(m, device=A.device)
+    Q = eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape)
+    # Q = H_0 H_1 ... H_(k-1) I[:, :n], applied from the last reflector: H Q = Q - tau v (v^T Q)
+    for i in range(tau.shape[-1] - 1, -1, -1):
+        v = (A[..., :, i] * (rows > i) + (rows == i)).unsqueeze(-1)
+        Q = Q - tau[..., i, None, None] * v @ (v.mT @ Q)
+    return Q
+
+
+LINALG_HOUSEHOLDER_PRODUCT = register(
+    OpSpec(
+        "linalg_householder_product",
+        "composite",
+        ("A", "tau"),
+        _householder_infer,
+        decompose=_householder,
+        accepts=LINALG_FLOATS,
+        doc="The first n columns of the product of the Householder reflectors stored in A and tau.",
+    )
+)
+
+
+@public(LINALG_HOUSEHOLDER_PRODUCT, form=True)
+def orgqr(input, tau):
+    """PyTorch's `torch.orgqr` (and `Tensor.orgqr`): `linalg.householder_product(input, tau)`."""
+    return householder_product(input, tau)
+
+
+@public(LINALG_HOUSEHOLDER_PRODUCT, methods=(("orgqr", orgqr),), export=False)
+def householder_product(A, tau):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i column i of A
+    below the diagonal and a 1 on it (LAPACK's orgqr): A (..., m, n), tau (..., k) -> (..., m, n)."""
+    check_input("linalg.householder_product", A)
+    return apply(LINALG_HOUSEHOLDER_PRODUCT, (A, tau), {})
+
+
 # --- vander --------------------------------------------------------------------------------------
 def _vander_infer(x, N):
     if x.ndim < 1:

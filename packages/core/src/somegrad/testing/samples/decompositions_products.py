@@ -470,3 +470,25 @@ def _chain_matmul_samples():
     yield Sample((Input(a),), {}, lambda a: a, F64, name="one", call=lambda t: sg().chain_matmul(t))
     yield ErrorSample((Input(values((3,))), Input(b)), {}, RuntimeError, "2-D", name="vector",
                       call=lambda *t: sg().chain_matmul(*t))  # fmt: skip
+
+
+def _householder_reference(a, tau):
+    m, n = a.shape
+    q = np.eye(m)
+    for i in range(tau.shape[-1]):
+        v = np.concatenate([np.zeros(i), [1.0], a[i + 1 :, i]])
+        q = q @ (np.eye(m) - tau[i] * np.outer(v, v))
+    return q[:, :n]
+
+
+@register_samples("linalg_householder_product")
+def _householder_samples():
+    sg = _sg
+    A, tau = values((4, 3), key="hh-A"), values((3,), key="hh-tau", low=0.5, high=1.5)
+    for dtype in (F32, F64):
+        yield Sample((Input(A), Input(tau)), {}, _householder_reference, dtype,
+                     call=lambda a, t: sg().linalg.householder_product(a, t), **tolerance(dtype))  # fmt: skip
+    yield Sample((Input(A), Input(tau[:2])), {}, _householder_reference, F64, name="k2",
+                 call=lambda a, t: sg().orgqr(a, t))  # fmt: skip
+    yield ErrorSample((Input(A.T), Input(tau)), {}, RuntimeError, "at least as many rows", name="wide",
+                      call=lambda a, t: sg().linalg.householder_product(a, t))  # fmt: skip
