@@ -224,6 +224,8 @@ CLOSE = [
 ]
 
 CASES = [*_unary_cases(), *_binary_cases(), *INTEGER_BINARY, *TESTS, *NAN_TO_NUM, *CLOSE]
+
+
 # remainder(-0.0, 1.0) is -0.0 in PyTorch (C's fmod keeps the sign of zero), +0.0 in NumPy's kernel
 @pytest.mark.parametrize("case", CASES, ids=str)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -27,6 +27,11 @@ FLOAT32 = "float32"
 PROMOTE = "promote"
 
 _LOWER_ATTENTION = ("scaled_dot_product_attention", "attention_probabilities")
+# linear algebra has no half-precision kernels: autocast on the CPU runs it in float32, as PyTorch's
+_LINALG = (
+    "linalg_inv", "linalg_cholesky", "linalg_qr", "linalg_svd", "linalg_svdvals", "linalg_eigh", "linalg_eigvalsh",
+    "linalg_pinv", "linalg_solve", "linalg_lstsq",
+)  # fmt: skip
 
 CUDA = {
     **dict.fromkeys(("matmul", "linear", "conv2d", *_LOWER_ATTENTION), LOWER),
@@ -53,7 +58,7 @@ CUDA = {
 
 CPU = {
     **dict.fromkeys(("matmul", "linear", "conv2d", *_LOWER_ATTENTION), LOWER),
-    **dict.fromkeys(("prod", "cross_entropy"), FLOAT32),
+    **dict.fromkeys(("prod", "cross_entropy", *_LINALG), FLOAT32),
     **dict.fromkeys(("cat",), PROMOTE),
 }
 

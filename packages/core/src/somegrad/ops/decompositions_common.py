@@ -61,10 +61,21 @@ def check_matrix(op: str, A, *, square: bool = False, name: str = "A") -> None:
         )
 
 
+def _autocast_lifts(op: str, A) -> bool:
+    """Whether autocast will run `op` on this half-precision `A` in float32 (its policy says so)."""
+    from somegrad.amp import policy
+    from somegrad.amp.autocast_mode import is_autocast_enabled
+
+    device_type = A.device.type
+    if A.dtype.kind != "float" or device_type not in policy.POLICIES or not is_autocast_enabled(device_type):
+        return False
+    return policy.rule(device_type, op.replace(".", "_")) == policy.FLOAT32
+
+
 def check_input(op: str, A, *, square: bool = False, name: str = "A") -> None:
     """`check_matrix`, and the dtype rule: float32 or float64 (NotImplementedError, a
     RuntimeError, for the others, as PyTorch's "not implemented for 'Half'")."""
-    if A.dtype not in LINALG_FLOATS:
+    if A.dtype not in LINALG_FLOATS and not _autocast_lifts(op, A):
         kind = "low precision dtypes are not supported" if A.dtype.is_floating_point else "expected a floating point"
         raise UnsupportedDTypeError(
             f"{op}: {kind} input (float32 or float64), got {name} of dtype {A.dtype.name}"

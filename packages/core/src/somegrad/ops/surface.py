@@ -15,6 +15,7 @@ spec (`somegrad.ops.spec.public`). This module reads them back:
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 from somegrad.ops.spec import OPS, with_numpy_names
@@ -113,6 +114,21 @@ def _returns(fn) -> str:
     return "Tensor" if annotation is inspect.Signature.empty else str(annotation)
 
 
+_KNOWN_NAMES = {"Tensor", "ValuesIndices", "Any"}
+
+
+def _result_imports(functions) -> list[str]:
+    """`from module import Name` for the named result types (QRResult, MinMax, ...) that the
+    functions' return annotations use, resolved in each function's own module."""
+    imports = set()
+    for fn in functions:
+        for name in re.findall(r"\b[A-Z]\w*", _returns(fn)):
+            value = inspect.unwrap(fn).__globals__.get(name)
+            if name not in _KNOWN_NAMES and inspect.isclass(value):
+                imports.add(f"from {value.__module__} import {name}")
+    return sorted(imports)
+
+
 _COMPARED = ("__eq__", "__ne__")  # object's return bool; a tensor's return a bool tensor
 _UNARY_OPERATORS = ("__neg__", "__abs__", "__invert__", "__pos__", "__getitem__", "__setitem__")
 
@@ -124,12 +140,14 @@ def render_tensor_stub() -> str:
         "from typing import Any",
         "",
         "from somegrad.tensor import Tensor, ValuesIndices",
-        "",
+    ]
+    members = tensor_members()
+    lines += [*_result_imports(fn for _, (_, fn, _) in sorted(members.items()) if callable(fn)), ""]
+    lines += [
         "class TensorMethods:",
         '    """The Tensor methods, in-place variants and operators that ops declare."""',
         "",
     ]
-    members = tensor_members()
     for name, (kind, fn, _spec) in sorted(members.items()):
         binary_operator = name.startswith("__") and name not in _UNARY_OPERATORS
         if kind in ("reflected", "inplace_operator") or binary_operator:
@@ -165,6 +183,7 @@ def render_ops_stub() -> str:
         "from somegrad.ops.spec import get_op as get_op",
         "from somegrad.ops.spec import primitives as primitives",
         "from somegrad.tensor import Tensor, ValuesIndices",
+        *_result_imports(fn for _, fn in sorted(names.items())),
         "",
     ]
     for name, fn in sorted(names.items()):

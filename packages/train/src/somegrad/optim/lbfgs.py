@@ -186,7 +186,7 @@ class LBFGS(Optimizer):
         self._set_params(x)
         return loss, flat_grad
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One optimisation run of up to ``max_iter`` iterations; returns the first loss."""
         if closure is None:
             raise RuntimeError("LBFGS.step requires a closure that recomputes the loss and its gradients")
