@@ -20,6 +20,7 @@ from somegrad.ops import creation, elementwise, comparison, activations, bitwise
 from somegrad.ops import indexing, linalg, movement, reduce, sorting  # noqa: F401
 from somegrad.ops import pointwise, statistics, scatter, scans, layout, products, einsum  # noqa: F401
 from somegrad.ops import decompositions, spectral  # noqa: F401  (somegrad.linalg and somegrad.fft)
+from somegrad.ops import special, sets  # noqa: F401
 from somegrad import random as _random  # noqa: F401  (rand, randn, randint, multinomial: the random ops' functions)
 from somegrad.ops import nn  # noqa: F401  (registers the nn composites)
 from somegrad.ops import optim  # noqa: F401  (registers the multi-tensor optimizer steps)

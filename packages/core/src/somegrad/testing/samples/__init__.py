@@ -208,6 +208,8 @@ def _load_families():
             reduce,
             scans,
             scatter,
+            sets,
+            special,
             spectral,
             statistics,
         )

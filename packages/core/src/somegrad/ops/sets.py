@@ -1,0 +1,1 @@
+"""Searching, counting and set ops: unique, searchsorted, bucketize, bincount, histc, isin, kthvalue, ..."""

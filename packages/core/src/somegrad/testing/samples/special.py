@@ -1,0 +1,1 @@
+"""Samples for `somegrad.ops.special`."""
