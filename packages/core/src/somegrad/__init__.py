@@ -154,6 +154,17 @@ _LAZY = {
     "get_autocast_dtype": ("somegrad.amp.autocast_mode", "get_autocast_dtype"),
     "compile": ("somegrad.compile", "compile"),
 }
+# PyTorch's top-level forms of nn functions (`torch.conv2d`), where their arguments are
+# nn.functional's: from somegrad.nn, imported on first use. (`torch.embedding`, `torch.batch_norm`
+# and the losses order or encode their arguments differently, so they are not aliased.)
+_NN_FUNCTIONS = (
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+    "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "dropout", "alpha_dropout",
+    "feature_alpha_dropout", "layer_norm", "group_norm", "rms_norm", "bilinear", "pairwise_distance",
+    "cosine_similarity", "prelu", "rrelu", "rrelu_", "threshold", "threshold_", "hardshrink", "channel_shuffle",
+    "pdist", "celu_", "selu_",
+)  # fmt: skip
+_LAZY.update({name: ("somegrad.nn.functional", name) for name in _NN_FUNCTIONS})
 
 
 def __getattr__(name):

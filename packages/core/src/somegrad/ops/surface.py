@@ -39,12 +39,43 @@ def _declared():
     return [spec for spec in OPS.values() if spec.function is not None]
 
 
+def _inplace_function(name: str):
+    """`somegrad.exp_(x)`: the in-place Tensor method `name` as a function, as PyTorch has them."""
+
+    def inplace(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"`input.{name}(...)`: the in-place variant, written into `input`."
+    return inplace
+
+
+_inplace_functions: dict = {}
+_ALSO_INPLACE = ("fill", "zeros_like", "index_put")  # PyTorch's fill_, zero_ and index_put_
+
+
+def _inplace_exports(spec) -> list:
+    """The in-place variants a unary elementwise op exports as functions (`abs_`, `exp_`, ...)."""
+    unary = spec.kind == "elementwise" and len(spec.inputs) == 1
+    if not (spec.export and (unary or spec.name in _ALSO_INPLACE)):
+        return []
+    out = []
+    for entry in spec.inplace:
+        name = entry[0] if isinstance(entry, tuple) else entry
+        if name not in _inplace_functions:
+            _inplace_functions[name] = _inplace_function(name)
+        out.append((name, _inplace_functions[name]))
+    return out
+
+
 def exports() -> dict:
-    """Every public op function under its name and aliases."""
+    """Every public op function under its name and aliases, and the in-place variants of the
+    unary elementwise ops as functions (`somegrad.exp_(x)`, as PyTorch's)."""
     names: dict = {}
     for spec in _declared():
         exported = [(name, spec.function) for name in (spec.function.__name__, *spec.aliases)] if spec.export else []
         exported += [(fn.__name__, fn) for fn in spec.forms]
+        exported += _inplace_exports(spec)
         for name, fn in exported:
             if name in names and names[name] is not fn:
                 raise ValueError(f"two ops export the name {name!r}: {names[name].__module__} and {spec.name!r}")
