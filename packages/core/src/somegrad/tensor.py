@@ -260,6 +260,96 @@ class Tensor(TensorMethods):
         """This tensor itself (somegrad has no lazy negations to resolve)."""
         return self
 
+    def is_neg(self) -> bool:
+        """False: somegrad's negation is computed, never a lazy view."""
+        return False
+
+    # --- queries PyTorch code asks of a tensor ------------------------------------------------
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative values: False for bool and the unsigned integers."""
+        return self.dtype is not dtypes.bool_ and not self.dtype.name.startswith("uint")
+
+    def is_nonzero(self) -> bool:
+        """Whether the one element is nonzero; RuntimeError for none or several, as PyTorch."""
+        n = self.numel()
+        if n == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if n > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """Whether `other` has this tensor's shape."""
+        return self.shape == tuple(other.shape)
+
+    def nelement(self) -> int:
+        """The number of elements (`numel`)."""
+        return self.numel()
+
+    def ndimension(self) -> int:
+        """The number of dimensions (`ndim`)."""
+        return self.ndim
+
+    @property
+    def itemsize(self) -> int:
+        """The size of one element in bytes (`element_size()`)."""
+        return self.dtype.itemsize
+
+    def storage_offset(self) -> int:
+        """The offset, in elements, of this tensor's first element in the memory it shares with
+        its base (0 for a tensor that owns its memory, or where the backend cannot tell)."""
+        data = self._data
+        base = getattr(data, "base", None)
+        interface = getattr(data, "__array_interface__", None)
+        if base is None or interface is None or getattr(base, "__array_interface__", None) is None:
+            return 0
+        while getattr(base, "base", None) is not None and hasattr(base.base, "__array_interface__"):
+            base = base.base
+        offset = interface["data"][0] - base.__array_interface__["data"][0]
+        return offset // self.dtype.itemsize if offset > 0 else 0
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def is_pinned(self) -> bool:
+        """False: somegrad does not page-lock host memory."""
+        return False
+
+    def pin_memory(self, device=None) -> Tensor:
+        """This tensor (host memory is not page-locked; transfers work without it)."""
+        return self
+
+    def share_memory_(self) -> Tensor:
+        """This tensor (its memory is not moved to shared memory; a no-op kept for PyTorch code)."""
+        return self
+
+    def is_shared(self) -> bool:
+        """False: tensors are not kept in shared memory."""
+        return False
+
+    def get_device(self) -> int:
+        """The device's index: -1 on the CPU, the GPU's ordinal on a GPU."""
+        if self.device.type == "cpu":
+            return -1
+        index = getattr(self.device, "index", None)
+        return 0 if index is None else int(index)
+
+    def new(self, *args, device=None) -> Tensor:
+        """A new tensor of this dtype: `new()` empty (0,), `new(2, 3)` uninitialised of that shape,
+        `new(data)` (a list or tuple) holding that data, `new(tensor)` a copy."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0].to(self.dtype).clone()
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):  # data, as PyTorch reads a sequence
+            return self.new_tensor(list(args[0]), device=device) if args[0] else self.new_empty(0, device=device)
+        return self.new_empty(*args, device=device) if args else self.new_empty(0, device=device)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf tensor keeps its `.grad` after backward (`retain_grad()` was called)."""
+        retained = getattr(self.grad_fn, "retained", None) if self.grad_fn is not None else None
+        return retained is not None and retained() is self
+
     # --- autograd ----------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return this tensor; only floating point tensors can require grad,

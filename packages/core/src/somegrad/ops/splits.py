@@ -304,3 +304,6 @@ hstack = public(HSTACK)(_hstack)
 vstack = public(VSTACK, aliases=("row_stack",))(_vstack)
 dstack = public(DSTACK)(_dstack)
 column_stack = public(COLUMN_STACK)(_column_stack)
+
+
+from somegrad.ops import joins  # noqa: E402, F401  (tile, ravel, fliplr, broadcast_tensors, block_diag, ...)
