@@ -39,10 +39,10 @@ from somegrad.nn.activation import (
     Threshold,
 )
 from somegrad.nn.attention import MultiheadAttention
-from somegrad.nn.container import ModuleDict, ModuleList, Sequential
+from somegrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from somegrad.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from somegrad.nn.distance import CosineSimilarity, PairwiseDistance
-from somegrad.nn.dropout import Dropout
+from somegrad.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from somegrad.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from somegrad.nn.loss import (
     BCELoss,
@@ -56,6 +56,7 @@ from somegrad.nn.loss import (
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
@@ -63,11 +64,13 @@ from somegrad.nn.loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from somegrad.nn.module import Module
 from somegrad.nn.normalization import (
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
@@ -93,6 +96,8 @@ __all__ = [
     "Sequential",
     "ModuleList",
     "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
     "Identity",
     "Linear",
     "Bilinear",
@@ -110,6 +115,7 @@ __all__ = [
     "EmbeddingBag",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
@@ -118,6 +124,11 @@ __all__ = [
     "GroupNorm",
     "RMSNorm",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
     "PairwiseDistance",
     "CosineSimilarity",
     "ReLU",
@@ -167,6 +178,8 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "MultiLabelMarginLoss",
     "models",  # noqa: F405  (lazy: __getattr__ below)
     "parallel",  # noqa: F405
     *rnn.__all__,

@@ -13,10 +13,17 @@ from __future__ import annotations
 import math
 
 import somegrad as sg
-from somegrad.nn import functional_activations, functional_losses, functional_sparse, functional_spatial
+from somegrad.nn import (
+    functional_activations,
+    functional_losses,
+    functional_ranking,
+    functional_sparse,
+    functional_spatial,
+)
 from somegrad.nn.functional_activations import *  # noqa: F403  (relu, elu, prelu, glu, softmax, ...)
 from somegrad.nn.functional_losses import *  # noqa: F403  (cross_entropy, kl_div, triplet_margin_loss, ...)
 from somegrad.nn.functional_losses import p_norm
+from somegrad.nn.functional_ranking import *  # noqa: F403  (multilabel_margin_loss, pdist, ...)
 from somegrad.nn.functional_sparse import *  # noqa: F403  (embedding, embedding_bag, one_hot)
 from somegrad.nn.functional_spatial import *  # noqa: F403  (interpolate, fold, unfold, conv3d, ...)
 from somegrad.ops import nn as _nn_ops
@@ -29,6 +36,12 @@ from somegrad.tensor import Tensor
 
 __all__ = [
     "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "gumbel_softmax",
     "linear",
     "bilinear",
     "layer_norm",
@@ -40,25 +53,132 @@ __all__ = [
     "normalize",
     "scaled_dot_product_attention",
     "cosine_similarity",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
     *functional_activations.__all__,
     *functional_losses.__all__,
+    *functional_ranking.__all__,
     *functional_sparse.__all__,
     *functional_spatial.__all__,
 ]
 
 
 # --- dropout -------------------------------------------------------------------------------------
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+# SELU's negative saturation, -scale * alpha: what alpha dropout sets a dropped unit to (before the affine fix).
+_ALPHA = 1.7580993408473766
+
+
+def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool, op: str) -> Tensor:
+    """Dropout's one recipe, as PyTorch's: the mask per element, or per (sample, channel) with
+    `feature` (shape (N, C, 1, ...)); alpha dropout then keeps the mean and variance of a
+    standard normal input with `a * (x * mask + alpha' * (1 - mask)) + b`."""
+    _check_p(p)
+    if feature and input.ndim < 2:
+        raise RuntimeError(
+            f"{op}: Feature dropout requires at least 2 dimensions in the input, got shape {tuple(input.shape)}"
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+        keep = (sg.rand(shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+        if alpha:
+            a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+            out = input * (keep * a) + (keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p
+        else:
+            out = input * (keep * (1.0 / (1.0 - p)))
+    return input.copy_(out) if inplace else out
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability `p` and scale the rest by 1/(1-p) (training only).
     Draws from the device's generator, so `sg.manual_seed` makes it reproducible."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = sg.rand(input.shape, dtype=input.dtype, device=input.device) >= p
-    return sg.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+        out = input * 0.0
+    else:
+        keep = sg.rand(input.shape, dtype=input.dtype, device=input.device) >= p
+        out = sg.where(keep, input * (1.0 / (1.0 - p)), 0.0)
+    return input.copy_(out) if inplace else out
+
+
+def _unbatched(op, input, batched_dims, inplace, fn):
+    # An unbatched (C, *) input is one sample: its channels are dropped whole, as in PyTorch.
+    if input.ndim == batched_dims - 1:
+        out = fn(input.unsqueeze(0), False).squeeze(0)
+        return input.copy_(out) if inplace else out
+    return fn(input, inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) with probability `p`, scale the rest by 1/(1-p)."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that dropout1d "
+            f"exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, "
+            f"and an optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _unbatched(
+        "dropout1d", input, 3, inplace, lambda x, ip: _dropout(x, p, training, ip, True, False, "dropout1d")
+    )
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability `p`, scale the rest by 1/(1-p). As in
+    PyTorch, a 3D input is read as (N, C, L) (1D channel-wise dropout), not as unbatched."""
+    return _dropout(input, p, training, inplace, True, False, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability `p`, scale the rest by 1/(1-p)."""
+    _check_p(p)
+    if input.ndim == 4:
+        return _unbatched(
+            "dropout3d", input, 5, inplace, lambda x, ip: _dropout(x, p, training, ip, True, False, "dropout3d")
+        )
+    return _dropout(input, p, training, inplace, True, False, "dropout3d")
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped elements go to SELU's saturation value and the output is
+    rescaled so a zero-mean, unit-variance input keeps its mean and variance (training only)."""
+    return _dropout(input, p, training, inplace, False, True, "alpha_dropout")
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of (N, C, *) (the mask is shared over the spatial dims)."""
+    return _dropout(input, p, training, inplace, True, True, "feature_alpha_dropout")
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax (concrete) distribution over `dim`: softmax((logits + g) / tau)
+    with g standard Gumbel noise. With `hard` the result is the one-hot of its argmax, with the
+    soft sample's gradient (the straight-through estimator). `eps` is unused, as in PyTorch."""
+    # -log(E), E ~ Exp(1) = -log(U) with U in (0, 1]: the noise PyTorch draws.
+    uniform = 1.0 - sg.rand(logits.shape, dtype=logits.dtype, device=logits.device)
+    gumbels = -(-uniform.log()).log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = sg.zeros_like(logits).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # --- linear --------------------------------------------------------------------------------------
@@ -249,3 +369,58 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     x1, x2: (N, D) -> (N,) for `dim=1`; the inputs broadcast."""
     dot = (x1 * x2).sum(dim)
     return dot / ((x1 * x1).sum(dim).sqrt().clamp(min=eps) * (x2 * x2).sum(dim).sqrt().clamp(min=eps))
+
+
+# --- the *_with_indices forms: PyTorch's names for the pools that always return (values, indices) -----
+def max_pool1d_with_indices(
+    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> tuple[Tensor, Tensor]:
+    """`max_pool1d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
+    return functional_spatial.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> tuple[Tensor, Tensor]:
+    """`max_pool2d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
+    return functional_spatial.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+) -> tuple[Tensor, Tensor]:
+    """`max_pool3d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
+    return functional_spatial.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
+    """`adaptive_max_pool1d` returning (output, indices)."""
+    return functional_spatial.adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
+    """`adaptive_max_pool2d` returning (output, indices)."""
+    return functional_spatial.adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
+    """`adaptive_max_pool3d` returning (output, indices)."""
+    return functional_spatial.adaptive_max_pool3d(input, output_size, True)
+
+
+def fractional_max_pool2d_with_indices(
+    input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+) -> tuple[Tensor, Tensor]:
+    """`fractional_max_pool2d` returning (output, indices)."""
+    return functional_spatial.fractional_max_pool2d(
+        input, kernel_size, output_size, output_ratio, True, _random_samples
+    )
+
+
+def fractional_max_pool3d_with_indices(
+    input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+) -> tuple[Tensor, Tensor]:
+    """`fractional_max_pool3d` returning (output, indices)."""
+    return functional_spatial.fractional_max_pool3d(
+        input, kernel_size, output_size, output_ratio, True, _random_samples
+    )

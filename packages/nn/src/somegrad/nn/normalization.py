@@ -1,4 +1,4 @@
-"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `InstanceNorm1d/2d/3d`, `LayerNorm`,
+"""Normalisation layers: `BatchNorm1d/2d/3d`, `InstanceNorm1d/2d/3d`, `LayerNorm`,
 `GroupNorm`, `RMSNorm`, `LocalResponseNorm`."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from somegrad.nn.module import Module
 __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",
@@ -108,6 +109,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) per channel."""
 
     _expected_dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) per channel (volumes, video)."""
+
+    _expected_dims = (5,)
 
 
 class _InstanceNorm(_BatchNorm):
