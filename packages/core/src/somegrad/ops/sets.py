@@ -74,7 +74,8 @@ def _unique_impl(x, dim, sort, return_inverse, return_counts):
     n = keys.shape[0]
     order = None
     if sort and n:
-        order = ops.argsort(keys, stable=True) if dim is None else _lexsort_rows(keys)
+        ordered = keys.to(dtypes.uint8) if keys.dtype is dtypes.bool_ else keys  # not every backend sorts bools
+        order = ops.argsort(ordered, stable=True) if dim is None else _lexsort_rows(ordered)
         keys = keys[order]
     starts = _groups(keys, dim is not None)
     where = ops.nonzero(starts).reshape(-1)
@@ -309,7 +310,7 @@ HISTC = _composite("histc", ("input",), lambda x, bins, min, max: ((bins,), x.dt
 def histc(input, bins=100, min=0, max=0):
     """The histogram of `input` (any shape, floating): `bins` equal-width bins over [min, max]
     (the data's own range where min == max); elements outside are ignored. -> (bins,)."""
-    if not input.dtype.is_floating_point:
+    if input.dtype.kind != "float":
         raise UnsupportedDTypeError(f"\"histogram_cpu\" not implemented for '{input.dtype.name}'")
     if int(bins) <= 0:
         raise ArgumentError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
@@ -446,13 +447,13 @@ def msort(input):
 
 # --- the top-level Tensor queries (plain functions, as PyTorch's torch.is_* are) ----------------
 def is_floating_point(input) -> bool:
-    """Whether `input`'s dtype is a floating-point one."""
-    return input.dtype.is_floating_point
+    """Whether `input`'s dtype is a floating-point one (not complex, as PyTorch)."""
+    return input.is_floating_point()
 
 
 def is_complex(input) -> bool:
     """Whether `input`'s dtype is a complex one."""
-    return input.dtype.is_complex
+    return input.is_complex()
 
 
 def is_signed(input) -> bool:
