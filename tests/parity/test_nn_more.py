@@ -273,3 +273,84 @@ ERRORS = [
 def test_errors(index):
     call, inputs = ERRORS[index]
     check_error(call, inputs)
+
+
+# --- lazy modules: materialised at the first call, then the eager layer ----------------------------
+def _dry_run(make, shape):
+    def build(lib):
+        module = make(lib)
+        module(lib.zeros(shape))
+        return module
+
+    return build
+
+
+LAZY = [
+    ("LazyLinear", lambda lib: lib.nn.LazyLinear(5), (2, 3), "Linear"),
+    ("LazyLinear-nobias-3d", lambda lib: lib.nn.LazyLinear(4, bias=False), (2, 3, 6), "Linear"),
+    ("LazyConv1d", lambda lib: lib.nn.LazyConv1d(4, 3, padding=1), (2, 3, 7), "Conv1d"),
+    ("LazyConv1d-unbatched", lambda lib: lib.nn.LazyConv1d(4, 2), (3, 7), "Conv1d"),
+    ("LazyConv2d", lambda lib: lib.nn.LazyConv2d(6, 3, stride=2, groups=2), (2, 4, 7, 7), "Conv2d"),
+    ("LazyConv3d", lambda lib: lib.nn.LazyConv3d(2, 2, bias=False), (1, 3, 4, 4, 4), "Conv3d"),
+    ("LazyConvTranspose1d", lambda lib: lib.nn.LazyConvTranspose1d(4, 3, stride=2), (2, 3, 5), "ConvTranspose1d"),
+    ("LazyConvTranspose2d", lambda lib: lib.nn.LazyConvTranspose2d(4, 3, groups=2), (2, 6, 4, 4), "ConvTranspose2d"),
+    ("LazyConvTranspose3d", lambda lib: lib.nn.LazyConvTranspose3d(2, 2), (1, 3, 3, 3, 3), "ConvTranspose3d"),
+    ("LazyBatchNorm1d", lambda lib: lib.nn.LazyBatchNorm1d(), (4, 3), "BatchNorm1d"),
+    ("LazyBatchNorm2d", lambda lib: lib.nn.LazyBatchNorm2d(momentum=None), (2, 3, 4, 4), "BatchNorm2d"),
+    ("LazyBatchNorm3d", lambda lib: lib.nn.LazyBatchNorm3d(affine=False), (2, 3, 2, 3, 3), "BatchNorm3d"),
+    ("LazyInstanceNorm1d", lambda lib: lib.nn.LazyInstanceNorm1d(affine=True), (2, 3, 5), "InstanceNorm1d"),
+    ("LazyInstanceNorm2d", lambda lib: lib.nn.LazyInstanceNorm2d(), (2, 3, 4, 4), "InstanceNorm2d"),
+    (
+        "LazyInstanceNorm3d",
+        lambda lib: lib.nn.LazyInstanceNorm3d(affine=True, track_running_stats=True),
+        (2, 3, 2, 3, 3),
+        "InstanceNorm3d",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, make, shape, becomes", LAZY, ids=[item[0] for item in LAZY])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lazy_module(name, make, shape, becomes, dtype):
+    check_module(ModuleCase(name, _dry_run(make, shape), [shape]), dtype)
+
+
+@pytest.mark.parametrize("name, make, shape, becomes", LAZY, ids=[item[0] for item in LAZY])
+def test_lazy_module_lifecycle(name, make, shape, becomes):
+    t_mod, s_mod = make(torch), make(sg)
+    assert repr(s_mod) == repr(t_mod)
+    assert list(s_mod.state_dict()) == list(t_mod.state_dict())
+    assert s_mod.has_uninitialized_params() == t_mod.has_uninitialized_params()
+    held = dict(s_mod.named_parameters())
+    t_mod(torch.zeros(shape))
+    s_mod(sg.zeros(shape))
+    assert type(s_mod).__name__ == type(t_mod).__name__ == becomes
+    assert repr(s_mod) == repr(t_mod)
+    t_state, s_state = t_mod.state_dict(), s_mod.state_dict()
+    assert list(s_state) == list(t_state)
+    for key in t_state:
+        assert tuple(s_state[key].shape) == tuple(t_state[key].shape), key
+        assert s_state[key].dtype.name == str(t_state[key].dtype).removeprefix("torch."), key
+    for key, param in s_mod.named_parameters():
+        assert type(param) is sg.nn.Parameter and param is held[key]  # materialised in place
+
+
+@pytest.mark.parametrize("name, make, shape, becomes", LAZY, ids=[item[0] for item in LAZY])
+def test_lazy_module_loads_a_state_dict(name, make, shape, becomes):
+    torch.manual_seed(0)
+    t_mod = make(torch)
+    t_mod(torch.zeros(shape))
+    t_mod.train(False)
+    s_mod = make(sg)
+    s_mod.load_state_dict({k: sg.tensor(v.numpy()) for k, v in t_mod.state_dict().items()})
+    s_mod.train(False)
+    x = np.random.default_rng(2).normal(size=shape).astype(np.float32)
+    got = s_mod(sg.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, t_mod(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert type(s_mod).__name__ == becomes
+
+
+def test_lazy_errors():
+    check_error(lambda lib, x: lib.nn.LazyConv2d(4, 3, groups=2)(x), [(1, 3, 5, 5)])
+    check_error(lambda lib, x: lib.nn.LazyConv2d(4, 3)(x), [(5, 5)])
+    assert repr(sg.nn.UninitializedParameter()) == repr(torch.nn.UninitializedParameter())

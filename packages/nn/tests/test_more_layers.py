@@ -249,3 +249,45 @@ def test_batchnorm3d_normalises_per_channel():
     np.testing.assert_allclose(y.mean((0, 2, 3, 4)), 0.0, atol=1e-5)
     np.testing.assert_allclose(y.var((0, 2, 3, 4)), 1.0, rtol=1e-3)
     assert int(bn.num_batches_tracked.item()) == 1
+
+
+# --- lazy modules --------------------------------------------------------------------------------
+def test_lazy_model_materialises_at_the_first_call_and_trains():
+    model = nn.Sequential(nn.LazyConv2d(4, 3), nn.LazyBatchNorm2d(), nn.ReLU(), nn.Flatten(), nn.LazyLinear(2))
+    assert isinstance(model[0].weight, nn.UninitializedParameter)
+    assert isinstance(model[1].running_mean, nn.UninitializedBuffer)
+    model.double()  # before the first call: the placeholders take the dtype
+    held = model[4].weight
+    out = model(sg.randn(2, 3, 6, 6, dtype=sg.float64))
+    assert out.shape == (2, 2) and out.dtype == sg.float64
+    assert [type(m).__name__ for m in model] == ["Conv2d", "BatchNorm2d", "ReLU", "Flatten", "Linear"]
+    assert model[4].weight is held and type(held) is nn.Parameter and held.shape == (2, 64)
+    assert model[1].running_mean.shape == (4,) and model[1].running_mean.dtype == sg.float64
+    assert int(model[1].num_batches_tracked.item()) == 1
+    # initialised as the eager layers: Linear's U(-1/sqrt(64), 1/sqrt(64))
+    assert np.abs(held.detach().numpy()).max() <= 1 / 8
+    optimizer = sg.optim.SGD(model.parameters(), lr=0.1)
+    before = held.detach().numpy().copy()
+    model(sg.randn(2, 3, 6, 6, dtype=sg.float64)).sum().backward()
+    optimizer.step()
+    assert not np.allclose(before, held.detach().numpy())
+
+
+def test_lazy_module_load_state_dict_materialises():
+    source = nn.LazyLinear(3)
+    source(sg.randn(2, 5))
+    target = nn.LazyLinear(3)
+    target.load_state_dict(source.state_dict())
+    assert target.in_features == 5 and target.weight.shape == (3, 5)
+    x = sg.randn(4, 5)
+    np.testing.assert_allclose(target(x).detach().numpy(), source(x).detach().numpy())
+    assert type(target) is nn.Linear
+
+
+def test_lazy_errors_and_reprs():
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.LazyConv1d(4, 3, groups=2)(sg.randn(1, 3, 5))
+    with pytest.raises(RuntimeError, match="Expected 3D"):
+        nn.LazyConv2d(4, 3)(sg.randn(5, 5))
+    assert repr(nn.LazyLinear(4)) == "LazyLinear(in_features=0, out_features=4, bias=True)"
+    assert repr(nn.LazyLinear(4).weight) == "<UninitializedParameter>"

@@ -7,7 +7,7 @@ changing imports, and a state dict's keys are PyTorch's for the same model:
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 """
 
-from somegrad.nn import functional, init, rnn, transformer, upsampling, utils  # noqa: E402
+from somegrad.nn import functional, init, lazy, rnn, transformer, upsampling, utils  # noqa: E402
 from somegrad.nn.activation import (
     CELU,
     ELU,
@@ -43,6 +43,7 @@ from somegrad.nn.container import ModuleDict, ModuleList, ParameterDict, Paramet
 from somegrad.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from somegrad.nn.distance import CosineSimilarity, PairwiseDistance
 from somegrad.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from somegrad.nn.lazy import *  # noqa: F403
 from somegrad.nn.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from somegrad.nn.loss import (
     BCELoss,
@@ -182,6 +183,7 @@ __all__ = [
     "MultiLabelMarginLoss",
     "models",  # noqa: F405  (lazy: __getattr__ below)
     "parallel",  # noqa: F405
+    *lazy.__all__,
     *rnn.__all__,
     *transformer.__all__,
     *upsampling.__all__,
