@@ -192,3 +192,97 @@ ERRORS = [
 @pytest.mark.parametrize("call,inputs", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_error(call, inputs):
     check_error(call, inputs)
+
+
+# --- gcd, lcm, ldexp, frexp, nextafter, logspace, iinfo, finfo -------------------------------------
+A_INT = np.array([[12, -18, 0, 7, 0], [100, 35, -9, 1, 5]])
+B_INT = np.array([8, 24, 0, -21, 5])
+FREXP_EDGES = np.array([0.0, -0.0, 1.0, 0.75, -3.5, 1e-30, 1e30, 2.0**-126, INF, -INF, NAN])
+AFTER_FROM = np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0, INF, -INF, 1.0, NAN, 2.0, 2.0, 1e-30, 3e38])
+AFTER_TO = np.array([2.0, -2.0, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 3.0, 0.0, INF])
+
+NUMBERS = [
+    Case("gcd", lambda lib, a, b: lib.gcd(a, b), [A_INT, B_INT], grad=False),
+    Case("gcd-method", lambda lib, a, b: a.gcd(b), [A_INT, B_INT], grad=False),
+    Case("gcd-inplace", lambda lib, a, b: a.clone().gcd_(b), [A_INT, B_INT], grad=False),
+    Case("gcd-int32", lambda lib, a, b: lib.gcd(a.int(), b.int()), [A_INT * 7, B_INT * 3], grad=False),
+    Case("gcd-fibonacci", lambda lib, a, b: lib.gcd(a, b), [np.array([832040, 1]), np.array([514229, 0])], grad=False),
+    Case("lcm", lambda lib, a, b: lib.lcm(a, b), [A_INT, B_INT], grad=False),
+    Case("lcm-method", lambda lib, a, b: a.lcm(b), [A_INT, B_INT], grad=False),
+    Case("lcm-inplace", lambda lib, a, b: a.clone().lcm_(b), [A_INT, B_INT], grad=False),
+    # PyTorch's ldexp derivative takes 2 ** other in the integer dtype (0 for negative exponents),
+    # so the gradient is compared for non-negative ones and the values for negative ones
+    Case("ldexp", lambda lib, x, e: lib.ldexp(x, e), [(3, 5), B_INT % 7]),
+    Case("ldexp-negative", lambda lib, x, e: lib.ldexp(x, e), [(3, 5), B_INT % 7 - 3], grad=False),
+    Case("ldexp-float-exponent", lambda lib, x, e: lib.ldexp(x, e), [(3, 4), (4,)]),
+    Case("ldexp-method", lambda lib, x, e: x.ldexp(e), [(2, 5), B_INT % 5]),
+    Case("ldexp-inplace", lambda lib, x, e: x.clone().ldexp_(e), [(2, 5), B_INT % 5]),
+    Case("ldexp-int", lambda lib, x, e: lib.ldexp(x, e), [A_INT, B_INT % 4], dtypes=("float32",)),
+    Case("frexp", lambda lib, x: lib.frexp(x), [(3, 4)], low=-100.0, high=100.0, grad=False),
+    Case("frexp-edges", lambda lib, x: lib.frexp(x), [FREXP_EDGES], grad=False),
+    Case("frexp-method", lambda lib, x: tuple(x.frexp()), [(3, 4)], grad=False),
+    Case("frexp-fields", lambda lib, x: (lib.frexp(x).mantissa, lib.frexp(x).exponent), [(3,)], grad=False),
+    Case("nextafter", lambda lib, a, b: lib.nextafter(a, b), [AFTER_FROM, AFTER_TO], grad=False),
+    Case("nextafter-bcast", lambda lib, a, b: lib.nextafter(a, b), [(3, 4), (4,)], grad=False),
+    Case("nextafter-method", lambda lib, a, b: a.nextafter(b), [(3, 4), (3, 4)], grad=False),
+    Case("nextafter-inplace", lambda lib, a, b: a.clone().nextafter_(b), [(3, 4), (3, 4)], grad=False),
+    Case("logspace", lambda lib: lib.logspace(0, 3, 4), [], grad=False),
+    Case("logspace-base", lambda lib: lib.logspace(-1, 1, 5, base=2), [], grad=False),
+    Case("logspace-dtype", lambda lib: lib.logspace(-2, 2, 7, dtype=lib.float64), [], grad=False),
+    Case("logspace-one", lambda lib: lib.logspace(2, 5, 1), [], grad=False),
+]
+
+
+@pytest.mark.parametrize("case", NUMBERS, ids=str)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_numbers(case, dtype):
+    check(case, dtype)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo(name):
+    import torch
+
+    import somegrad as sg
+    from somegrad.ops.special_numbers import finfo
+
+    ours, theirs = finfo(getattr(sg, name)), torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo(name):
+    import torch
+
+    import somegrad as sg
+    from somegrad.ops.special_numbers import iinfo
+
+    ours, theirs = iinfo(getattr(sg, name)), torch.iinfo(getattr(torch, name))
+    assert (ours.bits, ours.min, ours.max) == (theirs.bits, theirs.min, theirs.max)
+
+
+def test_info_errors():
+    import somegrad as sg
+    from somegrad.ops.special_numbers import finfo, iinfo
+
+    with pytest.raises(TypeError):
+        finfo(sg.int32)
+    with pytest.raises(TypeError):
+        iinfo(sg.float32)
+    assert finfo().dtype == "float32"
+
+
+NUMBER_ERRORS = [
+    ("gcd-float", lambda lib, a, b: lib.gcd(a, b), [(3,), (3,)]),
+    ("lcm-float", lambda lib, a, b: lib.lcm(a, b), [(3,), (3,)]),
+    ("gcd-broadcast", lambda lib, a, b: lib.gcd(a, b), [A_INT, np.array([1, 2])]),
+    ("frexp-int", lambda lib, a: lib.frexp(a), [A_INT]),
+    ("nextafter-broadcast", lambda lib, a, b: lib.nextafter(a, b), [(3,), (4,)]),
+    ("logspace-negative-steps", lambda lib: lib.logspace(0, 1, -1), []),
+]
+
+
+@pytest.mark.parametrize("call,inputs", [e[1:] for e in NUMBER_ERRORS], ids=[e[0] for e in NUMBER_ERRORS])
+def test_number_error(call, inputs):
+    check_error(call, inputs)

@@ -486,3 +486,7 @@ def positive(input):
 def rsub(input, other, *, alpha=1):
     """`other - alpha * input` (sub with the operands swapped), broadcasting; `other` may be a number."""
     return apply(RSUB, tuple(_operands("rsub", input, other)), {"alpha": alpha})
+
+
+# the number-theoretic and float-format functions live beside these (importing declares them)
+from somegrad.ops import special_numbers  # noqa: E402, F401

@@ -347,3 +347,6 @@ def _rsub_samples():
         name="public-number",
         call=lambda x: _sg().rsub(x, 3.0),
     )
+
+
+from somegrad.testing.samples import special_numbers  # noqa: E402, F401  (gcd, lcm, ldexp, frexp, nextafter)
