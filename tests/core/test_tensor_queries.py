@@ -109,3 +109,32 @@ def test_searchsorted_large_is_vectorised_and_right():
     np.testing.assert_array_equal(
         sg.bucketize(sg.tensor(v), sg.tensor(seq), right=True).numpy(), np.searchsorted(seq, v, "right")
     )
+
+
+def test_in_place_shape_changes_keep_sharing_memory():
+    x = sg.zeros(2, 1, 3)
+    alias = x.reshape(6)
+    assert x.squeeze_() is x and x.shape == (2, 3)
+    x.unsqueeze_(0)
+    assert x.shape == (1, 2, 3)
+    x.squeeze_(0).transpose_(0, 1)
+    assert x.shape == (3, 2)
+    x.t_()
+    assert x.shape == (2, 3)
+    x.swapaxes_(0, 1).swapdims_(1, 0)
+    x.add_(1.0)
+    np.testing.assert_array_equal(alias.numpy(), np.ones(6))  # the old view sees the write
+
+
+def test_in_place_shape_changes_record_the_graph():
+    leaf = sg.arange(6.0).reshape(2, 3).requires_grad_()
+    y = leaf * 2
+    y.t_()
+    assert y.shape == (3, 2)
+    (y * sg.tensor([[1.0, 10.0]])).sum().backward()
+    np.testing.assert_array_equal(leaf.grad.numpy(), [[2, 2, 2], [20, 20, 20]])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        leaf.unsqueeze_(0)
+    with sg.no_grad():
+        leaf.unsqueeze_(0)
+    assert leaf.shape == (1, 2, 3)

@@ -360,3 +360,41 @@ def test_kthvalue_trains_a_parameter():
     p = nn.Parameter(sg.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, 6.0]]))
     sg.kthvalue(p, 2, dim=1).values.sum().backward()
     np.testing.assert_array_equal(p.grad.numpy(), [[0, 0, 1], [0, 1, 0]])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda x: x.squeeze_(),
+        lambda x: x.squeeze_(1),
+        lambda x: x.unsqueeze_(-1),
+        lambda x: x.transpose_(0, 2),
+        lambda x: x.swapaxes_(0, 1),
+        lambda x: x.swapdims_(2, 1),
+        lambda x: x.squeeze_().t_(),
+    ],
+)
+def test_in_place_shape_changes(change):
+    import torch
+
+    import somegrad as sg
+
+    host = np.arange(6.0).reshape(2, 1, 3)
+    results = []
+    for lib in (torch, sg):
+        leaf = lib.tensor(host, requires_grad=True)
+        y = leaf * 1.5
+        out = change(y)
+        assert out is y
+        weights = lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape)))
+        (y * weights).sum().backward()
+        results.append((tuple(y.shape), y.detach().numpy().copy(), leaf.grad.numpy().copy()))
+    (ts, tv, tg), (ss, sv, sgrad) = results
+    assert ss == ts
+    np.testing.assert_allclose(sv, tv)
+    np.testing.assert_allclose(sgrad, tg)
+
+
+@pytest.mark.parametrize("name", ["squeeze_", "t_"])
+def test_in_place_shape_change_of_a_leaf_is_refused(name):
+    check_error(lambda lib, x: getattr(x.requires_grad_(), name)(), [(2, 1)])

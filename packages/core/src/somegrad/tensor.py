@@ -344,6 +344,46 @@ class Tensor(TensorMethods):
             return self.new_tensor(list(args[0]), device=device) if args[0] else self.new_empty(0, device=device)
         return self.new_empty(*args, device=device) if args else self.new_empty(0, device=device)
 
+    # --- in-place shape changes: this tensor becomes the view the out-of-place op returns --------
+    def _rebind(self, op, view: Tensor) -> Tensor:
+        """Make this tensor `view` (a view of its own memory, so other views still share it),
+        recording the shape change in the graph as PyTorch's squeeze_ and friends do."""
+        from somegrad.autograd.grad_mode import is_grad_enabled
+
+        if is_grad_enabled() and self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
+                    "do it under somegrad.no_grad() or on a clone()"
+                )
+            self.grad_fn = view.grad_fn
+        self._data = view._data
+        return self
+
+    def squeeze_(self, dim=None) -> Tensor:
+        """Remove the size-1 dims (or `dim`) in place: (2, 1, 3) -> (2, 3)."""
+        return self._rebind("squeeze_", self.squeeze() if dim is None else self.squeeze(dim))
+
+    def unsqueeze_(self, dim) -> Tensor:
+        """Insert a size-1 dim at `dim` in place: (2, 3) with dim 1 -> (2, 1, 3)."""
+        return self._rebind("unsqueeze_", self.unsqueeze(dim))
+
+    def transpose_(self, dim0, dim1) -> Tensor:
+        """Swap dims `dim0` and `dim1` in place."""
+        return self._rebind("transpose_", self.transpose(dim0, dim1))
+
+    def swapaxes_(self, axis0, axis1) -> Tensor:
+        """`transpose_`, NumPy's name."""
+        return self._rebind("swapaxes_", self.transpose(axis0, axis1))
+
+    def swapdims_(self, dim0, dim1) -> Tensor:
+        """`transpose_`, another name."""
+        return self._rebind("swapdims_", self.transpose(dim0, dim1))
+
+    def t_(self) -> Tensor:
+        """Transpose a matrix in place (0-d and 1-d tensors as they are); more than 2 dims is an error."""
+        return self._rebind("t_", self.t())
+
     @property
     def retains_grad(self) -> bool:
         """Whether this non-leaf tensor keeps its `.grad` after backward (`retain_grad()` was called)."""
