@@ -372,48 +372,53 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 # --- the *_with_indices forms: PyTorch's names for the pools that always return (values, indices) -----
+def _pair(result) -> tuple[Tensor, Tensor]:
+    output, indices = result
+    return output, indices
+
+
 def max_pool1d_with_indices(
     input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ) -> tuple[Tensor, Tensor]:
     """`max_pool1d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
-    return functional_spatial.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _pair(functional_spatial.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True))
 
 
 def max_pool2d_with_indices(
     input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ) -> tuple[Tensor, Tensor]:
     """`max_pool2d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
-    return functional_spatial.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _pair(functional_spatial.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True))
 
 
 def max_pool3d_with_indices(
     input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ) -> tuple[Tensor, Tensor]:
     """`max_pool3d` returning (output, indices) whatever `return_indices` says, as PyTorch's."""
-    return functional_spatial.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _pair(functional_spatial.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True))
 
 
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
     """`adaptive_max_pool1d` returning (output, indices)."""
-    return functional_spatial.adaptive_max_pool1d(input, output_size, True)
+    return _pair(functional_spatial.adaptive_max_pool1d(input, output_size, True))
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
     """`adaptive_max_pool2d` returning (output, indices)."""
-    return functional_spatial.adaptive_max_pool2d(input, output_size, True)
+    return _pair(functional_spatial.adaptive_max_pool2d(input, output_size, True))
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size, return_indices=False) -> tuple[Tensor, Tensor]:
     """`adaptive_max_pool3d` returning (output, indices)."""
-    return functional_spatial.adaptive_max_pool3d(input, output_size, True)
+    return _pair(functional_spatial.adaptive_max_pool3d(input, output_size, True))
 
 
 def fractional_max_pool2d_with_indices(
     input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
 ) -> tuple[Tensor, Tensor]:
     """`fractional_max_pool2d` returning (output, indices)."""
-    return functional_spatial.fractional_max_pool2d(
-        input, kernel_size, output_size, output_ratio, True, _random_samples
+    return _pair(
+        functional_spatial.fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
     )
 
 
@@ -421,6 +426,6 @@ def fractional_max_pool3d_with_indices(
     input: Tensor, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
 ) -> tuple[Tensor, Tensor]:
     """`fractional_max_pool3d` returning (output, indices)."""
-    return functional_spatial.fractional_max_pool3d(
-        input, kernel_size, output_size, output_ratio, True, _random_samples
+    return _pair(
+        functional_spatial.fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
     )

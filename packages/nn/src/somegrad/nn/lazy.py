@@ -13,9 +13,12 @@ into that layer (`LazyLinear` becomes `Linear`):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import somegrad as sg
 from somegrad.nn.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from somegrad.nn.linear import Linear
+from somegrad.nn.module import Module
 from somegrad.nn.normalization import (
     BatchNorm1d,
     BatchNorm2d,
@@ -109,7 +112,17 @@ def _uninitialized(value) -> bool:
     return isinstance(value, (UninitializedParameter, UninitializedBuffer))
 
 
-class LazyModuleMixin:
+# The mixin comes before a Module subclass; to the type checker it is one.
+_MixinBase: Any = Module if TYPE_CHECKING else object
+
+
+def _fill(tensor: Any, shape) -> None:
+    """Materialise `tensor` with `shape` if it is still a placeholder."""
+    if _uninitialized(tensor):
+        tensor.materialize(tuple(shape))
+
+
+class LazyModuleMixin(_MixinBase):
     """Mixed in before a layer class: the first call runs `initialize_parameters(*input)` (which
     materialises the placeholders and calls `reset_parameters`), then the module becomes
     `cls_to_become`. Loading a state dict materialises the placeholders with the loaded shapes."""
@@ -179,9 +192,8 @@ class LazyLinear(LazyModuleMixin, Linear):
         if not self.has_uninitialized_params():
             return
         self.in_features = input.shape[-1]
-        self.weight.materialize((self.out_features, self.in_features))
-        if self.bias is not None:
-            self.bias.materialize((self.out_features,))
+        _fill(self.weight, (self.out_features, self.in_features))
+        _fill(self.bias, (self.out_features,))
         self.reset_parameters()
 
 
@@ -218,9 +230,8 @@ class _LazyConvMixin(LazyModuleMixin):
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
         else:
             shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-        self.weight.materialize(shape)
-        if self.bias is not None:
-            self.bias.materialize((self.out_channels,))
+        _fill(self.weight, shape)
+        _fill(self.bias, (self.out_channels,))
         self.reset_parameters()
 
 
@@ -312,8 +323,7 @@ class _LazyNormMixin(LazyModuleMixin):
             return
         self.num_features = input.shape[1]
         for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
-            if _uninitialized(tensor):
-                tensor.materialize((self.num_features,))
+            _fill(tensor, (self.num_features,))
         self.reset_parameters()
 
 
