@@ -286,3 +286,65 @@ NUMBER_ERRORS = [
 @pytest.mark.parametrize("call,inputs", [e[1:] for e in NUMBER_ERRORS], ids=[e[0] for e in NUMBER_ERRORS])
 def test_number_error(call, inputs):
     check_error(call, inputs)
+
+
+# --- kron, cdist, dist, trapezoid, cumulative_trapezoid --------------------------------------------
+X_SPACING = np.array([0.0, 0.5, 1.5, 1.75, 3.0])
+
+PRODUCTS = [
+    Case("kron-2d", lambda lib, a, b: lib.kron(a, b), [(2, 3), (3, 2)]),
+    Case("kron-1d", lambda lib, a, b: lib.kron(a, b), [(3,), (4,)]),
+    Case("kron-mixed-ndim", lambda lib, a, b: lib.kron(a, b), [(2, 2), (2, 3, 2)]),
+    Case("kron-method", lambda lib, a, b: a.kron(b), [(2, 1, 3), (1, 2, 2)]),
+    Case("kron-int", lambda lib, a, b: lib.kron(a, b), [INTS, POSITIVE_INTS[:1]], grad=False),
+    Case("cdist", lambda lib, a, b: lib.cdist(a, b), [(4, 3), (5, 3)]),
+    Case("cdist-p1", lambda lib, a, b: lib.cdist(a, b, p=1), [(4, 3), (5, 3)]),
+    Case("cdist-p3", lambda lib, a, b: lib.cdist(a, b, p=3.0), [(4, 3), (5, 3)]),
+    Case("cdist-pinf", lambda lib, a, b: lib.cdist(a, b, p=INF), [(4, 3), (5, 3)]),
+    Case("cdist-p0", lambda lib, a, b: lib.cdist(a, b, p=0), [(4, 3), (5, 3)], grad=False),
+    Case("cdist-batched", lambda lib, a, b: lib.cdist(a, b), [(2, 4, 3), (1, 5, 3)]),
+    Case("cdist-same", lambda lib, a: lib.cdist(a, a), [(4, 3)]),  # zero distances: gradient 0 there
+    Case(
+        "cdist-mode", lambda lib, a, b: lib.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"), [(3, 2), (2, 2)]
+    ),
+    Case("dist", lambda lib, a, b: lib.dist(a, b), [(3, 4), (4,)]),
+    Case("dist-p1", lambda lib, a, b: lib.dist(a, b, 1), [(3, 4), (3, 4)]),
+    Case("dist-pinf", lambda lib, a, b: a.dist(b, p=INF), [(3, 4), (3, 4)]),
+    Case("dist-p3", lambda lib, a, b: a.dist(b, 3), [(3, 4), (3, 4)]),
+    Case("trapezoid", lambda lib, y: lib.trapezoid(y), [(3, 5)]),
+    Case("trapezoid-dx", lambda lib, y: lib.trapezoid(y, dx=0.25), [(3, 5)]),
+    Case("trapezoid-dim0", lambda lib, y: lib.trapezoid(y, dim=0), [(5, 3)]),
+    Case("trapezoid-x", lambda lib, y, x: lib.trapezoid(y, x), [(3, 5), X_SPACING]),
+    Case("trapezoid-x-full", lambda lib, y, x: lib.trapezoid(y, x, dim=0), [(4, 3), (4, 3)]),
+    Case("trapezoid-int", lambda lib, y: lib.trapezoid(y), [INTS], grad=False),
+    Case("trapz", lambda lib, y, x: lib.trapz(y, x), [(3, 5), X_SPACING]),
+    Case("trapz-dx", lambda lib, y: lib.trapz(y, dx=2.0), [(3, 5)]),
+    Case("cumulative_trapezoid", lambda lib, y: lib.cumulative_trapezoid(y), [(3, 5)]),
+    Case("cumulative_trapezoid-x", lambda lib, y, x: lib.cumulative_trapezoid(y, x), [(3, 5), X_SPACING]),
+    Case("cumulative_trapezoid-dim0", lambda lib, y: lib.cumulative_trapezoid(y, dx=0.5, dim=0), [(5, 3)]),
+    Case("cumulative_trapezoid-3d", lambda lib, y: lib.cumulative_trapezoid(y, dim=1), [(2, 4, 3)]),
+]
+
+
+@pytest.mark.parametrize("case", PRODUCTS, ids=str)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_products(case, dtype):
+    check(case, dtype)
+
+
+PRODUCT_ERRORS = [
+    ("cdist-1d", lambda lib, a, b: lib.cdist(a, b), [(3,), (3,)]),
+    ("cdist-columns", lambda lib, a, b: lib.cdist(a, b), [(3, 2), (3, 4)]),
+    ("cdist-negative-p", lambda lib, a, b: lib.cdist(a, b, p=-1), [(3, 2), (3, 2)]),
+    ("cdist-int", lambda lib, a: lib.cdist(a, a), [INTS]),
+    ("dist-broadcast", lambda lib, a, b: lib.dist(a, b), [(3,), (4,)]),
+    ("trapezoid-x-length", lambda lib, y, x: lib.trapezoid(y, x), [(3, 5), np.array([0.0, 1.0])]),
+    ("trapezoid-dim", lambda lib, y: lib.trapezoid(y, dim=2), [(3, 5)]),
+    ("trapezoid-number-x", lambda lib, y: lib.trapezoid(y, 0.5), [(3, 5)]),
+    ("cumulative_trapezoid-x-length", lambda lib, y, x: lib.cumulative_trapezoid(y, x), [(3, 5), np.array([0.0])]),
+]
+
+
+@pytest.mark.parametrize("call,inputs", [e[1:] for e in PRODUCT_ERRORS], ids=[e[0] for e in PRODUCT_ERRORS])
+def test_product_error(call, inputs):
+    check_error(call, inputs)

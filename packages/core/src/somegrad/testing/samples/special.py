@@ -349,4 +349,4 @@ def _rsub_samples():
     )
 
 
-from somegrad.testing.samples import special_numbers  # noqa: E402, F401  (gcd, lcm, ldexp, frexp, nextafter)
+from somegrad.testing.samples import special_numbers, special_products  # noqa: E402, F401
