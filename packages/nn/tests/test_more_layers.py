@@ -291,3 +291,24 @@ def test_lazy_errors_and_reprs():
         nn.LazyConv2d(4, 3)(sg.randn(5, 5))
     assert repr(nn.LazyLinear(4)) == "LazyLinear(in_features=0, out_features=4, bias=True)"
     assert repr(nn.LazyLinear(4).weight) == "<UninitializedParameter>"
+
+
+@pytest.mark.parametrize(
+    "fn", [F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout]
+)
+@pytest.mark.parametrize("shape", [(4, 3, 5), (3, 2, 2, 2), (6, 5)])
+def test_inplace_dropout_keeps_the_gradient(fn, shape):
+    if fn is F.dropout1d and len(shape) == 4:
+        pytest.skip("dropout1d takes 2D or 3D input")
+    x = sg.randn(*shape, dtype=sg.float64, requires_grad=True)
+    y = x * 1.0
+    assert fn(y, 0.4, True, True) is y
+    (y * 3.0).sum().backward()
+    # the gradient of an affine function of x: the mask's scale where kept, 0 where dropped
+    scale = x.grad.numpy() / 3.0
+    values = np.unique(np.round(scale, 12))
+    assert len(values) == 2 and 0.0 in values
+    if fn in (F.dropout1d, F.dropout3d, F.dropout2d, F.feature_alpha_dropout):
+        lead = 1 if (fn is F.dropout1d and len(shape) == 2) or (fn is F.dropout3d and len(shape) == 4) else 2
+        per_channel = scale.reshape(*shape[:lead], -1)
+        assert np.all(per_channel.min(-1) == per_channel.max(-1))

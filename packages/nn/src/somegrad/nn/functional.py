@@ -79,9 +79,11 @@ def _check_p(p):
 _ALPHA = 1.7580993408473766
 
 
-def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool, op: str) -> Tensor:
+def _dropout(
+    input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool, op: str, unbatched=False
+) -> Tensor:
     """Dropout's one recipe, as PyTorch's: the mask per element, or per (sample, channel) with
-    `feature` (shape (N, C, 1, ...)); alpha dropout then keeps the mean and variance of a
+    `feature` (shape (N, C, 1, ...); (C, 1, ...) for an `unbatched` input); alpha dropout then keeps the mean and variance of a
     standard normal input with `a * (x * mask + alpha' * (1 - mask)) + b`."""
     _check_p(p)
     if feature and input.ndim < 2:
@@ -91,16 +93,17 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bo
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        out = input * 0.0
-    else:
-        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-        keep = (sg.rand(shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
-        if alpha:
-            a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
-            out = input * (keep * a) + (keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p
-        else:
-            out = input * (keep * (1.0 / (1.0 - p)))
-    return input.copy_(out) if inplace else out
+        return input.mul_(0.0) if inplace else input * 0.0
+    lead = 1 if unbatched else 2
+    shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead) if feature else tuple(input.shape)
+    keep = (sg.rand(shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    if not alpha:
+        scale = keep * (1.0 / (1.0 - p))
+        return input.mul_(scale) if inplace else input * scale
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+    scale, shift = keep * a, (keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p
+    # In place as mul_ then add_: the gradient needs only the mask, not the overwritten input.
+    return input.mul_(scale).add_(shift) if inplace else input * scale + shift
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -110,19 +113,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        out = input * 0.0
-    else:
-        keep = sg.rand(input.shape, dtype=input.dtype, device=input.device) >= p
-        out = sg.where(keep, input * (1.0 / (1.0 - p)), 0.0)
-    return input.copy_(out) if inplace else out
-
-
-def _unbatched(op, input, batched_dims, inplace, fn):
-    # An unbatched (C, *) input is one sample: its channels are dropped whole, as in PyTorch.
-    if input.ndim == batched_dims - 1:
-        out = fn(input.unsqueeze(0), False).squeeze(0)
-        return input.copy_(out) if inplace else out
-    return fn(input, inplace)
+        return input.mul_(0.0) if inplace else input * 0.0
+    keep = sg.rand(input.shape, dtype=input.dtype, device=input.device) >= p
+    if inplace:
+        return input.mul_(keep.to(input.dtype) * (1.0 / (1.0 - p)))
+    return sg.where(keep, input * (1.0 / (1.0 - p)), 0.0)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -134,9 +129,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             f"exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, "
             f"and an optional batch dimension (i.e. 2D or 3D inputs)."
         )
-    return _unbatched(
-        "dropout1d", input, 3, inplace, lambda x, ip: _dropout(x, p, training, ip, True, False, "dropout1d")
-    )
+    # An unbatched (C, L) input is one sample: its channels are dropped whole, as in PyTorch.
+    return _dropout(input, p, training, inplace, True, False, "dropout1d", unbatched=input.ndim == 2)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -147,12 +141,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability `p`, scale the rest by 1/(1-p)."""
-    _check_p(p)
-    if input.ndim == 4:
-        return _unbatched(
-            "dropout3d", input, 5, inplace, lambda x, ip: _dropout(x, p, training, ip, True, False, "dropout3d")
-        )
-    return _dropout(input, p, training, inplace, True, False, "dropout3d")
+    return _dropout(input, p, training, inplace, True, False, "dropout3d", unbatched=input.ndim == 4)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
