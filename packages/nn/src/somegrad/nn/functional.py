@@ -83,8 +83,8 @@ def _dropout(
     input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool, op: str, unbatched=False
 ) -> Tensor:
     """Dropout's one recipe, as PyTorch's: the mask per element, or per (sample, channel) with
-    `feature` (shape (N, C, 1, ...); (C, 1, ...) for an `unbatched` input); alpha dropout then keeps the mean and variance of a
-    standard normal input with `a * (x * mask + alpha' * (1 - mask)) + b`."""
+    `feature` (shape (N, C, 1, ...); (C, 1, ...) for an `unbatched` input); alpha dropout then
+    keeps the mean and variance of a standard normal input with `a * (x * mask + alpha' * (1 - mask)) + b`."""
     _check_p(p)
     if feature and input.ndim < 2:
         raise RuntimeError(
