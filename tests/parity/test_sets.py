@@ -63,6 +63,18 @@ UNIQUE = [
     Case("unique-int", lambda lib, x: lib.unique(x, return_counts=True), [_ints([[4, 1], [4, 0]])], grad=False),
     Case("unique-bool", lambda lib, x: lib.unique(x, return_inverse=True), [np.array([True, False, True])]),
     Case("unique-empty", lambda lib, x: lib.unique(x, return_counts=True), [(0,)], grad=False),
+    Case(
+        "unique-empty-dim",
+        lambda lib, x: lib.unique(x, dim=0, return_inverse=True, return_counts=True),
+        [(0, 3)],
+        grad=False,
+    ),
+    Case(
+        "unique_consecutive-empty-dim",
+        lambda lib, x: lib.unique_consecutive(x, dim=0, return_inverse=True, return_counts=True),
+        [(0, 3)],
+        grad=False,
+    ),
     Case("unique-0d", lambda lib, x: lib.unique(x, return_inverse=True), [()], grad=False),
     Case("unique-transposed", lambda lib, x: lib.unique(x.T, return_inverse=True), [REPEATED], grad=False),
     Case("unique_consecutive", lambda lib, x: lib.unique_consecutive(x), [RUNS], grad=False),
@@ -227,6 +239,9 @@ def test_parity(case, dtype):
 
 ERRORS = {
     "unique-dim-range": (lambda lib, x: lib.unique(x, dim=2), [(2, 3)]),
+    "unique-zero-size-not-selected": (lambda lib, x: lib.unique(x, dim=0), [(2, 0)]),
+    "unique-two-zero-sizes": (lambda lib, x: lib.unique(x, dim=1), [(0, 0)]),
+    "unique_consecutive-zero-size": (lambda lib, x: lib.unique_consecutive(x, dim=1), [(0, 3)]),
     "unique_consecutive-dim-range": (lambda lib, x: lib.unique_consecutive(x, dim=-3), [(2, 3)]),
     "searchsorted-batch": (lambda lib, s, v: lib.searchsorted(s, v), [(2, 3), (3, 3)]),
     "searchsorted-opposites": (lambda lib, s, v: lib.searchsorted(s, v, right=True, side="left"), [(3,), (2,)]),

@@ -39,7 +39,10 @@ def _composite(name, inputs, infer, decompose, outputs=1, accepts=None, kind="re
 def _rows(x, dim):
     """`x` with `dim` moved first and the other dims flattened: (n, m) rows to compare whole."""
     moved = x.movedim(dim, 0)
-    return moved.reshape(moved.shape[0], -1), moved.shape
+    width = 1
+    for size in moved.shape[1:]:
+        width *= size
+    return moved.reshape(moved.shape[0], width), moved.shape
 
 
 def _lexsort_rows(rows):
@@ -106,11 +109,26 @@ def _unique_infer(x, dim, sort, return_inverse, return_counts):
 UNIQUE = _composite("unique", ("input",), _unique_infer, _unique_impl, outputs=None, accepts=REAL)
 
 
+def _unique_dim(op, x, dim):
+    """`dim` normalized, with PyTorch's refusals of 0-d inputs and of size-0 dims not selected."""
+    if dim is None:
+        return None
+    if x.ndim == 0:
+        raise IndexError(f"{op}: dim {dim} given for a 0-d tensor")
+    dim = normalize_dim(op, dim, x.ndim)
+    empty = [d for d, size in enumerate(x.shape) if size == 0]
+    if len(empty) > 1:
+        raise ArgumentError(f"{op}: Number of zero sized dimensions is more than one, so unique cannot be applied")
+    if empty and empty[0] != dim:
+        raise ArgumentError(
+            f"{op}: There are 0 sized dimensions, and they aren't selected, so unique cannot be applied "
+            f"(shape {tuple(x.shape)}, dim {dim})"
+        )
+    return dim
+
+
 def _unique_result(x, dim, sort, return_inverse, return_counts):
-    if dim is not None:
-        if x.ndim == 0:
-            raise IndexError(f"unique: dim {dim} given for a 0-d tensor")
-        dim = normalize_dim("unique", dim, x.ndim)
+    dim = _unique_dim("unique", x, dim)
     params = {"dim": dim, "sort": sort, "return_inverse": bool(return_inverse), "return_counts": bool(return_counts)}
     out = apply(UNIQUE, (x,), params)
     return out[0] if len(out) == 1 else tuple(out)
@@ -134,10 +152,7 @@ UNIQUE_CONSECUTIVE = _composite(
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Each run of equal consecutive elements (slices along `dim`) kept once: [1, 1, 2, 1] -> [1, 2, 1];
     `return_inverse` and `return_counts` as `unique`."""
-    if dim is not None:
-        if input.ndim == 0:
-            raise IndexError(f"unique_consecutive: dim {dim} given for a 0-d tensor")
-        dim = normalize_dim("unique_consecutive", dim, input.ndim)
+    dim = _unique_dim("unique_consecutive", input, dim)
     params = {"dim": dim, "sort": False, "return_inverse": bool(return_inverse), "return_counts": bool(return_counts)}
     out = apply(UNIQUE_CONSECUTIVE, (input,), params)
     return out[0] if len(out) == 1 else tuple(out)
