@@ -312,3 +312,26 @@ def test_inplace_dropout_keeps_the_gradient(fn, shape):
         lead = 1 if (fn is F.dropout1d and len(shape) == 2) or (fn is F.dropout3d and len(shape) == 4) else 2
         per_channel = scale.reshape(*shape[:lead], -1)
         assert np.all(per_channel.min(-1) == per_channel.max(-1))
+
+
+def test_lazy_module_deepcopy_keeps_placeholders():
+    import copy
+
+    lazy = nn.LazyBatchNorm1d()
+    twin = copy.deepcopy(lazy)
+    assert isinstance(twin.weight, nn.UninitializedParameter)
+    assert isinstance(twin.running_var, nn.UninitializedBuffer)
+    twin(sg.randn(4, 3))
+    assert type(twin) is nn.BatchNorm1d and type(lazy) is nn.LazyBatchNorm1d
+    assert twin.running_var.shape == (3,)
+
+
+def test_parameter_containers_deepcopy():
+    import copy
+
+    plist = nn.ParameterList([sg.ones(2), sg.zeros(3)])
+    twin = copy.deepcopy(plist)
+    assert len(twin) == 2 and list(twin.state_dict()) == ["0", "1"] and twin[0] is not plist[0]
+    np.testing.assert_array_equal(twin[0].detach().numpy(), plist[0].detach().numpy())
+    pdict = nn.ParameterDict({"a": sg.ones(2)})
+    assert list(copy.deepcopy(pdict)) == ["a"]

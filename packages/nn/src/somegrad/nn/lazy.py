@@ -112,6 +112,10 @@ def _uninitialized(value) -> bool:
     return isinstance(value, (UninitializedParameter, UninitializedBuffer))
 
 
+def _placeholder_like(value):
+    return type(value)(value.requires_grad, device=value.device, dtype=value.dtype)
+
+
 # The mixin comes before a Module subclass; to the type checker it is one.
 _MixinBase: Any = Module if TYPE_CHECKING else object
 
@@ -146,6 +150,15 @@ class LazyModuleMixin(_MixinBase):
             self.__class__ = self.cls_to_become
             return self(*args, **kwargs)  # now the eager layer's call
         return super().__call__(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Placeholders copy as fresh placeholders (Module's copy would clone them into empty tensors).
+        for module in self.modules():
+            for store in (module._parameters, module._buffers):
+                for value in store.values():
+                    if _uninitialized(value) and id(value) not in memo:
+                        memo[id(value)] = _placeholder_like(value)
+        return super().__deepcopy__(memo)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         with sg.no_grad():
