@@ -401,7 +401,7 @@ ERRORS = {
     "tril-1d": (lambda m: m.ones(3).tril(), "at least 2 dimensions"),
     "flatten-order": (lambda m: m.ones(2, 3, 4).flatten(2, 1), "comes after"),
     "unflatten-sizes": (lambda m: m.ones(2, 6).unflatten(1, (4, 2)), "don.t multiply up to the size of dim"),
-    "pad-odd": (lambda m: F[m].pad(m.ones(2, 3), (1,)), "even number"),
+    "pad-odd": (lambda m: F[m].pad(m.ones(2, 3), (1,)), "divisible by 2"),
     "zeros-negative": (lambda m: m.zeros(-1), "non-negative"),
     "eye-negative": (lambda m: m.eye(-1), "greater or equal to 0"),
     "div-rounding-mode": (lambda m: m.div(m.ones(2), 2, rounding_mode="x"), "rounding_mode"),

@@ -249,11 +249,24 @@ def put_at_keys(x, basic, advanced, value, accumulate=False):
     return index_put_at_key(x, index_put_at_key(view, value, advanced, accumulate), basic)
 
 
+def _indexed_shape(x, basic, advanced):
+    indexed = _key_shape(x.shape, basic)
+    return _key_shape(indexed, advanced) if advanced is not None else indexed
+
+
+def strip_leading_ones(x, basic, advanced, value):
+    """`value` without the leading size-1 dims it has beyond the indexed shape's rank: PyTorch
+    assigns `x[...] = b` of shape (1, 1) into a (2,) selection."""
+    rank = len(_indexed_shape(x, basic, advanced))
+    extra = 0
+    while value.ndim - extra > rank and value.shape[extra] == 1:
+        extra += 1
+    return value.reshape(value.shape[extra:]) if extra else value
+
+
 def check_fits(op, x, basic, advanced, value):
     """A ShapeError unless `value` broadcasts to the shape that the keys select of `x`."""
-    indexed = _key_shape(x.shape, basic)
-    if advanced is not None:
-        indexed = _key_shape(indexed, advanced)
+    indexed = _indexed_shape(x, basic, advanced)
     try:
         fits = broadcast_shapes(op, value.shape, indexed) == indexed
     except ShapeError:
@@ -280,7 +293,7 @@ def setitem(x, key, value) -> None:
         value = ew.scalar_tensor(number, x.dtype, x.device)
     if value.device != x.device:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {x.device}")
-    value = ew.cast(value, x.dtype)
+    value = strip_leading_ones(x, basic, advanced, ew.cast(value, x.dtype))
     check_fits("setitem", x, basic, advanced, value)
 
     from somegrad.ops.inplace import inplace
