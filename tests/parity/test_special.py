@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from harness import Case, check, check_error
+from harness import Case, ModuleCase, check, check_error, check_module
 
 pytestmark = pytest.mark.parity
 
@@ -92,8 +92,13 @@ SPECIAL = [
         [np.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0, -1.0]), np.array([0.0, 2.0, NAN, 0.0, INF, -1.0, INF])],
         grad=False,
     ),
-    # the gradient where x is 0: log(y) is not used, x / y is 0
+    # the gradient where x is 0: log(y) for x (0 where y <= 0 too), x / y for y
     Case("xlogy-zero-grad", lambda lib, x, y: lib.xlogy(x * 0, y), [(3,), (3,)], low=0.1, high=2.0),
+    Case(
+        "xlogy-zero-grad-edges",
+        lambda lib, x, y: lib.xlogy(x, y),
+        [np.array([0.0, 0.0, 0.0, 0.0, 1.0]), np.array([2.0, -1.0, 0.5, INF, 3.0])],
+    ),
     Case("xlogy-int", lambda lib, x, y: lib.xlogy(x, y), [INTS, POSITIVE_INTS], dtypes=("float32",)),
     Case("heaviside", lambda lib, x, v: lib.heaviside(x, v), [np.array([-1.5, 0.0, 2.0, -0.0, NAN]), (5,)], grad=False),
     Case("heaviside-bcast", lambda lib, x, v: x.heaviside(v), [np.array([[-1.0, 0.0], [0.0, 3.0]]), (2,)], grad=False),
@@ -348,3 +353,41 @@ PRODUCT_ERRORS = [
 @pytest.mark.parametrize("call,inputs", [e[1:] for e in PRODUCT_ERRORS], ids=[e[0] for e in PRODUCT_ERRORS])
 def test_product_error(call, inputs):
     check_error(call, inputs)
+
+
+# --- in real models: a Poisson log-likelihood and a distance layer, gradients to the parameters ------
+def _poisson_nll(module, x, counts):
+    log_rate = module(x)
+    return (log_rate.exp() - counts.xlogy(log_rate.exp()) + (counts + 1).lgamma()).mean()
+
+
+def _gamma_terms(module, x):
+    # lgamma and digamma of a positive activation, erfc and logit of bounded ones
+    h = module(x)
+    positive = h.exp() + 0.5
+    return positive.lgamma().sum() + positive.digamma().mean() + h.erfc().sum() + h.sigmoid().logit(1e-4).sum()
+
+
+MODELS = [
+    ModuleCase(
+        "poisson-nll",
+        lambda lib: lib.nn.Linear(3, 2),
+        [(5, 3), np.array([[0.0, 2.0], [1.0, 0.0], [3.0, 1.0], [0.0, 0.0], [5.0, 2.0]])],
+        call=_poisson_nll,
+    ),
+    ModuleCase("gamma-terms", lambda lib: lib.nn.Linear(3, 4), [(5, 3)], call=_gamma_terms, rtol=1e-8),
+    ModuleCase(
+        "cdist-to-centres",
+        lambda lib: lib.nn.Linear(3, 4),
+        [(5, 3), (2, 4)],
+        call=lambda module, x, centres: module(x).dist(centres[0]) + module(x).kron(centres).sum(),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MODELS, ids=str)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_models(case, dtype):
+    if dtype == "float32":
+        case = ModuleCase(**{**case.__dict__, "rtol": None})
+    check_module(case, dtype)

@@ -257,14 +257,33 @@ LOGIT = register(OpSpec("logit", "elementwise", ("x",), _same, decompose=_logit,
 
 def _xlogy(a, b):
     # 0 where a == 0 (unless b is NaN), a * log(b) elsewhere; b is 1 where masked out, so that
-    # neither branch's gradient meets log(0)
+    # log(0) is never formed there
     zero = a == 0
     out = where(zero, 0.0, a * log(where(zero, 1.0, b)))
     return where(isnan(b), _NAN, out)
 
 
+def _xlogy_backward(g, a, b, needs_input_grad):
+    # PyTorch's derivative: log(b) for a, also where a == 0 (but 0 where b <= 0 there too); a / b for b
+    grad_a = None
+    if needs_input_grad[0]:
+        masked = (a == 0) & (b <= 0)
+        grad_a = where(masked, 0.0, g * log(where(masked, 1.0, b)))
+    grad_b = g * a / b if needs_input_grad[1] else None
+    return grad_a, grad_b
+
+
 XLOGY = register(
-    OpSpec("xlogy", "elementwise", ("a", "b"), _broadcast_infer("xlogy"), decompose=_xlogy, accepts=FLOATING)
+    OpSpec(
+        "xlogy",
+        "elementwise",
+        ("a", "b"),
+        _broadcast_infer("xlogy"),
+        _xlogy_backward,
+        _xlogy,
+        True,
+        accepts=FLOATING,
+    )
 )
 
 
