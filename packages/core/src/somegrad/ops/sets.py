@@ -89,7 +89,11 @@ def _unique_impl(x, dim, sort, return_inverse, return_counts):
     if return_inverse:
         group = ops.cumsum(starts.to(dtypes.int64), 0) - 1
         if order is not None:
-            group = ops.zeros(n, dtype=dtypes.int64, device=x.device).scatter(0, order, group)
+            # the group of each element in its original place: a write through the permutation
+            # (cheaper than a scatter, which must allow repeated indices)
+            placed = ops.zeros(n, dtype=dtypes.int64, device=x.device)
+            placed[order] = group
+            group = placed
         out.append(group.reshape(x.shape) if dim is None else group)
     if return_counts:
         ends = ops.cat([where[1:], ops.full((1,), n, dtype=dtypes.int64, device=x.device)]) if n else where
@@ -177,8 +181,13 @@ def _searchsorted(sorted_sequence, values, right, out_int32):
     order = ops.argsort(joined, dim=1, stable=True)
     is_value = (order >= n) if right else (order < m)
     boundaries_before = ops.cumsum((~is_value).to(dtypes.int64), 1)
-    # a value's slot in `order`: the inverse permutation, read at the value's own position
-    inverse = ops.argsort(order, dim=1, stable=True)
+    # a value's slot in `order`: the inverse permutation (a write through it, row by row of the
+    # flattened rows), read at the value's own position
+    rows, width = order.shape
+    offsets = ops.arange(rows, device=order.device).reshape(rows, 1) * width
+    inverse = ops.zeros(rows * width, dtype=dtypes.int64, device=order.device)
+    inverse[(order + offsets).reshape(-1)] = ops.arange(rows * width, device=order.device)
+    inverse = inverse.reshape(rows, width) - offsets
     slots = inverse[:, n:] if right else inverse[:, :m]
     index = ops.gather(boundaries_before, 1, slots).reshape(shape)
     return index.to(dtypes.int32) if out_int32 else index
