@@ -148,6 +148,17 @@ SPECIAL = [
     Case("clamp_max-inplace", lambda lib, x: x.clone().clamp_max_(0.5), [(3, 4)]),
     Case("clamp_min-int", lambda lib, x: lib.clamp_min(x, 0), [INTS]),
     Case("clamp_max-int-float", lambda lib, x: lib.clamp_max(x, 1.5), [INTS], dtypes=("float32",)),
+    # at ties the input gets the whole gradient
+    Case(
+        "clamp_min-ties", lambda lib, x, m: lib.clamp_min(x, m), [np.array([0.5, 1.0, -2.0]), np.array([0.5, 0.0, 3.0])]
+    ),
+    Case(
+        "clamp_max-ties", lambda lib, x, m: lib.clamp_max(x, m), [np.array([0.5, 1.0, -2.0]), np.array([0.5, 0.0, 3.0])]
+    ),
+    Case("clamp_min-number-tie", lambda lib, x: lib.clamp_min(x, 0.5), [np.array([0.5, 1.0, -2.0])]),
+    Case("clamp_min-nan-bound", lambda lib, x, m: lib.clamp_min(x, m), [(3,), np.array([NAN, 0.0, NAN])], grad=False),
+    Case("fmax-ties", lambda lib, a, b: lib.fmax(a, b), [np.array([0.5, 1.0, -2.0]), np.array([0.5, 0.0, -2.0])]),
+    Case("fmin-ties", lambda lib, a, b: lib.fmin(a, b), [np.array([0.5, 1.0, -2.0]), np.array([0.5, 0.0, -2.0])]),
     Case("clamp_min-nan", lambda lib, x: lib.clamp_min(x, 0.0), [np.array([NAN, -1.0, 1.0])], grad=False),
     Case("positive", lambda lib, x: lib.positive(x), [(3, 4)]),
     Case("positive-method", lambda lib, x: x.positive() * 2, [(3, 4)]),

@@ -27,8 +27,6 @@ from somegrad.ops.elementwise import (
     exp,
     floor,
     log,
-    maximum,
-    minimum,
     mul,
     pow,
     round,
@@ -360,11 +358,26 @@ def _bound_infer(name):
     return infer
 
 
+def _bound(lower):
+    def decompose(x, bound):
+        # x where it is inside (ties included: x gets the whole gradient there, as in PyTorch) or
+        # NaN; the bound elsewhere (a NaN bound gives NaN)
+        if x.dtype.is_floating_point:
+            keep = (x >= bound if lower else x <= bound) | isnan(x)
+        else:
+            keep = x >= bound if lower else x <= bound
+        return where(keep, x, bound)
+
+    return decompose
+
+
 CLAMP_MIN = register(
-    OpSpec("clamp_min", "elementwise", ("x", "min"), _bound_infer("clamp_min"), decompose=maximum, accepts=NUMERIC)
+    OpSpec("clamp_min", "elementwise", ("x", "min"), _bound_infer("clamp_min"), decompose=_bound(True), accepts=NUMERIC)
 )
 CLAMP_MAX = register(
-    OpSpec("clamp_max", "elementwise", ("x", "max"), _bound_infer("clamp_max"), decompose=minimum, accepts=NUMERIC)
+    OpSpec(
+        "clamp_max", "elementwise", ("x", "max"), _bound_infer("clamp_max"), decompose=_bound(False), accepts=NUMERIC
+    )
 )
 
 RSUB = register(
