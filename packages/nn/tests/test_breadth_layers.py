@@ -181,7 +181,9 @@ def test_instance_norm_tracks_running_statistics_without_counting_batches():
     expected = (rows - layer.running_mean.numpy()[:, None]) / np.sqrt(layer.running_var.numpy()[:, None] + 1e-5)
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-12)
     assert list(layer.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
-    assert repr(layer) == "InstanceNorm1d(3, eps=1e-05, momentum=0.5, affine=False, track_running_stats=True)"
+    assert repr(layer) == (
+        "InstanceNorm1d(3, eps=1e-05, momentum=0.5, affine=False, bias=False, track_running_stats=True)"
+    )
 
 
 def test_instance_norm_normalises_each_sample_and_channel():

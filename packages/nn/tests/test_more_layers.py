@@ -335,3 +335,14 @@ def test_parameter_containers_deepcopy():
     np.testing.assert_array_equal(twin[0].detach().numpy(), plist[0].detach().numpy())
     pdict = nn.ParameterDict({"a": sg.ones(2)})
     assert list(copy.deepcopy(pdict)) == ["a"]
+
+
+def test_lazy_modules_nested_in_a_parent_take_a_state_dict():
+    from somegrad import nn
+
+    ref = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    lazy = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(2))
+    lazy.load_state_dict(ref.state_dict())
+    x = sg.randn(5, 3)
+    assert sg.equal(lazy(x), ref(x))
+    assert type(lazy[0]) is nn.Linear

@@ -402,6 +402,10 @@ class Module(ModuleHooks):
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        with sg.no_grad():  # lazy submodules (nn.LazyLinear, ...) take their shapes from the state dict
+            for prefix, module in self.named_modules():
+                if hasattr(module, "_materialize_from_state_dict"):
+                    module._materialize_from_state_dict(state_dict, prefix + "." if prefix else "")
         entries = self._state_entries()
         missing = [key for key in entries if key not in state_dict]
         unexpected = [key for key in state_dict if key not in entries]
