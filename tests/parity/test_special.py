@@ -80,6 +80,8 @@ SPECIAL = [
     Case("logit-method", lambda lib, x: x.logit(0.1), [(2, 3)], low=0.05, high=0.95),
     Case("logit-inplace", lambda lib, x: x.clone().logit_(), [(2, 3)], low=0.05, high=0.95),
     Case("logit-edges", lambda lib, x: lib.logit(x), [np.array([-1.0, 0.0, 0.5, 1.0, 2.0, NAN])], grad=False),
+    Case("logit-outside-grad", lambda lib, x: lib.logit(x), [np.array([-0.5, 0.3, 1.5])]),
+    Case("logit-eps-outside-grad", lambda lib, x: lib.logit(x, 0.1), [np.array([-0.5, 0.05, 0.3, 0.95, 1.5])]),
     Case("logit-int", lambda lib, x: lib.logit(x), [np.array([0, 1, 2])], dtypes=("float32",)),
     Case("xlogy", lambda lib, x, y: lib.xlogy(x, y), [(3, 4), (4,)], low=0.1, high=2.0),
     Case("xlogy-method", lambda lib, x, y: x.xlogy(y), [(3, 4), (3, 4)], low=0.1, high=2.0),

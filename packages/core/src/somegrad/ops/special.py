@@ -250,7 +250,15 @@ def _logit(x, eps):
     return log(x / (1 - x))
 
 
-LOGIT = register(OpSpec("logit", "elementwise", ("x",), _same, decompose=_logit, accepts=FLOATING))
+def _logit_backward(g, x, eps):
+    # PyTorch's: g / (x (1 - x)); NaN outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it
+    grad = g / (x * (1 - x))
+    if eps is None:
+        return where((x < 0) | (x > 1), _NAN, grad)
+    return where((x < eps) | (x > 1 - eps), 0.0, grad)
+
+
+LOGIT = register(OpSpec("logit", "elementwise", ("x",), _same, _logit_backward, _logit, True, accepts=FLOATING))
 
 
 def _xlogy(a, b):
