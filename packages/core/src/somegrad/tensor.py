@@ -298,14 +298,13 @@ class Tensor(TensorMethods):
     def storage_offset(self) -> int:
         """The offset, in elements, of this tensor's first element in the memory it shares with
         its base (0 for a tensor that owns its memory, or where the backend cannot tell)."""
-        data = self._data
-        base = getattr(data, "base", None)
-        interface = getattr(data, "__array_interface__", None)
-        if base is None or interface is None or getattr(base, "__array_interface__", None) is None:
+        start, root = _address(self._data), None
+        base = getattr(self._data, "base", None)
+        while _address(base) is not None:  # the array that owns the memory (NumPy's and CuPy's `.base`)
+            root, base = base, getattr(base, "base", None)
+        if start is None or root is None:
             return 0
-        while getattr(base, "base", None) is not None and hasattr(base.base, "__array_interface__"):
-            base = base.base
-        offset = interface["data"][0] - base.__array_interface__["data"][0]
+        offset = start - _address(root)
         return offset // self.dtype.itemsize if offset > 0 else 0
 
     @property
@@ -622,6 +621,15 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _address(array):
+    """The address of an array's first element (NumPy's or CUDA's array interface), or None."""
+    for name in ("__array_interface__", "__cuda_array_interface__"):
+        interface = getattr(array, name, None)
+        if isinstance(interface, dict) and interface.get("data"):
+            return interface["data"][0]
+    return None
 
 
 from somegrad import ops as _ops  # noqa: E402  (ops import Tensor; methods use ops)
