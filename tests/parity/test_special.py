@@ -33,6 +33,7 @@ UNARY = [
         [-INF, -3.5, -2.5, -1.2, -0.3, 0.0, 1e-8, 0.3, 1.0, 2.0, 3.3, 10.0, 150.0, 1e10, INF, NAN],
         POSITIVE_INTS,
     ),
+    ("i0", (-20.0, 20.0), [-INF, -30.0, -1.0, -0.0, 0.0, 14.99, 15.0, 50.0, 700.0, 800.0, INF, NAN], INTS),
     ("deg2rad", (-360.0, 360.0), [-INF, -180.0, -0.0, 0.0, 90.0, INF, NAN], INTS),
     ("rad2deg", (-4.0, 4.0), [-INF, -math.pi, -0.0, 0.0, 1.0, INF, NAN], INTS),
 ]
@@ -74,6 +75,11 @@ SPECIAL = [
     Case("lgamma-large", lambda lib, x: lib.lgamma(x * 1e3), [(3, 4)], low=1.0, high=5.0),
     Case("erfc-tail", lambda lib, x: lib.erfc(x), [(3, 4)], low=2.0, high=6.0),
     Case("erfinv-tail", lambda lib, x: lib.erfinv(x), [(3, 4)], low=0.95, high=0.999),
+    Case("mvlgamma", lambda lib, x: lib.mvlgamma(x, 3), [(3, 4)], low=1.6, high=6.0),
+    Case("mvlgamma-p1", lambda lib, x: lib.mvlgamma(x, p=1), [(3, 4)], low=0.1, high=6.0),
+    Case("mvlgamma-below-domain", lambda lib, x: lib.mvlgamma(x, 8), [np.array([1.0, 3.0, 0.2, 2.7])], grad=False),
+    Case("mvlgamma-method", lambda lib, x: x.mvlgamma(2), [(3, 4)], low=1.6, high=6.0),
+    Case("mvlgamma-inplace", lambda lib, x: x.clone().mvlgamma_(2), [(3, 4)], low=1.6, high=6.0),
     Case("logit", lambda lib, x: lib.logit(x), [(3, 4)], low=0.05, high=0.95),
     Case("logit-eps", lambda lib, x: lib.logit(x, eps=0.2), [(3, 4)], low=0.0, high=1.0),
     Case("logit-eps-positional", lambda lib, x: lib.logit(x, 1e-6), [np.array([0.0, 0.5, 1.0, 1e-8])], grad=False),
@@ -190,6 +196,7 @@ def test_positive_is_a_view():
 
 
 ERRORS = [
+    ("mvlgamma-p0", lambda lib, a: lib.mvlgamma(a, 0), [(3,)]),
     ("erfinv-int", lambda lib, a: a.erfinv_(), [INTS]),
     ("lgamma-inplace-int", lambda lib, a: a.lgamma_(), [INTS]),
     ("xlogy-numbers", lambda lib: lib.xlogy(2.0, 3.0), []),

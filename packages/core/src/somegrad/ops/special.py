@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from somegrad import dtypes
-from somegrad.errors import DTypeError, UnsupportedDTypeError
+from somegrad.errors import ArgumentError, DTypeError, UnsupportedDTypeError
 from somegrad.ops.comparison import isnan, where
 from somegrad.ops.dispatch import apply
 from somegrad.ops.elementwise import (
@@ -57,6 +57,8 @@ __all__ = [
     "clamp_max",
     "positive",
     "rsub",
+    "i0",
+    "mvlgamma",
 ]
 
 _INF, _NAN = math.inf, math.nan
@@ -243,6 +245,40 @@ LGAMMA = _float_op("lgamma", _in_float64(_lgamma), _lgamma_backward, "log |Gamma
 DIGAMMA = _float_op("digamma", _in_float64(_digamma), doc="The derivative of lgamma.")
 
 
+def _i0(x):
+    # the power series sum ((x/2)^2k / k!^2) below 15, the asymptotic series
+    # e^|x| / sqrt(2 pi |x|) sum(((2k-1)!!)^2 / (k! (8|x|)^k)) above (its terms shrink until k ~ 2|x|)
+    a = abs(x)
+    small = a < 15
+    s = where(small, a, 0.0)
+    q = s * s / 4
+    term, series = q * 0 + 1, q * 0 + 1
+    for k in range(1, 60):
+        term = term * q / (k * k)
+        series = series + term
+    big = where(small, 15.0, a)
+    inv = 1 / (8 * big)
+    coefficient, asymptotic = big * 0 + 1, big * 0 + 1
+    for k in range(1, 25):
+        coefficient = coefficient * ((2 * k - 1) ** 2) * inv / k
+        asymptotic = asymptotic + coefficient
+    large = exp(big) / (2 * math.pi * big).sqrt() * asymptotic
+    return where(small, series, large)
+
+
+I0 = _float_op("i0", _in_float64(_i0), doc="The modified Bessel function of the first kind, of order 0.")
+
+
+def _mvlgamma(x, p):
+    out = lgamma(x)
+    for i in range(1, p):
+        out = out + lgamma(x - i / 2)
+    return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+MVLGAMMA = register(OpSpec("mvlgamma", "elementwise", ("x",), _same, decompose=_mvlgamma, accepts=FLOATING))
+
+
 # --- logit, xlogy ------------------------------------------------------------------------------------
 def _logit(x, eps):
     if eps is not None:
@@ -418,6 +454,19 @@ lgamma = _float_unary(LGAMMA)
 digamma = _float_unary(DIGAMMA)
 deg2rad = _float_unary(DEG2RAD)
 rad2deg = _float_unary(RAD2DEG)
+
+
+i0 = _float_unary(I0)
+
+
+@public(MVLGAMMA, methods=True, inplace=True)
+def mvlgamma(input, p):
+    """The multivariate log-gamma of dimension `p`: sum over i < p of lgamma(input - i / 2), plus
+    p (p - 1) / 4 log(pi). Below (p - 1) / 2 it is the sum of log |Gamma| (inf at the poles), as in
+    PyTorch, which no longer refuses such inputs."""
+    if not isinstance(p, int) or p < 1:
+        raise ArgumentError(f"mvlgamma: p has to be greater than or equal to 1, got {p}")
+    return apply(MVLGAMMA, (_floating(input),), {"p": p})
 
 
 @public(LOGIT, methods=True, inplace=True)

@@ -122,6 +122,33 @@ _unary("deg2rad", np.deg2rad, low=-360.0, high=360.0, specials=(-INF, -180.0, -0
 _unary("rad2deg", np.rad2deg, low=-4.0, high=4.0, specials=(-INF, -math.pi, -0.0, 0.0, 1.0, INF, NAN))
 
 
+_unary(
+    "i0",
+    np.i0,
+    low=-20.0,
+    high=20.0,
+    specials=(-INF, -30.0, -1.0, -0.0, 0.0, 14.99, 15.0, 50.0, 700.0, 800.0, INF, NAN),
+)
+
+
+@register_samples("mvlgamma")
+def _mvlgamma_samples():
+    def reference(x, p):
+        out = sum(_elementwise(_lgamma_scalar)(x - i / 2) for i in range(p))
+        return out + p * (p - 1) / 4 * math.log(math.pi)
+
+    x = values((3, 4), 1.6, 6.0, key="mvlgamma")
+    for dtype in FLOATS:
+        yield Sample((Input(x),), {"p": 3}, reference, dtype, name="p3")
+    yield Sample((Input(x),), {"p": 1}, reference, F64, name="p1")
+    yield Sample((Input(x, layout="transposed"),), {"p": 2}, reference, F64, name="transposed")
+    yield Sample((Input(np.array(4.0)),), {"p": 4}, reference, F64, name="0d")
+    yield Sample((Input(np.array([1.0, 3.0, 0.2, 2.7])),), {"p": 8}, reference, F64, name="below-domain", grad=False)
+    yield ErrorSample(
+        (Input(x),), {}, RuntimeError, "p has to be greater", call=lambda t: _sg().mvlgamma(t, 0), name="p0"
+    )
+
+
 @register_samples("logit")
 def _logit_samples():
     def reference(x, eps):
