@@ -103,6 +103,19 @@ from somegrad.layouts import (  # noqa: E402
     strided,
 )
 from somegrad.threads import get_num_threads, set_num_threads  # noqa: E402
+from somegrad.ops.joins import broadcast_shapes  # noqa: E402
+from somegrad.ops.sets import (  # noqa: E402  (the queries PyTorch also has as functions)
+    detach,
+    is_complex,
+    is_conj,
+    is_floating_point,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    resolve_conj,
+    resolve_neg,
+)
 from somegrad.backends import default_device, get_backend, set_default_device  # noqa: E402
 from somegrad.backends import backends as list_backends  # noqa: E402
 from somegrad.serialization import SerializationError, load, load_metadata, save  # noqa: E402
