@@ -138,3 +138,63 @@ def test_in_place_shape_changes_record_the_graph():
     with sg.no_grad():
         leaf.unsqueeze_(0)
     assert leaf.shape == (1, 2, 3)
+
+
+def test_post_accumulate_grad_hook_runs_after_the_grad_is_accumulated():
+    from somegrad import nn
+
+    layer = nn.Linear(3, 2)
+    seen = []
+    handles = [p.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone())) for p in layer.parameters()]
+    layer(sg.ones(4, 3)).sum().backward()
+    assert len(seen) == 2
+    assert sg.equal(seen[0], layer.weight.grad) and sg.equal(seen[1], layer.bias.grad)
+    layer(sg.ones(4, 3)).sum().backward()  # accumulated: the hook sees the sum
+    assert sg.equal(seen[2], layer.weight.grad) and sg.equal(seen[2], 2 * seen[0])
+    for handle in handles:
+        handle.remove()
+    layer(sg.ones(4, 3)).sum().backward()
+    assert len(seen) == 4
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (layer.weight * 2).register_post_accumulate_grad_hook(print)
+
+
+def test_an_optimizer_steps_inside_the_backward():
+    from somegrad import nn, optim
+
+    sg.manual_seed(0)
+    model = nn.Linear(4, 1)
+    reference = nn.Linear(4, 1)
+    reference.load_state_dict(model.state_dict())
+    optimizers = {p: optim.SGD([p], lr=0.1) for p in model.parameters()}
+
+    def step(p):
+        optimizers[p].step()
+        optimizers[p].zero_grad()
+
+    for p in model.parameters():
+        p.register_post_accumulate_grad_hook(step)
+    ref_opt = optim.SGD(reference.parameters(), lr=0.1)
+    x = sg.randn(8, 4)
+    for _ in range(3):
+        model(x).square().mean().backward()
+        ref_opt.zero_grad()
+        reference(x).square().mean().backward()
+        ref_opt.step()
+    assert sg.equal(model.weight, reference.weight) and sg.equal(model.bias, reference.bias)
+
+
+@pytest.mark.parity
+def test_post_accumulate_grad_hooks_see_what_pytorchs_see():
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for lib in (sg, torch):
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        calls = []
+        w.register_post_accumulate_grad_hook(lambda t, calls=calls: calls.append(t.grad.detach().clone().numpy()))
+        (w * w).sum().backward()
+        (w.exp()).sum().backward()
+        seen[lib] = calls
+    assert len(seen[sg]) == len(seen[torch]) == 2
+    for ours, theirs in zip(seen[sg], seen[torch]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)

@@ -438,6 +438,21 @@ class Tensor(TensorMethods):
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` after `backward()` has accumulated this leaf's `.grad` (to step
+        an optimizer inside the backward, as PyTorch's). Returns a handle with `.remove()`."""
+        from somegrad.autograd.engine import PostAccumulateGradHook
+
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._grad_hooks is None:
+            self._grad_hooks = []
+        entry = PostAccumulateGradHook(hook)
+        self._grad_hooks.append(entry)
+        return _HookHandle(self._grad_hooks, entry)
+
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward."""
         if self.grad_fn is not None:

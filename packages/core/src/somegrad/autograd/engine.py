@@ -104,10 +104,22 @@ def _dependencies(roots):
     return counts
 
 
+class PostAccumulateGradHook:
+    """A leaf's `register_post_accumulate_grad_hook(hook)`: `hook(leaf)` runs once `backward()`
+    has accumulated the leaf's `.grad`. Kept in the leaf's hook list, skipped as a gradient hook."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook):
+        self.hook = hook
+
+
 def _run_leaf_hooks(slot):
     """Run the hooks of the leaf in `slot` ([leaf, grad]) on its gradient; a hook may replace it."""
     g = slot[1]
     for hook in slot[0]._grad_hooks or ():
+        if isinstance(hook, PostAccumulateGradHook):
+            continue
         result = hook(g)
         if result is not None:
             g = result
@@ -276,6 +288,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             leaf.grad = leaf.grad + g
         else:
             leaf.grad.add_(g)
+    for slot in leaf_grads.values():
+        leaf = slot[0]
+        if leaf._grad_hooks and (only is None or id(leaf) in only):
+            for hook in [h for h in leaf._grad_hooks if isinstance(h, PostAccumulateGradHook)]:
+                hook.hook(leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
