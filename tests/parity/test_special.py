@@ -41,7 +41,8 @@ UNARY = [
 
 # PyTorch's trigamma (digamma's derivative) is good to about 1e-9 relative in float64; ours
 # (autograd through the series) to 1e-15 (checked against the series summed directly)
-GRAD_RTOL = {"digamma": 1e-8}
+# (polygamma(1, x) is that trigamma)
+GRAD_RTOL = {"digamma": 1e-8, "polygamma": 1e-8}
 
 
 def _smooth(name, call, shape, low, high):
@@ -75,6 +76,15 @@ SPECIAL = [
     Case("lgamma-large", lambda lib, x: lib.lgamma(x * 1e3), [(3, 4)], low=1.0, high=5.0),
     Case("erfc-tail", lambda lib, x: lib.erfc(x), [(3, 4)], low=2.0, high=6.0),
     Case("erfinv-tail", lambda lib, x: lib.erfinv(x), [(3, 4)], low=0.95, high=0.999),
+    *_smooth("polygamma-1", lambda lib, x: lib.polygamma(1, x), (3, 4), 0.2, 6.0),
+    Case("polygamma-2", lambda lib, x: lib.polygamma(2, x), [(3, 4)], low=0.2, high=6.0),
+    Case("polygamma-3-negative", lambda lib, x: lib.polygamma(3, x - 2.5), [(3, 4)], low=-0.4, high=0.4),
+    *_smooth("polygamma-0", lambda lib, x: lib.polygamma(0, x), (3, 4), 0.2, 6.0),
+    Case("polygamma-method", lambda lib, x: x.polygamma(2), [(3, 4)], low=0.2, high=6.0),
+    *_smooth("polygamma-inplace", lambda lib, x: x.clone().polygamma_(1), (3, 4), 0.2, 6.0),
+    Case("polygamma-edges", lambda lib, x: lib.polygamma(2, x), [np.array([0.0, 1e-3, 50.0, 1e4, NAN])], grad=False),
+    Case("polygamma-large-n", lambda lib, x: lib.polygamma(7, x), [(3,)], low=0.5, high=3.0, grad=False),
+    Case("polygamma-int", lambda lib, x: lib.polygamma(1, x), [POSITIVE_INTS], dtypes=("float32",)),
     Case("mvlgamma", lambda lib, x: lib.mvlgamma(x, 3), [(3, 4)], low=1.6, high=6.0),
     Case("mvlgamma-p1", lambda lib, x: lib.mvlgamma(x, p=1), [(3, 4)], low=0.1, high=6.0),
     Case("mvlgamma-below-domain", lambda lib, x: lib.mvlgamma(x, 8), [np.array([1.0, 3.0, 0.2, 2.7])], grad=False),
@@ -197,6 +207,7 @@ def test_positive_is_a_view():
 
 ERRORS = [
     ("mvlgamma-p0", lambda lib, a: lib.mvlgamma(a, 0), [(3,)]),
+    ("polygamma-negative-n", lambda lib, a: lib.polygamma(-1, a), [(3,)]),
     ("erfinv-int", lambda lib, a: a.erfinv_(), [INTS]),
     ("lgamma-inplace-int", lambda lib, a: a.lgamma_(), [INTS]),
     ("xlogy-numbers", lambda lib: lib.xlogy(2.0, 3.0), []),
