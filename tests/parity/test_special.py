@@ -422,3 +422,56 @@ def test_models(case, dtype):
     if dtype == "float32":
         case = ModuleCase(**{**case.__dict__, "rtol": None})
     check_module(case, dtype)
+
+
+# --- torch.special's own functions: ndtr, log_ndtr, ndtri, erfcx, entr, xlog1py --------------------------
+def _special(lib):
+    """`torch.special`, or where somegrad declares the functions only it has."""
+    import torch
+
+    if lib is torch:
+        return torch.special
+    from somegrad.ops import special_scipy
+
+    return special_scipy
+
+
+SCIPY_UNARY = [
+    ("ndtr", (-3.0, 3.0), [-INF, -40.0, -5.0, 0.0, 2.0, 9.0, INF, NAN]),
+    ("log_ndtr", (-5.0, 3.0), [-INF, -100.0, -35.0, -29.0, -10.0, 0.0, 2.0, 9.0, INF, NAN]),
+    ("ndtri", (0.05, 0.95), [0.0, 1e-300, 1e-100, 1e-10, 0.3, 0.5, 0.999999, 1.0, -1.0, 2.0, NAN]),
+    ("erfcx", (-2.0, 5.0), [-INF, -30.0, -1.0, 0.0, 1.9, 2.1, 10.0, 30.0, 1e10, INF, NAN]),
+    ("entr", (0.05, 3.0), [-1.0, 0.0, 1e-300, 0.5, 1.0, INF, NAN]),
+]
+
+SCIPY = [
+    case
+    for name, (low, high), edges in SCIPY_UNARY
+    for case in (
+        Case(name, lambda lib, x, n=name: getattr(_special(lib), n)(x), [(3, 4)], low=low, high=high),
+        Case(f"{name}-edges", lambda lib, x, n=name: getattr(_special(lib), n)(x), [np.array(edges)], grad=False),
+        Case(f"{name}-int", lambda lib, x, n=name: getattr(_special(lib), n)(x), [INTS], dtypes=("float32",)),
+    )
+] + [
+    Case(
+        "ndtri-tails",
+        lambda lib, x: _special(lib).ndtri(x),
+        [np.array([1e-200, 1e-30, 1e-5, 1 - 1e-12])],
+        dtypes=("float64",),
+    ),
+    Case("xlog1py", lambda lib, a, b: _special(lib).xlog1py(a, b), [(3, 4), (4,)], low=0.1, high=2.0),
+    Case("xlog1py-scalar", lambda lib, a: _special(lib).xlog1py(a, 0.5), [(3, 4)]),
+    Case("xlog1py-scalar-self", lambda lib, b: _special(lib).xlog1py(2.0, b), [(3, 4)], low=0.1, high=2.0),
+    Case(
+        "xlog1py-edges",
+        lambda lib, a, b: _special(lib).xlog1py(a, b),
+        [np.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0]), np.array([-1.0, 2.0, NAN, -1.0, INF, -2.0])],
+        grad=False,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SCIPY, ids=str)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_scipy_functions(case, dtype):
+    check(case, dtype)

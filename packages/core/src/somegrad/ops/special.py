@@ -578,4 +578,4 @@ def rsub(input, other, *, alpha=1):
 
 
 # the number-theoretic and float-format functions live beside these (importing declares them)
-from somegrad.ops import special_gamma, special_numbers, special_products  # noqa: E402, F401
+from somegrad.ops import special_gamma, special_numbers, special_products, special_scipy  # noqa: E402, F401

@@ -376,4 +376,4 @@ def _rsub_samples():
     )
 
 
-from somegrad.testing.samples import special_gamma, special_numbers, special_products  # noqa: E402, F401
+from somegrad.testing.samples import special_gamma, special_numbers, special_products, special_scipy  # noqa: E402, F401
