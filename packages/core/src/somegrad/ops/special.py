@@ -103,15 +103,18 @@ _ERFC_TERMS = 60
 
 def _erfc(x):
     # erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))) for x > 0,
-    # evaluated from the bottom; x is replaced by the split point where it is below, so that the
-    # masked-out branch stays finite.
+    # evaluated from the bottom, on the tail's elements only (the op is explicit: no autograd
+    # runs through this, so selecting and writing back costs nothing but the work itself)
     tail = x >= _ERFC_SPLIT
-    t = where(tail, x, _ERFC_SPLIT)
+    out = 1 - erf(where(tail, 0.0, x))
+    if not bool(tail.any().item()):
+        return out
+    t = x[tail]
     fraction = t
     for k in range(_ERFC_TERMS, 0, -1):
         fraction = t + (k / 2) / fraction
-    upper = where(t == _INF, 0.0, exp(-t * t) / (fraction * math.sqrt(math.pi)))
-    return where(tail, upper, 1 - erf(where(tail, 0.0, x)))
+    out[tail] = where(t == _INF, 0.0, exp(-t * t) / (fraction * math.sqrt(math.pi)))
+    return out
 
 
 def _erfc_backward(g, x):
