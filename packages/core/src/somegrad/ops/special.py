@@ -582,3 +582,4 @@ def rsub(input, other, *, alpha=1):
 
 # the number-theoretic and float-format functions live beside these (importing declares them)
 from somegrad.ops import special_gamma, special_numbers, special_products, special_scipy  # noqa: E402, F401
+from somegrad.ops.special_numbers import finfo, iinfo  # noqa: E402, F401  (exported by somegrad)
