@@ -37,6 +37,7 @@ NAMESPACES = [
     ("torch.nn.utils", "somegrad.nn.utils", "callables"),
     ("torch.linalg", "somegrad.linalg", "callables"),
     ("torch.fft", "somegrad.fft", "callables"),
+    ("torch.special", "somegrad.special", "callables"),
     ("torch.optim", "somegrad.optim", "classes"),
     ("torch.optim.lr_scheduler", "somegrad.optim.lr_scheduler", "classes"),
     ("torch.optim.swa_utils", "somegrad.optim.swa_utils", "callables"),

@@ -104,6 +104,7 @@ from somegrad.layouts import (  # noqa: E402
 )
 from somegrad.threads import get_num_threads, set_num_threads  # noqa: E402
 from somegrad.ops.joins import broadcast_shapes  # noqa: E402
+from somegrad.ops.special_numbers import finfo, iinfo  # noqa: E402
 from somegrad.ops.sets import (  # noqa: E402  (the queries PyTorch also has as functions)
     detach,
     is_complex,
@@ -159,7 +160,7 @@ def from_dlpack(array):
     return from_numpy(np.from_dlpack(array))
 
 
-_SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils", "linalg", "fft")
+_SUBPACKAGES = ("nn", "optim", "data", "train", "distributed", "amp", "profiler", "utils", "linalg", "fft", "special")
 # names that live in a subpackage imported on first use: name -> (module, attribute)
 _LAZY = {
     "autocast": ("somegrad.amp", "autocast"),

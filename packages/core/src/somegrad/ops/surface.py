@@ -51,7 +51,8 @@ def _inplace_function(name: str):
 
 
 _inplace_functions: dict = {}
-_ALSO_INPLACE = ("fill", "zeros_like", "index_put")  # PyTorch's fill_, zero_ and index_put_
+# PyTorch's fill_, zero_ and index_put_, and the binary in-place functions it has at the top
+_ALSO_INPLACE = ("fill", "zeros_like", "index_put", "clamp_min", "clamp_max", "gcd", "lcm", "xlogy", "ldexp")
 
 
 def _inplace_exports(spec) -> list:
