@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import somegrad as sg
 from somegrad.nn import functional as F
+from somegrad.ops.nn import lstm_cell
 
 __all__ = ["make_step", "project_inputs", "run_layer", "time_steps"]
 
@@ -37,9 +38,10 @@ def make_step(mode: str, w_hh, b_hh=None, w_hr=None):
 
         def lstm_step(gi_t, state):
             h, c = state
-            i, f, g, o = (gi_t + h @ w_hh_t).chunk(4, 1)
-            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-            h = o.sigmoid() * c.tanh()
+            # one node for the gates' arithmetic (ops/nn/recurrent.py): h' and c' packed side by side
+            hidden = c.shape[1]
+            packed = lstm_cell(gi_t + h @ w_hh_t, c)
+            h, c = packed[:, :hidden], packed[:, hidden:]
             return (h if w_hr is None else F.linear(h, w_hr), c)
 
         return lstm_step

@@ -26,6 +26,7 @@ from somegrad.ops.nn.loss import cross_entropy, nll_loss  # noqa: F401
 from somegrad.ops.nn.normalization import batch_norm_train, layer_norm
 from somegrad.ops.nn.pooling import avg_pool2d, max_pool2d
 from somegrad.ops.nn.pooling_nd import avg_pool3d, max_pool3d
+from somegrad.ops.nn.recurrent import lstm_cell  # noqa: F401
 from somegrad.ops.nn.resample import interpolate, pixel_shuffle, pixel_unshuffle
 
 __all__ = [

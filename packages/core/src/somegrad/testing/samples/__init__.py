@@ -205,6 +205,7 @@ def _load_families():
             optim,
             pointwise,
             products,
+            recurrent,
             reduce,
             scans,
             scatter,
