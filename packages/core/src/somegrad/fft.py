@@ -8,52 +8,7 @@
     sg.fft.irfft(spectrum * 2, n=8).sum().backward()
 """
 
-from somegrad.ops.spectral import (
-    fft,
-    fft2,
-    fftfreq,
-    fftn,
-    fftshift,
-    hfft,
-    hfft2,
-    hfftn,
-    ifft,
-    ifft2,
-    ifftn,
-    ifftshift,
-    ihfft,
-    ihfft2,
-    ihfftn,
-    irfft,
-    irfft2,
-    irfftn,
-    rfft,
-    rfft2,
-    rfftfreq,
-    rfftn,
-)
+from somegrad.ops import spectral
+from somegrad.ops.spectral import *  # noqa: F403  (the transforms, declared there)
 
-__all__ = [
-    "fft",
-    "ifft",
-    "rfft",
-    "irfft",
-    "hfft",
-    "ihfft",
-    "fft2",
-    "ifft2",
-    "rfft2",
-    "irfft2",
-    "fftn",
-    "ifftn",
-    "rfftn",
-    "irfftn",
-    "hfft2",
-    "ihfft2",
-    "hfftn",
-    "ihfftn",
-    "fftfreq",
-    "rfftfreq",
-    "fftshift",
-    "ifftshift",
-]
+__all__ = list(spectral.__all__)
