@@ -388,8 +388,7 @@ ISIN = _composite(
     lambda e, t, invert: (e.shape, dtypes.bool_),
     _isin,
     accepts=REAL,
-    kind="elementwise",
-)
+)  # not elementwise: the result has `elements`'s shape, whatever `test_elements`'s
 
 
 @public(ISIN)

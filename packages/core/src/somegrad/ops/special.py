@@ -499,8 +499,9 @@ def xlogy(input, other):
 def heaviside(input, values):
     """The step function: 0 where `input` < 0, 1 where > 0 and `values` where it is 0; both tensors of
     one dtype, broadcasting. Not differentiable (as in PyTorch)."""
-    if not isinstance(values, Tensor):
-        raise TypeError(f"heaviside: values must be a Tensor, got {type(values).__name__}")
+    for name, value in (("input", input), ("values", values)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"heaviside: {name} must be a Tensor, got {type(value).__name__}")
     return apply(HEAVISIDE, (input, values), {})
 
 
