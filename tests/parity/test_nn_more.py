@@ -182,8 +182,8 @@ MODULES = [
     ModuleCase(
         "BatchNorm3d-in-model",
         lambda lib: lib.nn.Sequential(
-            lib.nn.Conv3d(2, 3, 2) if hasattr(lib.nn, "Conv3d") else lib.nn.Identity(),
-            lib.nn.BatchNorm3d(3 if hasattr(lib.nn, "Conv3d") else 2),
+            lib.nn.Conv3d(2, 3, 2),
+            lib.nn.BatchNorm3d(3),
             lib.nn.ReLU(),
         ),
         [(2, 2, 4, 4, 4)],
@@ -194,8 +194,6 @@ MODULES = [
 @pytest.mark.parametrize("case", MODULES, ids=str)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_module(case, dtype):
-    if case.name == "BatchNorm3d-in-model" and not hasattr(sg.nn, "Conv3d"):
-        pytest.skip("somegrad.nn.Conv3d is not there yet")
     check_module(case, dtype)
 
 

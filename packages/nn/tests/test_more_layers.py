@@ -299,7 +299,7 @@ def test_lazy_errors_and_reprs():
 @pytest.mark.parametrize("shape", [(4, 3, 5), (3, 2, 2, 2), (6, 5)])
 def test_inplace_dropout_keeps_the_gradient(fn, shape):
     if fn is F.dropout1d and len(shape) == 4:
-        pytest.skip("dropout1d takes 2D or 3D input")
+        shape = shape[:3]  # dropout1d takes 2-D or 3-D input
     x = sg.randn(*shape, dtype=sg.float64, requires_grad=True)
     y = x * 1.0
     assert fn(y, 0.4, True, True) is y

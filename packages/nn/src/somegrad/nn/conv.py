@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from somegrad.nn import functional as F
 from somegrad.nn import init
 from somegrad.nn.linear import empty_parameter
 from somegrad.nn.module import Module
+from somegrad.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
@@ -139,162 +141,73 @@ class _ConvNd(Module):
         return text
 
 
-class Conv1d(_ConvNd):
+class _ConvForwardNd(_ConvNd):
+    """A convolution of `dims` spatial dims, computed by the functional `_conv`."""
+
+    dims = 0
+    _conv: Callable[..., Tensor]
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            self.dims,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, input):
+        input, padding = self._padded(input)
+        return type(self)._conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvForwardNd):
     """1-d convolution: (N, C_in, L) -> (N, C_out, L_out)."""
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            1,
-            device=device,
-            dtype=dtype,
-        )
-
-    def forward(self, input):
-        input, padding = self._padded(input)
-        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    dims = 1
+    _conv = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_ConvForwardNd):
     """2-d convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); weight (C_out, C_in/groups, kh, kw)."""
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            2,
-            device=device,
-            dtype=dtype,
-        )
-
-    def forward(self, input):
-        input, padding = self._padded(input)
-        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    dims = 2
+    _conv = staticmethod(F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-d convolution (the gradient of Conv2d); weight (C_in, C_out/groups, kh, kw)."""
-
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups=1,
-        bias=True,
-        dilation=1,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            2,
-            transposed=True,
-            output_padding=output_padding,
-            device=device,
-            dtype=dtype,
-        )
-
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(
-            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
-        )
-
-
-class Conv3d(_ConvNd):
+class Conv3d(_ConvForwardNd):
     """3-d convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); weight
     (C_out, C_in/groups, kd, kh, kw)."""
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            3,
-            device=device,
-            dtype=dtype,
-        )
-
-    def forward(self, input):
-        input, padding = self._padded(input)
-        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    dims = 3
+    _conv = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
+    """A transposed convolution of `dims` spatial dims, computed by the functional `_conv`."""
+
     dims = 0
+    _conv: Callable[..., Tensor]
 
     def __init__(
         self,
@@ -328,26 +241,29 @@ class _ConvTransposeNd(_ConvNd):
             dtype=dtype,
         )
 
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return type(self)._conv(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+        )
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-d convolution (the gradient of Conv1d); weight (C_in, C_out/groups, k)."""
 
     dims = 1
+    _conv = staticmethod(F.conv_transpose1d)
 
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose1d(
-            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
-        )
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-d convolution (the gradient of Conv2d); weight (C_in, C_out/groups, kh, kw)."""
+
+    dims = 2
+    _conv = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
     """Transposed 3-d convolution (the gradient of Conv3d); weight (C_in, C_out/groups, kd, kh, kw)."""
 
     dims = 3
-
-    def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose3d(
-            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
-        )
+    _conv = staticmethod(F.conv_transpose3d)
