@@ -7,7 +7,6 @@ first losses agree), and that a missing PyTorch is skipped with a note.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ROOT / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 WORKLOAD_NAMES = [
     "per_op",
     "mlp",
@@ -41,18 +39,6 @@ try:
     HAVE_TORCH = True
 except ImportError:
     HAVE_TORCH = False
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
 
 
 def run_harness(tmp_path: Path, *args: str, prelude: str = "") -> tuple[dict, str]:
@@ -157,8 +143,8 @@ def test_torch_missing_is_skipped_with_a_note_and_memory_is_measured(tmp_path):
             assert memory["rss_peak_mb"] >= 0
 
 
-def test_alternating_timing_rotates_and_counts():
-    harness = load("harness")
+def test_alternating_timing_rotates_and_counts(load_benchmark):
+    harness = load_benchmark("harness")
     calls: list[str] = []
     steps = {name: (lambda name=name: calls.append(name)) for name in ("a", "b")}
     times = harness.time_alternating(steps, warmup=1, min_reps=3, max_reps=3, min_seconds=0.0)
@@ -166,8 +152,8 @@ def test_alternating_timing_rotates_and_counts():
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b"]
 
 
-def test_weights_load_by_name_or_in_order():
-    workloads = load("workloads")
+def test_weights_load_by_name_or_in_order(load_benchmark):
+    workloads = load_benchmark("workloads")
     import numpy as np
 
     class Param:
