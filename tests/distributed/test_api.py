@@ -131,7 +131,30 @@ def test_collectives_check_their_arguments(loopback):
         dist.send(x, dst=0)
     with pytest.raises(TypeError, match="group must be a ProcessGroup"):
         dist.all_reduce(x, group="world")
+    z = sg.ones(2, dtype=sg.complex64)
+    for op in (dist.ReduceOp.MAX, dist.ReduceOp.MIN, dist.ReduceOp.PRODUCT, dist.ReduceOp.BAND):
+        with pytest.raises(ValueError, match=rf"all_reduce does not support {op!r} on complex tensors \(complex64\)"):
+            dist.all_reduce(z, op=op)
+    with pytest.raises(ValueError, match="reduce_scatter does not support ReduceOp.MAX on complex"):
+        dist.reduce_scatter(sg.zeros(2, dtype=sg.complex128), [z.to(sg.complex128)], op=dist.ReduceOp.MAX)
     assert Loopback.calls == []  # nothing reached the backend
+    dist.all_reduce(z, op=dist.ReduceOp.AVG)  # SUM and AVG are the complex reductions
+    assert Loopback.calls == ["all_reduce"]
+
+
+def test_complex_arrays_travel_as_their_float_pairs():
+    import numpy as np
+
+    from somegrad.distributed.comm import as_real_pairs
+
+    for dtype, real in ((np.complex64, np.float32), (np.complex128, np.float64)):
+        z = np.array([1 + 2j, -3.5 + 0.25j], dtype=dtype)
+        pairs = as_real_pairs(z)
+        assert pairs.dtype == real and pairs.tolist() == [1.0, 2.0, -3.5, 0.25]
+        pairs *= 2  # the same memory: what the engine writes into the pairs is the numbers
+        assert z.tolist() == [2 + 4j, -7 + 0.5j]
+    x = np.ones(3, dtype=np.float32)
+    assert as_real_pairs(x) is x
 
 
 def test_collectives_on_a_group_of_one(loopback):

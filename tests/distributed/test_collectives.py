@@ -1,4 +1,4 @@
-"""Every collective, every dtype, blocking and with async_op work handles, on 2 MPI ranks."""
+"""Every collective, every dtype (complex included), blocking and with async_op work handles, on 2 MPI ranks."""
 
 import pytest
 
@@ -15,7 +15,9 @@ rank, world = dist.get_rank(), dist.get_world_size()
 assert world == 2 and dist.is_initialized() and dist.get_backend() == "mpi"
 
 def host(t):
-    return t.detach().to(sg.float64).numpy() if t.dtype.is_floating_point else t.numpy()
+    if t.dtype.is_complex or not t.dtype.is_floating_point:
+        return t.numpy()
+    return t.detach().to(sg.float64).numpy()
 
 FLOATS = (sg.float16, sg.bfloat16, sg.float32, sg.float64)
 INTS = (sg.uint8, sg.int8, sg.int16, sg.int32, sg.int64)
@@ -96,6 +98,47 @@ for dtype in FLOATS + INTS:
         work = dist.irecv(t, src=0)
         work.wait()
         np.testing.assert_array_equal(host(t), host(sg.tensor(values[0], dtype=dtype)))
+
+# complex: SUM and AVG of the numbers, and every data movement bit for bit
+numbers = [values[r] - 1j * (values[r] + r) for r in range(world)]
+for dtype in (sg.complex64, sg.complex128):
+    mine = numbers[rank]
+    t = sg.tensor(mine, dtype=dtype)
+    dist.all_reduce(t)
+    assert t.dtype is dtype
+    np.testing.assert_array_equal(host(t), numbers[0] + numbers[1])
+    t = sg.tensor(mine, dtype=dtype)
+    dist.all_reduce(t, op=ReduceOp.AVG, async_op=True).wait()
+    np.testing.assert_array_equal(host(t), (numbers[0] + numbers[1]) / 2)
+    t = sg.tensor(mine, dtype=dtype)
+    dist.reduce(t, dst=1, op=ReduceOp.SUM)
+    if rank == 1:
+        np.testing.assert_array_equal(host(t), numbers[0] + numbers[1])
+    got = sg.zeros(3, dtype=dtype)
+    dist.reduce_scatter(got, [sg.tensor(mine[b], dtype=dtype) for b in range(world)], op=ReduceOp.SUM)
+    np.testing.assert_array_equal(host(got), numbers[0][rank] + numbers[1][rank])
+    t = sg.tensor(mine, dtype=dtype)
+    dist.broadcast(t, src=1)
+    np.testing.assert_array_equal(host(t), numbers[1])
+    out = [sg.zeros(2, 3, dtype=dtype) for _ in range(world)]
+    dist.all_gather(out, sg.tensor(mine, dtype=dtype))
+    for r in range(world):
+        np.testing.assert_array_equal(host(out[r]), numbers[r])
+    part = sg.zeros(2, 3, dtype=dtype)
+    dist.scatter(part, [sg.tensor(v, dtype=dtype) for v in numbers] if rank == 0 else None, src=0)
+    np.testing.assert_array_equal(host(part), numbers[rank])
+    if rank == 0:
+        dist.send(sg.tensor(mine, dtype=dtype), dst=1)
+    else:
+        t = sg.zeros(2, 3, dtype=dtype)
+        dist.recv(t, src=0)
+        np.testing.assert_array_equal(host(t), numbers[0])
+    try:
+        dist.all_reduce(sg.tensor(mine, dtype=dtype), op=ReduceOp.MAX)
+    except ValueError as exc:
+        assert "complex" in str(exc), exc
+    else:
+        raise AssertionError("MAX of complex numbers was not refused")
 
 # bool: SUM and MAX are or, PRODUCT and MIN are and
 flags = sg.tensor([True, rank == 0, False])

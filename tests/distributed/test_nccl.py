@@ -61,10 +61,15 @@ import somegrad.distributed as dist
 
 dist.init_process_group("nccl")
 rank, world = dist.get_rank(), dist.get_world_size()
-for dtype in (sg.float32, sg.float16, sg.bfloat16, sg.int64, sg.int16, sg.bool):
+for dtype in (sg.float32, sg.float16, sg.bfloat16, sg.int64, sg.int16, sg.bool, sg.complex64):
     t = sg.ones(4, dtype=dtype, device="cuda") if dtype is not sg.bool else sg.tensor([True] * 4, device="cuda")
     dist.all_reduce(t)
     assert t.dtype is dtype
+    if dtype is not sg.bool:
+        assert t.cpu().tolist() == [world] * 4, (dtype, t.cpu().tolist())
+z = sg.tensor([1 + 2j, 3 - 1j], device="cuda") * (rank + 1)
+dist.all_reduce(z, op=dist.ReduceOp.AVG)
+assert z.cpu().tolist() == [(1 + 2j) * (world + 1) / 2, (3 - 1j) * (world + 1) / 2], z.cpu().tolist()
 out = sg.zeros(world * 4, device="cuda")
 work = dist.all_gather_into_tensor(out, sg.ones(4, device="cuda") * rank, async_op=True)
 work.wait()

@@ -8,7 +8,8 @@ queued on the current stream, so they overlap the computation that follows; `Wor
 makes the current stream wait for them (the host does not block), as PyTorch's NCCL work does,
 and `is_completed()` asks the CUDA event. float16 and bfloat16 are reduced natively by NCCL,
 AVG is NCCL's own (NCCL >= 2.10). int16 has no NCCL type: it moves as 16-bit patterns and is
-reduced in int32; bool moves as uint8 and reduces with MAX (or) and MIN (and).
+reduced in int32; bool moves as uint8 and reduces with MAX (or) and MIN (and); complex64 and
+complex128 travel as their float pairs (SUM and AVG reduce them).
 
 Written against CuPy's documented `cupy.cuda.nccl` API; it is registered as unavailable on a
 machine without a GPU, CuPy, NCCL or mpi4py.
@@ -17,7 +18,7 @@ machine without a GPU, CuPy, NCCL or mpi4py.
 from __future__ import annotations
 
 from somegrad.backends import BackendUnavailable
-from somegrad.distributed.comm import CommBackend, ReduceOp, Work
+from somegrad.distributed.comm import CommBackend, ReduceOp, Work, as_real_pairs
 from somegrad.distributed.errors import DistBackendError
 
 __all__ = ["NCCLBackend", "create_nccl_backend", "nccl_datatype"]
@@ -122,6 +123,8 @@ class NCCLBackend(CommBackend):
         return work
 
     def _widened(self, array, reducing=True):
+        """(buffer, datatype): complex as its float pairs (the same memory), int16 widened (a copy)."""
+        array = as_real_pairs(array)
         datatype, wide = nccl_datatype(self.nccl, array.dtype.name, reducing)
         if wide is None:
             return array, datatype
@@ -130,6 +133,7 @@ class NCCLBackend(CommBackend):
         return array.astype(wide), datatype
 
     def _moved(self, array):
+        array = as_real_pairs(array)
         datatype, _ = nccl_datatype(self.nccl, array.dtype.name, reducing=False)
         return array.view(self.cupy.uint8) if array.dtype.name == "bool" else array, datatype
 
@@ -143,7 +147,7 @@ class NCCLBackend(CommBackend):
         return self._run("all_reduce", enqueue, (array, buffer), self._cast_back(array, buffer))
 
     def _cast_back(self, array, buffer):
-        if buffer is array:
+        if buffer.dtype == as_real_pairs(array).dtype:  # reduced in the array's own memory
             return None
         return lambda: array.__setitem__(Ellipsis, buffer.astype(array.dtype))
 

@@ -5,6 +5,9 @@ the NumPy arrays themselves, so nothing is pickled or copied on the way. The job
 are MPI's ``COMM_WORLD`` (a duplicate of it, so that a script's own MPI messages never mix with
 ours); `mpiexec` or ``python -m somegrad.distributed.run`` starts them.
 
+complex64 and complex128 travel as their (real, imaginary) float pairs, which MPI sums as it sums
+the numbers (SUM and AVG are the reductions complex tensors take).
+
 float16 and bfloat16: MPI has no reduction for either (MPICH's float16 is an extension that
 mpi4py does not expose, bfloat16 exists nowhere), so reductions of them run in float32 (each
 rank widens its values, MPI sums in float32, the result is rounded once to the tensor's dtype),
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from somegrad.backends import BackendUnavailable
-from somegrad.distributed.comm import CommBackend, ReduceOp, Work
+from somegrad.distributed.comm import CommBackend, ReduceOp, Work, as_real_pairs
 from somegrad.distributed.errors import DistBackendError
 
 __all__ = ["MPIBackend", "create_mpi_backend"]
@@ -86,6 +89,7 @@ class MPIBackend(CommBackend):
         """`array` as an MPI buffer spec for moving its bytes unchanged."""
         if array.dtype.name in _HALF:
             return [array.view(np.uint16), self.MPI.UINT16_T]
+        array = as_real_pairs(array)
         return [array, self._types[array.dtype.name]]
 
     def _reduced(self, array, op):
@@ -96,7 +100,8 @@ class MPIBackend(CommBackend):
         if name in _HALF:
             wide = array.astype(np.float32)
             return [wide, self.MPI.FLOAT], self._ops[op], wide
-        return [array, self._types[name]], self._ops[op], array
+        pairs = as_real_pairs(array)  # complex: SUM of the pairs, in the array's own memory
+        return [pairs, self._types[pairs.dtype.name]], self._ops[op], array
 
     def _finish_reduction(self, array, result, op):
         """After MPI wrote `result`: divide for AVG, round a float32 stand-in back to `array`."""

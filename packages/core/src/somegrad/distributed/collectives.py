@@ -76,7 +76,13 @@ def _check_op(caller, tensor, op):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{caller}: op must be a ReduceOp (ReduceOp.SUM, ...), got {op!r}")
     kind = tensor.dtype.kind
-    if op is ReduceOp.AVG and kind != "float":
+    if kind == "complex" and op not in (ReduceOp.SUM, ReduceOp.AVG):
+        # complex numbers have no order, and travel as (real, imaginary) pairs: a product of
+        # pairs is not that of the numbers
+        raise ValueError(
+            f"{caller} does not support {op!r} on complex tensors ({tensor.dtype.name}); SUM and AVG reduce them"
+        )
+    if op is ReduceOp.AVG and kind not in ("float", "complex"):
         raise TypeError(f"{caller}: ReduceOp.AVG needs a floating point tensor, got {tensor.dtype.name}")
     if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and kind == "float":
         raise TypeError(f"{caller}: {op!r} is bitwise and needs an integer or bool tensor, got {tensor.dtype.name}")

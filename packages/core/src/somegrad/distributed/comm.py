@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from somegrad.distributed.errors import DistBackendError
 
-__all__ = ["ReduceOp", "Work", "CommBackend", "completed_work"]
+__all__ = ["ReduceOp", "Work", "CommBackend", "completed_work", "as_real_pairs"]
 
 
 class ReduceOp(enum.Enum):
@@ -136,6 +136,16 @@ class Work:
 
     def __repr__(self) -> str:
         return f"<Work {self.name} {'completed' if self._done else 'pending'}>"
+
+
+def as_real_pairs(array):
+    """A complex array as the float array of its (real, imaginary) pairs, in the same memory
+    (twice as long; other arrays as they are). Communication engines have no complex type for
+    every operation, but the SUM (and AVG) of complex numbers is that of their pairs, and moving
+    the pairs moves the numbers bit for bit. Works on NumPy and CuPy arrays alike."""
+    if array.dtype.kind != "c":
+        return array
+    return array.view("float32" if array.dtype.itemsize == 8 else "float64")
 
 
 def completed_work(name: str = "collective") -> Work:
