@@ -225,3 +225,18 @@ def test_mpi_backend_is_registered_without_importing_mpi4py():
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "clean", result.stderr
+
+
+def test_availability_and_the_node_local_rank(loopback, monkeypatch):
+    assert dist.is_gloo_available() is False  # somegrad's CPU backend is mpi
+    assert dist.is_mpi_available() == dist.is_backend_available("mpi")
+    assert dist.is_nccl_available() is dist.is_backend_available("nccl")
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    assert dist.is_torchelastic_launched() is False
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not set"):
+        dist.get_node_local_rank()
+    assert dist.get_node_local_rank(fallback_rank=3) == 3
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert dist.get_node_local_rank(fallback_rank=3) == 1
+    assert [op for op in dist.ReduceOp if dist.supports_complex(op)] == [dist.ReduceOp.SUM, dist.ReduceOp.AVG]

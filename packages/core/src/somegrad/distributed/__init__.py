@@ -30,6 +30,7 @@ from somegrad.distributed.collectives import (
     reduce_scatter_tensor,
     scatter,
     send,
+    supports_complex,
 )
 from somegrad.distributed.comm import CommBackend, ReduceOp, Work, completed_work
 from somegrad.distributed.errors import DistBackendError, DistError
@@ -38,12 +39,17 @@ from somegrad.distributed.process_group import (
     destroy_process_group,
     get_backend,
     get_debug_level,
+    get_node_local_rank,
     get_rank,
     get_world_size,
     init_process_group,
     is_available,
     is_backend_available,
+    is_gloo_available,
     is_initialized,
+    is_mpi_available,
+    is_nccl_available,
+    is_torchelastic_launched,
     set_debug_level,
 )
 from somegrad.distributed.registry import CommBackendInfo, comm_backends
@@ -53,7 +59,12 @@ __all__ = [
     "destroy_process_group",
     "is_available",
     "is_backend_available",
+    "is_mpi_available",
+    "is_nccl_available",
+    "is_gloo_available",
+    "is_torchelastic_launched",
     "is_initialized",
+    "get_node_local_rank",
     "get_rank",
     "get_world_size",
     "get_backend",
@@ -82,4 +93,5 @@ __all__ = [
     "isend",
     "irecv",
     "barrier",
+    "supports_complex",
 ]

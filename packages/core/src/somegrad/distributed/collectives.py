@@ -31,6 +31,7 @@ __all__ = [
     "isend",
     "irecv",
     "barrier",
+    "supports_complex",
 ]
 
 # the order of the names is the code each rank sends in DETAIL mode; append, never reorder
@@ -72,13 +73,18 @@ def _check_root(caller, pg, name, root):
         raise ValueError(f"{caller}: {name}={root!r} is not a rank of a group of size {pg.size()}")
 
 
+def supports_complex(reduce_op: ReduceOp) -> bool:
+    """Whether `reduce_op` reduces complex tensors: SUM and AVG do. Complex numbers have no
+    order (MAX, MIN), and they travel as (real, imaginary) pairs, whose product is not that of
+    the numbers (PRODUCT)."""
+    return reduce_op in (ReduceOp.SUM, ReduceOp.AVG)
+
+
 def _check_op(caller, tensor, op):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{caller}: op must be a ReduceOp (ReduceOp.SUM, ...), got {op!r}")
     kind = tensor.dtype.kind
-    if kind == "complex" and op not in (ReduceOp.SUM, ReduceOp.AVG):
-        # complex numbers have no order, and travel as (real, imaginary) pairs: a product of
-        # pairs is not that of the numbers
+    if kind == "complex" and not supports_complex(op):
         raise ValueError(
             f"{caller} does not support {op!r} on complex tensors ({tensor.dtype.name}); SUM and AVG reduce them"
         )

@@ -22,6 +22,11 @@ __all__ = [
     "is_initialized",
     "is_available",
     "is_backend_available",
+    "is_mpi_available",
+    "is_nccl_available",
+    "is_gloo_available",
+    "is_torchelastic_launched",
+    "get_node_local_rank",
     "get_rank",
     "get_world_size",
     "get_backend",
@@ -97,6 +102,40 @@ def is_backend_available(backend: str) -> bool:
     if reason:
         info.status, info.reason = "unavailable", reason
     return not reason
+
+
+def is_mpi_available() -> bool:
+    """Whether the ``mpi`` backend can be used here (mpi4py and an MPI library load)."""
+    return is_backend_available("mpi")
+
+
+def is_nccl_available() -> bool:
+    """Whether the ``nccl`` backend can be used here (CuPy with NCCL, and a GPU)."""
+    return is_backend_available("nccl")
+
+
+def is_gloo_available() -> bool:
+    """False: somegrad has no gloo backend (``mpi`` is its CPU backend), unless a plugin adds one."""
+    return is_backend_available("gloo")
+
+
+def is_torchelastic_launched() -> bool:
+    """Whether torchrun (torchelastic) started this process: never for somegrad's launcher,
+    which is not elastic (a job has a fixed set of ranks)."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank among those on its host: ``LOCAL_RANK``, which
+    ``python -m somegrad.distributed.run`` sets (as torchrun does), else `fallback_rank`."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "get_node_local_rank: LOCAL_RANK is not set (python -m somegrad.distributed.run sets it); pass "
+        "fallback_rank= to use another value"
+    )
 
 
 def is_initialized() -> bool:

@@ -1,10 +1,12 @@
 """The launcher: run a script on N processes, ``python -m somegrad.distributed.run -n N script.py ...``.
 
-It starts MPI's own launcher, ``mpiexec``, with the script under ``python -m mpi4py`` (which
-ends the whole job when a rank raises) and one BLAS/OpenMP thread per process unless told
-otherwise, since N processes that each start one thread per core only fight over the cores.
-The script calls `somegrad.distributed.init_process_group()`; rank and world size come from
-``mpiexec``. Everything after the script's name is passed to it.
+It starts MPI's own launcher, ``mpiexec``, with the script under
+``python -m somegrad.distributed.rank_main``, which sets torchrun's ``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` in each process and then runs the script as
+``python -m mpi4py`` does (ending the whole job when a rank raises), with one BLAS/OpenMP thread
+per process unless told otherwise, since N processes that each start one thread per core only
+fight over the cores. The script calls `somegrad.distributed.init_process_group()`; rank and
+world size come from ``mpiexec``. Everything after the script's name is passed to it.
 
     python -m somegrad.distributed.run -n 2 train.py --epochs 3
     python -m somegrad.distributed.run -n 8 --hostfile hosts train.py        # several machines
@@ -83,7 +85,7 @@ def build_command(options: argparse.Namespace) -> tuple[list[str], dict[str, str
     if options.hostfile:
         command += ["-f", options.hostfile]
     command += options.mpiexec_args.split()
-    command += [sys.executable, "-m", "mpi4py"]
+    command += [sys.executable, "-m", "somegrad.distributed.rank_main"]
     command += ["-m", options.script] if options.module else [options.script]
     command += options.args
     return command, env
