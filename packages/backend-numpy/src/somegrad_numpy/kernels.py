@@ -41,6 +41,20 @@ def native(dtype):
 
 
 def sigmoid(x):
+    # 1 / (1 + exp(-x)) is exact to rounding on both sides (for x << 0 the sum is exp(-x) to
+    # full relative precision), in three passes without temporaries. Only where exp(-x)
+    # overflows (x < -88 in float32) would it round exp(x) down to 0: then the two-sided form.
+    e = np.negative(x, out=np.empty_like(x))  # out=: an array even for 0-d x
+    try:
+        with np.errstate(over="raise"):
+            np.exp(e, out=e)
+    except FloatingPointError:
+        return _sigmoid_two_sided(x)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+
+def _sigmoid_two_sided(x):
     # exp of a negative number only, so nothing overflows for large |x|.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)

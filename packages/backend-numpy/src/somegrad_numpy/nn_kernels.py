@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from somegrad.ops.nn.conv import _window_slices as _taps
 from somegrad.ops.nn.conv import conv_output_size
 from somegrad.ops.nn.loss import class_index_error
+from somegrad_numpy.kernels import sigmoid
 from somegrad_numpy.special import erf, erfc32
 
 # --- gelu --------------------------------------------------------------------------------------
@@ -132,6 +133,48 @@ def gelu_backward(g, x, approximate):
     shape, x, g = x.shape, x.reshape(-1), g.reshape(-1)
     grad = _gelu_tanh_grad if approximate == "tanh" else _gelu_exact_grad
     return _blockwise(grad, np.empty_like(x), g, x).reshape(shape)
+
+
+# --- the LSTM cell ----------------------------------------------------------------------------
+def _gate_quarters(gates):
+    hidden = gates.shape[1] // 4
+    return [gates[:, k * hidden : (k + 1) * hidden] for k in range(4)]
+
+
+def lstm_cell(gates, c):
+    """[h' | c'] with c' = s(f) c + s(i) tanh(g), h' = s(o) tanh(c'), written into one array."""
+    i, f, g, o = _gate_quarters(gates)
+    hidden = c.shape[1]
+    out = np.empty((c.shape[0], 2 * hidden), dtype=c.dtype)
+    h_next, c_next = out[:, :hidden], out[:, hidden:]
+    np.multiply(sigmoid(f), c, out=c_next)
+    c_next += sigmoid(i) * np.tanh(g)
+    np.multiply(sigmoid(o), np.tanh(c_next), out=h_next)
+    return out
+
+
+def lstm_cell_backward(g, gates, c, out):
+    """(d gates, d c) from the gradient g of [h' | c'] (the closed form of ops/nn/recurrent.py)."""
+    hidden = c.shape[1]
+    i, f, gg, o = _gate_quarters(gates)
+    si, sf, so, tg = sigmoid(i), sigmoid(f), sigmoid(o), np.tanh(gg)
+    tc = np.tanh(out[:, hidden:])
+    dh = g[:, :hidden]
+    dc = dh * so
+    dc *= 1 - tc * tc
+    dc += g[:, hidden:]
+    d_gates = np.empty_like(gates)
+    di, df, dg, do = _gate_quarters(d_gates)
+    np.multiply(dc, tg, out=di)
+    di *= si * (1 - si)
+    np.multiply(dc, c, out=df)
+    df *= sf * (1 - sf)
+    np.multiply(dc, si, out=dg)
+    dg *= 1 - tg * tg
+    np.multiply(dh, tc, out=do)
+    do *= so * (1 - so)
+    dc *= sf
+    return d_gates, dc
 
 
 # --- linear and embedding ----------------------------------------------------------------------
@@ -525,6 +568,8 @@ KERNELS = {
     "gelu_backward": gelu_backward,
     "linear": linear,
     "linear_backward": linear_backward,
+    "lstm_cell": lstm_cell,
+    "lstm_cell_backward": lstm_cell_backward,
     "embedding": embedding,
     "embedding_backward": embedding_backward,
     "layer_norm": layer_norm,

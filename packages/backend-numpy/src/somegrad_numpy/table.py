@@ -38,7 +38,17 @@ QUIET = _NN | {
     "logsumexp",
 }.union(*(f.QUIET for f in FAMILIES))  # fmt: skip
 RAW = frozenset(
-    {"full", "arange", "getitem", "reshape", "permute", "expand", "linear_backward", "attention_probabilities_backward"}
+    {
+        "full",
+        "arange",
+        "getitem",
+        "reshape",
+        "permute",
+        "expand",
+        "linear_backward",
+        "attention_probabilities_backward",
+        "lstm_cell_backward",
+    }
 )  # several outputs or views: returned as they are
 
 

@@ -11,7 +11,7 @@ a time step's elementwise work in a few array operations instead.
 from __future__ import annotations
 
 from somegrad.errors import ShapeError
-from somegrad.ops.dispatch import apply
+from somegrad.ops.dispatch import apply, backward_op
 from somegrad.ops.movement import cat
 from somegrad.ops.nn.composite import composite
 from somegrad.ops.spec import public
@@ -40,7 +40,7 @@ def _lstm_cell(gates, c):
     return cat([o.sigmoid() * c_next.tanh(), c_next], 1)
 
 
-def _lstm_cell_backward(g, gates, c, out):
+def _lstm_cell_grads(g, gates, c, out):
     hidden = c.shape[1]
     i, f, gg, o = _quarters(gates)
     si, sf, so, tg = i.sigmoid(), f.sigmoid(), o.sigmoid(), gg.tanh()
@@ -51,6 +51,30 @@ def _lstm_cell_backward(g, gates, c, out):
         [dc * tg * si * (1 - si), dc * c * sf * (1 - sf), dc * si * (1 - tg * tg), dh * tc * so * (1 - so)], 1
     )
     return d_gates, dc * sf
+
+
+def _lstm_cell_backward_infer(g, gates, c, out):
+    if g.shape != out.shape or g.dtype is not out.dtype:
+        raise ShapeError(
+            f"lstm_cell_backward: gradient of shape {tuple(g.shape)} and dtype {g.dtype.name} for an output of "
+            f"shape {tuple(out.shape)} and dtype {out.dtype.name}"
+        )
+    return (gates.shape, gates.dtype), (c.shape, c.dtype)
+
+
+LSTM_CELL_BACKWARD = composite(
+    "lstm_cell_backward",
+    ("g", "gates", "c", "out"),
+    _lstm_cell_backward_infer,
+    None,
+    _lstm_cell_grads,
+    doc="The gradients of lstm_cell for the gates and the cell state, in one call (two outputs).",
+    outputs=2,
+)
+
+
+def _lstm_cell_backward(g, gates, c, out):
+    return backward_op(LSTM_CELL_BACKWARD, (g, gates, c, out), {}, _lstm_cell_grads)
 
 
 LSTM_CELL = composite(

@@ -1,4 +1,4 @@
-"""Samples for the recurrent composites (`lstm_cell`)."""
+"""Samples for the recurrent composites (`lstm_cell` and its fused backward)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 
 from somegrad import dtypes
 from somegrad.testing.samples import ErrorSample, Input, Sample, register_samples, values
+from somegrad.testing.samples.nn import _grad_of, _numeric_vjp
 
 F32, F64 = dtypes.float32, dtypes.float64
 
@@ -29,3 +30,22 @@ def _lstm_cell_samples():
     )
     yield Sample((Input(values((1, 4), key=5)), Input(values((1, 1), key=6))), {}, _lstm_cell_reference, F64, name="h1")
     yield ErrorSample((Input(values((3, 7))), Input(values((3, 2)))), {}, RuntimeError, "expected gates (N, 4H)")
+
+
+@register_samples("lstm_cell_backward")
+def _lstm_cell_backward_samples():
+    from somegrad.ops.nn.recurrent import lstm_cell
+
+    for wrt, name in enumerate(("gates", "c")):
+        for dtype in (F32, F64):
+            yield Sample(
+                (Input(values((3, 8), -3, 3, key=1)), Input(values((3, 2), key=2)), Input(values((3, 4), key=3))),
+                {},
+                _numeric_vjp(_lstm_cell_reference, wrt=wrt),
+                dtype,
+                name=name,
+                call=_grad_of(lstm_cell, wrt=wrt),
+                grad=False,
+                rtol=1e-5 if dtype is F32 else 1e-7,
+                atol=1e-5 if dtype is F32 else 1e-8,
+            )
