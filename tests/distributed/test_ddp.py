@@ -207,6 +207,59 @@ def test_find_unused_parameters(ranks):
     ranks.check(ranks.run(UNUSED, n=2, timeout=60))
 
 
+DTYPES = r"""
+import sys
+
+import numpy as np
+import somegrad as sg
+import somegrad.distributed as dist
+from somegrad import nn
+from somegrad.nn.parallel import DistributedDataParallel
+
+dist.init_process_group("mpi")
+rank, world = dist.get_rank(), dist.get_world_size()
+
+
+class Mixed(nn.Module):
+    # parameters of three dtypes: one bucket (at least) for each
+    def __init__(self):
+        super().__init__()
+        self.low = nn.Linear(4, 3, dtype=sg.bfloat16)
+        self.wide = nn.Linear(3, 2, dtype=sg.float64)
+        self.phase = nn.Parameter(sg.tensor([1 + 1j, 0.5 - 2j], dtype=sg.complex64))
+
+    def forward(self, x):
+        h = self.wide(self.low(x.to(sg.bfloat16)).to(sg.float64))
+        z = h.to(sg.complex64) * self.phase
+        return (z * z.conj()).real.sum() + h.sum()
+
+
+sg.manual_seed(0)
+model = DistributedDataParallel(Mixed())
+assert {b.buffer.dtype for b in model.reducer.buckets} == {sg.bfloat16, sg.float64, sg.complex64}
+x = sg.randn(5, 4) * (rank + 1)  # every rank its own batch
+with model.no_sync():
+    model(x).backward()
+local = {name: p.grad.detach().clone() for name, p in model.module.named_parameters()}
+model.zero_grad()
+model(x).backward()  # synchronised: the mean of the ranks' gradients, in each parameter's dtype
+for name, p in model.module.named_parameters():
+    assert p.grad.dtype is p.dtype, (name, p.grad.dtype)
+    everyone = [sg.zeros_like(local[name]) for _ in range(world)]
+    dist.all_gather(everyone, local[name])
+    host = lambda t: t.numpy() if t.dtype.is_complex else t.to(sg.float64).numpy()
+    mean = sum(host(t) for t in everyone) / world
+    tolerance = 1e-2 if p.dtype is sg.bfloat16 else 1e-6  # bfloat16 keeps 8 bits
+    np.testing.assert_allclose(host(p.grad), mean, rtol=tolerance, atol=tolerance, err_msg=name)
+    assert not np.allclose(host(local[name]), mean), name  # the ranks' gradients did differ
+sys.stdout.write(f"OK {rank}\n")
+"""
+
+
+def test_gradients_are_the_mean_of_the_ranks_in_every_dtype(ranks):
+    ranks.check(ranks.run(DTYPES, n=2, timeout=60))
+
+
 SINGLE = r"""
 import sys
 
