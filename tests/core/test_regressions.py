@@ -402,3 +402,13 @@ def test_matmul_takes_a_numpy_array_on_either_side():
     assert (np.array([[1.0, 2.0]], dtype=np.float32) @ sg.tensor([[3.0], [4.0]])).tolist() == [[11.0]]
     with pytest.raises(TypeError, match="matmul: expected Tensors"):
         sg.ones(2) @ "x"
+
+
+def test_backward_from_the_same_output_twice_counts_both():
+    # a root listed twice was counted twice as an edge into its producer, which then never ran
+    x = sg.ones(2, requires_grad=True)
+    y = x * 3 + 0  # a root whose producer's input is itself produced by an op
+    sg.autograd.backward([y, y], [sg.ones(2), sg.ones(2)], retain_graph=True)
+    assert x.grad.tolist() == [6.0, 6.0]
+    (g,) = sg.autograd.grad([y, y], [x], [sg.ones(2), sg.full((2,), 2.0)])
+    assert g.tolist() == [9.0, 9.0]

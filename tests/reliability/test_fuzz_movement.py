@@ -209,6 +209,11 @@ def test_cat_and_stack(specs, dim, stack):
     with clear_error_or_result(name) as outcome:
         outcome.value = (sg.stack if stack else sg.cat)(tensors, dim)
     try:
+        if not stack and any(a.ndim == 0 for a in arrays):
+            raise ValueError("0-d tensors")
+        if not stack:  # PyTorch's legacy rule: 1-D empty tensors beside others are skipped
+            kept = [a for a in arrays if a.shape != (0,)]
+            arrays = kept if kept and len(kept) < len(arrays) else arrays
         ndim = arrays[0].ndim + (1 if stack else 0)
         axis = _norm(dim, ndim)
         if axis is None or ndim == 0:

@@ -16,7 +16,7 @@ import sys
 import threading
 
 from somegrad.autograd.grad_mode import _unchecked_forward, is_anomaly_enabled, set_grad_enabled
-from somegrad.autograd.graph import Node
+from somegrad.autograd.graph import BoxGradient, Node
 
 __all__ = ["backward", "grad", "current_node"]
 
@@ -89,7 +89,7 @@ def _dependencies(roots):
     a leaf's hooks run as soon as its last gradient has arrived, while the walk goes on, so
     that DistributedDataParallel can start a bucket's all-reduce during the backward."""
     counts: dict = {}
-    stack = [node for node in roots if isinstance(node, Node)]
+    stack = list(dict.fromkeys(node for node in roots if isinstance(node, Node)))  # a root given twice counts once
     seen = set(stack)
     while stack:
         node = stack.pop()
@@ -128,6 +128,8 @@ def _run_leaf_hooks(slot):
 
 def _check_finite(node, grads):
     for i, g in enumerate(grads):
+        if type(g) is BoxGradient:
+            g = g.value
         if g is not None and g.dtype.is_floating_point and not bool(g.isfinite().all()):
             raise RuntimeError(
                 f"{node.spec.name}: the backward produced NaN or inf in the gradient of input {i} "
@@ -144,21 +146,45 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
     backward of its own, as checkpoint's: the outer walk runs them once).
     """
     grads: dict = {}
+    # the sums this walk made (id -> tensor), which nothing else holds: added into in place
+    # until their node runs
+    owned: dict = {}
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, grad]
     hooked: set[int] = set()  # the leaves whose hooks have run
     ready = []
 
+    def accumulate(previous, g):
+        """previous + g, for one node's output; either may be a BoxGradient (a getitem's)."""
+        if type(previous) is BoxGradient and type(g) is not BoxGradient:
+            previous, g = g, previous
+        if type(g) is BoxGradient:
+            if type(previous) is BoxGradient:
+                previous = previous.dense()
+            elif id(previous) not in owned:
+                previous = previous.clone()
+            owned[id(previous)] = previous
+            return g.add_to(previous)
+        if id(previous) in owned:
+            return previous.add_(g)
+        total = previous + g
+        if not create_graph:  # a recorded sum stays out of place: it is part of the graph
+            owned[id(total)] = total
+        return total
+
     def send(edge, g, meta, from_node=True):
         if g is None or edge is None:
             return
-        shape, dtype = meta
-        if g._data.shape != shape:
-            g = sum_to_shape(g, shape)
-        if g.dtype is not dtype:
-            g = g.to(dtype)
+        if type(g) is BoxGradient and type(edge) is not Node:
+            g = g.dense()  # a leaf's gradient is a tensor
+        if type(g) is not BoxGradient:  # a box has its input's shape and dtype by construction
+            shape, dtype = meta
+            if g._data.shape != shape:
+                g = sum_to_shape(g, shape)
+            if g.dtype is not dtype:
+                g = g.to(dtype)
         if type(edge) is Node:
             previous = grads.get(edge)
-            grads[edge] = g if previous is None else previous + g
+            grads[edge] = g if previous is None else accumulate(previous, g)
             counts[edge] -= 1
             if counts[edge] == 0:
                 ready.append(edge)
@@ -190,6 +216,9 @@ def _run(roots, seeds, retain_graph, create_graph, capture=None, leaf_hooks=True
             while ready:
                 node = ready.pop()
                 g = grads.pop(node)
+                owned.pop(id(g), None)
+                if type(g) is BoxGradient:
+                    g = g.dense()
                 if node.pre_hooks:
                     for hook in node.pre_hooks:
                         result = hook(g)

@@ -9,7 +9,7 @@ is the gradient with respect to the tensor it produced.
 
 from __future__ import annotations
 
-__all__ = ["Node", "SavedTensor"]
+__all__ = ["Node", "SavedTensor", "BoxGradient"]
 
 
 class SavedTensor:
@@ -109,3 +109,36 @@ class Node:
     def release(self):
         """Free what the forward saved (after a backward without retain_graph)."""
         self.saved = None
+
+
+class BoxGradient:
+    """The gradient of a box of an input: what `x[i]`, `x[:, a:b]`, split, chunk and narrow
+    take. It is `value` in the region `box` (a slice per dimension of the input) and zero
+    elsewhere, for an input of `shape`.
+
+    A getitem's backward returns one instead of padding `value` to the input's size, so that
+    the T pieces of a split cost their own sizes in the backward, not T times the input's: the
+    engine sums the boxes that reach one input into a single buffer, in place, and pads a box
+    (`dense()`) only where it meets nothing else or leaves the walk.
+    """
+
+    __slots__ = ("value", "box", "widths", "shape", "dtype")
+
+    def __init__(self, value, widths):
+        self.value = value  # shaped as the box: a dimension an int took away is back, of size 1
+        self.widths = widths  # ((before, after), ...) zeros around the box, per dimension
+        self.box = tuple(slice(before, before + n) for (before, _), n in zip(widths, value.shape))
+        self.shape = tuple(before + n + after for (before, after), n in zip(widths, value.shape))
+        self.dtype = value.dtype
+
+    def dense(self):
+        """The gradient as a tensor of the input's shape: `value` padded with zeros."""
+        from somegrad.ops.dispatch import apply
+        from somegrad.ops.movement import PAD
+
+        return apply(PAD, (self.value,), {"pad": self.widths, "value": 0.0})
+
+    def add_to(self, buffer):
+        """Add this box into `buffer` (a tensor of the input's shape, which the caller owns), in place."""
+        buffer[self.box].add_(self.value)
+        return buffer

@@ -87,11 +87,15 @@ def _box(key, input_shape):
 def _getitem_backward(g, input_shape, key):
     box = _box(key, input_shape)
     if box is not None:
-        # The gradient is g padded with zeros: one allocation instead of zeros + a scatter.
-        from somegrad.ops.movement import PAD
+        # The gradient is g padded with zeros. Outside create_graph the engine keeps it unpadded
+        # until it meets the other pieces' (a BoxGradient); a differentiable one pads now, one
+        # allocation instead of zeros + a scatter.
+        from somegrad.autograd.grad_mode import is_grad_enabled
+        from somegrad.autograd.graph import BoxGradient
 
         widths, shape = box
-        return apply(PAD, (g.reshape(shape),), {"pad": widths, "value": 0.0})
+        piece = BoxGradient(g.reshape(shape), widths)
+        return piece.dense() if is_grad_enabled() else piece
     return index_put_at_key(_zeros(g, input_shape), g, key, accumulate=True)
 
 

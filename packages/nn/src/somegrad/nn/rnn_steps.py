@@ -77,14 +77,10 @@ def project_inputs(mode: str, x, w_ih, b_ih=None, b_hh=None):
 def time_steps(gi, batch_sizes: list[int]) -> list:
     """The rows of `gi` cut into one piece per time step (batch_sizes[t] rows each).
 
-    Halving recursively instead of cutting every piece from the whole keeps the backward
-    O(T log T): each piece's gradient is padded back only to its parent's size, not to all T
-    steps' (which would make a long sequence's backward quadratic in T)."""
-    if len(batch_sizes) == 1:
-        return [gi]
-    middle = len(batch_sizes) // 2
-    first, second = gi.split([sum(batch_sizes[:middle]), sum(batch_sizes[middle:])], 0)
-    return time_steps(first, batch_sizes[:middle]) + time_steps(second, batch_sizes[middle:])
+    The backward adds each piece's gradient into one buffer of gi's size where the piece
+    belongs (the engine's BoxGradient), so the T pieces cost the rows they hold, not T times
+    gi's size."""
+    return list(gi.split(batch_sizes, 0))
 
 
 def run_layer(step, gi, batch_sizes: list[int], state: tuple, reverse: bool = False):
