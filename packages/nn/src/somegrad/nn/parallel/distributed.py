@@ -76,6 +76,10 @@ class DistributedDataParallel(Module):
             depend on, so that the reduction does not wait for their gradients.
         device_ids, output_device, dim, check_reduction, gradient_as_bucket_view, static_graph:
             accepted for PyTorch compatibility; a replica lives on its parameters' device.
+
+    Differs from PyTorch: `gradient_as_bucket_view=True` does not make each `.grad` a view of
+    its bucket; every `.grad` is a copy of the average, as with the default False (one copy
+    more per step, and the gradients' memory twice).
     """
 
     def __init__(
